@@ -1,0 +1,1 @@
+"""kiosk/backend_client."""

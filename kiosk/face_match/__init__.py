@@ -1,0 +1,1 @@
+"""kiosk/face_match."""
