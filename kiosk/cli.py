@@ -1,0 +1,13 @@
+"""The `kiosk` command line: the composition root that wires real or testbed parts together."""
+
+from __future__ import annotations
+
+import click
+
+from kiosk import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kiosk")
+def main() -> None:
+    """Self-service kiosk: reset the signature PIN of a My Number card."""
