@@ -1,0 +1,90 @@
+"""The My Number card as a whole: recognition, retry counters, identity snapshot.
+
+Public names: ``MyNumberCard``, ``RetryCounters``, ``CardSnapshot``.
+
+``MyNumberCard.recognize(transport_or_channel)`` SELECTs the JPKI AP, the text AP and the
+card-info AP (the ATR is not used) and raises ``NotAMyNumberCard`` unless all three exist.
+Then ``jpki``, ``text_ap`` and ``card_info`` are the sessions (they share one channel, and
+selecting one application ends the verifications of another). ``read_retry_counters()``
+reads auth, sign and text PIN counters by empty VERIFY (no try spent); ``snapshot()`` gives a
+``CardSnapshot`` (auth certificate SHA-256 + counters) to compare before a reset: a different
+snapshot means another card (or a PIN try elsewhere) and the flow must start over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from kiosk.card_reader.apdu import SW, CardChannel
+from kiosk.card_reader.card_info import CARD_INFO_AID, CardInfoSession
+from kiosk.card_reader.errors import CardError, NotAMyNumberCard
+from kiosk.card_reader.jpki import JPKI_AID, JpkiPin, JpkiSession
+from kiosk.card_reader.pin import PinStatus
+from kiosk.card_reader.text_ap import TEXT_AP_AID, TextApSession
+from kiosk.card_reader.transport import Transport
+
+APPLICATIONS = (
+    ("card-info AP", CARD_INFO_AID),
+    ("text AP", TEXT_AP_AID),
+    ("JPKI AP", JPKI_AID),  # last, so the JPKI AP stays selected for what usually follows
+)
+
+
+@dataclass(frozen=True)
+class RetryCounters:
+    auth: PinStatus
+    sign: PinStatus
+    text: PinStatus
+
+
+@dataclass(frozen=True)
+class CardSnapshot:
+    """What identifies a card in the middle of a transaction (no personal data).
+
+    ``tries_left`` is (auth, sign, text); the verified state is left out on purpose, since
+    it changes with every SELECT and does not tell cards apart.
+    """
+
+    auth_certificate_sha256: str
+    tries_left: tuple[int | None, int | None, int | None]
+
+
+class MyNumberCard:
+    """A recognised My Number card over one channel."""
+
+    def __init__(self, channel: CardChannel) -> None:
+        self.channel = channel
+        self.jpki = JpkiSession(channel)
+        self.text_ap = TextApSession(channel)
+        self.card_info = CardInfoSession(channel)
+
+    @classmethod
+    def recognize(cls, transport: Transport | CardChannel) -> MyNumberCard:
+        channel = transport if isinstance(transport, CardChannel) else CardChannel(transport)
+        for name, aid in APPLICATIONS:
+            sw = channel.try_select_application(aid)
+            if sw in (SW.FILE_NOT_FOUND, SW.INCORRECT_P1P2, SW.INS_NOT_SUPPORTED,
+                      SW.CLA_NOT_SUPPORTED, SW.WRONG_DATA):
+                raise NotAMyNumberCard(f"no {name}", sw)
+            if sw != SW.OK:
+                raise CardError(f"SELECT {name} failed", sw)
+        return cls(channel)
+
+    def read_retry_counters(self) -> RetryCounters:
+        # JPKI first only if it is selected already: saves one SELECT in the usual order
+        if self.channel.selected_aid == JPKI_AID:
+            auth = self.jpki.pin_status(JpkiPin.AUTH)
+            sign = self.jpki.pin_status(JpkiPin.SIGN)
+            text = self.text_ap.pin_status()
+        else:
+            text = self.text_ap.pin_status()
+            auth = self.jpki.pin_status(JpkiPin.AUTH)
+            sign = self.jpki.pin_status(JpkiPin.SIGN)
+        return RetryCounters(auth=auth, sign=sign, text=text)
+
+    def snapshot(self) -> CardSnapshot:
+        counters = self.read_retry_counters()
+        fingerprint = hashlib.sha256(self.jpki.read_auth_certificate()).hexdigest()
+        tries = (counters.auth.tries_left, counters.sign.tries_left, counters.text.tries_left)
+        return CardSnapshot(fingerprint, tries)
