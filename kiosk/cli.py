@@ -5,9 +5,13 @@ from __future__ import annotations
 import click
 
 from kiosk import __version__
+from kiosk.maintenance.cli import set_credential
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kiosk")
 def main() -> None:
     """Self-service kiosk: reset the signature PIN of a My Number card."""
+
+
+main.add_command(set_credential)

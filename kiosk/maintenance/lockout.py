@@ -1,0 +1,111 @@
+"""Sign-in lockout with a doubling duration, persisted so a restart does not reset it.
+
+After ``after`` wrong entries in a row the role locks for ``base`` seconds; every further run
+of ``after`` wrong entries locks for twice as long as the last time (up to ``maximum``). Only
+a correct entry resets the doubling. Time is wall-clock seconds from an injectable ``clock``
+(wall clock, because it must survive restarts); if the clock goes backwards, the remaining
+time is never more than the lockout's own length.
+
+Each role has its own state, so a staff PIN under attack does not keep out the engineer who
+comes to repair the kiosk (the engineer credential is much stronger).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.maintenance.persist import read_json, write_json
+from kiosk.maintenance.roles import Role
+
+Clock = Callable[[], float]
+
+
+class LockedOutError(Exception):
+    """Sign-in for the role is locked; try again after ``seconds_left``."""
+
+    def __init__(self, role: Role, seconds_left: float) -> None:
+        super().__init__(f"{role.value} sign-in locked for {seconds_left:.0f} more seconds")
+        self.role = role
+        self.seconds_left = seconds_left
+
+
+@dataclass(frozen=True, slots=True)
+class LockoutPolicy:
+    after: int = 3
+    base: float = 30.0
+    maximum: float = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class LockoutState:
+    failures: int = 0        # wrong entries since the last lockout or success
+    lockouts: int = 0        # lockouts since the last success (drives the doubling)
+    locked_until: float = 0.0
+    locked_for: float = 0.0  # length of the current/last lockout
+
+
+class Lockout:
+    """Tracks wrong entries per role in ``path`` (a small JSON file)."""
+
+    def __init__(self, path: Path, policy: LockoutPolicy, clock: Clock = time.time) -> None:
+        self._path = path
+        self._policy = policy
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def seconds_left(self, role: Role) -> float:
+        """Seconds until ``role`` may try again (0 when it may try now)."""
+        with self._lock:
+            return self._seconds_left(self._load(role))
+
+    def check(self, role: Role) -> None:
+        """Raise :class:`LockedOutError` while ``role`` is locked."""
+        left = self.seconds_left(role)
+        if left > 0:
+            raise LockedOutError(role, left)
+
+    def record_failure(self, role: Role) -> float:
+        """Count a wrong entry; returns the seconds of lockout it started (0 if none)."""
+        with self._lock:
+            state = self._load(role)
+            failures = state.failures + 1
+            if failures < self._policy.after:
+                self._save(role, LockoutState(failures, state.lockouts, state.locked_until,
+                                              state.locked_for))
+                return 0.0
+            duration = min(self._policy.base * (1 << min(state.lockouts, 40)), self._policy.maximum)
+            self._save(role, LockoutState(0, state.lockouts + 1, self._clock() + duration,
+                                          duration))
+            return duration
+
+    def record_success(self, role: Role) -> None:
+        with self._lock:
+            self._save(role, LockoutState())
+
+    def attempts_before_lockout(self, role: Role) -> int:
+        with self._lock:
+            return self._policy.after - self._load(role).failures
+
+    def _seconds_left(self, state: LockoutState) -> float:
+        left = state.locked_until - self._clock()
+        return max(0.0, min(left, state.locked_for))
+
+    def _load(self, role: Role) -> LockoutState:
+        entry = (read_json(self._path) or {}).get(role.value)
+        if not isinstance(entry, dict):
+            return LockoutState()
+        try:
+            return LockoutState(int(entry["failures"]), int(entry["lockouts"]),
+                                float(entry["locked_until"]), float(entry["locked_for"]))
+        except (KeyError, TypeError, ValueError):
+            return LockoutState()
+
+    def _save(self, role: Role, state: LockoutState) -> None:
+        data = read_json(self._path) or {}
+        data[role.value] = {"failures": state.failures, "lockouts": state.lockouts,
+                            "locked_until": state.locked_until, "locked_for": state.locked_for}
+        write_json(self._path, data)
