@@ -1,0 +1,1 @@
+"""Adapters from the real card layer, face check and backend client to the flow's ports."""

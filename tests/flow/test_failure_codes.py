@@ -1,0 +1,32 @@
+"""The error catalogue is complete and readable in both languages."""
+
+from __future__ import annotations
+
+import re
+
+from kiosk.flow.failure_codes import CATALOGUE, FailureCode, NextStep, failure
+
+
+def test_every_code_has_an_entry_with_both_languages() -> None:
+    assert set(CATALOGUE) == set(FailureCode)
+    for code, entry in CATALOGUE.items():
+        assert entry.code == code.value
+        assert re.fullmatch(r"[A-Z]\d\d", entry.code)
+        for text in (entry.cause_ja, entry.todo_ja):
+            assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text), text
+        for text in (entry.cause_en, entry.todo_en):
+            assert text.isascii() and text.endswith("."), text
+
+
+def test_codes_are_unique() -> None:
+    values = [code.value for code in FailureCode]
+    assert len(values) == len(set(values))
+
+
+def test_blocked_pin_and_face_failures_send_to_the_office() -> None:
+    office = (FailureCode.AUTH_PIN_BLOCKED, FailureCode.FACE_NO_MATCH, FailureCode.FACE_NOT_LIVE)
+    for code in office:
+        assert failure(code).next_step == NextStep.MUNICIPAL_OFFICE
+    assert failure(FailureCode.CANCELLED).resident_choice
+    assert failure(FailureCode.CANCELLED).cause("en").startswith("You cancelled")
+    assert "中止" in failure(FailureCode.CANCELLED).cause("ja")
