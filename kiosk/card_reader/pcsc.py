@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import Any, Self
 
 from smartcard import scard as _scard
@@ -79,7 +79,7 @@ def map_pcsc_error(hresult: int, action: str) -> CardError:
     return CardError(detail)
 
 
-def _establish(api: ModuleType) -> Any:
+def _establish(api: Any) -> Any:
     try:
         hresult, context = api.SCardEstablishContext(api.SCARD_SCOPE_USER)
     except Exception as exc:  # pyscard raises its own exceptions on some failures
@@ -89,7 +89,7 @@ def _establish(api: ModuleType) -> Any:
     return context
 
 
-def list_readers(api: ModuleType = _scard) -> list[str]:
+def list_readers(api: Any = _scard) -> list[str]:
     """Names of the PC/SC readers; ``ReaderUnavailable`` when the service is not running."""
     context = _establish(api)
     try:
@@ -106,7 +106,7 @@ def list_readers(api: ModuleType = _scard) -> list[str]:
 class PcscTransport:
     """Exclusive connection to the card in one reader; see the module docstring."""
 
-    def __init__(self, reader: str, *, api: ModuleType = _scard) -> None:
+    def __init__(self, reader: str, *, api: Any = _scard) -> None:
         self.reader = reader
         self._api = api
         self._context: Any = _establish(api)
@@ -180,7 +180,7 @@ class ReaderWatcher:
         *,
         wait_seconds: float = 0.5,
         retry_seconds: float = 1.0,
-        api: ModuleType = _scard,
+        api: Any = _scard,
     ) -> None:
         self._callback = callback
         self._wait_ms = max(1, int(wait_seconds * 1000))

@@ -1,0 +1,101 @@
+"""Text AP session: PIN, 照合番号A/B, My Number, basic 4 info."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.card_reader.apdu import CardChannel
+from kiosk.card_reader.errors import MalformedResponse, PinBlocked, WrongPin
+from kiosk.card_reader.scripted import ScriptedTransport
+from kiosk.card_reader.text_ap import TEXT_AP_AID, TextApSession
+from kiosk.card_reader.tlv import encode
+
+from .builders import FAKE_ADDRESS, FAKE_NAME, MY_NUMBER, basic_info_file, my_number_file, read_all
+
+SELECT_TEXT = "00A4040C0A" + TEXT_AP_AID.hex()
+
+
+def session(
+    steps: list[tuple[str | None, str | BaseException]],
+) -> tuple[TextApSession, ScriptedTransport]:
+    transport = ScriptedTransport([(SELECT_TEXT, "9000"), *steps])
+    return TextApSession(CardChannel(transport)), transport
+
+
+def test_pin_then_my_number() -> None:
+    text, transport = session(
+        [
+            ("00200091", "63C3"),
+            ("002000910431323334", "9000"),
+            ("00A4020C020001", "9000"),
+            (read_all(), my_number_file().hex() + "6282"),
+        ]
+    )
+    assert text.pin_status().tries_left == 3
+    text.verify_pin(bytearray(b"1234"))
+    number = text.read_my_number()
+    assert isinstance(number, bytearray)
+    assert number == bytearray(MY_NUMBER)
+    transport.assert_done()
+
+
+def test_wrong_text_pin_to_blocked() -> None:
+    text, _ = session([("002000910430303030", "63C1"), ("002000910430303030", "63C0")])
+    with pytest.raises(WrongPin) as info:
+        text.verify_pin(bytearray(b"0000"))
+    assert info.value.attempts_left == 1
+    with pytest.raises(PinBlocked):
+        text.verify_pin(bytearray(b"0000"))
+
+
+def test_unlock_with_check_codes() -> None:
+    text, transport = session(
+        [
+            ("002000940C" + MY_NUMBER.hex(), "9000"),
+            ("002000950E" + b"55021720352285".hex(), "63C9"),
+        ]
+    )
+    text.unlock_with_my_number(bytearray(MY_NUMBER))
+    with pytest.raises(WrongPin) as info:
+        text.unlock_with_check_code_b(bytearray(b"55021720352285"))
+    assert info.value.attempts_left == 9
+    transport.assert_done()
+
+
+def test_basic_info_parsed_and_hidden_in_repr() -> None:
+    text, _ = session([("00A4020C020002", "9000"), (read_all(), basic_info_file().hex() + "6282")])
+    info = text.read_basic_info()
+    assert info.name == FAKE_NAME
+    assert info.address == FAKE_ADDRESS
+    assert info.birth_date == "19800217"
+    assert info.sex == "2"
+    for secret in (FAKE_NAME, FAKE_ADDRESS, "19800217", "山田"):
+        assert secret not in repr(info)
+        assert secret not in str(info)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\x10\x0b" + MY_NUMBER[:11] + b"\xff\xff",
+        b"\xff\x10\x0c" + MY_NUMBER[:11] + b"A\xff\xff",
+        b"\xff\x20\x0c" + MY_NUMBER + b"\xff\xff",
+    ],
+)
+def test_malformed_my_number(content: bytes) -> None:
+    text, _ = session([("00A4020C020001", "9000"), (read_all(), content.hex() + "6282")])
+    with pytest.raises(MalformedResponse) as info:
+        text.read_my_number()
+    assert MY_NUMBER.decode()[:11] not in str(info.value)
+
+
+def test_basic_info_missing_field_is_malformed() -> None:
+    body = encode(0xDF22, FAKE_NAME.encode()) + encode(0xDF23, FAKE_ADDRESS.encode())
+    text, _ = session(
+        [
+            ("00A4020C020002", "9000"),
+            (read_all(), encode(0xFF20, body).hex() + "6282"),
+        ]
+    )
+    with pytest.raises(MalformedResponse, match="missing tag"):
+        text.read_basic_info()
