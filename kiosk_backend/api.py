@@ -1,0 +1,361 @@
+"""The HTTP API without the transport: route, authenticate the kiosk, apply idempotency.
+
+`Api.handle(method, path, body, peer_certificate_der)` returns a `Reply`. Every POST carries
+an idempotency key: the first call runs and its reply is stored in the same database
+transaction as its effects; a repeat with the same key and the same body gets the stored
+reply; the same key with another body is refused. The protected reset command itself is
+never stored: it is kept in memory only while its transaction is open.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from kiosk_backend import store
+from kiosk_backend.database import Connection, Database, DatabaseError, IntegrityViolationError
+from kiosk_backend.migrator import current_version
+from kiosk_backend.observability import JsonLog, Metrics
+from kiosk_backend.service import AuthorityService, KioskCaller, RefusalError
+from kiosk_protocol.errors import MessageError
+from kiosk_protocol.messages import (
+    AbortRequest,
+    BeginRequest,
+    CardAnswerRequest,
+    CardProofRequest,
+    ErrorBody,
+    ErrorKind,
+    FaceEvidenceRequest,
+    ResetCommandRequest,
+    ServerKey,
+    TransactionState,
+)
+from kiosk_protocol.pin_envelope import PIN_ALGORITHM, key_id
+
+MAX_BODY = 64 * 1024
+_TRANSACTION_PATH = re.compile(r"/v1/transactions/(tx_[0-9a-f]{32})(?:/([a-z-]+))?")
+_STEP_OPERATIONS = {
+    "card-proof": "card_proof",
+    "face-evidence": "face_evidence",
+    "reset-command": "reset_command",
+    "card-answer": "card_answer",
+    "abort": "abort",
+}
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any] | str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> tuple[bytes, str]:
+        if isinstance(self.body, str):
+            return self.body.encode("utf-8"), "text/plain; version=0.0.4; charset=utf-8"
+        return json.dumps(self.body, ensure_ascii=False).encode("utf-8"), "application/json"
+
+
+def _error(status: int, kind: ErrorKind, code: str, message: str) -> Reply:
+    return Reply(status, ErrorBody(kind, code, message).to_json())
+
+
+def _refusal_reply(refusal: RefusalError) -> Reply:
+    return Reply(refusal.status, refusal.body.to_json())
+
+
+class _RollbackError(Exception):
+    """Carries a server-error reply out of a database transaction so it rolls back."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__("rollback")
+        self.reply = reply
+
+
+class Api:
+    def __init__(
+        self,
+        database: Database,
+        service: AuthorityService,
+        pin_public_key: ec.EllipticCurvePublicKey,
+        log: JsonLog,
+        metrics: Metrics,
+    ) -> None:
+        self.database = database
+        self.service = service
+        self.log = log
+        self.metrics = metrics
+        self._server_key = ServerKey(
+            key_id=key_id(pin_public_key),
+            algorithm=PIN_ALGORITHM,
+            public_key_pem=_public_pem(pin_public_key),
+        )
+        self._issued_lock = threading.Lock()
+        self._issued_commands: dict[str, bytes] = {}
+
+    # --- entry point ---------------------------------------------------------------
+
+    def handle(self, method: str, path: str, body: bytes, peer_der: bytes | None) -> Reply:
+        started = time.perf_counter()
+        operation = "unknown"
+        fields: dict[str, object] = {}
+        try:
+            operation, reply = self._route(method, path.split("?", 1)[0], body, peer_der, fields)
+        except DatabaseError as error:
+            self.log.error("database_error", error=type(error).__name__, operation=operation)
+            reply = _error(503, ErrorKind.SERVER, "unavailable", "the database is unavailable")
+        except Exception as error:  # a bug: answer 500, keep serving, log no data
+            self.log.error("internal_error", error=type(error).__name__, operation=operation)
+            reply = _error(500, ErrorKind.SERVER, "internal", "internal error")
+        duration_ms = (time.perf_counter() - started) * 1000
+        self.metrics.request(operation, reply.status, duration_ms)
+        code = None
+        if isinstance(reply.body, dict) and "error" in reply.body:
+            code = reply.body["error"].get("code")
+        if operation not in {"health", "metrics"}:
+            self.log.info(
+                "request",
+                operation=operation,
+                method=method,
+                status=reply.status,
+                code=code,
+                duration_ms=round(duration_ms, 1),
+                **fields,
+            )
+        return reply
+
+    def _route(
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        peer_der: bytes | None,
+        fields: dict[str, object],
+    ) -> tuple[str, Reply]:
+        if path == "/health" and method == "GET":
+            return "health", self._health()
+        if path == "/metrics" and method == "GET":
+            return "metrics", Reply(200, self.metrics.render())
+        if not path.startswith("/v1/"):
+            return "unknown", _error(404, ErrorKind.PROTOCOL, "not_found", "no such resource")
+        if path == "/v1/server-key" and method == "GET":
+            return "server_key", Reply(200, self._server_key.to_json())
+        if path == "/v1/transactions" and method == "POST":
+            return "begin", self._post("begin", None, body, peer_der, fields)
+        match = _TRANSACTION_PATH.fullmatch(path)
+        if match is None:
+            return "unknown", _error(404, ErrorKind.PROTOCOL, "not_found", "no such resource")
+        transaction_id, step = match[1], match[2]
+        fields["transaction_id"] = transaction_id
+        if step is None and method == "GET":
+            return "status", self._get_status(transaction_id, peer_der, fields)
+        if step in _STEP_OPERATIONS and method == "POST":
+            operation = _STEP_OPERATIONS[step]
+            return operation, self._post(operation, transaction_id, body, peer_der, fields)
+        return "unknown", _error(405, ErrorKind.PROTOCOL, "method_not_allowed", "not allowed")
+
+    # --- kiosk identity --------------------------------------------------------------
+
+    def _caller(
+        self, connection: Connection, peer_der: bytes | None, fields: dict[str, object]
+    ) -> KioskCaller:
+        if peer_der is None:
+            raise RefusalError(401, ErrorKind.POLICY, "no_client_certificate", "no certificate")
+        certificate = x509.load_der_x509_certificate(peer_der)
+        names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        kiosk_id = str(names[0].value) if names else ""
+        fields["kiosk_id"] = kiosk_id
+        kiosk = store.get_kiosk(connection, kiosk_id)
+        fingerprint = hashlib.sha256(peer_der).hexdigest()
+        if kiosk is None or kiosk.certificate_sha256 != fingerprint:
+            raise RefusalError(403, ErrorKind.POLICY, "unknown_kiosk", "this kiosk is not enrolled")
+        if not kiosk.enabled:
+            raise RefusalError(403, ErrorKind.POLICY, "kiosk_disabled", "this kiosk is disabled")
+        public_key = certificate.public_key()
+        if not isinstance(public_key, ec.EllipticCurvePublicKey):
+            raise RefusalError(403, ErrorKind.POLICY, "unknown_kiosk", "unexpected kiosk key")
+        return KioskCaller(kiosk_id=kiosk_id, public_key=public_key)
+
+    # --- operations --------------------------------------------------------------------
+
+    def _post(
+        self,
+        operation: str,
+        transaction_id: str | None,
+        body: bytes,
+        peer_der: bytes | None,
+        fields: dict[str, object],
+    ) -> Reply:
+        try:
+            document = json.loads(body.decode("utf-8"))
+            request = _PARSERS[operation](document)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _error(400, ErrorKind.PROTOCOL, "malformed", "the body is not JSON")
+        except MessageError as error:
+            return _error(400, ErrorKind.PROTOCOL, "malformed", str(error))
+        key: str = request.idempotency_key
+        request_hash = hashlib.sha256(body).hexdigest()
+        try:
+            with self.database.transaction() as connection:
+                try:
+                    caller = self._caller(connection, peer_der, fields)
+                except RefusalError as refusal:
+                    return _refusal_reply(refusal)
+                store.lock_key(connection, f"idem:{caller.kiosk_id}:{key}")
+                stored = store.get_reply(connection, caller.kiosk_id, key)
+                if stored is not None:
+                    fields["replayed"] = True
+                    return self._replay(stored, operation, request_hash, transaction_id)
+                reply = self._run(operation, connection, caller, transaction_id, request)
+                if reply.status >= 500:
+                    raise _RollbackError(reply)  # nothing kept: the kiosk may retry
+                stored_body = dict(reply.body) if isinstance(reply.body, dict) else {}
+                stored_body.pop("apdu", None)
+                store.put_reply(
+                    connection,
+                    kiosk_id=caller.kiosk_id,
+                    key=key,
+                    transaction_id=transaction_id or stored_body.get("transaction_id"),
+                    reply=store.StoredReply(
+                        operation, request_hash, reply.status, json.dumps(stored_body)
+                    ),
+                    now=self.service.now_ms(),
+                )
+        except _RollbackError as rollback:
+            return rollback.reply
+        except IntegrityViolationError:
+            return _error(409, ErrorKind.PROTOCOL, "conflict", "a concurrent call conflicted")
+        self._after_commit(operation, transaction_id, reply)
+        return reply
+
+    def _run(
+        self,
+        operation: str,
+        connection: Connection,
+        caller: KioskCaller,
+        transaction_id: str | None,
+        request: Any,
+    ) -> Reply:
+        service = self.service
+        try:
+            if operation == "begin":
+                return Reply(201, service.begin(connection, caller).to_json())
+            assert transaction_id is not None
+            step: Callable[..., Any] = getattr(service, operation)
+            return Reply(200, step(connection, caller, transaction_id, request).to_json())
+        except RefusalError as refusal:
+            return _refusal_reply(refusal)
+
+    def _replay(
+        self,
+        stored: store.StoredReply,
+        operation: str,
+        request_hash: str,
+        transaction_id: str | None,
+    ) -> Reply:
+        if stored.operation != operation or stored.request_sha256 != request_hash:
+            return _error(
+                422,
+                ErrorKind.PROTOCOL,
+                "idempotency_key_reused",
+                "this idempotency key was used for another request",
+            )
+        body = json.loads(stored.response)
+        headers = {"Idempotent-Replayed": "true"}
+        if operation == "reset_command" and stored.status == 200:
+            with self._issued_lock:
+                apdu = self._issued_commands.get(transaction_id or "")
+            if apdu is None:
+                return _error(
+                    409,
+                    ErrorKind.PROTOCOL,
+                    "command_no_longer_available",
+                    "the reset command is no longer held; ask for the transaction status",
+                )
+            body["apdu"] = _b64(apdu)
+        return Reply(stored.status, body, headers)
+
+    def _after_commit(self, operation: str, transaction_id: str | None, reply: Reply) -> None:
+        body = reply.body if isinstance(reply.body, dict) else {}
+        if operation == "reset_command" and reply.status == 200 and transaction_id:
+            with self._issued_lock:
+                self._issued_commands[transaction_id] = base64.b64decode(body["apdu"])
+        closed_id = body.get("transaction_id") or (body.get("error") or {}).get("transaction_id")
+        if body.get("state") == TransactionState.CLOSED.value and closed_id:
+            self._forget_command(closed_id)
+            self.metrics.outcome(str(body.get("outcome")))
+        elif transaction_id and reply.status in {409, 410, 422, 403, 429}:
+            self._forget_if_closed(transaction_id)
+
+    def _forget_command(self, transaction_id: str) -> None:
+        with self._issued_lock:
+            self._issued_commands.pop(transaction_id, None)
+
+    def _forget_if_closed(self, transaction_id: str) -> None:
+        with self.database.transaction() as connection:
+            row = store.get_transaction(connection, transaction_id)
+        if row is not None and row.state == TransactionState.CLOSED:
+            self._forget_command(transaction_id)
+            if row.outcome is not None:
+                self.metrics.outcome(row.outcome.value)
+
+    def _get_status(
+        self, transaction_id: str, peer_der: bytes | None, fields: dict[str, object]
+    ) -> Reply:
+        with self.database.transaction() as connection:
+            try:
+                caller = self._caller(connection, peer_der, fields)
+                status = self.service.status(connection, caller, transaction_id)
+            except RefusalError as refusal:
+                return _refusal_reply(refusal)
+        if status.state == TransactionState.CLOSED:
+            self._forget_command(transaction_id)
+        return Reply(200, status.to_json())
+
+    def sweep(self) -> list[str]:
+        """Close overdue transactions (run periodically by the server)."""
+        with self.database.transaction() as connection:
+            closed = self.service.sweep(connection)
+        for transaction_id in closed:
+            self._forget_command(transaction_id)
+        if closed:
+            self.log.info("expired_transactions_closed", closed=len(closed))
+        return closed
+
+    def _health(self) -> Reply:
+        try:
+            version = current_version(self.database)
+        except DatabaseError:
+            return Reply(503, {"status": "unavailable", "database": "unreachable"})
+        return Reply(200, {"status": "ok", "database": "ok", "schema_version": version})
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _public_pem(key: ec.EllipticCurvePublicKey) -> str:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+_PARSERS: dict[str, Callable[[object], Any]] = {
+    "begin": BeginRequest.from_json,
+    "card_proof": CardProofRequest.from_json,
+    "face_evidence": FaceEvidenceRequest.from_json,
+    "reset_command": ResetCommandRequest.from_json,
+    "card_answer": CardAnswerRequest.from_json,
+    "abort": AbortRequest.from_json,
+}

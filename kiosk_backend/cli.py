@@ -1,0 +1,202 @@
+"""The `kiosk-backend` command: serve, enroll and manage kiosks, migrate, load-test."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from kiosk_backend.authority import AuthorityError
+from kiosk_backend.database import DatabaseError
+from kiosk_backend.enrollment import enroll_kiosk, set_kiosk_enabled
+from kiosk_backend.migrator import current_version
+from kiosk_backend.operator_pki import OperatorPki, PkiError
+from kiosk_backend.policy import Policy, PolicyError
+from kiosk_backend.server import DEFAULT_PORT, BackendServer, BackendSettings, open_database
+from kiosk_backend.store import list_kiosks
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("KIOSK_BACKEND_DIR")
+    return Path(env) if env else Path.home() / ".local" / "share" / "kiosk-backend"
+
+
+def default_testbed_dir() -> Path:
+    """The test authority's data folder, as kiosk-testbed chooses it."""
+    env = os.environ.get("KIOSK_TESTBED_DIR")
+    return Path(env) if env else Path.home() / ".local" / "share" / "kiosk-testbed"
+
+
+_PATH = click.Path(file_okay=False, path_type=Path)
+
+
+def _settings(
+    data_dir: Path | None,
+    database_url: str | None,
+    testbed_dir: Path | None = None,
+    authority_dir: Path | None = None,
+    **extra: object,
+) -> BackendSettings:
+    authority = authority_dir or (testbed_dir or default_testbed_dir()) / "authority"
+    return BackendSettings(
+        data_dir=data_dir or default_data_dir(),
+        authority_dir=authority,
+        database_url=database_url or os.environ.get("KIOSK_BACKEND_DATABASE_URL"),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _common(function: click.decorators.FC) -> click.decorators.FC:
+    function = click.option(
+        "--database-url",
+        help="postgresql://user:pass@host:port/db (default: SQLite file in the data folder; "
+        "env KIOSK_BACKEND_DATABASE_URL).",
+    )(function)
+    return click.option(
+        "--data-dir",
+        type=_PATH,
+        help="Server data folder (default: $KIOSK_BACKEND_DIR or ~/.local/share/kiosk-backend).",
+    )(function)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Reference backend playing the issuing authority for the PIN-reset kiosk."""
+
+
+@main.command()
+@_common
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@click.option("--testbed-dir", type=_PATH, help="Test authority data folder (uses its authority/).")
+@click.option(
+    "--authority-dir", type=_PATH, help="Authority folder itself (overrides --testbed-dir)."
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file with a [policy] table.",
+)
+def serve(
+    *,
+    data_dir: Path | None,
+    database_url: str | None,
+    host: str,
+    port: int,
+    testbed_dir: Path | None,
+    authority_dir: Path | None,
+    policy_file: Path | None,
+) -> None:
+    """Serve the API over HTTPS with mutual TLS (loopback by default)."""
+    try:
+        policy = Policy.load(policy_file) if policy_file else Policy()
+        settings = _settings(
+            data_dir, database_url, testbed_dir, authority_dir, host=host, port=port, policy=policy
+        )
+        server = BackendServer(settings)
+    except (PolicyError, PkiError, AuthorityError, DatabaseError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"kiosk-backend listening on {server.url} (operator CA: {server.pki.ca_certificate_path})",
+        err=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+@main.command("enroll-kiosk")
+@_common
+@click.option("--kiosk-id", required=True, help="The kiosk's id (becomes the certificate CN).")
+@click.option("--out", "out_dir", required=True, type=_PATH, help="Folder for the kiosk's bundle.")
+def enroll_kiosk_cmd(
+    data_dir: Path | None, database_url: str | None, kiosk_id: str, out_dir: Path
+) -> None:
+    """Issue a kiosk certificate and key, and register the kiosk (enabled)."""
+    settings = _settings(data_dir, database_url)
+    try:
+        database = open_database(settings)
+        paths = enroll_kiosk(OperatorPki(settings.data_dir), database, kiosk_id, out_dir)
+    except (PkiError, DatabaseError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps({name: str(path) for name, path in paths.items()}, indent=2))
+
+
+def _set_enabled(data_dir: Path | None, database_url: str | None, kiosk_id: str, on: bool) -> None:
+    try:
+        database = open_database(_settings(data_dir, database_url))
+        found = set_kiosk_enabled(database, kiosk_id, on)
+    except DatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    if not found:
+        raise click.ClickException(f"no kiosk {kiosk_id!r}")
+    click.echo(f"kiosk {kiosk_id} {'enabled' if on else 'disabled'}")
+
+
+@main.command("disable-kiosk")
+@_common
+@click.option("--kiosk-id", required=True)
+def disable_kiosk_cmd(data_dir: Path | None, database_url: str | None, kiosk_id: str) -> None:
+    """Refuse every call from this kiosk until it is enabled again."""
+    _set_enabled(data_dir, database_url, kiosk_id, False)
+
+
+@main.command("enable-kiosk")
+@_common
+@click.option("--kiosk-id", required=True)
+def enable_kiosk_cmd(data_dir: Path | None, database_url: str | None, kiosk_id: str) -> None:
+    """Accept calls from this kiosk again."""
+    _set_enabled(data_dir, database_url, kiosk_id, True)
+
+
+@main.command("list-kiosks")
+@_common
+def list_kiosks_cmd(data_dir: Path | None, database_url: str | None) -> None:
+    """The enrolled kiosks, as JSON lines."""
+    try:
+        database = open_database(_settings(data_dir, database_url))
+        with database.transaction() as connection:
+            kiosks = list_kiosks(connection)
+    except DatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    for kiosk in kiosks:
+        click.echo(json.dumps({"kiosk_id": kiosk.kiosk_id, "enabled": kiosk.enabled}))
+
+
+@main.command()
+@_common
+def migrate(data_dir: Path | None, database_url: str | None) -> None:
+    """Bring the database schema up to date and print its version."""
+    try:
+        database = open_database(_settings(data_dir, database_url))
+    except DatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"schema version {current_version(database)}")
+
+
+@main.command()
+@click.option("--kiosks", default=20, show_default=True, help="Simulated kiosks at once.")
+@click.option("--seconds", default=20.0, show_default=True, help="How long to drive them.")
+@click.option("--cards", default=0, help="Virtual cards to share (default: one per kiosk).")
+@click.option("--database-url", help="PostgreSQL URL (default: a fresh SQLite file).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def loadtest(
+    kiosks: int, seconds: float, cards: int, database_url: str | None, as_json: bool
+) -> None:
+    """Drive simulated kiosks through complete resets against a real server on loopback."""
+    from kiosk_backend.loadtest import run_loadtest
+
+    report = run_loadtest(
+        kiosks=kiosks,
+        seconds=seconds,
+        cards=cards or kiosks,
+        database_url=database_url,
+        progress=lambda text: click.echo(text, err=True),
+    )
+    click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.text())
+    if not report.consistent:
+        sys.exit(1)

@@ -1,0 +1,288 @@
+"""The load benchmark: many simulated kiosks drive complete resets, at once, for a bounded time,
+against a real server on loopback (mutual TLS, real database), with in-process virtual cards.
+
+It reports transactions per second and p50/p99 latency of a complete transaction, then counts
+in the database: every reset a kiosk saw must be there exactly once (none lost, none
+duplicated), and every card must hold the PIN its last reset set, with a full retry counter.
+Uses the testbed (virtual cards, test authority): a development tool, not server code.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk_backend.enrollment import enroll_kiosk
+from kiosk_backend.observability import JsonLog
+from kiosk_backend.policy import Policy
+from kiosk_backend.server import BackendServer, BackendSettings
+from kiosk_backend.simulated_kiosk import KioskCredentials, SimulatedKiosk
+from kiosk_protocol.messages import Outcome
+
+AUTH_PIN = "1234"
+# The photo is never looked at in the benchmark (the face check is simulated); a JP2
+# signature box stands in for it.
+_PLACEHOLDER_PHOTO = bytes.fromhex("0000000c6a5020200d0a870a")
+
+
+@dataclass
+class _Card:
+    card: Any
+    certificate: bytes
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last_pin: str | None = None
+
+
+@dataclass
+class LoadReport:
+    database: str
+    kiosks: int
+    cards: int
+    seconds: float
+    completed: int
+    failed: int
+    errors: dict[str, int]
+    latencies_ms: list[float]
+    db_outcomes: dict[str, int]
+    db_transactions: int
+    db_begin_replies: int
+    lost: int
+    duplicated: int
+    unknown_in_db: int
+    cards_wrong_pin: int
+
+    @property
+    def tx_per_second(self) -> float:
+        return self.completed / self.seconds if self.seconds else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        if not self.latencies_ms:
+            return 0.0
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+    @property
+    def consistent(self) -> bool:
+        return (
+            self.lost == 0
+            and self.duplicated == 0
+            and self.unknown_in_db == 0
+            and self.cards_wrong_pin == 0
+            and self.completed > 0
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "database": self.database,
+            "kiosks": self.kiosks,
+            "cards": self.cards,
+            "seconds": round(self.seconds, 2),
+            "completed": self.completed,
+            "failed": self.failed,
+            "errors": self.errors,
+            "tx_per_second": round(self.tx_per_second, 2),
+            "latency_ms": {
+                "p50": round(self.percentile(0.50), 1),
+                "p99": round(self.percentile(0.99), 1),
+                "mean": round(statistics.fmean(self.latencies_ms), 1) if self.latencies_ms else 0,
+            },
+            "db_outcomes": self.db_outcomes,
+            "db_transactions": self.db_transactions,
+            "db_begin_replies": self.db_begin_replies,
+            "lost": self.lost,
+            "duplicated": self.duplicated,
+            "unknown_in_db": self.unknown_in_db,
+            "cards_wrong_pin": self.cards_wrong_pin,
+            "consistent": self.consistent,
+        }
+
+    def text(self) -> str:
+        lines = [
+            f"database            {self.database}",
+            f"kiosks / cards      {self.kiosks} / {self.cards}",
+            f"duration            {self.seconds:.1f} s",
+            f"completed resets    {self.completed}  ({self.tx_per_second:.1f} tx/s)",
+            f"latency p50 / p99   {self.percentile(0.5):.0f} ms / {self.percentile(0.99):.0f} ms",
+            f"failed              {self.failed}  {self.errors or ''}",
+            f"in the database     {self.db_transactions} transactions {self.db_outcomes}",
+            f"lost / duplicated   {self.lost} / {self.duplicated}"
+            f"  (unknown to kiosks: {self.unknown_in_db})",
+            f"cards with wrong PIN {self.cards_wrong_pin}",
+            f"consistent          {'yes' if self.consistent else 'NO'}",
+        ]
+        return "\n".join(lines)
+
+
+def _issue_cards(testbed_dir: Path, count: int) -> list[_Card]:
+    from kiosk_backend.simulated_kiosk import CardDriver
+    from kiosk_testbed.authority import TestAuthority
+    from kiosk_testbed.card.virtual_card import VirtualCard
+    from kiosk_testbed.persona import make_persona
+
+    authority = TestAuthority(testbed_dir).ensure()
+    cards = []
+    for _ in range(count):
+        issued = authority.issue_card(make_persona(auth_pin=AUTH_PIN), _PLACEHOLDER_PHOTO)
+        card = VirtualCard(issued.card_file)
+        driver = CardDriver(card)
+        driver.select_jpki()
+        cards.append(_Card(card=card, certificate=driver.read_auth_certificate()))
+    return cards
+
+
+def _sign_pin_state(card: Any) -> tuple[str, int]:
+    from kiosk_testbed.card import layout
+    from kiosk_testbed.card.layout import Ap
+
+    state = card.card_file.pins[(Ap.JPKI, layout.JPKI_SIGN_PIN)]
+    return state.value, state.tries_left
+
+
+def run_loadtest(
+    *,
+    kiosks: int,
+    seconds: float,
+    cards: int,
+    database_url: str | None = None,
+    progress: Callable[[str], None] = lambda _text: None,
+) -> LoadReport:
+    drop_schema: Callable[[], None] | None = None
+    if database_url:
+        from kiosk_backend.pg_schema import fresh_schema
+
+        database_url, drop_schema = fresh_schema(database_url, prefix="kiosk_loadtest")
+    try:
+        with tempfile.TemporaryDirectory(prefix="kiosk-loadtest-") as folder:
+            return _run(Path(folder), kiosks, seconds, cards, database_url, progress)
+    finally:
+        if drop_schema is not None:
+            drop_schema()
+
+
+def _run(  # noqa: PLR0917 - one internal call site
+    folder: Path,
+    kiosk_count: int,
+    seconds: float,
+    card_count: int,
+    database_url: str | None,
+    progress: Callable[[str], None],
+) -> LoadReport:
+    progress(f"issuing {card_count} virtual cards ...")
+    cards = _issue_cards(folder / "testbed", card_count)
+    unlimited = 10**9
+    policy = Policy(
+        card_max_transactions=unlimited,
+        card_max_failures=unlimited,
+        kiosk_max_transactions=unlimited,
+    )
+    settings = BackendSettings(
+        data_dir=folder / "backend",
+        authority_dir=folder / "testbed" / "authority",
+        database_url=database_url,
+        port=0,
+        policy=policy,
+        pool_size=min(32, kiosk_count + 4),
+    )
+    server = BackendServer(settings, log=JsonLog(enabled=False)).start()
+    try:
+        credentials = []
+        for index in range(kiosk_count):
+            kiosk_id = f"load-kiosk-{index:03d}"
+            paths = enroll_kiosk(
+                server.pki, server.database, kiosk_id, folder / "kiosks" / kiosk_id
+            )
+            credentials.append(
+                KioskCredentials(kiosk_id, paths["certificate"], paths["key"], paths["ca"])
+            )
+        progress(f"driving {kiosk_count} kiosks for {seconds:.0f} s against {server.url} ...")
+        results: list[tuple[str, float]] = []
+        errors: Counter[str] = Counter()
+        lock = threading.Lock()
+        start = time.monotonic()
+        deadline = start + seconds
+
+        def drive(index: int) -> None:
+            kiosk = SimulatedKiosk(server.url, credentials[index])
+            turn = index
+            try:
+                while time.monotonic() < deadline:
+                    card = cards[turn % len(cards)]
+                    turn += 1
+                    with card.lock:
+                        try:
+                            done = kiosk.run_reset(
+                                card.card, AUTH_PIN, certificate=card.certificate
+                            )
+                        except Exception as error:
+                            with lock:
+                                errors[type(error).__name__] += 1
+                            continue
+                        if done.status.outcome == Outcome.PIN_RESET:
+                            card.last_pin = done.new_pin
+                    with lock:
+                        if done.status.outcome == Outcome.PIN_RESET:
+                            results.append((done.transaction_id, done.seconds * 1000))
+                        else:
+                            errors[f"outcome:{done.status.outcome}"] += 1
+            finally:
+                kiosk.close()
+
+        threads = [threading.Thread(target=drive, args=(i,)) for i in range(kiosk_count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - start
+
+        with server.database.transaction() as connection:
+            outcome_rows = connection.execute(
+                "SELECT COALESCE(outcome, state), COUNT(*) FROM transactions"
+                " GROUP BY COALESCE(outcome, state)"
+            ).rows
+            reset_ids = [
+                row[0]
+                for row in connection.execute(
+                    "SELECT transaction_id FROM transactions WHERE outcome = ?",
+                    (Outcome.PIN_RESET.value,),
+                ).rows
+            ]
+            total = connection.execute("SELECT COUNT(*) FROM transactions").rows[0][0]
+            begin_replies = connection.execute(
+                "SELECT COUNT(*) FROM idempotency WHERE operation = 'begin'"
+            ).rows[0][0]
+    finally:
+        server.stop()
+
+    seen = [transaction_id for transaction_id, _ in results]
+    seen_set = set(seen)
+    db_set = set(reset_ids)
+    wrong_pin = 0
+    for card in cards:
+        if card.last_pin is not None and _sign_pin_state(card.card) != (card.last_pin, 5):
+            wrong_pin += 1
+    return LoadReport(
+        database=settings.resolved_database_url().split(":", 1)[0],
+        kiosks=kiosk_count,
+        cards=card_count,
+        seconds=elapsed,
+        completed=len(results),
+        failed=sum(errors.values()),
+        errors=dict(errors),
+        latencies_ms=[latency for _, latency in results],
+        db_outcomes={str(name): int(count) for name, count in outcome_rows},
+        db_transactions=int(total),
+        db_begin_replies=int(begin_replies),
+        lost=len(seen_set - db_set),
+        duplicated=(len(seen) - len(seen_set))
+        + (len(reset_ids) - len(db_set))
+        + abs(int(total) - int(begin_replies)),
+        unknown_in_db=len(db_set - seen_set),
+        cards_wrong_pin=wrong_pin,
+    )

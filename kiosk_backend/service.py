@@ -1,0 +1,447 @@
+"""The authority's decisions, step by step, inside one database transaction per call.
+
+Each step checks the transaction's state (out-of-order calls are refused), its expiry,
+the policy, and the proofs; then advances or closes it. A refusal that ends the
+transaction closes it *before* raising `RefusalError`, so the close is committed with the reply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from kiosk_backend import store
+from kiosk_backend.admin_command import (
+    CardVerdict,
+    build_reset_command,
+    card_id_from_serial,
+    session_keys,
+    verify_answer,
+)
+from kiosk_backend.authority import Authority, CardCertificateError
+from kiosk_backend.database import Connection
+from kiosk_backend.policy import Policy
+from kiosk_protocol import IDENTITY_CHECK_TYPE
+from kiosk_protocol.errors import MessageError
+from kiosk_protocol.messages import (
+    AbortRequest,
+    BeginResponse,
+    CardAnswerRequest,
+    CardProofRequest,
+    ErrorBody,
+    ErrorKind,
+    FaceEvidenceRequest,
+    Liveness,
+    Outcome,
+    ResetCommandRequest,
+    ResetCommandResponse,
+    TransactionState,
+    TransactionStatus,
+)
+from kiosk_protocol.pin_envelope import decrypt_pin, is_valid_signature_pin
+from kiosk_protocol.signing import verify_card_proof, verify_face_evidence
+
+Clock = Callable[[], float]
+_FAILURE_OUTCOMES = (Outcome.CARD_REJECTED, Outcome.FACE_CHECK_FAILED, Outcome.ANSWER_NOT_AUTHENTIC)
+_VERDICT_OUTCOME = {
+    CardVerdict.PIN_SET: Outcome.PIN_RESET,
+    CardVerdict.PIN_FORMAT_REJECTED: Outcome.PIN_REJECTED_BY_CARD,
+    CardVerdict.COMMAND_REFUSED: Outcome.COMMAND_REFUSED_BY_CARD,
+    CardVerdict.NOT_AUTHENTIC: Outcome.ANSWER_NOT_AUTHENTIC,
+}
+
+
+class RefusalError(Exception):
+    """A refused call: HTTP status and a typed error body (no personal data in it)."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: ErrorKind,
+        code: str,
+        message: str,
+        transaction_id: str | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.body = ErrorBody(kind, code, message, transaction_id)
+
+
+def _unknown_transaction() -> RefusalError:
+    return RefusalError(404, ErrorKind.PROTOCOL, "unknown_transaction", "no such transaction")
+
+
+@dataclass(frozen=True)
+class KioskCaller:
+    """The authenticated kiosk behind a call (from its TLS client certificate)."""
+
+    kiosk_id: str
+    public_key: ec.EllipticCurvePublicKey
+
+
+class AuthorityService:
+    def __init__(
+        self,
+        authority: Authority,
+        pin_key: ec.EllipticCurvePrivateKey,
+        policy: Policy,
+        clock: Clock = time.time,
+    ) -> None:
+        self.authority = authority
+        self.policy = policy
+        self._pin_key = pin_key
+        self._clock = clock
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    # --- helpers -----------------------------------------------------------------
+
+    def _answer_deadline(self, row: store.TransactionRow) -> int:
+        return row.expires_at + self.policy.answer_grace_seconds * 1000
+
+    def _open(
+        self,
+        connection: Connection,
+        caller: KioskCaller,
+        transaction_id: str,
+        expected: TransactionState,
+    ) -> store.TransactionRow:
+        row = store.get_transaction(connection, transaction_id, for_update=True)
+        if row is None or row.kiosk_id != caller.kiosk_id:
+            raise RefusalError(
+                404, ErrorKind.PROTOCOL, "unknown_transaction", "no such transaction"
+            )
+        if row.state == TransactionState.CLOSED:
+            raise RefusalError(
+                409,
+                ErrorKind.PROTOCOL,
+                "transaction_closed",
+                f"the transaction is closed ({row.outcome})",
+                transaction_id,
+            )
+        now = self.now_ms()
+        awaiting_answer = row.state == TransactionState.AWAITING_CARD_ANSWER
+        deadline = self._answer_deadline(row) if awaiting_answer else row.expires_at
+        if now > deadline:
+            outcome = Outcome.UNCONFIRMED if awaiting_answer else Outcome.EXPIRED
+            store.close(connection, transaction_id, outcome, now)
+            raise RefusalError(
+                410,
+                ErrorKind.POLICY,
+                "transaction_expired",
+                "the transaction expired",
+                transaction_id,
+            )
+        if row.state != expected:
+            raise RefusalError(
+                409,
+                ErrorKind.PROTOCOL,
+                "out_of_order",
+                f"the transaction is in state {row.state.value}, not {expected.value}",
+                transaction_id,
+            )
+        return row
+
+    def _close_and_refuse(
+        self,
+        connection: Connection,
+        row: store.TransactionRow,
+        outcome: Outcome,
+        refusal: RefusalError,
+        card_ref: str | None = None,
+    ) -> RefusalError:
+        store.close(connection, row.transaction_id, outcome, self.now_ms(), card_ref)
+        return refusal
+
+    # --- steps -------------------------------------------------------------------
+
+    def begin(self, connection: Connection, caller: KioskCaller) -> BeginResponse:
+        now = self.now_ms()
+        if not self.policy.is_open(dt.datetime.fromtimestamp(now / 1000).astimezone()):
+            raise RefusalError(
+                403, ErrorKind.POLICY, "outside_service_hours", "outside service hours"
+            )
+        store.lock_key(connection, f"kiosk:{caller.kiosk_id}")
+        since = now - self.policy.kiosk_window_seconds * 1000
+        if (
+            store.count_kiosk_transactions(connection, caller.kiosk_id, since)
+            >= self.policy.kiosk_max_transactions
+        ):
+            raise RefusalError(429, ErrorKind.POLICY, "kiosk_rate_limited", "too many transactions")
+        transaction_id = "tx_" + secrets.token_hex(16)
+        nonce = secrets.token_bytes(32)
+        expires_at = now + self.policy.transaction_ttl_seconds * 1000
+        store.insert_transaction(
+            connection,
+            transaction_id=transaction_id,
+            kiosk_id=caller.kiosk_id,
+            nonce=nonce,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        return BeginResponse(transaction_id=transaction_id, nonce=nonce, expires_at_ms=expires_at)
+
+    def card_proof(
+        self,
+        connection: Connection,
+        caller: KioskCaller,
+        transaction_id: str,
+        request: CardProofRequest,
+    ) -> TransactionStatus:
+        row = self._open(connection, caller, transaction_id, TransactionState.AWAITING_CARD_PROOF)
+        try:
+            card = self.authority.verify_card_certificate(
+                request.auth_certificate, dt.datetime.fromtimestamp(self.now_ms() / 1000, dt.UTC)
+            )
+        except CardCertificateError as rejected:
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.CARD_REJECTED,
+                RefusalError(422, ErrorKind.CARD, rejected.code, str(rejected), transaction_id),
+            ) from None
+        if not verify_card_proof(
+            card.public_key, request.signature, transaction_id, row.nonce, caller.kiosk_id
+        ):
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.CARD_REJECTED,
+                RefusalError(
+                    422,
+                    ErrorKind.CARD,
+                    "bad_card_signature",
+                    "the card's signature does not verify for this transaction",
+                    transaction_id,
+                ),
+                card.card_ref,
+            )
+        store.lock_key(connection, f"card:{card.card_ref}")
+        since = row.created_at - self.policy.card_window_seconds * 1000
+        failures = store.count_card_transactions(
+            connection, card.card_ref, since, _FAILURE_OUTCOMES
+        )
+        if failures >= self.policy.card_max_failures:
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.REFUSED_BY_POLICY,
+                RefusalError(
+                    429,
+                    ErrorKind.POLICY,
+                    "card_locked",
+                    "too many failed attempts with this card",
+                    transaction_id,
+                ),
+                card.card_ref,
+            )
+        if (
+            store.count_card_transactions(connection, card.card_ref, since)
+            >= self.policy.card_max_transactions
+        ):
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.REFUSED_BY_POLICY,
+                RefusalError(
+                    429,
+                    ErrorKind.POLICY,
+                    "card_rate_limited",
+                    "too many attempts with this card",
+                    transaction_id,
+                ),
+                card.card_ref,
+            )
+        store.advance(
+            connection,
+            transaction_id,
+            TransactionState.AWAITING_CARD_PROOF,
+            TransactionState.AWAITING_FACE_EVIDENCE,
+            card_ref=card.card_ref,
+            card_serial=format(card.serial, "x"),
+        )
+        return self._status(connection, transaction_id)
+
+    def face_evidence(
+        self,
+        connection: Connection,
+        caller: KioskCaller,
+        transaction_id: str,
+        request: FaceEvidenceRequest,
+    ) -> TransactionStatus:
+        row = self._open(
+            connection, caller, transaction_id, TransactionState.AWAITING_FACE_EVIDENCE
+        )
+        evidence = request.evidence
+        if evidence.transaction_id != transaction_id or evidence.kiosk_id != caller.kiosk_id:
+            raise RefusalError(
+                400,
+                ErrorKind.PROTOCOL,
+                "evidence_mismatch",
+                "the evidence names another transaction or kiosk",
+                transaction_id,
+            )
+        if not verify_face_evidence(caller.public_key, evidence, request.signature):
+            raise RefusalError(
+                400,
+                ErrorKind.PROTOCOL,
+                "bad_kiosk_signature",
+                "the evidence is not signed by this kiosk's key",
+                transaction_id,
+            )
+        policy = self.policy
+        good_enough = (
+            evidence.matched
+            and evidence.score_ppm <= evidence.threshold_ppm
+            and evidence.threshold_ppm <= policy.max_face_threshold_ppm
+            and evidence.frames_used >= policy.min_face_frames
+            and (evidence.liveness == Liveness.PASSED or not policy.require_liveness)
+        )
+        if not good_enough:
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.FACE_CHECK_FAILED,
+                RefusalError(
+                    403,
+                    ErrorKind.POLICY,
+                    "face_check_failed",
+                    "the face check does not meet the policy",
+                    transaction_id,
+                ),
+            )
+        store.advance(
+            connection,
+            transaction_id,
+            TransactionState.AWAITING_FACE_EVIDENCE,
+            TransactionState.AWAITING_RESET_REQUEST,
+            identity_check=IDENTITY_CHECK_TYPE,
+        )
+        return self._status(connection, transaction_id)
+
+    def reset_command(
+        self,
+        connection: Connection,
+        caller: KioskCaller,
+        transaction_id: str,
+        request: ResetCommandRequest,
+    ) -> ResetCommandResponse:
+        row = self._open(
+            connection, caller, transaction_id, TransactionState.AWAITING_RESET_REQUEST
+        )
+        if row.card_serial is None:
+            raise RefusalError(500, ErrorKind.SERVER, "internal", "transaction lost its card")
+        try:
+            pin = decrypt_pin(self._pin_key, request.encrypted_pin, transaction_id)
+        except MessageError as error:
+            raise RefusalError(
+                400, ErrorKind.PROTOCOL, "pin_envelope_invalid", str(error), transaction_id
+            ) from None
+        try:
+            if not is_valid_signature_pin(pin):
+                raise RefusalError(
+                    400,
+                    ErrorKind.PROTOCOL,
+                    "new_pin_format",
+                    "the new PIN must be 6 to 16 of A-Z and 0-9",
+                    transaction_id,
+                )
+            keys = session_keys(
+                self.authority.admin_master,
+                card_id_from_serial(row.card_serial),
+                request.card_challenge,
+            )
+            apdu = build_reset_command(keys, pin)
+        finally:
+            pin[:] = bytes(len(pin))
+        store.advance(
+            connection,
+            transaction_id,
+            TransactionState.AWAITING_RESET_REQUEST,
+            TransactionState.AWAITING_CARD_ANSWER,
+            card_challenge=request.card_challenge.hex(),
+        )
+        return ResetCommandResponse(
+            transaction_id=transaction_id, apdu=apdu, expires_at_ms=row.expires_at
+        )
+
+    def card_answer(
+        self,
+        connection: Connection,
+        caller: KioskCaller,
+        transaction_id: str,
+        request: CardAnswerRequest,
+    ) -> TransactionStatus:
+        row = self._open(connection, caller, transaction_id, TransactionState.AWAITING_CARD_ANSWER)
+        if row.card_serial is None or row.card_challenge is None:
+            raise RefusalError(500, ErrorKind.SERVER, "internal", "transaction lost its card")
+        keys = session_keys(
+            self.authority.admin_master, card_id_from_serial(row.card_serial), row.card_challenge
+        )
+        outcome = _VERDICT_OUTCOME[verify_answer(keys, request.answer)]
+        store.close(connection, transaction_id, outcome, self.now_ms())
+        return self._status(connection, transaction_id)
+
+    def abort(
+        self,
+        connection: Connection,
+        caller: KioskCaller,
+        transaction_id: str,
+        request: AbortRequest,
+    ) -> TransactionStatus:
+        del request  # the reason is for the kiosk's own logs; the record keeps only the outcome
+        row = store.get_transaction(connection, transaction_id, for_update=True)
+        if row is None or row.kiosk_id != caller.kiosk_id:
+            raise RefusalError(
+                404, ErrorKind.PROTOCOL, "unknown_transaction", "no such transaction"
+            )
+        if row.state != TransactionState.CLOSED:
+            # Once the command went out, only the card's answer could tell what happened.
+            sent = row.state == TransactionState.AWAITING_CARD_ANSWER
+            outcome = Outcome.UNCONFIRMED if sent else Outcome.ABORTED
+            store.close(connection, transaction_id, outcome, self.now_ms())
+        return self._status(connection, transaction_id)
+
+    def status(
+        self, connection: Connection, caller: KioskCaller, transaction_id: str
+    ) -> TransactionStatus:
+        row = store.get_transaction(connection, transaction_id, for_update=True)
+        if row is None or row.kiosk_id != caller.kiosk_id:
+            raise RefusalError(
+                404, ErrorKind.PROTOCOL, "unknown_transaction", "no such transaction"
+            )
+        if row.state != TransactionState.CLOSED:
+            self._expire_if_overdue(connection, row)
+        return self._status(connection, transaction_id)
+
+    def _expire_if_overdue(self, connection: Connection, row: store.TransactionRow) -> bool:
+        now = self.now_ms()
+        awaiting_answer = row.state == TransactionState.AWAITING_CARD_ANSWER
+        deadline = self._answer_deadline(row) if awaiting_answer else row.expires_at
+        if now <= deadline:
+            return False
+        outcome = Outcome.UNCONFIRMED if awaiting_answer else Outcome.EXPIRED
+        return store.close(connection, row.transaction_id, outcome, now)
+
+    def sweep(self, connection: Connection) -> list[str]:
+        """Close every overdue transaction; returns their ids."""
+        closed = []
+        now = self.now_ms()
+        for row in store.overdue_transactions(
+            connection, now, self.policy.answer_grace_seconds * 1000
+        ):
+            if self._expire_if_overdue(connection, row):
+                closed.append(row.transaction_id)
+        return closed
+
+    def _status(self, connection: Connection, transaction_id: str) -> TransactionStatus:
+        row = store.get_transaction(connection, transaction_id)
+        if row is None:
+            raise RefusalError(500, ErrorKind.SERVER, "internal", "transaction vanished")
+        return row.status()

@@ -1,0 +1,226 @@
+"""A simulated kiosk for the load benchmark and the server's own tests.
+
+It speaks protocol v1 with httpx over mutual TLS and drives a card through raw APDUs
+(anything with `process(apdu) -> bytes`, e.g. the testbed's in-process VirtualCard). It is
+not the product's client (kiosk/backend_client), which the server package must not import;
+the face check is simulated as passed evidence.
+"""
+
+from __future__ import annotations
+
+import secrets
+import ssl
+import string
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from kiosk_protocol.messages import (
+    BeginRequest,
+    BeginResponse,
+    CardAnswerRequest,
+    CardProofRequest,
+    FaceEvidence,
+    FaceEvidenceRequest,
+    Liveness,
+    ResetCommandRequest,
+    ResetCommandResponse,
+    TransactionStatus,
+)
+from kiosk_protocol.pin_envelope import encrypt_pin, load_public_key_pem
+from kiosk_protocol.signing import card_proof_digest_info, sign_face_evidence
+
+JPKI_AID = bytes.fromhex("D392F000260100000001")
+_SW_OK = b"\x90\x00"
+
+
+class Card(Protocol):
+    def process(self, apdu: bytes) -> bytes: ...
+
+
+class SimulationError(Exception):
+    """A step of the simulated transaction failed; the text names the step and status."""
+
+
+def _select_ef(fid: int) -> bytes:
+    return bytes([0x00, 0xA4, 0x02, 0x0C, 0x02]) + fid.to_bytes(2, "big")
+
+
+class CardDriver:
+    """The few APDUs a kiosk sends for a reset, on any card object."""
+
+    def __init__(self, card: Card) -> None:
+        self.card = card
+
+    def send(self, apdu: bytes) -> tuple[bytes, bytes]:
+        answer = self.card.process(apdu)
+        data, status = answer[:-2], answer[-2:]
+        while status[0] == 0x61:
+            more = self.card.process(bytes([0x00, 0xC0, 0x00, 0x00, status[1]]))
+            data, status = data + more[:-2], more[-2:]
+        return data, status
+
+    def expect(self, apdu: bytes, what: str) -> bytes:
+        data, status = self.send(apdu)
+        if status != _SW_OK:
+            raise SimulationError(f"{what}: card answered {status.hex()}")
+        return data
+
+    def select_jpki(self) -> None:
+        self.expect(b"\x00\xa4\x04\x0c\x0a" + JPKI_AID, "SELECT JPKI AP")
+
+    def verify_auth_pin(self, pin: str) -> None:
+        self.expect(_select_ef(0x0018), "SELECT auth PIN")
+        self.expect(b"\x00\x20\x00\x80\x04" + pin.encode("ascii"), "VERIFY auth PIN")
+
+    def read_auth_certificate(self) -> bytes:
+        self.expect(_select_ef(0x000A), "SELECT auth certificate")
+        content = b""
+        while True:
+            offset = len(content)
+            apdu = bytes([0x00, 0xB0, offset >> 8, offset & 0xFF, 0x00])
+            data, status = self.send(apdu)
+            content += data
+            if status in {b"\x62\x82", b"\x6b\x00"}:
+                return content
+            if status != _SW_OK:
+                raise SimulationError(f"READ BINARY: card answered {status.hex()}")
+
+    def sign_with_auth_key(self, digest_info: bytes) -> bytes:
+        self.expect(_select_ef(0x0017), "SELECT auth key")
+        apdu = b"\x80\x2a\x00\x80" + bytes([len(digest_info)]) + digest_info + b"\x00"
+        return self.expect(apdu, "COMPUTE SIGNATURE")
+
+    def get_challenge(self) -> bytes:
+        return self.expect(b"\x00\x84\x00\x00\x10", "GET CHALLENGE")
+
+    def relay(self, apdu: bytes) -> bytes:
+        return self.card.process(apdu)
+
+
+def random_sign_pin() -> str:
+    alphabet = string.ascii_uppercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+@dataclass(frozen=True)
+class KioskCredentials:
+    kiosk_id: str
+    certificate: Path
+    key: Path
+    ca: Path
+
+    def ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(self.ca))
+        context.load_cert_chain(str(self.certificate), str(self.key))
+        return context
+
+    def signing_key(self) -> ec.EllipticCurvePrivateKey:
+        key = serialization.load_pem_private_key(self.key.read_bytes(), password=None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        return key
+
+
+@dataclass(frozen=True)
+class Completed:
+    transaction_id: str
+    status: TransactionStatus
+    new_pin: str
+    seconds: float
+
+
+class SimulatedKiosk:
+    def __init__(self, base_url: str, credentials: KioskCredentials, timeout: float = 30.0):
+        self.credentials = credentials
+        self._key = credentials.signing_key()
+        self.http = httpx.Client(
+            base_url=base_url, verify=credentials.ssl_context(), timeout=timeout
+        )
+        self._server_key: ec.EllipticCurvePublicKey | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _post(self, path: str, body: dict[str, Any], what: str) -> Any:
+        response = self.http.post(path, json=body)
+        if response.status_code >= 300:
+            raise SimulationError(f"{what}: HTTP {response.status_code} {response.text[:200]}")
+        return response.json()
+
+    def server_key(self) -> ec.EllipticCurvePublicKey:
+        if self._server_key is None:
+            document = self.http.get("/v1/server-key").json()
+            self._server_key = load_public_key_pem(document["public_key_pem"])
+        return self._server_key
+
+    def run_reset(
+        self,
+        card: Card,
+        auth_pin: str,
+        new_pin: str | None = None,
+        certificate: bytes | None = None,
+    ) -> Completed:
+        """One complete transaction; `certificate` may be given to skip reading it."""
+        started = time.perf_counter()
+        kiosk_id = self.credentials.kiosk_id
+        driver = CardDriver(card)
+        begun = BeginResponse.from_json(
+            self._post("/v1/transactions", BeginRequest(_key()).to_json(), "begin")
+        )
+        tx = begun.transaction_id
+        driver.select_jpki()
+        driver.verify_auth_pin(auth_pin)
+        auth_certificate = certificate or driver.read_auth_certificate()
+        signature = driver.sign_with_auth_key(card_proof_digest_info(tx, begun.nonce, kiosk_id))
+        self._post(
+            f"/v1/transactions/{tx}/card-proof",
+            CardProofRequest(_key(), auth_certificate, signature).to_json(),
+            "card proof",
+        )
+        evidence = FaceEvidence(
+            transaction_id=tx,
+            kiosk_id=kiosk_id,
+            matched=True,
+            score_ppm=420_000,
+            threshold_ppm=550_000,
+            frames_used=5,
+            liveness=Liveness.PASSED,
+            model_version="simulated/1",
+        )
+        self._post(
+            f"/v1/transactions/{tx}/face-evidence",
+            FaceEvidenceRequest(
+                _key(), evidence, sign_face_evidence(self._key, evidence)
+            ).to_json(),
+            "face evidence",
+        )
+        pin_text = new_pin or random_sign_pin()
+        pin = bytearray(pin_text.encode("ascii"))
+        envelope = encrypt_pin(self.server_key(), pin, tx)
+        pin[:] = bytes(len(pin))
+        challenge = driver.get_challenge()
+        command = ResetCommandResponse.from_json(
+            self._post(
+                f"/v1/transactions/{tx}/reset-command",
+                ResetCommandRequest(_key(), envelope, challenge).to_json(),
+                "reset command",
+            )
+        )
+        answer = driver.relay(command.apdu)
+        status = TransactionStatus.from_json(
+            self._post(
+                f"/v1/transactions/{tx}/card-answer",
+                CardAnswerRequest(_key(), answer).to_json(),
+                "card answer",
+            )
+        )
+        return Completed(tx, status, pin_text, time.perf_counter() - started)
+
+
+def _key() -> str:
+    return secrets.token_urlsafe(24)
