@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from kiosk import __version__
+from kiosk.diagnostics.cli import diag
 from kiosk.maintenance.cli import set_credential
 
 
@@ -15,3 +16,4 @@ def main() -> None:
 
 
 main.add_command(set_credential)
+main.add_command(diag)

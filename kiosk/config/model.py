@@ -144,15 +144,15 @@ class FlowSection:
 class BackendSection:
     url: str = setting("https://127.0.0.1:8443", "Base URL of the backend.", https_url)
     ca_file: Path = setting(
-        Path("/etc/kiosk/tls/ca.pem"), "CA certificate(s) that the backend's certificate must "
-        "chain to."
+        Path("/etc/kiosk/tls/operator-ca.crt.pem"),
+        "CA certificate(s) that the backend's certificate must chain to.",
     )
     client_cert: Path = setting(
-        Path("/etc/kiosk/tls/kiosk.pem"), "This kiosk's client certificate (PEM), from "
+        Path("/etc/kiosk/tls/kiosk.crt.pem"), "This kiosk's client certificate (PEM), from "
         "`kiosk-backend enroll-kiosk`."
     )
     client_key: Path = setting(
-        Path("/etc/kiosk/tls/kiosk.key"), "Private key of the client certificate (PEM)."
+        Path("/etc/kiosk/tls/kiosk.key.pem"), "Private key of the client certificate (PEM)."
     )
     connect_timeout: float = setting(5.0, "Seconds to establish a connection.",
                                      positive_seconds)

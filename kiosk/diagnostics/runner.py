@@ -1,0 +1,116 @@
+"""Running the checks and exporting the report.
+
+For the UI and the CLI alike::
+
+    report = run_checks(config, config_source=path, areas=("pcsc", "backend"))
+    report.healthy, report.results, report.to_text()
+    json_path, text_path = export_report(report, Path("/media/usb"))
+
+Areas, in order: ``system`` (configuration, versions, state folder, service state, logs),
+``pcsc`` (service, readers, card probe), ``camera`` (open, image), ``face`` (the face
+pipeline's self-test), ``backend`` (kiosk certificate, DNS, TCP, TLS, mutual TLS, clock).
+A check that raises becomes a failed result naming the error type, so one broken area never
+hides the others. ``on_result`` is called after each area (from the calling thread) so a screen
+can show progress; run the whole thing off the UI thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk import __version__
+from kiosk.config import KioskConfig
+from kiosk.diagnostics.camera_checks import OpenSource
+from kiosk.diagnostics.model import CheckResult, Report, fail, utc_now_text, warn
+
+AREAS = ("system", "pcsc", "camera", "face", "backend")
+Area = Callable[[], list[CheckResult]]
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """Parts the composition root may supply; each is optional.
+
+    ``face_self_test`` runs the face pipeline on its built-in samples and returns its result;
+    ``open_synthetic_camera`` opens the synthetic frame source for the camera check.
+    """
+
+    face_self_test: Callable[[], CheckResult] | None = None
+    open_synthetic_camera: OpenSource | None = None
+
+
+def run_checks(config: KioskConfig, *, config_source: Path | None = None,
+               areas: Sequence[str] = AREAS, hooks: Hooks = Hooks(),
+               on_result: Callable[[CheckResult], None] | None = None) -> Report:
+    unknown = [area for area in areas if area not in AREAS]
+    if unknown:
+        raise ValueError(f"unknown diagnostic area(s): {', '.join(unknown)}")
+    results: list[CheckResult] = []
+    durations: dict[str, float] = {}
+    for area in AREAS:
+        if area not in areas:
+            continue
+        started = time.perf_counter()
+        try:
+            produced = list(_area(area, config, config_source, hooks)())
+        except Exception as error:  # a bug or an unforeseen fault: report it, run the rest
+            produced = [fail(f"{area}.error", f"{area} checks", "the check itself failed",
+                             error=type(error).__name__, message=str(error)[:200])]
+        durations[area] = (time.perf_counter() - started) * 1000
+        results.extend(produced)
+        if on_result is not None:
+            for result in produced:
+                on_result(result)
+    return Report(config.kiosk.id, utc_now_text(), __version__, results, durations)
+
+
+def _area(name: str, config: KioskConfig, source: Path | None, hooks: Hooks) -> Area:
+    # Imports are local so that, e.g., a broken camera stack cannot stop the PC/SC checks.
+    if name == "system":
+        from kiosk.diagnostics import system_checks as s
+
+        return lambda: [s.configuration_check(config, source), s.versions_check(),
+                        s.data_dir_check(config), s.service_check(config), s.logs_check(config)]
+    if name == "pcsc":
+        from kiosk.diagnostics.pcsc_checks import pcsc_checks
+
+        return lambda: pcsc_checks(config)
+    if name == "camera":
+        from kiosk.diagnostics.camera_checks import camera_checks
+
+        synthetic = hooks.open_synthetic_camera
+        return lambda: camera_checks(config, synthetic)
+    if name == "face":
+        test = hooks.face_self_test
+        if test is None:
+            return lambda: [warn("face.self_test", "Face pipeline self-test",
+                                 "not available in this build")]
+        return lambda: [test()]
+    from kiosk.diagnostics.backend_checks import backend_checks
+
+    return lambda: backend_checks(config)
+
+
+def report_file_stem(report: Report) -> str:
+    stamp = dt.datetime.fromisoformat(report.created).strftime("%Y%m%dT%H%M%SZ")
+    return f"kiosk-diagnostics-{report.kiosk_id}-{stamp}"
+
+
+def export_report(report: Report, folder: Path) -> tuple[Path, Path]:
+    """Write ``<stem>.json`` and ``<stem>.txt`` into ``folder`` (created if needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = report_file_stem(report)
+    json_path = folder / f"{stem}.json"
+    text_path = folder / f"{stem}.txt"
+    json_path.write_text(report.to_json_text(), encoding="utf-8")
+    text_path.write_text(report.to_text(), encoding="utf-8")
+    return json_path, text_path
+
+
+def statuses(results: Iterable[CheckResult]) -> dict[str, str]:
+    """Check id -> status value; handy for the staff's at-a-glance health view."""
+    return {result.id: result.status.value for result in results}
