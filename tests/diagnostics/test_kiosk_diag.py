@@ -1,0 +1,124 @@
+"""`kiosk diag --json` end to end: healthy with a card in pcscd and a reference backend;
+broken with pcscd unreachable and the backend down; a bad configuration; no personal data."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.card_reader.card import MyNumberCard
+from kiosk.card_reader.pcsc import PcscTransport
+from tests.helpers.virtual_card import InsertedCard
+
+from .conftest import Backend, run_diag
+
+PERSONAL = ("auth_pin", "sign_pin", "text_pin", "my_number", "collation_b", "name", "address",
+            "birth_date", "security_code")
+
+
+def assert_no_personal_data(text: str, values: dict[str, Any]) -> None:
+    for key in PERSONAL:
+        value = values.get(key)
+        if not value:
+            continue
+        pattern = rf"(?<![0-9A-Za-z]){re.escape(str(value))}(?![0-9A-Za-z])"
+        assert not re.search(pattern, text), f"the report contains the {key}"
+    birth = str(values["birth_date"])
+    assert birth.replace("-", "") not in text
+    # No image or other blob slipped in (base64 or hex runs of image size).
+    assert not re.search(r"[A-Za-z0-9+/=]{400,}", text)
+
+
+@pytest.mark.pcsc
+@pytest.mark.slow
+def test_healthy_kiosk(card_in_reader: InsertedCard, reference_backend: Backend,
+                       write_config: Callable[..., Path], tmp_path: Path) -> None:
+    config = write_config(backend={
+        "url": reference_backend.url, "ca_file": str(reference_backend.ca_file),
+        "client_cert": str(reference_backend.client_cert),
+        "client_key": str(reference_backend.client_key)})
+    export = tmp_path / "usb"
+    run = run_diag("--json", "--config", str(config), "--export", str(export))
+    assert run.code == 0, run.stdout + run.stderr
+    report = run.report
+    assert report["healthy"] is True
+    statuses = {r["id"]: r["status"] for r in report["results"]}
+    for check in ("pcsc.service", "pcsc.readers", "pcsc.card", "camera.open", "camera.image",
+                  "backend.client_certificate", "backend.dns", "backend.tcp", "backend.tls",
+                  "backend.mtls", "backend.clock", "system.configuration", "system.versions",
+                  "system.data_dir"):
+        assert statuses[check] == "ok", (check, run.result(check))
+    card = run.result("pcsc.card")["details"]["readers"][0]
+    assert card["card"] == "my_number_card"
+    assert card["retry_counters"] == {"auth_pin": "3 tries left", "sign_pin": "5 tries left",
+                                      "text_pin": "3 tries left"}
+    assert card["certificates"] == {"auth": True, "sign": True}
+    assert re.fullmatch(r"[0-9A-F]{2}( [0-9A-F]{2})+", card["atr"])
+    mtls = run.result("backend.mtls")["details"]
+    assert mtls["http_status"] == 200
+    certificate = run.result("backend.client_certificate")["details"]
+    assert "store-0042" in certificate["subject"] and certificate["days_left"] > 30
+    assert abs(run.result("backend.clock")["details"]["skew_seconds"]) <= 2
+    settings = run.result("system.configuration")["details"]["settings"]
+    assert settings["maintenance.staff_credential"] == "set"
+    assert "scrypt$" not in run.stdout
+
+    # The probe spent no try: the card itself still reports full counters.
+    with PcscTransport(card_in_reader.reader) as transport:
+        counters = MyNumberCard.recognize(transport).read_retry_counters()
+    assert (counters.auth.tries_left, counters.sign.tries_left) == (3, 5)
+
+    exported = sorted(export.iterdir())
+    assert [p.suffix for p in exported] == [".json", ".txt"]
+    assert json.loads(exported[0].read_text())["healthy"] is True
+    assert "HEALTHY" in exported[1].read_text()
+    for text in (run.stdout, run.stderr, exported[0].read_text(), exported[1].read_text()):
+        assert_no_personal_data(text, card_in_reader.values)
+
+
+@pytest.mark.pcsc
+def test_broken_kiosk_pcscd_unreachable_and_backend_down(write_config: Callable[..., Path],
+                                                         tmp_path: Path) -> None:
+    config = write_config()  # the default backend URL points at a closed port
+    missing_socket = tmp_path / "no-pcscd" / "pcscd.comm"
+    run = run_diag("--json", "--config", str(config),
+                   env={"PCSCLITE_CSOCK_NAME": str(missing_socket)})
+    assert run.code == 1, run.stdout + run.stderr
+    report = run.report
+    assert report["healthy"] is False
+    service = run.result("pcsc.service")
+    assert service["status"] == "fail"
+    assert service["details"]["socket"] == str(missing_socket)
+    assert service["details"]["socket_exists"] is False
+    assert run.result("backend.tcp")["status"] == "fail"
+    assert "cannot connect" in run.result("backend.tcp")["summary"]
+    assert run.result("backend.client_certificate")["status"] == "fail"
+    assert "Traceback" not in run.stderr
+
+
+def test_text_output_and_exit_status(write_config: Callable[..., Path]) -> None:
+    run = run_diag("--config", str(write_config()), "--only", "system", "--only", "camera")
+    assert run.code == 0, run.stdout + run.stderr
+    assert "[OK  ] Camera:" in run.stdout
+    assert run.stdout.rstrip().endswith("HEALTHY")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("[flow.timeouts]\nauth_pin = -3\n",
+     "flow.timeouts.auth_pin: must be a positive number of seconds, got -3.0"),
+    ("[kiosk\n", "not valid TOML"),
+])
+def test_bad_configuration_is_named_without_a_traceback(tmp_path: Path, text: str,
+                                                        expected: str) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text)
+    run = run_diag("--json", "--config", str(path))
+    assert run.code == 2
+    assert expected in run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stdout == ""
