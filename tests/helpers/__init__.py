@@ -1,0 +1,1 @@
+"""Shared test helpers. ``tests.helpers.virtual_card`` is a pytest plugin (fixtures)."""

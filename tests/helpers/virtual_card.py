@@ -1,0 +1,215 @@
+"""Pytest plugin: virtual My Number cards for tests, in process and in the vpcd readers.
+
+Load it from ``tests/conftest.py`` with ``pytest_plugins = ["tests.helpers.virtual_card"]``.
+
+Fixtures
+- ``testbed_authority`` (session): a ``TestAuthority`` in a temporary folder.
+- ``test_card`` (session): one card issued once per session from a real face photo with the
+  known PINs in ``TEST_PINS``; ``.values`` has every value used (PINs, 照合番号, persona).
+- ``card_path`` (function): a fresh copy of that card's file in ``tmp_path`` (retry counters
+  full); tests may spend tries freely.
+- ``virtual_card`` (function): a ``VirtualCard`` on ``card_path`` (in process, no pcscd).
+- ``issue_test_card`` (session): factory ``issue_test_card(photo=..., **options) -> TestCard``
+  for cards with other persons, expired or revoked certificates, no signature certificate.
+- ``card_in_reader`` (function): ``card_path``'s card inserted in reader 0 through pcscd/vpcd
+  (waits until pcscd reports it present); ``.remove()`` / ``.insert()`` simulate the resident.
+  Marks nothing itself: tests using it should carry ``@pytest.mark.pcsc``.
+
+Readers are shared by every process on the machine, so a reader is held under an exclusive
+file lock (``/tmp/kiosk-testbed-vpcd-<port>.lock``) while a test uses it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk_testbed.authority import IssuedCard, TestAuthority
+from kiosk_testbed.card.virtual_card import VirtualCard
+from kiosk_testbed.persona import make_persona
+from kiosk_testbed.photo import card_photo_from_file
+from kiosk_testbed.vpcd import READER_PORTS, VpcdCardLink
+
+REPO = Path(__file__).resolve().parents[2]
+FACES_DIR = Path(os.environ.get("KIOSK_FACES_DIR", REPO.parent / "shared" / "data" / "faces"))
+DEFAULT_PHOTO = FACES_DIR / "whitehouse" / "Barack_Obama" / "obama_official_portrait_2012.jpg"
+
+READER_0 = "Virtual PCD 00 00"
+READER_1 = "Virtual PCD 00 01"
+READER_PORT = {READER_0: READER_PORTS[0], READER_1: READER_PORTS[1]}
+READER_LOCK_TIMEOUT_S = 120.0
+
+TEST_PINS = {"auth_pin": "1234", "text_pin": "5678", "sign_pin": "TESTPIN1"}
+
+
+@dataclass
+class TestCard:
+    """An issued card: its template file (do not modify; copy it) and the values used."""
+
+    __test__ = False
+
+    issued: IssuedCard
+    template: Path
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def copy_to(self, path: Path) -> Path:
+        shutil.copyfile(self.template, path)
+        return path
+
+
+def issue_card_file(
+    authority: TestAuthority,
+    folder: Path,
+    *,
+    photo: Path = DEFAULT_PHOTO,
+    cert_not_after: dt.datetime | None = None,
+    with_sign_cert: bool = True,
+    **persona: Any,
+) -> TestCard:
+    """Issue a card with ``TEST_PINS`` (unless overridden) and write its file into ``folder``."""
+    options = {**TEST_PINS, **persona}
+    issued = authority.issue_card(make_persona(**options), card_photo_from_file(photo),
+                                  cert_not_after=cert_not_after, with_sign_cert=with_sign_cert)
+    folder.mkdir(parents=True, exist_ok=True)
+    template = folder / f"{issued.card_id.hex()}.card.json"
+    issued.write(template)
+    return TestCard(issued, template, issued.values())
+
+
+# ---- pcscd helpers ----
+
+@contextmanager
+def reader_lock(port: int, timeout: float = READER_LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Exclusive use of one vpcd reader across processes."""
+    path = Path(f"/tmp/kiosk-testbed-vpcd-{port}.lock")
+    with path.open("a") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"vpcd reader on port {port} stayed busy") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def card_present(reader: str) -> bool:
+    """Whether pcscd currently reports a card in ``reader``."""
+    from smartcard import scard
+
+    result, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if result != scard.SCARD_S_SUCCESS:
+        raise RuntimeError("pcscd is not available")
+    try:
+        result, states = scard.SCardGetStatusChange(
+            context, 0, [(reader, scard.SCARD_STATE_UNAWARE)])
+        if result != scard.SCARD_S_SUCCESS:
+            return False
+        state = states[0][1]
+        return bool(state & scard.SCARD_STATE_PRESENT) and not state & scard.SCARD_STATE_MUTE
+    finally:
+        scard.SCardReleaseContext(context)
+
+
+def wait_for_card(reader: str, present: bool = True, timeout: float = 5.0) -> None:
+    """Wait until pcscd sees the card in ``reader`` (or sees it gone)."""
+    deadline = time.monotonic() + timeout
+    while card_present(reader) != present:
+        if time.monotonic() > deadline:
+            state = "present" if present else "absent"
+            raise TimeoutError(f"pcscd did not report a card {state} in {reader!r}")
+        time.sleep(0.01)
+
+
+@dataclass
+class InsertedCard:
+    """A virtual card sitting in a vpcd reader."""
+
+    card: VirtualCard
+    link: VpcdCardLink
+    reader: str
+    path: Path
+    values: dict[str, Any]
+
+    def remove(self, wait: bool = True) -> None:
+        self.link.remove()
+        if wait:
+            wait_for_card(self.reader, present=False)
+
+    def insert(self, wait: bool = True) -> None:
+        self.link.insert()
+        if wait:
+            wait_for_card(self.reader, present=True)
+
+
+@contextmanager
+def inserted_card(card: VirtualCard, path: Path, values: dict[str, Any],
+                  reader: str = READER_0) -> Iterator[InsertedCard]:
+    """Run ``card`` in ``reader`` for the duration of the block."""
+    port = READER_PORT[reader]
+    with reader_lock(port):
+        link = VpcdCardLink(card, port)
+        slot = InsertedCard(card, link, reader, path, values)
+        try:
+            slot.insert()
+            yield slot
+        finally:
+            link.remove()
+            wait_for_card(reader, present=False)
+
+
+# ---- fixtures ----
+
+@pytest.fixture(scope="session")
+def testbed_authority(tmp_path_factory: pytest.TempPathFactory) -> TestAuthority:
+    return TestAuthority(tmp_path_factory.mktemp("testbed")).ensure()
+
+
+@pytest.fixture(scope="session")
+def issue_test_card(
+    testbed_authority: TestAuthority, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., TestCard]:
+    folder = tmp_path_factory.mktemp("cards")
+
+    def issue(**options: Any) -> TestCard:
+        return issue_card_file(testbed_authority, folder, **options)
+
+    return issue
+
+
+@pytest.fixture(scope="session")
+def test_card(issue_test_card: Callable[..., TestCard]) -> TestCard:
+    return issue_test_card()
+
+
+@pytest.fixture
+def card_path(test_card: TestCard, tmp_path: Path) -> Path:
+    return test_card.copy_to(tmp_path / "card.json")
+
+
+@pytest.fixture
+def virtual_card(card_path: Path) -> VirtualCard:
+    return VirtualCard.from_path(card_path)
+
+
+@pytest.fixture
+def card_in_reader(
+    virtual_card: VirtualCard, card_path: Path, test_card: TestCard
+) -> Iterator[InsertedCard]:
+    with inserted_card(virtual_card, card_path, test_card.values) as slot:
+        yield slot
