@@ -10,4 +10,4 @@ import pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.pluginmanager.import_plugin("helpers.virtual_card")
+    config.pluginmanager.import_plugin("tests.helpers.virtual_card")

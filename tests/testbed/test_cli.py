@@ -13,11 +13,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from cryptography import x509
-from helpers.virtual_card import DEFAULT_PHOTO, READER_0, card_present, reader_lock, wait_for_card
 
 from kiosk_testbed.cli import main
 from kiosk_testbed.mynumber import is_valid
 from kiosk_testbed.vpcd import READER_PORTS
+from tests.helpers.virtual_card import (
+    DEFAULT_PHOTO,
+    READER_0,
+    card_present,
+    reader_lock,
+    wait_for_card,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,9 +12,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from helpers.virtual_card import InsertedCard
 
 from kiosk_testbed.card.layout import Ap
+from tests.helpers.virtual_card import InsertedCard
 
 pytestmark = pytest.mark.pcsc
 

@@ -14,7 +14,6 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from helpers.virtual_card import READER_0, READER_1, InsertedCard, card_present, inserted_card
 from smartcard import scard
 from smartcard.CardConnection import CardConnection
 from smartcard.Exceptions import CardConnectionException
@@ -22,6 +21,7 @@ from smartcard.System import readers
 
 from kiosk_testbed.card.layout import ATR
 from kiosk_testbed.card.virtual_card import VirtualCard
+from tests.helpers.virtual_card import READER_0, READER_1, InsertedCard, card_present, inserted_card
 
 from .apdu_util import JPKI, SHA256_DIGEST_INFO_PREFIX
 
