@@ -1,1 +1,28 @@
-"""kiosk/backend_client."""
+"""The kiosk's client for the backend (protocol v1): mutual TLS, idempotent retried calls,
+typed errors. See docs/protocol.md."""
+
+from kiosk.backend_client.client import BackendClient, FaceReport, Transaction
+from kiosk.backend_client.config import BackendClientConfig
+from kiosk.backend_client.errors import (
+    BackendError,
+    BackendOfflineError,
+    BackendUntrustedError,
+    CardRejectedError,
+    ProtocolError,
+    RefusedByPolicyError,
+    ServerError,
+)
+
+__all__ = [
+    "BackendClient",
+    "BackendClientConfig",
+    "BackendError",
+    "BackendOfflineError",
+    "BackendUntrustedError",
+    "CardRejectedError",
+    "FaceReport",
+    "ProtocolError",
+    "RefusedByPolicyError",
+    "ServerError",
+    "Transaction",
+]

@@ -1,0 +1,434 @@
+"""Every refusal the issue lists, over real mutual TLS against the real server and database."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import ssl
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from kiosk_backend.enrollment import set_kiosk_enabled
+from kiosk_backend.operator_pki import OperatorPki
+from kiosk_backend.policy import Policy
+from kiosk_backend.simulated_kiosk import CardDriver
+from kiosk_protocol.messages import Liveness
+from kiosk_protocol.signing import card_proof_digest_info, sign_face_evidence
+from kiosk_testbed.authority import TestAuthority
+from kiosk_testbed.card import layout
+from kiosk_testbed.card.layout import Ap
+from kiosk_testbed.card.virtual_card import VirtualCard
+from tests.backend.harness import RunningBackend, Steps, error_code, new_key
+from tests.helpers.virtual_card import TEST_PINS, TestCard
+
+BackendFactory = Callable[..., RunningBackend]
+
+
+def _sign_pin(card: VirtualCard) -> tuple[str, int]:
+    state = card.card_file.pins[(Ap.JPKI, layout.JPKI_SIGN_PIN)]
+    return state.value, state.tries_left
+
+
+def _ready_for_command(steps: Steps, driver: CardDriver) -> str:
+    tx, nonce = steps.begin_ok()
+    assert steps.prove_with(tx, nonce, driver).status_code == 200
+    assert steps.face(tx).status_code == 200
+    return tx
+
+
+# --- who may talk to the server -----------------------------------------------------------
+
+
+def test_no_client_certificate_is_refused_at_the_handshake(backend: RunningBackend) -> None:
+    context = ssl.create_default_context(cafile=str(backend.server.pki.ca_certificate_path))
+    with (
+        httpx.Client(base_url=backend.url, verify=context) as client,
+        pytest.raises(httpx.TransportError),
+    ):
+        client.get("/health")
+    assert "kiosk_backend_tls_handshake_failures_total 1" in backend.server.metrics.render()
+
+
+def test_client_certificate_from_another_ca_is_refused(
+    backend: RunningBackend, tmp_path: Path
+) -> None:
+    stranger = OperatorPki(tmp_path / "other-operator")
+    stranger.ensure()
+    paths = stranger.write_kiosk_bundle(stranger.issue_kiosk("kiosk-1"), tmp_path / "stranger")
+    context = ssl.create_default_context(cafile=str(backend.server.pki.ca_certificate_path))
+    context.load_cert_chain(str(paths["certificate"]), str(paths["key"]))
+    with (
+        httpx.Client(base_url=backend.url, verify=context) as client,
+        pytest.raises(httpx.TransportError),
+    ):
+        client.post("/v1/transactions", json={"idempotency_key": new_key()})
+
+
+def test_unknown_kiosk_is_refused(backend: RunningBackend, tmp_path: Path) -> None:
+    pki = backend.server.pki
+    paths = pki.write_kiosk_bundle(pki.issue_kiosk("ghost-kiosk"), tmp_path / "ghost")
+    context = ssl.create_default_context(cafile=str(pki.ca_certificate_path))
+    context.load_cert_chain(str(paths["certificate"]), str(paths["key"]))
+    with httpx.Client(base_url=backend.url, verify=context) as client:
+        response = client.post("/v1/transactions", json={"idempotency_key": new_key()})
+    assert response.status_code == 403
+    assert error_code(response) == "unknown_kiosk"
+
+
+def test_a_replaced_kiosk_certificate_stops_working(backend: RunningBackend) -> None:
+    old = backend.http("kiosk-1")
+    backend.enroll("kiosk-1")  # re-enrolment issues a new certificate
+    response = old.post("/v1/transactions", json={"idempotency_key": new_key()})
+    old.close()
+    assert error_code(response) == "unknown_kiosk"
+
+
+def test_disabled_kiosk_is_refused_until_enabled(backend: RunningBackend, steps: Steps) -> None:
+    set_kiosk_enabled(backend.server.database, "kiosk-1", False)
+    response = steps.begin()
+    assert (response.status_code, error_code(response)) == (403, "kiosk_disabled")
+    set_kiosk_enabled(backend.server.database, "kiosk-1", True)
+    assert steps.begin().status_code == 201
+
+
+def test_another_kiosk_cannot_see_or_drive_my_transaction(
+    backend: RunningBackend, steps: Steps
+) -> None:
+    tx, _ = steps.begin_ok()
+    other = Steps(backend, "kiosk-2")
+    try:
+        assert other.http.get(f"/v1/transactions/{tx}").status_code == 404
+        assert error_code(other.face(tx)) == "unknown_transaction"
+    finally:
+        other.close()
+
+
+# --- the card's proof -----------------------------------------------------------------------
+
+
+def _card(
+    issue_test_card: Callable[..., TestCard], tmp_path: Path, **options: object
+) -> VirtualCard:
+    issued = issue_test_card(**options)
+    return VirtualCard.from_path(issued.copy_to(tmp_path / "other.card.json"))
+
+
+def test_expired_card_certificate_is_refused(
+    steps: Steps, issue_test_card: Callable[..., TestCard], tmp_path: Path
+) -> None:
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    card = _card(issue_test_card, tmp_path, cert_not_after=past)
+    tx, nonce = steps.begin_ok()
+    response = steps.prove_with(tx, nonce, CardDriver(card))
+    assert (response.status_code, error_code(response)) == (422, "certificate_expired")
+    assert steps.status(tx)["outcome"] == "card_rejected"
+
+
+def test_revoked_card_certificate_is_refused(
+    steps: Steps,
+    issue_test_card: Callable[..., TestCard],
+    testbed_authority: TestAuthority,
+    tmp_path: Path,
+) -> None:
+    issued = issue_test_card()
+    card = VirtualCard.from_path(issued.copy_to(tmp_path / "revoked.card.json"))
+    tx, nonce = steps.begin_ok()
+    assert steps.prove_with(tx, nonce, CardDriver(card)).status_code == 200
+    testbed_authority.revoke(issued.issued.card_id, "auth")  # the CRL is re-read on change
+    tx, nonce = steps.begin_ok()
+    response = steps.prove_with(tx, nonce, CardDriver(card))
+    assert (response.status_code, error_code(response)) == (422, "certificate_revoked")
+
+
+def test_certificate_not_from_the_jpki_ca_is_refused(steps: Steps) -> None:
+    key = rsa.generate_private_key(65537, 2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "forged")])
+    now = dt.datetime.now(dt.UTC)
+    forged = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    tx, nonce = steps.begin_ok()
+    payload_signature = key.sign(
+        card_proof_digest_info(tx, nonce, "kiosk-1")[19:],
+        padding.PKCS1v15(),
+        Prehashed(hashes.SHA256()),
+    )
+    response = steps.card_proof(tx, forged.public_bytes(Encoding.DER), payload_signature)
+    assert (response.status_code, error_code(response)) == (422, "certificate_untrusted")
+
+
+def test_bad_card_signature_is_refused(steps: Steps, driver: CardDriver) -> None:
+    tx, nonce = steps.begin_ok()
+    driver.select_jpki()
+    driver.verify_auth_pin(TEST_PINS["auth_pin"])
+    certificate = driver.read_auth_certificate()
+    wrong = driver.sign_with_auth_key(card_proof_digest_info(tx, nonce, "some-other-kiosk"))
+    response = steps.card_proof(tx, certificate, wrong)
+    assert (response.status_code, error_code(response)) == (422, "bad_card_signature")
+    assert steps.status(tx)["outcome"] == "card_rejected"
+
+
+def test_replayed_nonce_is_refused(steps: Steps, driver: CardDriver) -> None:
+    first_tx, first_nonce = steps.begin_ok()
+    driver.select_jpki()
+    driver.verify_auth_pin(TEST_PINS["auth_pin"])
+    certificate = driver.read_auth_certificate()
+    signature = driver.sign_with_auth_key(card_proof_digest_info(first_tx, first_nonce, "kiosk-1"))
+    assert steps.card_proof(first_tx, certificate, signature).status_code == 200
+    # The same proof again, in the same transaction: a replay.
+    again = steps.card_proof(first_tx, certificate, signature)
+    assert (again.status_code, error_code(again)) == (409, "out_of_order")
+    # The old proof in a new transaction (new nonce): it does not verify.
+    second_tx, _ = steps.begin_ok()
+    moved = steps.card_proof(second_tx, certificate, signature)
+    assert (moved.status_code, error_code(moved)) == (422, "bad_card_signature")
+
+
+# --- the reset command and the card's answer ------------------------------------------------
+
+
+def test_altered_reset_command_is_refused_by_the_card(
+    steps: Steps, driver: CardDriver, virtual_card: VirtualCard
+) -> None:
+    tx = _ready_for_command(steps, driver)
+    challenge = driver.get_challenge()
+    apdu = bytearray(
+        base64.b64decode(steps.reset_command(tx, "ALTERED1", challenge).json()["apdu"])
+    )
+    apdu[8] ^= 0x01  # one bit of the encrypted PIN
+    answer = virtual_card.process(bytes(apdu))
+    assert answer == b"\x69\x88"
+    assert _sign_pin(virtual_card) == (TEST_PINS["sign_pin"], 5)
+    closed = steps.card_answer(tx, answer).json()
+    assert closed["outcome"] == "command_refused_by_card"
+
+
+def test_replayed_reset_command_is_refused_by_the_card(
+    steps: Steps, driver: CardDriver, virtual_card: VirtualCard
+) -> None:
+    tx = _ready_for_command(steps, driver)
+    challenge = driver.get_challenge()
+    body = steps.reset_command_body(tx, "FIRSTPIN1", challenge)
+    first = steps.post_body(tx, "reset-command", body)
+    apdu = base64.b64decode(first.json()["apdu"])
+    # A retry (same idempotency key, same body) returns the very same command.
+    repeated = steps.post_body(tx, "reset-command", body)
+    assert repeated.headers.get("Idempotent-Replayed") == "true"
+    assert base64.b64decode(repeated.json()["apdu"]) == apdu
+    answer = virtual_card.process(apdu)
+    assert steps.card_answer(tx, answer).json()["outcome"] == "pin_reset"
+    assert _sign_pin(virtual_card) == ("FIRSTPIN1", 5)
+    # Replayed without a fresh challenge, and after a new challenge: refused both times.
+    driver.select_jpki()
+    assert virtual_card.process(apdu) == b"\x69\x85"
+    driver.get_challenge()
+    assert virtual_card.process(apdu) == b"\x69\x88"
+    assert _sign_pin(virtual_card) == ("FIRSTPIN1", 5)
+    # The server's transaction is closed: nothing more to submit.
+    late = steps.card_answer(tx, answer)
+    assert (late.status_code, error_code(late)) == (409, "transaction_closed")
+
+
+def test_a_forged_card_answer_is_not_believed(steps: Steps, driver: CardDriver) -> None:
+    tx = _ready_for_command(steps, driver)
+    steps.reset_command(tx, "FORGED11", driver.get_challenge())
+    forged = bytes.fromhex("99029000") + bytes.fromhex("8e08") + bytes(8) + b"\x90\x00"
+    assert steps.card_answer(tx, forged).json()["outcome"] == "answer_not_authentic"
+
+
+def test_new_pin_in_a_bad_format_is_refused(
+    backend: RunningBackend, steps: Steps, driver: CardDriver
+) -> None:
+    from kiosk_protocol import pin_envelope
+
+    tx = _ready_for_command(steps, driver)
+    original = pin_envelope.is_valid_signature_pin
+    pin_envelope.is_valid_signature_pin = lambda pin: True  # let the kiosk side send it
+    try:
+        response = steps.reset_command(tx, "bad pin", driver.get_challenge())
+    finally:
+        pin_envelope.is_valid_signature_pin = original
+    assert (response.status_code, error_code(response)) == (400, "new_pin_format")
+    assert steps.status(tx)["state"] == "awaiting_reset_request"
+
+
+# --- policy ---------------------------------------------------------------------------------
+
+
+def test_card_rate_limit(make_backend: BackendFactory, driver: CardDriver) -> None:
+    backend = make_backend(Policy(card_max_transactions=1))
+    steps = Steps(backend)
+    try:
+        tx, nonce = steps.begin_ok()
+        assert steps.prove_with(tx, nonce, driver).status_code == 200
+        tx, nonce = steps.begin_ok()
+        response = steps.prove_with(tx, nonce, driver)
+        assert (response.status_code, error_code(response)) == (429, "card_rate_limited")
+        assert steps.status(tx)["outcome"] == "refused_by_policy"
+    finally:
+        steps.close()
+
+
+def test_card_locked_after_failed_face_checks(
+    make_backend: BackendFactory, driver: CardDriver
+) -> None:
+    backend = make_backend(Policy(card_max_failures=1))
+    steps = Steps(backend)
+    try:
+        tx, nonce = steps.begin_ok()
+        assert steps.prove_with(tx, nonce, driver).status_code == 200
+        failed = steps.face(tx, steps.evidence(tx, matched=False, score_ppm=800_000))
+        assert (failed.status_code, error_code(failed)) == (403, "face_check_failed")
+        tx, nonce = steps.begin_ok()
+        response = steps.prove_with(tx, nonce, driver)
+        assert (response.status_code, error_code(response)) == (429, "card_locked")
+    finally:
+        steps.close()
+
+
+def test_kiosk_rate_limit(make_backend: BackendFactory) -> None:
+    backend = make_backend(Policy(kiosk_max_transactions=2, kiosk_window_seconds=60))
+    steps = Steps(backend)
+    try:
+        assert steps.begin().status_code == 201
+        assert steps.begin().status_code == 201
+        response = steps.begin()
+        assert (response.status_code, error_code(response)) == (429, "kiosk_rate_limited")
+        backend.clock.advance(61)
+        assert steps.begin().status_code == 201
+    finally:
+        steps.close()
+
+
+def test_transaction_expired(backend: RunningBackend, steps: Steps, driver: CardDriver) -> None:
+    tx, nonce = steps.begin_ok()
+    backend.clock.advance(Policy().transaction_ttl_seconds + 1)
+    response = steps.prove_with(tx, nonce, driver)
+    assert (response.status_code, error_code(response)) == (410, "transaction_expired")
+    assert steps.status(tx)["outcome"] == "expired"
+
+
+def test_unanswered_command_ends_unconfirmed_after_the_grace_time(
+    backend: RunningBackend, steps: Steps, driver: CardDriver
+) -> None:
+    tx = _ready_for_command(steps, driver)
+    steps.reset_command(tx, "NEVERSENT1", driver.get_challenge())
+    policy = Policy()
+    backend.clock.advance(policy.transaction_ttl_seconds + policy.answer_grace_seconds + 1)
+    assert backend.server.api.sweep() == [tx]
+    assert steps.status(tx)["outcome"] == "unconfirmed"
+
+
+def test_outside_service_hours(make_backend: BackendFactory) -> None:
+    now = dt.datetime.now().astimezone()
+    start = (now + dt.timedelta(hours=2)).strftime("%H:%M")
+    end = (now + dt.timedelta(hours=3)).strftime("%H:%M")
+    backend = make_backend(Policy(service_hours=f"{start}-{end}"))
+    steps = Steps(backend)
+    try:
+        response = steps.begin()
+        assert (response.status_code, error_code(response)) == (403, "outside_service_hours")
+    finally:
+        steps.close()
+
+
+def test_insufficient_face_evidence_closes_the_transaction(
+    steps: Steps, driver: CardDriver
+) -> None:
+    tx, nonce = steps.begin_ok()
+    assert steps.prove_with(tx, nonce, driver).status_code == 200
+    weak = steps.evidence(tx, liveness=Liveness.FAILED)
+    response = steps.face(tx, weak)
+    assert (response.status_code, error_code(response)) == (403, "face_check_failed")
+    assert steps.status(tx)["outcome"] == "face_check_failed"
+
+
+def test_face_evidence_must_be_signed_by_this_kiosk_for_this_transaction(
+    steps: Steps, driver: CardDriver
+) -> None:
+    tx, nonce = steps.begin_ok()
+    assert steps.prove_with(tx, nonce, driver).status_code == 200
+    evidence = steps.evidence(tx)
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    response = steps.http.post(
+        f"/v1/transactions/{tx}/face-evidence",
+        json={
+            "idempotency_key": new_key(),
+            "evidence": evidence.to_json(),
+            "signature": base64.b64encode(sign_face_evidence(other_key, evidence)).decode(),
+        },
+    )
+    assert (response.status_code, error_code(response)) == (400, "bad_kiosk_signature")
+    other_tx, _ = steps.begin_ok()
+    mismatch = steps.face(tx, steps.evidence(other_tx))
+    assert error_code(mismatch) == "evidence_mismatch"
+    assert steps.face(tx).status_code == 200  # still open, the right evidence passes
+
+
+# --- order and idempotency ------------------------------------------------------------------
+
+
+def test_out_of_order_calls_are_refused(steps: Steps, driver: CardDriver) -> None:
+    tx, _ = steps.begin_ok()
+    early_face = steps.face(tx)
+    assert (early_face.status_code, error_code(early_face)) == (409, "out_of_order")
+    early_command = steps.reset_command(tx, "EARLY123", bytes(16))
+    assert error_code(early_command) == "out_of_order"
+    early_answer = steps.card_answer(tx, b"\x90\x00")
+    assert error_code(early_answer) == "out_of_order"
+
+
+def test_idempotency_keys(steps: Steps) -> None:
+    key = new_key()
+    first = steps.http.post("/v1/transactions", json={"idempotency_key": key})
+    again = steps.http.post("/v1/transactions", json={"idempotency_key": key})
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    tx = first.json()["transaction_id"]
+    reused = steps.http.post(
+        f"/v1/transactions/{tx}/abort", json={"idempotency_key": key, "reason": "timeout"}
+    )
+    assert (reused.status_code, error_code(reused)) == (422, "idempotency_key_reused")
+
+
+def test_malformed_requests_are_refused_cleanly(steps: Steps) -> None:
+    bad_json = steps.http.post(
+        "/v1/transactions", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert (bad_json.status_code, error_code(bad_json)) == (400, "malformed")
+    short_key = steps.http.post("/v1/transactions", json={"idempotency_key": "x"})
+    assert error_code(short_key) == "malformed"
+    tx, _ = steps.begin_ok()
+    bad_b64 = steps.http.post(
+        f"/v1/transactions/{tx}/card-proof",
+        json={"idempotency_key": new_key(), "auth_certificate": "%%%", "signature": "AA=="},
+    )
+    assert error_code(bad_b64) == "malformed"
+    assert steps.http.get("/v1/nothing").status_code == 404
+
+
+def test_abort(steps: Steps) -> None:
+    tx, _ = steps.begin_ok()
+    response = steps.http.post(
+        f"/v1/transactions/{tx}/abort",
+        json={"idempotency_key": new_key(), "reason": "resident_cancelled"},
+    )
+    assert response.json()["outcome"] == "aborted"
+    assert error_code(steps.face(tx)) == "transaction_closed"
