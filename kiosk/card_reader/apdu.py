@@ -9,9 +9,10 @@ Public names: ``SW`` (IntEnum of the status words we act on), ``CommandApdu``,
 - 6Cxx: re-sends once with the Le the card asked for;
 - SELECT of a DF by AID (remembering the selected application) and of an EF by FID;
 - READ BINARY of a whole EF: reads the head, takes the BER-TLV length from it and reads the
-  rest in as few commands as possible. It tries one extended-length READ BINARY first and
-  falls back to short APDUs for good when the card answers 6700; 6282 and 6B00 mark the end
-  of the file.
+  rest in as few commands as possible. The first READ BINARY names the EF by its short file
+  id (P1 = 80|SFI), so no SELECT EF is sent, unless the card refused that once; it asks for
+  everything with one extended-length Le and falls back to short APDUs for good when the card
+  answers 6700; 6282 and 6B00 mark the end of the file.
 A status word outside 0000-FFFF, an answer longer than asked, a TLV longer than the file or
 chaining that never ends raise ``MalformedResponse``.
 """
@@ -30,6 +31,7 @@ MAX_SHORT_LE = 256
 MAX_EXTENDED_LE = 65536
 MAX_GET_RESPONSE = 256  # 256 x 256 bytes covers any extended-length answer
 MAX_EF_SIZE = 0x8000  # 15-bit offsets
+_NO_SFI_SUPPORT = frozenset({0x6A86, 0x6A81, 0x6981, 0x6986, 0x6D00, 0x6E00})
 
 
 class SW(IntEnum):
@@ -128,6 +130,8 @@ class CardChannel:
         self.selected_aid: bytes | None = None
         # None: not known yet; tried on the first large READ BINARY.
         self.extended_length: bool | None = None
+        # None: not known yet; tried on the first READ BINARY of an EF with a short id.
+        self.sfi_reads: bool | None = None
 
     # -- raw exchange ---------------------------------------------------------------------
     def _exchange(self, apdu: bytes | bytearray, sensitive: bool) -> tuple[bytes, int]:
@@ -210,25 +214,40 @@ class CardChannel:
 
     # -- reading --------------------------------------------------------------------------
     def read_binary(
-        self, offset: int, length: int, *, sensitive: bool = False, what: str = "READ BINARY"
+        self,
+        offset: int,
+        length: int,
+        *,
+        sfi: int | None = None,
+        sensitive: bool = False,
+        what: str = "READ BINARY",
     ) -> tuple[bytes, bool]:
-        """One READ BINARY of up to ``length`` bytes at ``offset`` of the current EF.
+        """One READ BINARY of up to ``length`` bytes at ``offset`` of the current EF, or of
+        the EF with short file id ``sfi`` (which then becomes the current EF; offset < 256).
 
         Returns (data, end_of_file). Uses an extended APDU when ``length`` > 256 and the card
         has not refused extended lengths; falls back to short on 6700.
         """
-        if not 0 <= offset < MAX_EF_SIZE:
+        if sfi is not None:
+            if not 1 <= sfi <= 0x1E or not 0 <= offset <= 0xFF:
+                raise ValueError("SFI or offset out of range for READ BINARY by SFI")
+            p1, p2 = 0x80 | sfi, offset
+        elif 0 <= offset < MAX_EF_SIZE:
+            p1, p2 = offset >> 8, offset & 0xFF
+        else:
             raise ValueError("READ BINARY offset out of range")
         length = min(length, MAX_EXTENDED_LE)
         use_extended = length > MAX_SHORT_LE and self.extended_length is not False
         if not use_extended:
             length = min(length, MAX_SHORT_LE)
-        command = CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, le=length)
+        command = CommandApdu(0x00, 0xB0, p1, p2, le=length)
         response = self.transceive(command, sensitive=sensitive, extended=use_extended)
         if use_extended:
             if response.sw == SW.WRONG_LENGTH:
                 self.extended_length = False
-                return self.read_binary(offset, MAX_SHORT_LE, sensitive=sensitive, what=what)
+                return self.read_binary(
+                    offset, MAX_SHORT_LE, sfi=sfi, sensitive=sensitive, what=what
+                )
             if response.sw in (SW.OK, SW.END_OF_FILE_WARNING):
                 self.extended_length = True
         if len(response.data) > length:
@@ -245,16 +264,33 @@ class CardChannel:
             raise SecurityStatusNotSatisfied(what)
         raise CardError(f"{what} failed", response.sw)
 
+    def _read_head(
+        self, fid: int | None, length: int, sensitive: bool, what: str
+    ) -> tuple[bytes, bool]:
+        """First READ BINARY of an EF: by SFI when possible (saves the SELECT EF), else
+        SELECT EF + READ BINARY. A card refusing SFI reads is remembered."""
+        if fid is not None and fid <= 0x1E and self.sfi_reads is not False:
+            try:
+                head = self.read_binary(0, length, sfi=fid, sensitive=sensitive, what=what)
+            except CardError as error:
+                if error.sw not in _NO_SFI_SUPPORT:
+                    raise
+                self.sfi_reads = False
+            else:
+                self.sfi_reads = True
+                return head
+        if fid is not None:
+            self.select_ef(fid)
+        return self.read_binary(0, length, sensitive=sensitive, what=what)
+
     def read_ef_tlv(self, fid: int | None, *, sensitive: bool = False) -> bytes:
-        """Reads the one BER-TLV an EF holds (selecting it first unless ``fid`` is None).
+        """Reads the one BER-TLV an EF holds (``fid`` None: the current EF).
 
         Returns exactly the TLV's encoding; padding after it is not returned.
         """
         what = "READ BINARY" if fid is None else f"READ BINARY EF {fid:04X}"
-        if fid is not None:
-            self.select_ef(fid)
         first_ask = MAX_EXTENDED_LE if self.extended_length is not False else MAX_SHORT_LE
-        data, eof = self.read_binary(0, first_ask, sensitive=sensitive, what=what)
+        data, eof = self._read_head(fid, first_ask, sensitive, what)
         buffer = bytearray(data)
         try:
             total = tlv.total_length(buffer)
@@ -277,17 +313,16 @@ class CardChannel:
     def read_ef_bytes(self, fid: int | None, length: int, *, sensitive: bool = False) -> bytes:
         """Reads the first ``length`` bytes of an EF (exactly; a shorter file is an error)."""
         what = "READ BINARY" if fid is None else f"READ BINARY EF {fid:04X}"
-        if fid is not None:
-            self.select_ef(fid)
         buffer = bytearray()
-        eof = False
+        chunk, eof = self._read_head(fid, length, sensitive, what)
+        buffer += chunk
         while len(buffer) < length:
             if eof:
                 raise MalformedResponse(f"{what}: file shorter than {length} bytes")
             chunk, eof = self.read_binary(
                 len(buffer), length - len(buffer), sensitive=sensitive, what=what
             )
-            buffer += chunk
             if not chunk and not eof:
                 raise MalformedResponse(f"{what}: no progress")
+            buffer += chunk
         return bytes(buffer[:length])

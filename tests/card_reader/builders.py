@@ -132,3 +132,8 @@ def read_all(offset: int = 0) -> str:
 
 def today() -> dt.date:
     return dt.date(2026, 11, 25)
+
+
+def read_sfi(fid: int, le: str = "000000") -> str:
+    """READ BINARY hex by short file id at offset 0 (default: extended Le 0000, everything)."""
+    return f"00B0{0x80 | fid:02X}00{le}"

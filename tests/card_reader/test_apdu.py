@@ -14,7 +14,7 @@ from kiosk.card_reader.errors import (
 )
 from kiosk.card_reader.scripted import ScriptedTransport
 
-from .builders import fake_certificate, read_all
+from .builders import fake_certificate, read_all, read_sfi
 
 
 @pytest.mark.parametrize(
@@ -102,13 +102,30 @@ def test_whole_ef_in_one_extended_read() -> None:
     cert = fake_certificate(1800)
     transport = ScriptedTransport(
         [
-            ("00A4020C02000A", "9000"),
-            (read_all(), cert.hex() + "6282"),
+            (read_sfi(0x000A), cert.hex() + "6282"),
         ]
     )
     channel = CardChannel(transport)
     assert channel.read_ef_tlv(0x000A) == cert
     assert channel.extended_length is True
+    transport.assert_done()
+
+
+def test_card_refusing_sfi_reads_gets_select_ef_from_then_on() -> None:
+    cert = fake_certificate(300)
+    transport = ScriptedTransport(
+        [
+            (read_sfi(0x000A), "6A86"),
+            ("00A4020C02000A", "9000"),
+            (read_all(), cert.hex() + "6282"),
+            ("00A4020C02000B", "9000"),
+            (read_all(), cert.hex() + "6282"),
+        ]
+    )
+    channel = CardChannel(transport)
+    assert channel.read_ef_tlv(0x000A) == cert
+    assert channel.sfi_reads is False
+    assert channel.read_ef_tlv(0x000B) == cert
     transport.assert_done()
 
 
@@ -197,10 +214,10 @@ def test_empty_read_with_9000_is_malformed() -> None:
 
 
 def test_read_errors_are_typed() -> None:
-    transport = ScriptedTransport([("00A4020C020001", "9000"), (read_all(), "6982")])
+    transport = ScriptedTransport([(read_sfi(0x0001), "6982")])
     with pytest.raises(SecurityStatusNotSatisfied):
         CardChannel(transport).read_ef_tlv(1)
-    transport = ScriptedTransport([("00A4020C020009", "6A82")])
+    transport = ScriptedTransport([(read_sfi(9), "6A82")])
     with pytest.raises(CardError) as info:
         CardChannel(transport).read_ef_tlv(9)
     assert info.value.sw == 0x6A82

@@ -11,7 +11,7 @@ from kiosk.card_reader.jpki import JPKI_AID
 from kiosk.card_reader.scripted import ScriptedTransport
 from kiosk.card_reader.text_ap import TEXT_AP_AID
 
-from .builders import fake_certificate, read_all
+from .builders import fake_certificate, read_sfi
 
 
 def select(aid: bytes) -> str:
@@ -61,16 +61,14 @@ def test_retry_counters_and_snapshot() -> None:
             (select(TEXT_AP_AID), "9000"),
             ("00200091", "63C2"),
             (select(JPKI_AID), "9000"),
-            ("00A4020C02000A", "9000"),
-            (read_all(), cert.hex() + "6282"),
+            (read_sfi(0x000A), cert.hex() + "6282"),
             # second snapshot, now the auth PIN has been tried wrongly elsewhere
             ("00200098", "63C2"),
             ("0020009B", "63C5"),
             (select(TEXT_AP_AID), "9000"),
             ("00200091", "63C2"),
             (select(JPKI_AID), "9000"),
-            ("00A4020C02000A", "9000"),
-            (read_all(), cert.hex() + "6282"),
+            (read_sfi(0x000A), cert.hex() + "6282"),
         ]
     )
     card = MyNumberCard.recognize(transport)

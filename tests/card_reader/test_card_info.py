@@ -26,7 +26,7 @@ from .builders import (
     chip_digest_info,
     chip_signature,
     cv_certificate,
-    read_all,
+    read_sfi,
     rsa_key,
 )
 
@@ -55,10 +55,8 @@ def card_script(
         [
             (SELECT_INFO, "9000"),
             ("002000930C" + MY_NUMBER.hex(), "9000"),
-            ("00A4020C020002", "9000"),
-            (read_all(), face_raw.hex() + "6282"),
-            ("00A4020C020004", "9000"),
-            (read_all(), cert.hex() + "6282"),
+            (read_sfi(0x0002), face_raw.hex() + "6282"),
+            (read_sfi(0x0004), cert.hex() + "6282"),
             ("0084000010", CHALLENGE.hex() + "9000"),
             ("802A000033" + chip_digest_info(CHALLENGE).hex() + "00", chip_sig.hex() + "9000"),
         ]

@@ -17,7 +17,7 @@ from kiosk.card_reader.errors import (
 from kiosk.card_reader.jpki import JPKI_AID, JpkiPin, JpkiSession, PinStatus
 from kiosk.card_reader.scripted import ScriptedTransport
 
-from .builders import fake_certificate, read_all
+from .builders import fake_certificate, read_sfi
 
 SELECT_JPKI = "00A4040C0A" + JPKI_AID.hex()
 
@@ -33,10 +33,8 @@ def test_token_label_and_certificate_presence() -> None:
     label = b"JPKIAPICCTOKEN2".ljust(32, b" ")
     jpki, transport = session(
         [
-            ("00A4020C020006", "9000"),
-            ("00B0000020", label.hex() + "9000"),
-            ("00A4020C020008", "9000"),
-            ("00B0000003", "8F8F00" + "9000"),
+            ("00B0860020", label.hex() + "9000"),
+            ("00B0880003", "8F8F00" + "9000"),
         ]
     )
     assert jpki.token_label() == "JPKIAPICCTOKEN2"
@@ -45,7 +43,7 @@ def test_token_label_and_certificate_presence() -> None:
 
 
 def test_no_signature_certificate_for_minors() -> None:
-    jpki, _ = session([("00A4020C020008", "9000"), ("00B0000003", "008F00" + "9000")])
+    jpki, _ = session([("00B0880003", "008F00" + "9000")])
     presence = jpki.certificate_presence()
     assert (presence.sign, presence.auth) == (False, True)
 
@@ -61,19 +59,19 @@ def test_no_signature_certificate_for_minors() -> None:
 )
 def test_certificates(method: str, fid: str) -> None:
     cert = fake_certificate(1200)
-    jpki, transport = session([("00A4020C02" + fid, "9000"), (read_all(), cert.hex() + "6282")])
+    jpki, transport = session([(read_sfi(int(fid, 16)), cert.hex() + "6282")])
     assert getattr(jpki, method)() == cert
     transport.assert_done()
 
 
 def test_sign_certificate_needs_the_sign_pin() -> None:
-    jpki, _ = session([("00A4020C020001", "9000"), (read_all(), "6982")])
+    jpki, _ = session([(read_sfi(0x0001), "6982")])
     with pytest.raises(SecurityStatusNotSatisfied):
         jpki.read_sign_certificate()
 
 
 def test_non_certificate_content_is_malformed() -> None:
-    jpki, _ = session([("00A4020C02000A", "9000"), (read_all(), "0403010203" + "6282")])
+    jpki, _ = session([(read_sfi(0x000A), "0403010203" + "6282")])
     with pytest.raises(MalformedResponse, match="DER certificate"):
         jpki.read_auth_certificate()
 

@@ -10,7 +10,14 @@ from kiosk.card_reader.scripted import ScriptedTransport
 from kiosk.card_reader.text_ap import TEXT_AP_AID, TextApSession
 from kiosk.card_reader.tlv import encode
 
-from .builders import FAKE_ADDRESS, FAKE_NAME, MY_NUMBER, basic_info_file, my_number_file, read_all
+from .builders import (
+    FAKE_ADDRESS,
+    FAKE_NAME,
+    MY_NUMBER,
+    basic_info_file,
+    my_number_file,
+    read_sfi,
+)
 
 SELECT_TEXT = "00A4040C0A" + TEXT_AP_AID.hex()
 
@@ -27,8 +34,7 @@ def test_pin_then_my_number() -> None:
         [
             ("00200091", "63C3"),
             ("002000910431323334", "9000"),
-            ("00A4020C020001", "9000"),
-            (read_all(), my_number_file().hex() + "6282"),
+            (read_sfi(0x0001), my_number_file().hex() + "6282"),
         ]
     )
     assert text.pin_status().tries_left == 3
@@ -63,7 +69,7 @@ def test_unlock_with_check_codes() -> None:
 
 
 def test_basic_info_parsed_and_hidden_in_repr() -> None:
-    text, _ = session([("00A4020C020002", "9000"), (read_all(), basic_info_file().hex() + "6282")])
+    text, _ = session([(read_sfi(0x0002), basic_info_file().hex() + "6282")])
     info = text.read_basic_info()
     assert info.name == FAKE_NAME
     assert info.address == FAKE_ADDRESS
@@ -83,7 +89,7 @@ def test_basic_info_parsed_and_hidden_in_repr() -> None:
     ],
 )
 def test_malformed_my_number(content: bytes) -> None:
-    text, _ = session([("00A4020C020001", "9000"), (read_all(), content.hex() + "6282")])
+    text, _ = session([(read_sfi(0x0001), content.hex() + "6282")])
     with pytest.raises(MalformedResponse) as info:
         text.read_my_number()
     assert MY_NUMBER.decode()[:11] not in str(info.value)
@@ -93,8 +99,7 @@ def test_basic_info_missing_field_is_malformed() -> None:
     body = encode(0xDF22, FAKE_NAME.encode()) + encode(0xDF23, FAKE_ADDRESS.encode())
     text, _ = session(
         [
-            ("00A4020C020002", "9000"),
-            (read_all(), encode(0xFF20, body).hex() + "6282"),
+            (read_sfi(0x0002), encode(0xFF20, body).hex() + "6282"),
         ]
     )
     with pytest.raises(MalformedResponse, match="missing tag"):

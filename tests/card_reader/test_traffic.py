@@ -13,7 +13,7 @@ from kiosk.card_reader.jpki import JPKI_AID, JpkiPin, JpkiSession
 from kiosk.card_reader.scripted import ScriptedTransport
 from kiosk.card_reader.text_ap import TEXT_AP_AID, TextApSession
 
-from .builders import FAKE_NAME, MY_NUMBER, basic_info_file, my_number_file, read_all
+from .builders import FAKE_NAME, MY_NUMBER, basic_info_file, my_number_file, read_sfi
 
 
 @pytest.fixture
@@ -50,10 +50,8 @@ def test_pins_and_my_number_never_logged(traffic_log: pytest.LogCaptureFixture, 
             ("002000980439383736", "63C2"),
             ("00A4040C0A" + TEXT_AP_AID.hex(), "9000"),
             ("002000910439383736", "9000"),
-            ("00A4020C020001", "9000"),
-            (read_all(), my_number_file().hex() + "6282"),
-            ("00A4020C020002", "9000"),
-            (read_all(), basic_info_file().hex() + "6282"),
+            (read_sfi(0x0001), my_number_file().hex() + "6282"),
+            (read_sfi(0x0002), basic_info_file().hex() + "6282"),
             ("002000940C" + MY_NUMBER.hex(), "9000"),
         ]
     )
