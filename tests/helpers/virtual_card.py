@@ -1,6 +1,7 @@
 """Pytest plugin: virtual My Number cards for tests, in process and in the vpcd readers.
 
-Load it from ``tests/conftest.py`` with ``pytest_plugins = ["tests.helpers.virtual_card"]``.
+Load it from ``tests/conftest.py`` with ``pytest_plugins = ["tests.helpers.virtual_card"]``
+(run pytest as ``python -m pytest`` from the repository root so ``tests`` is importable).
 
 Fixtures
 - ``testbed_authority`` (session): a ``TestAuthority`` in a temporary folder.
@@ -14,6 +15,10 @@ Fixtures
 - ``card_in_reader`` (function): ``card_path``'s card inserted in reader 0 through pcscd/vpcd
   (waits until pcscd reports it present); ``.remove()`` / ``.insert()`` simulate the resident.
   Marks nothing itself: tests using it should carry ``@pytest.mark.pcsc``.
+
+Plain helpers: ``issue_card_file`` (issue into a folder), ``inserted_card(card, path, values,
+reader=READER_0)`` (context manager: any card in either reader), ``wait_for_card``,
+``card_present``, ``reader_lock``, ``READER_0`` / ``READER_1``, ``TEST_PINS``.
 
 Readers are shared by every process on the machine, so a reader is held under an exclusive
 file lock (``/tmp/kiosk-testbed-vpcd-<port>.lock``) while a test uses it.
