@@ -63,11 +63,6 @@ class CardSection:
     poll_interval: float = setting(
         0.25, "Seconds between checks for reader and card changes.", float_range(0.05, 5.0)
     )
-    left_card_alarm: float = setting(
-        10.0,
-        "Seconds a card may stay on the reader after the last screen before the alarm sounds.",
-        positive_seconds,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,39 +100,46 @@ class FaceSection:
 
 @dataclass(frozen=True, slots=True)
 class FlowTimeouts:
+    """Seconds per step (names as in ``kiosk.flow.states.Step``). In steps that wait for the
+    resident, every touch restarts the time: these are the inactivity limits."""
+
     consent: float = setting(90.0, "Seconds on the explanation and consent screen.",
                              positive_seconds)
     place_card: float = setting(60.0, "Seconds to wait for a card to be placed.",
                                 positive_seconds)
+    read_card: float = setting(30.0, "Seconds to recognise the card and read its counters.",
+                               positive_seconds)
     auth_pin: float = setting(60.0, "Seconds to enter the 4-digit user-authentication PIN.",
                               positive_seconds)
-    photo_unlock: float = setting(
-        90.0, "Seconds to enter the text-AP PIN or the number from the card face.",
+    unlock_photo: float = setting(
+        90.0, "Seconds to enter the text-AP PIN or the numbers from the card face.",
         positive_seconds,
     )
-    face_check: float = setting(60.0, "Seconds for one face-check attempt.", positive_seconds)
+    face_check: float = setting(90.0, "Seconds for the face check.", positive_seconds)
     new_pin: float = setting(120.0, "Seconds to enter the new signature PIN twice.",
                              positive_seconds)
-    backend: float = setting(
-        45.0, "Seconds the whole authorise-and-reset exchange may take.", positive_seconds
+    processing: float = setting(
+        60.0, "Seconds the authorise-and-reset exchange with the backend and the card may take.",
+        positive_seconds,
     )
-    take_card: float = setting(30.0, "Seconds on the final \"take your card\" screen.",
-                               positive_seconds)
+    done: float = setting(
+        10.0, "Seconds on \"take your card\" before the alarm sounds if the card is still there.",
+        positive_seconds,
+    )
+    error: float = setting(30.0, "Seconds an error screen stays before returning to start.",
+                           positive_seconds)
 
 
 @dataclass(frozen=True, slots=True)
 class FlowSection:
-    timeouts: FlowTimeouts = section(FlowTimeouts, "Per-screen time limits.")
-    inactivity: float = setting(
-        45.0, "Seconds without a touch before the countdown to abandon the session starts.",
-        positive_seconds,
-    )
-    countdown: float = setting(
-        15.0, "Seconds of visible countdown before an inactive session is wiped.",
-        positive_seconds,
-    )
+    timeouts: FlowTimeouts = section(FlowTimeouts, "Per-step time limits (inactivity limits "
+                                     "where the resident is expected to act).")
     face_attempts: int = setting(3, "Face-check attempts before the resident is sent to the "
                                  "municipal office.", int_range(1, 10))
+    countdown_from: float = setting(
+        20.0, "Show the visible countdown when this many seconds or fewer are left in a step.",
+        non_negative_seconds,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import ConfigError, KioskConfig, docgen, load_config, settings_in_effect
+from kiosk.config import (
+    ConfigError,
+    KioskConfig,
+    docgen,
+    load_config,
+    parse_config,
+    settings_in_effect,
+)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -28,7 +35,10 @@ def test_defaults_without_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_file_overrides_only_what_it_names(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, """
+    config = load_config(
+        write(
+            tmp_path,
+            """
 [kiosk]
 id = "store-0042"
 [flow.timeouts]
@@ -37,7 +47,9 @@ auth_pin = 30
 ca_file = "tls/ca.pem"
 [logging]
 directory = "/var/log/kiosk"
-"""))
+""",
+        )
+    )
     assert config.kiosk.id == "store-0042"
     assert config.flow.timeouts.auth_pin == 30.0
     assert isinstance(config.flow.timeouts.auth_pin, float)
@@ -46,8 +58,9 @@ directory = "/var/log/kiosk"
     assert config.log_dir == Path("/var/log/kiosk")
 
 
-def test_environment_variable_names_the_file(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_variable_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KIOSK_CONFIG", str(write(tmp_path, '[kiosk]\nid = "from-env"\n')))
     assert load_config().kiosk.id == "from-env"
 
@@ -55,23 +68,26 @@ def test_environment_variable_names_the_file(tmp_path: Path,
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[flow.timeouts]\nauth_pin = -3\n",
-         "flow.timeouts.auth_pin: must be a positive number of seconds, got -3.0"),
-        ("[kiosk]\nlanguage = \"fr\"\n", "kiosk.language: must be one of 'ja', 'en', got 'fr'"),
-        ("[kiosk]\nlarge_text = \"yes\"\n",
-         "kiosk.large_text: must be true or false, got a string"),
+        (
+            "[flow.timeouts]\nauth_pin = -3\n",
+            "flow.timeouts.auth_pin: must be a positive number of seconds, got -3.0",
+        ),
+        ('[kiosk]\nlanguage = "fr"\n', "kiosk.language: must be one of 'ja', 'en', got 'fr'"),
+        ('[kiosk]\nlarge_text = "yes"\n', "kiosk.large_text: must be true or false, got a string"),
         ("[camera]\nwidth = 640.5\n", "camera.width: must be a whole number, got a number 640.5"),
         ("[camera]\nwidth = 10\n", "camera.width: must be a whole number from 160 to 3840"),
         ("[camera]\nwidht = 800\n", "camera.widht: unknown setting (did you mean camera.width?)"),
         ("[cmaera]\nwidth = 800\n", "cmaera: unknown setting (did you mean camera?)"),
         ("camera = 3\n", "camera: must be a table [camera], got a whole number 3"),
-        ("[backend]\nurl = \"http://backend\"\n", "backend.url: must be an https:// URL"),
+        ('[backend]\nurl = "http://backend"\n', "backend.url: must be an https:// URL"),
         ("[backend]\nretries = true\n", "backend.retries: must be a whole number, got a boolean"),
-        ("[backend]\nca_file = \"\"\n", "backend.ca_file: must be a path, got a string ''"),
-        ("[maintenance]\nstaff_credential = \"123456\"\n",
-         "maintenance.staff_credential: must be a hash made by `kiosk set-credential`"),
+        ('[backend]\nca_file = ""\n', "backend.ca_file: must be a path, got a string ''"),
+        (
+            '[maintenance]\nstaff_credential = "123456"\n',
+            "maintenance.staff_credential: must be a hash made by `kiosk set-credential`",
+        ),
         ("[metrics]\nport = 80\n", "metrics.port: must be a whole number from 1024 to 65535"),
-        ("[camera]\nsource = \"file\"\n", "camera.file: must name a video file"),
+        ('[camera]\nsource = "file"\n', "camera.file: must name a video file"),
         ("[flow.timeouts]\nauth_pin = nan\n", "flow.timeouts.auth_pin: must be a positive"),
     ],
 )
@@ -83,7 +99,7 @@ def test_each_bad_setting_is_named(tmp_path: Path, text: str, expected: str) -> 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, "[kiosk]\nid = \"\"\n[card]\nreader = \"\"\n"))
+        load_config(write(tmp_path, '[kiosk]\nid = ""\n[card]\nreader = ""\n'))
     assert [p.split(":")[0] for p in caught.value.problems] == ["kiosk.id", "card.reader"]
 
 
@@ -116,9 +132,11 @@ def test_secrets_are_not_shown_in_effect(tmp_path: Path) -> None:
 
 def test_documentation_is_current() -> None:
     assert docgen.DOC_PATH.read_text(encoding="utf-8") == docgen.render_markdown(), (
-        "docs/configuration.md is stale: run python -m kiosk.config.docgen")
+        "docs/configuration.md is stale: run python -m kiosk.config.docgen"
+    )
     assert docgen.EXAMPLE_PATH.read_text(encoding="utf-8") == docgen.render_example(), (
-        "deploy/kiosk.example.toml is stale: run python -m kiosk.config.docgen")
+        "deploy/kiosk.example.toml is stale: run python -m kiosk.config.docgen"
+    )
 
 
 def test_documentation_lists_every_setting_of_the_dataclasses() -> None:
@@ -142,3 +160,18 @@ def test_documentation_lists_every_setting_of_the_dataclasses() -> None:
 def test_example_file_loads_to_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KIOSK_CONFIG", raising=False)
     assert load_config(docgen.EXAMPLE_PATH) == load_config(None)
+
+
+def test_flow_section_feeds_the_flow_unchanged() -> None:
+    """[flow] uses the flow's own step names and defaults, so the two cannot drift."""
+    from kiosk.flow.config import FlowConfig
+
+    config = load_config(docgen.EXAMPLE_PATH)
+    built = FlowConfig.from_mapping(dataclasses.asdict(config.flow))
+    assert built == FlowConfig()
+    changed = parse_config(
+        {"flow": {"timeouts": {"auth_pin": 45}, "face_attempts": 2}}, base_dir=Path.cwd()
+    )
+    built = FlowConfig.from_mapping(dataclasses.asdict(changed.flow))
+    assert built.face_attempts == 2
+    assert built.timeouts[next(s for s in built.timeouts if s.value == "auth_pin")] == 45.0
