@@ -1,7 +1,8 @@
 """Reading the kiosk's log files (already redacted when written) with a filter.
 
 ``read_log(folder, min_level="WARNING", contains="pcsc", limit=200)`` returns the newest
-matching lines, oldest first, from ``*.log`` files and their rotations (``*.log.1`` ...).
+matching lines, oldest first, from ``*.log`` files and their rotations (``*.log.1`` ... or
+``*.log.YYYY-MM-DD``, as written by :mod:`kiosk.diagnostics.logging_setup`).
 The level of a line is the first level word in it (``INFO``, ``WARNING`` ...) or a JSON
 ``"level"`` field; lines without one count as ``INFO``.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LEVEL_WORD = re.compile(r"\b(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b")
 MAX_LINE_CHARS = 500
+_ROTATED = re.compile(r"\.log(?:\.(\d+|\d{4}-\d{2}-\d{2}))?$")
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,17 @@ def log_files(folder: Path) -> list[Path]:
     """Log files, oldest first (rotations with higher numbers are older)."""
     if not folder.is_dir():
         return []
-    files = [p for p in folder.iterdir() if p.is_file() and re.search(r"\.log(\.\d+)?$", p.name)]
+    files = [p for p in folder.iterdir() if p.is_file() and _ROTATED.search(p.name)]
 
-    def age(path: Path) -> tuple[str, int]:
-        match = re.search(r"\.log\.(\d+)$", path.name)
-        return (path.name.split(".log")[0], -int(match.group(1)) if match else 0)
+    def age(path: Path) -> tuple[str, int, str]:
+        suffix = _ROTATED.search(path.name)
+        rotation = suffix.group(1) if suffix else None
+        base = path.name.split(".log")[0]
+        if rotation is None:
+            return (base, 1, "")  # the current file is the newest
+        if rotation.isdigit():
+            return (base, 0, f"{10**9 - int(rotation):012d}")  # .log.2 is older than .log.1
+        return (base, 0, rotation)  # dates sort as text
 
     return sorted(files, key=age)
 

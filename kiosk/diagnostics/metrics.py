@@ -32,9 +32,12 @@ LOOPBACK = "127.0.0.1"
 
 @dataclass(frozen=True)
 class Published:
-    status: Status
-    summary: str
+    result: CheckResult
     at: float
+
+    @property
+    def status(self) -> Status:
+        return self.result.status
 
 
 class HealthBoard:
@@ -47,7 +50,7 @@ class HealthBoard:
 
     def publish(self, result: CheckResult) -> None:
         with self._lock:
-            self._checks[result.id] = Published(result.status, result.summary, self._clock())
+            self._checks[result.id] = Published(result, self._clock())
 
     def absorb(self, report: Report) -> None:
         for result in report.results:
@@ -56,6 +59,10 @@ class HealthBoard:
     def snapshot(self) -> dict[str, Published]:
         with self._lock:
             return dict(self._checks)
+
+    def results(self) -> list[CheckResult]:
+        """The latest result of every check (e.g. for ``overview.at_a_glance``)."""
+        return [p.result for p in self.snapshot().values()]
 
     @property
     def healthy(self) -> bool:

@@ -279,3 +279,66 @@ def test_example_configuration_diagnoses_without_crashing(tmp_path: Path,
     report = run_checks(config, areas=("system", "backend"))
     assert report.result("backend.client_certificate").status is Status.FAIL  # type: ignore[union-attr]
 
+
+
+def test_logging_setup_writes_redacted_rotating_files(tmp_path: Path) -> None:
+    import logging
+
+    from kiosk.diagnostics.logging_setup import configure_logging
+
+    config = config_with(tmp_path, logging={"directory": str(tmp_path / "logs"),
+                                            "level": "INFO"})
+    path = configure_logging(config, stderr=False)
+    log = logging.getLogger("kiosk.flow.test")
+    log.info("card read in %d ms", 42)
+    log.warning("unexpected number %s in a message", "123456789012")
+    log.debug("not written at INFO")
+    logging.getLogger("kiosk.card_reader.traffic").log(5, "APDU not traced by default")
+    (tmp_path / "logs" / "kiosk.log.2026-11-23").write_text("2026 ERROR older day\n")
+    for handler in logging.getLogger("kiosk").handlers:
+        handler.flush()
+    text = path.read_text()
+    assert "card read in 42 ms" in text
+    assert "123456789012" not in text and "[redacted]" in text
+    assert "not written" not in text and "APDU" not in text
+    lines = read_log(tmp_path / "logs", min_level="WARNING")
+    assert [line.file for line in lines] == ["kiosk.log.2026-11-23", "kiosk.log"]
+    again = configure_logging(config, stderr=False)  # idempotent: no doubled handlers
+    assert again == path
+    kiosk_handlers = [h for h in logging.getLogger("kiosk").handlers
+                      if getattr(h, "_kiosk_handler", False)]
+    assert len(kiosk_handlers) == 1
+    for handler in kiosk_handlers:
+        logging.getLogger("kiosk").removeHandler(handler)
+        handler.close()
+    logging.getLogger("kiosk").setLevel(logging.NOTSET)
+    logging.getLogger("kiosk.card_reader.traffic").setLevel(logging.NOTSET)
+
+
+def test_numbered_rotations_read_oldest_first(tmp_path: Path) -> None:
+    for name, word in (("kiosk.log", "newest"), ("kiosk.log.1", "middle"),
+                       ("kiosk.log.2", "oldest")):
+        (tmp_path / name).write_text(f"ERROR {word}\n")
+    assert [line.text for line in read_log(tmp_path)] == [
+        "ERROR oldest", "ERROR middle", "ERROR newest"]
+
+
+def test_health_at_a_glance_for_staff() -> None:
+    from kiosk.diagnostics.metrics import HealthBoard
+    from kiosk.diagnostics.overview import at_a_glance
+
+    board = HealthBoard()
+    for result in (ok("pcsc.service", "PC/SC service", "pcscd answers"),
+                   fail("pcsc.readers", "Card readers", "no reader is connected"),
+                   warn("backend.client_certificate", "Kiosk certificate", "expires in 9 days",
+                        days_left=9),
+                   ok("backend.tcp", "Backend TCP connection", "connected"),
+                   warn("backend.clock", "Clock", "no Date header")):
+        board.publish(result)
+    items = {item.key: item for item in at_a_glance(board.results())}
+    assert list(items) == ["reader", "card", "camera", "backend", "certificate"]
+    assert items["reader"].status is Status.FAIL
+    assert items["reader"].summary == "no reader is connected"
+    assert items["card"].status is None and items["camera"].status is None
+    assert items["backend"].status is Status.WARN
+    assert items["certificate"].days_left == 9
