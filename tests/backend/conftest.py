@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,16 +15,10 @@ from kiosk_testbed.authority import TestAuthority
 from kiosk_testbed.card.virtual_card import VirtualCard
 from tests.backend.harness import RunningBackend, Steps, database_for, running_backend
 
-_root = sys.modules.get("conftest")
-if "tests.helpers.virtual_card" not in getattr(_root, "pytest_plugins", ()):
-    from tests.helpers.virtual_card import (  # noqa: F401 - fixtures
-        card_in_reader,
-        card_path,
-        issue_test_card,
-        test_card,
-        testbed_authority,
-        virtual_card,
-    )
+
+def pytest_configure(config: pytest.Config) -> None:
+    # no-op when the root conftest or another area already registered the shared plugin
+    config.pluginmanager.import_plugin("tests.helpers.virtual_card")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
