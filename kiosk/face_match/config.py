@@ -1,0 +1,107 @@
+"""Face verification settings from the packaged ``thresholds.toml`` (or another TOML file)."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+
+class FaceConfigError(ValueError):
+    """The settings file is missing a key, has an unknown one, or a value of the wrong type."""
+
+
+@dataclass(frozen=True, slots=True)
+class MatchingConfig:
+    threshold: float = 0.47
+    frames: int = 3
+    min_frame_interval_s: float = 0.12
+    mirror_average: bool = True
+    grey_probe: bool = True
+    card_detect_upsample: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class QualityConfig:
+    detect_width: int = 480
+    min_face_fraction: float = 0.18
+    max_face_fraction: float = 0.65
+    second_face_fraction: float = 0.35
+    min_brightness: float = 60.0
+    max_brightness: float = 215.0
+    min_sharpness: float = 25.0
+    max_frontal_yaw: float = 0.22
+    max_roll_degrees: float = 15.0
+    max_centre_offset: float = 0.30
+
+
+@dataclass(frozen=True, slots=True)
+class LivenessConfig:
+    actions: int = 2
+    action_timeout_s: float = 5.0
+    min_reaction_s: float = 0.15
+    neutral_timeout_s: float = 4.0
+    turn_yaw: float = 0.30
+    neutral_yaw: float = 0.15
+    blink_ratio: float = 0.72
+    open_ratio: float = 0.88
+    wrong_turn_yaw: float = 0.30
+    min_motion: float = 0.35
+    max_face_gap_s: float = 0.6
+    max_jump_fraction: float = 0.35
+    same_person_distance: float = 0.55
+    check_timeout_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class FaceConfig:
+    matching: MatchingConfig = field(default_factory=MatchingConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    liveness: LivenessConfig = field(default_factory=LivenessConfig)
+
+
+_Section = TypeVar("_Section", MatchingConfig, QualityConfig, LivenessConfig)
+
+
+def _section(kind: type[_Section], name: str, table: Any) -> _Section:
+    if not isinstance(table, dict):
+        raise FaceConfigError(f"[{name}] must be a table")
+    known = {f.name: f for f in dataclasses.fields(kind)}
+    unknown = set(table) - set(known)
+    if unknown:
+        raise FaceConfigError(f"[{name}] has unknown keys: {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        expected = type(getattr(kind(), key))
+        value = float(raw) if expected is float and type(raw) is int else raw
+        if type(value) is not expected:
+            raise FaceConfigError(f"[{name}] {key} must be {expected.__name__}")
+        values[key] = value
+    return kind(**values)
+
+
+def parse_config(text: str) -> FaceConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise FaceConfigError(f"settings are not valid TOML: {error}") from error
+    unknown = set(data) - {"matching", "quality", "liveness"}
+    if unknown:
+        raise FaceConfigError(f"unknown sections: {sorted(unknown)}")
+    return FaceConfig(
+        matching=_section(MatchingConfig, "matching", data.get("matching", {})),
+        quality=_section(QualityConfig, "quality", data.get("quality", {})),
+        liveness=_section(LivenessConfig, "liveness", data.get("liveness", {})),
+    )
+
+
+def load_config(path: Path | None = None) -> FaceConfig:
+    """Settings from ``path``, or the packaged ``thresholds.toml``."""
+    if path is None:
+        text = resources.files("kiosk.face_match").joinpath("thresholds.toml").read_text("utf-8")
+    else:
+        text = path.read_text("utf-8")
+    return parse_config(text)

@@ -1,0 +1,134 @@
+"""Per-frame analysis of a live camera frame and the quality gates for matching frames.
+
+``analyse_frame`` finds the face (HOG on a downscaled copy, largest box), its 68 landmarks,
+pose, brightness and sharpness. ``quality_hint`` says what, if anything, keeps the frame from
+being a good matching frame, as a ``Hint`` code the UI turns into words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from kiosk.face_match.config import QualityConfig
+from kiosk.face_match.detection import FaceBox, detect_faces
+from kiosk.face_match.encoding import Points, landmarks_68
+from kiosk.face_match.geometry import eye_openness, roll_degrees, yaw
+
+SHARPNESS_FACE_WIDTH = 128
+
+
+class Hint(StrEnum):
+    """Why a frame is not good enough, for the UI to put into words."""
+
+    NO_FACE = "no_face"
+    ONE_PERSON_ONLY = "one_person_only"
+    COME_CLOSER = "come_closer"
+    MOVE_BACK = "move_back"
+    CENTRE_FACE = "centre_face"
+    MORE_LIGHT = "more_light"
+    LESS_LIGHT = "less_light"
+    HOLD_STILL = "hold_still"
+    LOOK_STRAIGHT = "look_straight"
+
+
+@dataclass(frozen=True, slots=True)
+class FrameAnalysis:
+    """What one frame shows. ``grey_face`` is a 64 x 64 face crop kept in memory only."""
+
+    width: int
+    height: int
+    faces: int
+    second_face_ratio: float
+    box: FaceBox | None = None
+    points: Points | None = None
+    yaw: float = 0.0
+    roll: float = 0.0
+    openness: float = 0.0
+    brightness: float = 0.0
+    sharpness: float = 0.0
+    grey_face: npt.NDArray[np.uint8] | None = None
+
+    def __repr__(self) -> str:  # never print pixel data
+        return f"FrameAnalysis(faces={self.faces}, box={self.box}, yaw={self.yaw:.2f})"
+
+
+def _grey(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    if frame.ndim == 2:
+        return frame
+    return np.asarray(cv2.cvtColor(np.ascontiguousarray(frame[:, :, :3]), cv2.COLOR_RGB2GRAY))
+
+
+def analyse_frame(frame: npt.NDArray[np.uint8], config: QualityConfig) -> FrameAnalysis:
+    """Detect and measure the largest face in an RGB (or grey) uint8 frame."""
+    if frame.ndim not in (2, 3) or frame.dtype != np.uint8 or min(frame.shape[:2]) < 32:
+        raise ValueError(f"unsupported frame shape {frame.shape} / {frame.dtype}")
+    height, width = frame.shape[:2]
+    grey = _grey(frame)
+    scale = min(1.0, config.detect_width / width)
+    small = (
+        grey
+        if scale == 1.0
+        else cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    )
+    boxes = detect_faces(np.asarray(small, dtype=np.uint8), upsample=0)
+    if not boxes:
+        return FrameAnalysis(width, height, 0, 0.0)
+    second = boxes[1].area / boxes[0].area if len(boxes) > 1 else 0.0
+    box = boxes[0].scaled(1 / scale)
+    points = landmarks_68(grey, box)
+    left, top = max(0, box.left), max(0, box.top)
+    right, bottom = min(width, box.right), min(height, box.bottom)
+    if right - left < 8 or bottom - top < 8:
+        return FrameAnalysis(width, height, len(boxes), second)
+    crop = grey[top:bottom, left:right]
+    normalised = cv2.resize(
+        crop, (SHARPNESS_FACE_WIDTH, SHARPNESS_FACE_WIDTH), interpolation=cv2.INTER_AREA
+    )
+    sharpness = float(cv2.Laplacian(normalised, cv2.CV_64F).var())
+    small_face = np.asarray(cv2.resize(crop, (64, 64), interpolation=cv2.INTER_AREA), np.uint8)
+    return FrameAnalysis(
+        width=width,
+        height=height,
+        faces=len(boxes),
+        second_face_ratio=second,
+        box=box,
+        points=points,
+        yaw=yaw(points),
+        roll=roll_degrees(points),
+        openness=eye_openness(points),
+        brightness=float(crop.mean()),
+        sharpness=sharpness,
+        grey_face=small_face,
+    )
+
+
+def quality_hint(analysis: FrameAnalysis, config: QualityConfig) -> Hint | None:
+    """The first failed gate for a matching frame, or None when the frame is good."""
+    box = analysis.box
+    if box is None or analysis.points is None:
+        return Hint.NO_FACE
+    if analysis.faces > 1 and analysis.second_face_ratio >= config.second_face_fraction:
+        return Hint.ONE_PERSON_ONLY
+    face_fraction = box.width / analysis.width
+    if face_fraction < config.min_face_fraction:
+        return Hint.COME_CLOSER
+    if face_fraction > config.max_face_fraction:
+        return Hint.MOVE_BACK
+    centre_x, centre_y = box.centre
+    offset = np.hypot(centre_x - analysis.width / 2, centre_y - analysis.height / 2)
+    if offset / analysis.width > config.max_centre_offset:
+        return Hint.CENTRE_FACE
+    if analysis.brightness < config.min_brightness:
+        return Hint.MORE_LIGHT
+    if analysis.brightness > config.max_brightness:
+        return Hint.LESS_LIGHT
+    if abs(analysis.yaw) > config.max_frontal_yaw or abs(analysis.roll) > config.max_roll_degrees:
+        return Hint.LOOK_STRAIGHT
+    if analysis.sharpness < config.min_sharpness:
+        return Hint.HOLD_STILL
+    return None
