@@ -85,16 +85,8 @@ class CameraSection:
 class FaceSection:
     thresholds_file: Path | None = setting(
         None,
-        "TOML file of calibrated thresholds; when empty, the values below are used.",
-    )
-    match_threshold: float = setting(
-        0.55,
-        "Largest face-embedding distance accepted as the same person (lower is stricter).",
-        float_range(0.2, 1.0),
-    )
-    liveness_challenges: int = setting(
-        2, "Number of randomised liveness prompts (turn, blink) per face check.",
-        int_range(1, 5),
+        "TOML file of face-matching, quality and liveness settings in the format of "
+        "kiosk/face_match/thresholds.toml; when empty, that packaged, calibrated file is used.",
     )
 
 

@@ -85,11 +85,20 @@ def _area(name: str, config: KioskConfig, source: Path | None, hooks: Hooks) -> 
         synthetic = hooks.open_synthetic_camera
         return lambda: camera_checks(config, synthetic)
     if name == "face":
+        from kiosk.diagnostics.face_checks import face_settings_check
+
         test = hooks.face_self_test
-        if test is None:
-            return lambda: [warn("face.self_test", "Face pipeline self-test",
-                                 "not available in this build")]
-        return lambda: [test()]
+
+        def face() -> list[CheckResult]:
+            results = [face_settings_check(config)]
+            if test is None:
+                results.append(warn("face.self_test", "Face pipeline self-test",
+                                    "not available in this build"))
+            else:
+                results.append(test())
+            return results
+
+        return face
     from kiosk.diagnostics.backend_checks import backend_checks
 
     return lambda: backend_checks(config)

@@ -342,3 +342,15 @@ def test_health_at_a_glance_for_staff() -> None:
     assert items["card"].status is None and items["camera"].status is None
     assert items["backend"].status is Status.WARN
     assert items["certificate"].days_left == 9
+
+
+def test_face_settings_file(tmp_path: Path) -> None:
+    from kiosk.diagnostics.face_checks import face_settings_check
+
+    assert face_settings_check(config_with(tmp_path)).status is Status.OK
+    bad = tmp_path / "thresholds.toml"
+    bad.write_text("[matching]\nthreshold = 'low'\n")
+    result = face_settings_check(config_with(tmp_path, face={"thresholds_file": str(bad)}))
+    assert result.status is Status.FAIL and "face.thresholds_file" in result.summary
+    missing = config_with(tmp_path, face={"thresholds_file": str(tmp_path / "none.toml")})
+    assert face_settings_check(missing).status is Status.FAIL
