@@ -1,0 +1,439 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="ja_JP" sourcelanguage="en">
+  <context>
+    <name>kiosk</name>
+    <message>
+      <source>Setting your new PIN</source>
+      <translation>新しい暗証番号を設定しています</translation>
+    </message>
+    <message>
+      <source>Please wait…</source>
+      <translation>しばらくお待ちください…</translation>
+    </message>
+    <message>
+      <source>Checking the card</source>
+      <translation>カードを確認しています</translation>
+    </message>
+    <message>
+      <source>Asking the service centre</source>
+      <translation>センターに問い合わせています</translation>
+    </message>
+    <message>
+      <source>Writing the new PIN to the card</source>
+      <translation>新しい暗証番号をカードに書き込んでいます</translation>
+    </message>
+    <message>
+      <source>Confirming</source>
+      <translation>結果を確認しています</translation>
+    </message>
+    <message>
+      <source>Do not remove your card.</source>
+      <translation>カードを取らないでください。</translation>
+    </message>
+    <message>
+      <source>Done</source>
+      <translation>完了しました</translation>
+    </message>
+    <message>
+      <source>Your new signature PIN is set.</source>
+      <translation>新しい署名用暗証番号を設定しました。</translation>
+    </message>
+    <message>
+      <source>You can use it right away. Thank you.</source>
+      <translation>すぐにお使いいただけます。ありがとうございました。</translation>
+    </message>
+    <message>
+      <source>OK</source>
+      <translation>OK</translation>
+    </message>
+    <message>
+      <source>Out of service</source>
+      <translation>休止中</translation>
+    </message>
+    <message>
+      <source>Sorry, this machine cannot be used at the moment.</source>
+      <translation>申し訳ありません。ただいまこの端末はご利用いただけません。</translation>
+    </message>
+    <message>
+      <source>Please try again later or use another store.</source>
+      <translation>時間をおいて、または別の店舗でご利用ください。</translation>
+    </message>
+    <message>
+      <source>The procedure has ended</source>
+      <translation>手続きを終了しました</translation>
+    </message>
+    <message>
+      <source>The procedure could not be completed</source>
+      <translation>手続きを完了できませんでした</translation>
+    </message>
+    <message>
+      <source>Take your card!</source>
+      <translation>カードをお取りください!</translation>
+    </message>
+    <message>
+      <source>Take your card.</source>
+      <translation>カードをお取りください。</translation>
+    </message>
+    <message>
+      <source>Code: %1</source>
+      <translation>コード: %1</translation>
+    </message>
+    <message>
+      <source>Look into the camera.</source>
+      <translation>カメラを見てください。</translation>
+    </message>
+    <message>
+      <source>Please come a little closer.</source>
+      <translation>もう少し近づいてください。</translation>
+    </message>
+    <message>
+      <source>Please move back a little.</source>
+      <translation>少し離れてください。</translation>
+    </message>
+    <message>
+      <source>It is too dark. Face the light.</source>
+      <translation>暗すぎます。明るい方を向いてください。</translation>
+    </message>
+    <message>
+      <source>Only one person in front of the camera, please.</source>
+      <translation>カメラの前はお一人だけにしてください。</translation>
+    </message>
+    <message>
+      <source>Look straight at the camera.</source>
+      <translation>カメラを正面から見てください。</translation>
+    </message>
+    <message>
+      <source>Hold still.</source>
+      <translation>そのまま動かないでください。</translation>
+    </message>
+    <message>
+      <source>Good. Hold still.</source>
+      <translation>そのままでお待ちください。</translation>
+    </message>
+    <message>
+      <source>Please blink.</source>
+      <translation>まばたきをしてください。</translation>
+    </message>
+    <message>
+      <source>Turn your head slowly to the left.</source>
+      <translation>ゆっくり左を向いてください。</translation>
+    </message>
+    <message>
+      <source>Turn your head slowly to the right.</source>
+      <translation>ゆっくり右を向いてください。</translation>
+    </message>
+    <message>
+      <source>Nod slowly.</source>
+      <translation>ゆっくりうなずいてください。</translation>
+    </message>
+    <message>
+      <source>Face check</source>
+      <translation>顔の確認</translation>
+    </message>
+    <message>
+      <source>Look at the camera with your face inside the oval. Please take off a mask, sunglasses or hat. Nothing is recorded.</source>
+      <translation>顔が枠の中に入るようにカメラを見てください。マスク・サングラス・帽子は外してください。映像は記録しません。</translation>
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation>やめる</translation>
+    </message>
+    <message>
+      <source>Try again</source>
+      <translation>もう一度</translation>
+    </message>
+    <message>
+      <source>Start the face check</source>
+      <translation>顔の確認を始める</translation>
+    </message>
+    <message>
+      <source>Attempts left: %n</source>
+      <translation>残り %n 回</translation>
+    </message>
+    <message>
+      <source>Your face could not be matched with the card photo.</source>
+      <translation>お顔とカードの写真が一致しませんでした。</translation>
+    </message>
+    <message>
+      <source>The movements asked for were not seen.</source>
+      <translation>お願いした動きを確認できませんでした。</translation>
+    </message>
+    <message>
+      <source>Choose a new signature PIN</source>
+      <translation>新しい署名用暗証番号を決めてください</translation>
+    </message>
+    <message>
+      <source>Use 6 to 16 capital letters and digits, mixed. Enter it twice. Keep it secret and do not write it on the card.</source>
+      <translation>英大文字と数字を混ぜて6〜16文字。2回入力します。カードには書かないでください。</translation>
+    </message>
+    <message>
+      <source>New PIN</source>
+      <translation>新しい暗証番号</translation>
+    </message>
+    <message>
+      <source>Once more</source>
+      <translation>もう一度</translation>
+    </message>
+    <message>
+      <source>Edit</source>
+      <translation>入力</translation>
+    </message>
+    <message>
+      <source>Clear all</source>
+      <translation>すべて消す</translation>
+    </message>
+    <message>
+      <source>Delete</source>
+      <translation>1字消す</translation>
+    </message>
+    <message>
+      <source>Set this PIN</source>
+      <translation>この暗証番号にする</translation>
+    </message>
+    <message>
+      <source>6 to 16 characters</source>
+      <translation>6〜16文字</translation>
+    </message>
+    <message>
+      <source>Only capital letters A-Z and digits 0-9</source>
+      <translation>英大文字A〜Zと数字0〜9だけ</translation>
+    </message>
+    <message>
+      <source>At least one letter</source>
+      <translation>英字を1文字以上</translation>
+    </message>
+    <message>
+      <source>At least one digit</source>
+      <translation>数字を1文字以上</translation>
+    </message>
+    <message>
+      <source>Both entries are the same</source>
+      <translation>2回の入力が同じ</translation>
+    </message>
+    <message>
+      <source>The PIN does not follow the rules.</source>
+      <translation>暗証番号が条件に合っていません。</translation>
+    </message>
+    <message>
+      <source>The two entries were different. Please enter it again.</source>
+      <translation>2回の入力が違いました。もう一度入力してください。</translation>
+    </message>
+    <message>
+      <source>1 try left</source>
+      <translation>残り1回</translation>
+    </message>
+    <message>
+      <source>%n tries left</source>
+      <translation>残り%n回</translation>
+    </message>
+    <message>
+      <source>Enter your 4-digit PIN</source>
+      <translation>4桁の暗証番号を入力してください</translation>
+    </message>
+    <message>
+      <source>The PIN for user authentication (利用者証明用電子証明書の暗証番号), 4 digits.</source>
+      <translation>利用者証明用電子証明書の暗証番号(数字4桁)です。</translation>
+    </message>
+    <message>
+      <source>This is your last try. If the PIN is wrong again, it will be locked and only the municipal office can unlock it.</source>
+      <translation>次が最後の1回です。間違えるとロックされ、市区町村の窓口でしか解除できません。</translation>
+    </message>
+    <message>
+      <source>I understand</source>
+      <translation>理解しました</translation>
+    </message>
+    <message>
+      <source>Checking the PIN…</source>
+      <translation>暗証番号を確認しています…</translation>
+    </message>
+    <message>
+      <source>Unlock the photo on your card</source>
+      <translation>カードの顔写真を読み出します</translation>
+    </message>
+    <message>
+      <source>That did not match. Please try again or choose another way.</source>
+      <translation>一致しませんでした。もう一度入力するか、別の方法を選んでください。</translation>
+    </message>
+    <message>
+      <source>Reading and checking the card's photo…</source>
+      <translation>カードの顔写真を読み出して確認しています…</translation>
+    </message>
+    <message>
+      <source>The face check compares you with the photo stored in the card. To read it, choose one of these ways. Many people use the same 4-digit number for both PINs.</source>
+      <translation>顔の確認では、カードに記録された写真とお顔を比べます。写真を読み出す方法を選んでください。2つの4桁の暗証番号を同じ番号にしている方が多くいます。</translation>
+    </message>
+    <message>
+      <source>The PIN for text input has only 1 try left. If it is wrong, it will be locked.</source>
+      <translation>券面事項入力補助用暗証番号は残り1回です。間違えるとロックされます。</translation>
+    </message>
+    <message>
+      <source>Use the same 4-digit PIN as before</source>
+      <translation>さきほどと同じ4桁の暗証番号を使う</translation>
+    </message>
+    <message>
+      <source>Enter the PIN for text input</source>
+      <translation>券面事項入力補助用暗証番号を入力する</translation>
+    </message>
+    <message>
+      <source>Type the numbers printed on the card</source>
+      <translation>カードに印字された番号を入力する</translation>
+    </message>
+    <message>
+      <source>照合番号B: birth date, expiry year and security code, 14 digits.</source>
+      <translation>照合番号B:生年月日・有効期限の年・セキュリティコードの14桁です。</translation>
+    </message>
+    <message>
+      <source>Other ways</source>
+      <translation>ほかの方法</translation>
+    </message>
+    <message>
+      <source>Type the 14 digits in this order:</source>
+      <translation>次の順に14桁を入力してください。</translation>
+    </message>
+    <message>
+      <source>① Birth date: year of the Japanese era, month, day (6 digits, e.g. Heisei 6 = 06)
+② Expiry year of the card (4 digits)
+③ Security code (4 digits)</source>
+      <translation>① 生年月日:和暦の年・月・日(6桁、例:平成6年は06)
+② カードの有効期限の西暦の年(4桁)
+③ セキュリティコード(4桁)</translation>
+    </message>
+    <message>
+      <source>Please check the number of digits.</source>
+      <translation>桁数を確認してください。</translation>
+    </message>
+    <message>
+      <source>This way is locked. Please choose another way.</source>
+      <translation>この方法はロックされています。別の方法を選んでください。</translation>
+    </message>
+    <message>
+      <source>If your PIN for text input is different, this uses one of its tries.</source>
+      <translation>券面事項入力補助用暗証番号が違う番号の場合は、入力できる回数が1回減ります。</translation>
+    </message>
+    <message>
+      <source>券面事項入力補助用暗証番号, 4 digits.</source>
+      <translation>券面事項入力補助用暗証番号(数字4桁)。</translation>
+    </message>
+    <message>
+      <source>Enter the 4-digit PIN for text input (券面事項入力補助用暗証番号).</source>
+      <translation>券面事項入力補助用暗証番号(数字4桁)を入力してください。</translation>
+    </message>
+    <message>
+      <source>The PIN was not correct.</source>
+      <translation>暗証番号が違います。</translation>
+    </message>
+    <message>
+      <source>Enter exactly 4 digits.</source>
+      <translation>数字4桁で入力してください。</translation>
+    </message>
+    <message>
+      <source>Please confirm the warning first.</source>
+      <translation>先に注意をご確認ください。</translation>
+    </message>
+    <message>
+      <source>Reset the PIN of your signature certificate</source>
+      <translation>署名用電子証明書の暗証番号の再設定</translation>
+    </message>
+    <message>
+      <source>For My Number card holders who forgot or locked the 6 to 16 character PIN of the signature certificate.</source>
+      <translation>署名用電子証明書の暗証番号(英数字6〜16文字)を忘れた方、ロックされた方の手続きです。</translation>
+    </message>
+    <message>
+      <source>You need your My Number card and its 4-digit PIN for user authentication. It takes about 5 minutes.</source>
+      <translation>マイナンバーカードと、利用者証明用の4桁の暗証番号が必要です。約5分かかります。</translation>
+    </message>
+    <message>
+      <source>Language / 言語</source>
+      <translation>言語 / Language</translation>
+    </message>
+    <message>
+      <source>Start</source>
+      <translation>始める</translation>
+    </message>
+    <message>
+      <source>Before you start</source>
+      <translation>始める前に</translation>
+    </message>
+    <message>
+      <source>What you need</source>
+      <translation>必要なもの</translation>
+    </message>
+    <message>
+      <source>• Your My Number card
+• The 4-digit PIN for user authentication
+• The 4-digit PIN for text input, or the card itself to read its numbers</source>
+      <translation>・マイナンバーカード
+・利用者証明用電子証明書の暗証番号(4桁)
+・券面事項入力補助用暗証番号(4桁)、またはカードに印字された番号</translation>
+    </message>
+    <message>
+      <source>What happens</source>
+      <translation>手続きの流れ</translation>
+    </message>
+    <message>
+      <source>1. You enter your 4-digit PIN.
+2. The camera checks that your face matches the photo on the card.
+3. You choose a new signature PIN and the card is updated.</source>
+      <translation>1. 4桁の暗証番号を入力します。
+2. カメラでお顔とカードの写真が一致するか確認します。
+3. 新しい署名用暗証番号を決めると、カードが更新されます。</translation>
+    </message>
+    <message>
+      <source>Your face is compared with the card photo on this machine only. No image is stored or sent. The record keeps only the kind of check that was made.</source>
+      <translation>お顔とカードの写真の照合はこの端末の中だけで行い、画像は保存も送信もしません。記録に残るのは確認の種類だけです。</translation>
+    </message>
+    <message>
+      <source>Back</source>
+      <translation>戻る</translation>
+    </message>
+    <message>
+      <source>I agree, continue</source>
+      <translation>同意して進む</translation>
+    </message>
+    <message>
+      <source>Place your card</source>
+      <translation>カードを置いてください</translation>
+    </message>
+    <message>
+      <source>Place your My Number card on the reader, face up.</source>
+      <translation>マイナンバーカードを表を上にして読み取り機に置いてください。</translation>
+    </message>
+    <message>
+      <source>Leave it there until the end. We will tell you when to take it.</source>
+      <translation>終わるまで置いたままにしてください。取るときはお知らせします。</translation>
+    </message>
+    <message>
+      <source>Reading your card</source>
+      <translation>カードを読み取っています</translation>
+    </message>
+    <message>
+      <source>Reading the card…</source>
+      <translation>カードを読み取っています…</translation>
+    </message>
+    <message>
+      <source>Please do not remove the card.</source>
+      <translation>カードを取らないでください。</translation>
+    </message>
+    <message>
+      <source>Signature PIN reset</source>
+      <translation>署名用暗証番号の再設定</translation>
+    </message>
+    <message>
+      <source>Change language</source>
+      <translation>言語の切り替え</translation>
+    </message>
+    <message>
+      <source>Normal text</source>
+      <translation>標準の文字</translation>
+    </message>
+    <message>
+      <source>Large text</source>
+      <translation>大きな文字</translation>
+    </message>
+    <message>
+      <source>%n s left</source>
+      <translation>残り %n 秒</translation>
+    </message>
+  </context>
+</TS>

@@ -1,0 +1,347 @@
+"""Render every screen in Japanese and English to PNGs, and check no text is cut off.
+
+``python -m kiosk.ui.gallery OUT_DIR [--xvfb] [--orientation portrait|landscape|both]``
+writes ``<orientation>-<lang>-<nn>-<scene>.png`` and prints any layout problem (exit 1 if one).
+With ``--xvfb`` (or when there is no display) it starts its own ``Xvfb`` and renders through
+the real X11 platform with the Noto CJK fonts; otherwise it uses the current Qt platform.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.flow.config import FlowConfig
+from kiosk.flow.failure_codes import FailureCode
+from kiosk.flow.ports import FaceHint, LivenessPrompt
+from kiosk.flow.states import Step
+from kiosk.flow.view import EntryProblem, FlowView, NewPinProblem, Stage
+from kiosk.ui.driver import StillFlow
+from kiosk.ui.qt import (
+    QAbstractButton,
+    QApplication,
+    QFontMetrics,
+    QImage,
+    QLabel,
+    QPoint,
+    QRect,
+    Qt,
+    QWidget,
+)
+from kiosk.ui.screens.face import FaceCheckScreen
+from kiosk.ui.screens.new_pin import NewPinScreen
+from kiosk.ui.screens.pins import UnlockPhotoScreen
+from kiosk.ui.window import KioskWindow, UiOptions
+
+SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
+_MAX_FACE = FlowConfig().face_attempts
+
+
+@dataclass(frozen=True)
+class Scene:
+    name: str
+    view: FlowView
+    countdown: int | None = None
+    setup: Callable[[KioskWindow], None] | None = None
+    large_text: bool = False
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def synthetic_frame(width: int = 640, height: int = 480) -> np.ndarray:
+    """A drawn stand-in for a camera frame (no real face; nothing from the face data set)."""
+    y, x = np.mgrid[0:height, 0:width]
+    frame = np.zeros((height, width, 3), dtype=np.uint8)
+    frame[..., 0] = 70 + (x * 60 // width)
+    frame[..., 1] = 80 + (y * 50 // height)
+    frame[..., 2] = 95
+    head = ((x - width / 2) / (width * 0.16)) ** 2 + ((y - height * 0.47) / (height * 0.3)) ** 2
+    frame[head < 1] = (224, 186, 160)
+    for ex in (width * 0.44, width * 0.56):
+        eye = ((x - ex) / 12) ** 2 + ((y - height * 0.42) / 7) ** 2
+        frame[eye < 1] = (40, 30, 30)
+    return frame
+
+
+def _page(index: int) -> Callable[[KioskWindow], None]:
+    def setup(window: KioskWindow) -> None:
+        screen = window.screens[Step.UNLOCK_PHOTO]
+        assert isinstance(screen, UnlockPhotoScreen)
+        screen._show_page(index)
+        if index == 2:
+            for digit in "0601011203":
+                screen.b_pad.entry.type(digit)
+
+    return setup
+
+
+def _preview(window: KioskWindow) -> None:
+    screen = window.screens[Step.FACE_CHECK]
+    assert isinstance(screen, FaceCheckScreen)
+    screen.camera.show_frame(synthetic_frame())
+
+
+def _typed_pin(window: KioskWindow) -> None:
+    screen = window.screens[Step.NEW_PIN]
+    assert isinstance(screen, NewPinScreen)
+    for char in "ABC12":
+        screen.first.type(char)
+
+
+def scenes() -> list[Scene]:
+    base = FlowView(face_attempts_max=_MAX_FACE, card_present=True)
+
+    def v(step: Step, **changes: object) -> FlowView:
+        from dataclasses import replace
+
+        return replace(base, step=step, **changes)  # type: ignore[arg-type]
+
+    found = [
+        Scene("start", v(Step.START, card_present=False)),
+        Scene("start-large", v(Step.START, card_present=False), large_text=True),
+        Scene("consent", v(Step.CONSENT, card_present=False), countdown=15),
+        Scene("place-card", v(Step.PLACE_CARD, card_present=False)),
+        Scene("read-card", v(Step.READ_CARD, busy=True)),
+        Scene("auth-pin", v(Step.AUTH_PIN, auth_tries_left=3)),
+        Scene("auth-pin-large", v(Step.AUTH_PIN, auth_tries_left=3), large_text=True),
+        Scene("auth-pin-wrong", v(Step.AUTH_PIN, auth_tries_left=2,
+                                  entry_problem=EntryProblem.WRONG), countdown=9),
+        Scene("auth-pin-last-try", v(Step.AUTH_PIN, auth_tries_left=1)),
+        Scene("auth-pin-busy", v(Step.AUTH_PIN, auth_tries_left=3, busy=True)),
+        Scene("unlock-choose", v(Step.UNLOCK_PHOTO, text_tries_left=3,
+                                 same_as_before_available=True)),
+        Scene("unlock-choose-large", v(Step.UNLOCK_PHOTO, text_tries_left=3,
+                                       same_as_before_available=True), large_text=True),
+        Scene("unlock-wrong-last", v(Step.UNLOCK_PHOTO, text_tries_left=1,
+                                     entry_problem=EntryProblem.WRONG)),
+        Scene("unlock-text-pin", v(Step.UNLOCK_PHOTO, text_tries_left=3), setup=_page(1)),
+        Scene("unlock-number-b", v(Step.UNLOCK_PHOTO, text_tries_left=0), setup=_page(2)),
+        Scene("unlock-number-b-large", v(Step.UNLOCK_PHOTO, text_tries_left=0),
+              setup=_page(2), large_text=True),
+        Scene("face-intro", v(Step.FACE_CHECK, awaiting_approval=True)),
+        Scene("face-running", v(Step.FACE_CHECK, busy=True, face_attempts_used=1,
+                                face_hint=FaceHint.MOVE_CLOSER,
+                                face_prompt=LivenessPrompt.TURN_LEFT), setup=_preview),
+        Scene("face-good", v(Step.FACE_CHECK, busy=True, face_attempts_used=1,
+                             face_hint=FaceHint.GOOD, face_prompt=LivenessPrompt.BLINK),
+              setup=_preview),
+        Scene("face-retry", v(Step.FACE_CHECK, awaiting_approval=True, face_attempts_used=1,
+                              face_last_failure=FailureCode.FACE_NOT_LIVE)),
+        Scene("new-pin", v(Step.NEW_PIN), setup=_typed_pin),
+        Scene("new-pin-large", v(Step.NEW_PIN), setup=_typed_pin, large_text=True),
+        Scene("new-pin-mismatch", v(Step.NEW_PIN, new_pin_problem=NewPinProblem.MISMATCH)),
+        Scene("processing", v(Step.PROCESSING, busy=True, stage=Stage.WRITE_CARD)),
+        Scene("done", v(Step.DONE)),
+        Scene("done-alarm", v(Step.DONE, alarm=True)),
+        Scene("out-of-service", v(Step.OUT_OF_SERVICE, card_present=False)),
+    ]
+    for code in FailureCode:
+        found.append(Scene(f"error-{code.value}", v(Step.ERROR, failure=code), tags=("error",)))
+    found.append(Scene("error-alarm", v(Step.ERROR, failure=FailureCode.CARD_REMOVED,
+                                        alarm=True)))
+    found.append(Scene("error-large", v(Step.ERROR, failure=FailureCode.FACE_NO_MATCH),
+                       large_text=True))
+    return [
+        Scene(s.name, _with_visit(s.view, i + 1), s.countdown, s.setup, s.large_text, s.tags)
+        for i, s in enumerate(found)
+    ]
+
+
+def _with_visit(view: FlowView, visit: int) -> FlowView:
+    from dataclasses import replace
+
+    return replace(view, visit=visit)
+
+
+# --- checking ---------------------------------------------------------------------------------
+
+
+def _visible_in(widget: QWidget, window: QWidget) -> bool:
+    return widget.isVisibleTo(window) and widget.width() > 0
+
+
+def layout_problems(window: QWidget) -> list[str]:
+    """Labels or buttons whose text does not fit, and widgets that stick out of the window."""
+    problems: list[str] = []
+    frame = QRect(0, 0, window.width(), window.height())
+    for widget in window.findChildren(QWidget):
+        if not _visible_in(widget, window):
+            continue
+        top_left = widget.mapTo(window, QPoint(0, 0))
+        rect = QRect(top_left, widget.size())
+        name = f"{type(widget).__name__}({_short(widget)})"
+        if not frame.contains(rect):
+            problems.append(f"{name} sticks out of the window: {rect.getRect()}")
+        parent = widget.parentWidget()
+        if parent is not None and parent is not window and not parent.rect().contains(
+            widget.geometry()
+        ):
+            problems.append(f"{name} is cut off by its parent: {widget.geometry().getRect()} "
+                            f"in {parent.rect().getRect()}")
+        if isinstance(widget, QLabel) and widget.text():
+            box = widget.contentsRect()
+            metrics = QFontMetrics(widget.font())
+            if widget.wordWrap():
+                need = metrics.boundingRect(
+                    box, int(Qt.TextFlag.TextWordWrap | widget.alignment().value), widget.text()
+                )
+                tall = widget.heightForWidth(widget.width())
+                if tall > widget.height() + 1 or need.width() > box.width() + 1:
+                    problems.append(f"{name} text needs {need.width()}x{tall}, "
+                                    f"has {box.width()}x{widget.height()}")
+            else:
+                widest = max(metrics.horizontalAdvance(line) for line in widget.text().split("\n"))
+                if widest > box.width() + 2:
+                    problems.append(f"{name} text is {widest} px wide, has {box.width()}")
+        elif isinstance(widget, QAbstractButton) and widget.text():
+            hint = widget.sizeHint()
+            if hint.width() > widget.width() + 2 or hint.height() > widget.height() + 2:
+                problems.append(f"{name} needs {hint.toTuple()}, has {widget.size().toTuple()}")
+    return problems
+
+
+def touch_target_problems(window: QWidget, minimum: int = 90) -> list[str]:
+    problems = []
+    for widget in window.findChildren(QAbstractButton):
+        if _visible_in(widget, window) and (
+            widget.width() < minimum or widget.height() < minimum
+        ):
+            problems.append(f"button {_short(widget)} is {widget.width()}x{widget.height()}")
+    return problems
+
+
+def _short(widget: QWidget) -> str:
+    text = widget.text() if isinstance(widget, QLabel | QAbstractButton) else ""
+    return text.replace("\n", " ")[:24]
+
+
+def is_blank(image: QImage) -> bool:
+    """True when the image has (nearly) one colour."""
+    small = image.scaled(64, 64).convertToFormat(QImage.Format.Format_RGB888)
+    data = np.frombuffer(small.constBits(), dtype=np.uint8)[: 64 * 64 * 3]
+    return bool(data.std() < 3.0)
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def show_scene(window: KioskWindow, flow: StillFlow, scene: Scene) -> None:
+    if window.scale.large != scene.large_text:
+        window.toggle_large_text()
+    flow.show(scene.view, scene.countdown)
+    if scene.setup is not None:
+        scene.setup(window)
+    window._show_countdown()
+    app = QApplication.instance()
+    assert app is not None
+    app.processEvents()
+
+
+@dataclass
+class Rendered:
+    path: Path
+    problems: list[str]
+
+
+def render_gallery(
+    out_dir: Path, orientations: tuple[str, ...] = ("portrait", "landscape"),
+    languages: tuple[str, ...] = ("ja", "en"),
+) -> list[Rendered]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results: list[Rendered] = []
+    all_scenes = scenes()
+    for orientation in orientations:
+        width, height = SIZES[orientation]
+        for language in languages:
+            flow = StillFlow(all_scenes[0].view)
+            window = KioskWindow(flow, UiOptions(language=language, kiosk_mode=False,
+                                                 sound=False))
+            window.resize(width, height)
+            window.show()
+            try:
+                for number, scene in enumerate(all_scenes, start=1):
+                    show_scene(window, flow, scene)
+                    image = window.grab().toImage()
+                    path = out_dir / f"{orientation}-{language}-{number:02d}-{scene.name}.png"
+                    image.save(str(path))
+                    problems = []
+                    if (window.width(), window.height()) != (width, height):
+                        problems.append(f"window grew to {window.width()}x{window.height()}")
+                    problems += layout_problems(window) + touch_target_problems(window)
+                    if is_blank(image):
+                        problems.append("blank image")
+                    results.append(Rendered(path, problems))
+            finally:
+                window.shut_down()
+                window.deleteLater()
+    return results
+
+
+@contextmanager
+def xvfb() -> Iterator[str]:
+    """Start ``Xvfb`` on a free display (it reports the number on a pipe) and stop it after."""
+    binary = shutil.which("Xvfb")
+    if binary is None:
+        raise RuntimeError("Xvfb is not installed (Debian package xvfb)")
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen(
+        [binary, "-displayfd", str(write_end), "-screen", "0", "1920x1920x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end) as pipe:
+            number = pipe.readline().strip()
+        if not number:
+            raise RuntimeError("Xvfb did not start")
+        yield f":{number}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kiosk.ui.gallery", description=__doc__)
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--xvfb", action="store_true", help="render under a private Xvfb")
+    parser.add_argument("--orientation", choices=("portrait", "landscape", "both"),
+                        default="both")
+    args = parser.parse_args(argv)
+    orientations = ("portrait", "landscape") if args.orientation == "both" else (
+        args.orientation,)
+    if args.xvfb or (not os.environ.get("DISPLAY") and "QT_QPA_PLATFORM" not in os.environ):
+        with xvfb() as display:
+            os.environ["DISPLAY"] = display
+            os.environ["QT_QPA_PLATFORM"] = "xcb"
+            return _run(args.out_dir, orientations)
+    return _run(args.out_dir, orientations)
+
+
+def _run(out_dir: Path, orientations: tuple[str, ...]) -> int:
+    from kiosk.ui.app import create_application, has_japanese_font
+
+    create_application()
+    if not has_japanese_font():
+        print("warning: the Noto Sans CJK JP font is missing; Japanese will not render well",
+              file=sys.stderr)
+    results = render_gallery(out_dir, orientations)
+    failed = [r for r in results if r.problems]
+    for result in failed:
+        for problem in result.problems:
+            print(f"{result.path.name}: {problem}")
+    print(f"{len(results)} screens rendered to {out_dir}, {len(failed)} with problems")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,139 @@
+"""The face check: live preview with a guide oval, plain hints and liveness prompts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from kiosk.flow.failure_codes import FailureCode
+from kiosk.flow.ports import FaceHint, LivenessPrompt
+from kiosk.flow.states import Step
+from kiosk.flow.view import FlowView
+from kiosk.ui.driver import FlowDriver
+from kiosk.ui.i18n import tr
+from kiosk.ui.qt import QColor, QImage, QPainter, QPaintEvent, QPen, QRectF, Qt
+from kiosk.ui.screens.base import Screen, UiContext
+from kiosk.ui.theme import GOOD
+from kiosk.ui.widgets import Picture, button
+
+
+def hint_text(hint: FaceHint | None) -> str:
+    texts = {
+        FaceHint.NO_FACE: tr("Look into the camera."),
+        FaceHint.MOVE_CLOSER: tr("Please come a little closer."),
+        FaceHint.MOVE_BACK: tr("Please move back a little."),
+        FaceHint.MORE_LIGHT: tr("It is too dark. Face the light."),
+        FaceHint.ONE_PERSON: tr("Only one person in front of the camera, please."),
+        FaceHint.LOOK_STRAIGHT: tr("Look straight at the camera."),
+        FaceHint.HOLD_STILL: tr("Hold still."),
+        FaceHint.GOOD: tr("Good. Hold still."),
+    }
+    return texts.get(hint, "") if hint else tr("Look into the camera.")
+
+
+def prompt_text(prompt: LivenessPrompt | None) -> str:
+    texts = {
+        LivenessPrompt.BLINK: tr("Please blink."),
+        LivenessPrompt.TURN_LEFT: tr("Turn your head slowly to the left."),
+        LivenessPrompt.TURN_RIGHT: tr("Turn your head slowly to the right."),
+        LivenessPrompt.NOD: tr("Nod slowly."),
+    }
+    return texts.get(prompt, "") if prompt else ""
+
+
+class CameraView(Picture):
+    """The camera frame, mirrored like a looking glass, with the guide oval over it."""
+
+    def __init__(self) -> None:
+        super().__init__(min_height=420)
+        self._image: QImage | None = None
+        self.good = False
+
+    def show_frame(self, frame: Any) -> None:
+        """Show an RGB ``uint8`` array (H x W x 3); anything else clears the picture."""
+        if isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3:
+            rgb = np.ascontiguousarray(frame[:, ::-1, :], dtype=np.uint8)
+            h, w, _ = rgb.shape
+            self._image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        else:
+            self._image = None
+        self.update()
+
+    def clear(self) -> None:
+        self._image = None
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        area = QRectF(self.rect())
+        painter.fillRect(area, QColor("#20242c"))
+        if self._image is not None:
+            image = self._image
+            scale = max(area.width() / image.width(), area.height() / image.height())
+            w, h = image.width() * scale, image.height() * scale
+            target = QRectF((area.width() - w) / 2, (area.height() - h) / 2, w, h)
+            painter.drawImage(target, image)
+        oval_h = area.height() * 0.78
+        oval_w = min(oval_h * 0.72, area.width() * 0.8)
+        oval = QRectF((area.width() - oval_w) / 2, (area.height() - oval_h) / 2, oval_w, oval_h)
+        pen = QPen(QColor(GOOD if self.good else "#ffffff"), 8)
+        pen.setStyle(Qt.PenStyle.SolidLine if self.good else Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(oval)
+        painter.end()
+
+
+class FaceCheckScreen(Screen):
+    step = Step.FACE_CHECK
+
+    def __init__(self, flow: FlowDriver, context: UiContext) -> None:
+        super().__init__(flow, context)
+        self.intro = self.add_text()
+        self.failure = self.add_text("warning")
+        self.camera = CameraView()
+        self.body.addWidget(self.camera, 1)
+        self.prompt = self.add_text("big", centre=True)
+        self.hint = self.add_text("subtitle", centre=True)
+        self.attempts = self.add_text("quiet", centre=True)
+        self.cancel = button("", flow.cancel)
+        self.go = button("primary", flow.approve)
+        self.action_row.addWidget(self.cancel)
+        self.action_row.addWidget(self.go, 2)
+        self._serial = -1
+
+    def poll_preview(self) -> None:
+        serial, frame = self.flow.preview.take()
+        if serial != self._serial:
+            self._serial = serial
+            self.camera.show_frame(frame)
+
+    def leave(self) -> None:
+        self.camera.clear()
+
+    def refresh(self, view: FlowView) -> None:
+        waiting = view.awaiting_approval
+        self.title.setText(tr("Face check"))
+        self.intro.setText(tr("Look at the camera with your face inside the oval. Please take "
+                              "off a mask, sunglasses or hat. Nothing is recorded."))
+        self.intro.setVisible(waiting)
+        failure = {
+            FailureCode.FACE_NO_MATCH: tr("Your face could not be matched with the card photo."),
+            FailureCode.FACE_NOT_LIVE: tr("The movements asked for were not seen."),
+        }.get(view.face_last_failure) if view.face_last_failure else None
+        self.failure.setText(failure or "")
+        self.failure.setVisible(waiting and failure is not None)
+        self.camera.good = view.face_hint == FaceHint.GOOD
+        self.camera.update()
+        self.prompt.setText(prompt_text(view.face_prompt))
+        self.prompt.setVisible(not waiting and view.face_prompt is not None)
+        self.hint.setText(hint_text(view.face_hint))
+        self.hint.setVisible(not waiting)
+        left = max(0, view.face_attempts_max - view.face_attempts_used)
+        self.attempts.setText(tr("Attempts left: %n").replace("%n", str(left)))
+        self.attempts.setVisible(waiting and view.face_attempts_used > 0)
+        self.go.setText(tr("Try again") if view.face_attempts_used else tr("Start the face check"))
+        self.go.setVisible(waiting)
+        self.cancel.setText(tr("Cancel"))

@@ -1,0 +1,251 @@
+"""The two PIN steps: the auth PIN (tries first, last-try gate) and the photo unlock."""
+
+from __future__ import annotations
+
+from kiosk.flow.states import Step
+from kiosk.flow.view import EntryProblem, FlowView
+from kiosk.ui.driver import FlowDriver
+from kiosk.ui.i18n import tr
+from kiosk.ui.qt import QStackedWidget, QVBoxLayout, QWidget
+from kiosk.ui.screens.base import Screen, UiContext
+from kiosk.ui.widgets import (
+    AdaptiveRow,
+    CardFaceGuide,
+    Keypad,
+    SecretEntry,
+    button,
+    column,
+    label,
+)
+
+
+def tries_text(left: int | None) -> str:
+    if left is None:
+        return ""
+    if left == 1:
+        return tr("1 try left")
+    return tr("%n tries left").replace("%n", str(left))
+
+
+class PinPanel(QWidget):
+    """A masked 4-digit entry with its keypad and OK button."""
+
+    def __init__(self, context: UiContext, length: int = 4, masked: bool = True,
+                 groups: tuple[int, ...] = ()) -> None:
+        super().__init__()
+        self.entry = SecretEntry(length, masked=masked, groups=groups)
+        self.keypad = Keypad(self.entry, shuffle=context.shuffle_pin_pad)
+        self.ok = button("primary")
+        self.length = length
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(16)
+        layout.addWidget(self.entry)
+        layout.addWidget(self.keypad)
+        layout.addWidget(self.ok)
+        self.entry.changed.connect(self._update)
+        self._update()
+
+    def _update(self) -> None:
+        self.ok.setEnabled(len(self.entry) == self.length)
+
+    def retranslate(self) -> None:
+        self.keypad.retranslate(tr("Clear all"), tr("Delete"))
+        self.ok.setText(tr("OK"))
+
+    def reset(self) -> None:
+        self.entry.clear()
+        self.keypad.reset()
+
+
+class AuthPinScreen(Screen):
+    step = Step.AUTH_PIN
+
+    def __init__(self, flow: FlowDriver, context: UiContext) -> None:
+        super().__init__(flow, context)
+        self.explain = label()
+        self.tries = label("big")
+        self.problem = label("warning")
+        self.last_try = label("warning")
+        self.understand = button("primary", flow.confirm_last_try)
+        self.busy = label("subtitle")
+        self.pad = PinPanel(context)
+        self.pad.ok.clicked.connect(self._submit)
+        left = column(self.explain, self.tries, self.problem, self.last_try, self.understand,
+                      self.busy)
+        self.body.addWidget(AdaptiveRow(left, self.pad), 1)
+        self.cancel = button("", flow.cancel)
+        self.action_row.addWidget(self.cancel)
+
+    def _submit(self) -> None:
+        self.flow.submit_auth_pin(self.pad.entry.take())
+
+    def shown(self, view: FlowView) -> None:
+        self.pad.reset()
+
+    def leave(self) -> None:
+        self.pad.entry.clear()
+
+    def refresh(self, view: FlowView) -> None:
+        self.title.setText(tr("Enter your 4-digit PIN"))
+        self.explain.setText(tr("The PIN for user authentication "
+                                "(利用者証明用電子証明書の暗証番号), 4 digits."))
+        self.tries.setText(tries_text(view.auth_tries_left))
+        problem = {
+            EntryProblem.WRONG: tr("The PIN was not correct."),
+            EntryProblem.BAD_FORMAT: tr("Enter exactly 4 digits."),
+            EntryProblem.NEEDS_LAST_TRY_CONFIRMATION: tr("Please confirm the warning first."),
+        }.get(view.entry_problem) if view.entry_problem else None
+        self.problem.setText(problem or "")
+        self.problem.setVisible(problem is not None)
+        gate = view.needs_last_try_confirmation
+        self.last_try.setText(tr("This is your last try. If the PIN is wrong again, it will be "
+                                 "locked and only the municipal office can unlock it."))
+        self.last_try.setVisible(gate)
+        self.understand.setText(tr("I understand"))
+        self.understand.setVisible(gate)
+        self.pad.setVisible(not gate)
+        self.pad.setEnabled(not view.busy)
+        self.busy.setText(tr("Checking the PIN…"))
+        self.busy.setVisible(view.busy)
+        self.pad.retranslate()
+        self.cancel.setText(tr("Cancel"))
+
+
+class UnlockPhotoScreen(Screen):
+    """Choose a way to open the card photo: same PIN, the text-input PIN, or 照合番号B."""
+
+    step = Step.UNLOCK_PHOTO
+
+    def __init__(self, flow: FlowDriver, context: UiContext) -> None:
+        super().__init__(flow, context)
+        self.problem = self.add_text("warning")
+        self.busy = self.add_text("subtitle")
+        self.pages = QStackedWidget()
+        self.body.addWidget(self.pages, 1)
+
+        # page 0: choose
+        self.explain = label()
+        self.last_try = label("warning")
+        self.understand = button("primary", flow.confirm_last_try)
+        self.same = button("choice", self._same_as_before)
+        self.same_warning = label("quiet")
+        self.text_way = button("choice", lambda: self._show_page(1))
+        self.text_tries = label("quiet")
+        self.b_way = button("choice", lambda: self._show_page(2))
+        self.b_note = label("quiet")
+        for choice in (self.same, self.text_way, self.b_way):
+            choice.setMinimumHeight(96)
+        self.pages.addWidget(AdaptiveRow(
+            column(self.explain, self.last_try, self.understand),
+            column(self.same, self.same_warning, self.text_way, self.text_tries, self.b_way,
+                   self.b_note),
+        ))
+
+        # page 1: text-input PIN
+        self.text_explain = label()
+        self.text_pad = PinPanel(context)
+        self.text_pad.ok.clicked.connect(self._submit_text)
+        self.text_back = button("", lambda: self._show_page(0))
+        self.pages.addWidget(AdaptiveRow(column(self.text_explain, self.text_back),
+                                         self.text_pad))
+
+        # page 2: 照合番号B
+        self.b_explain = label()
+        self.guide = CardFaceGuide()
+        self.legend = label()
+        self.b_pad = PinPanel(context, length=14, masked=False, groups=(6, 4, 4))
+        self.b_pad.ok.clicked.connect(self._submit_b)
+        self.b_back = button("", lambda: self._show_page(0))
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.b_explain, self.guide, self.legend, self.b_back):
+            left_layout.addWidget(widget)
+        left_layout.setStretch(1, 1)
+        self.guide.setMinimumHeight(160)
+        self.pages.addWidget(AdaptiveRow(left, self.b_pad))
+
+        self.cancel = button("", flow.cancel)
+        self.action_row.addWidget(self.cancel)
+
+    def _show_page(self, index: int) -> None:
+        self.pages.setCurrentIndex(index)
+        self.text_pad.reset()
+        self.b_pad.reset()
+
+    def _same_as_before(self) -> None:
+        # The warning that it may cost a try is on the button's own line, shown before this.
+        self.flow.submit_same_pin_as_before(understood_it_costs_a_try=True)
+
+    def _submit_text(self) -> None:
+        self.flow.submit_text_pin(self.text_pad.entry.take())
+
+    def _submit_b(self) -> None:
+        self.flow.submit_number_b(self.b_pad.entry.take())
+
+    def shown(self, view: FlowView) -> None:
+        self._show_page(0)
+
+    def leave(self) -> None:
+        self.text_pad.entry.clear()
+        self.b_pad.entry.clear()
+
+    def refresh(self, view: FlowView) -> None:
+        self.title.setText(tr("Unlock the photo on your card"))
+        problem = None
+        if view.entry_problem == EntryProblem.WRONG:
+            problem = tr("That did not match. Please try again or choose another way.")
+        elif view.entry_problem == EntryProblem.BAD_FORMAT:
+            problem = tr("Please check the number of digits.")
+        elif view.entry_problem == EntryProblem.BLOCKED:
+            problem = tr("This way is locked. Please choose another way.")
+        elif view.entry_problem == EntryProblem.NEEDS_LAST_TRY_CONFIRMATION:
+            problem = tr("Please confirm the warning first.")
+        self.problem.setText(problem or "")
+        self.problem.setVisible(problem is not None)
+        self.busy.setText(tr("Reading and checking the card's photo…"))
+        self.busy.setVisible(view.busy)
+        self.pages.setEnabled(not view.busy)
+
+        gate = view.needs_last_try_confirmation
+        text_open = (view.text_tries_left or 0) > 0 and not gate
+        self.explain.setText(tr("The face check compares you with the photo stored in the card. "
+                                "To read it, choose one of these ways. Many people use the same "
+                                "4-digit number for both PINs."))
+        self.last_try.setText(tr("The PIN for text input has only 1 try left. If it is wrong, "
+                                 "it will be locked."))
+        self.last_try.setVisible(gate)
+        self.understand.setText(tr("I understand"))
+        self.understand.setVisible(gate)
+        self.same.setText(tr("Use the same 4-digit PIN as before"))
+        self.same.setVisible(view.same_as_before_available)
+        self.same.setEnabled(text_open)
+        self.same_warning.setText(
+            tr("If your PIN for text input is different, this uses one of its tries.")
+            + " " + tries_text(view.text_tries_left)
+        )
+        self.same_warning.setVisible(view.same_as_before_available)
+        self.text_way.setText(tr("Enter the PIN for text input"))
+        self.text_way.setEnabled(text_open)
+        self.text_tries.setText(tr("券面事項入力補助用暗証番号, 4 digits.") + " "
+                                + tries_text(view.text_tries_left))
+        self.b_way.setText(tr("Type the numbers printed on the card"))
+        self.b_way.setEnabled(view.number_b_tries_left != 0)
+        self.b_note.setText(tr("照合番号B: birth date, expiry year and security code, 14 digits."))
+
+        self.text_explain.setText(tr("Enter the 4-digit PIN for text input "
+                                     "(券面事項入力補助用暗証番号).") + " "
+                                  + tries_text(view.text_tries_left))
+        self.text_back.setText(tr("Other ways"))
+        self.text_pad.retranslate()
+
+        self.b_explain.setText(tr("Type the 14 digits in this order:"))
+        self.legend.setText(tr("① Birth date: year of the Japanese era, month, day (6 digits, "
+                               "e.g. Heisei 6 = 06)\n"
+                               "② Expiry year of the card (4 digits)\n"
+                               "③ Security code (4 digits)"))
+        self.b_back.setText(tr("Other ways"))
+        self.b_pad.retranslate()
+        self.cancel.setText(tr("Cancel"))
+

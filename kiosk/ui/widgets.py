@@ -1,0 +1,358 @@
+"""Building blocks of the screens: labels, big buttons, PIN pads, keyboards, pictures."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+
+from kiosk.flow.secrets import wipe
+from kiosk.ui.qt import (
+    QBoxLayout,
+    QColor,
+    QFont,
+    QGridLayout,
+    QLabel,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPushButton,
+    QRectF,
+    QSizePolicy,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from kiosk.ui.theme import FONT_FAMILY, INK, LINE, PRIMARY, QUIET
+
+DIGITS = "0123456789"
+ALPHANUMERIC_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
+
+
+def label(role: str = "body", wrap: bool = True, centre: bool = False) -> QLabel:
+    """A text label with a style role; wrapping is on so no text is ever cut off."""
+    widget = QLabel()
+    widget.setProperty("role", role)
+    widget.setWordWrap(wrap)
+    widget.setTextFormat(Qt.TextFormat.PlainText)
+    if centre:
+        widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    return widget
+
+
+def button(role: str = "", on_click: Callable[[], None] | None = None) -> QPushButton:
+    widget = QPushButton()
+    if role:
+        widget.setProperty("role", role)
+    widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    if on_click is not None:
+        widget.clicked.connect(on_click)
+    return widget
+
+
+class SecretEntry(QWidget):
+    """A keypad-fed secret in a ``bytearray`` (never a QString), shown as dots or digits."""
+
+    changed = Signal()
+
+    def __init__(self, max_length: int, masked: bool = True, groups: Sequence[int] = ()) -> None:
+        super().__init__()
+        self._buffer = bytearray()
+        self._max = max_length
+        self._masked = masked
+        self._groups = tuple(groups)
+        self._display = label("dots", wrap=False, centre=True)
+        self._display.setMinimumHeight(80)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._display)
+        self._render()
+
+    def __len__(self) -> int:
+        return len(self._buffer)
+
+    def type(self, char: str) -> None:
+        if len(self._buffer) < self._max:
+            self._buffer.extend(char.encode("ascii"))
+            self._changed()
+
+    def backspace(self) -> None:
+        if self._buffer:
+            self._buffer[-1] = 0
+            del self._buffer[-1]
+            self._changed()
+
+    def clear(self) -> None:
+        wipe(self._buffer)
+        self._changed()
+
+    def peek(self) -> bytes:
+        """A short-lived copy for rule checks (the caller must not keep it)."""
+        return bytes(self._buffer)
+
+    def take(self) -> bytearray:
+        """Hand the secret over (the receiver wipes it); the entry is empty afterwards."""
+        taken, self._buffer = self._buffer, bytearray()
+        self._changed()
+        return taken
+
+    def _changed(self) -> None:
+        self._render()
+        self.changed.emit()
+
+    def _render(self) -> None:
+        if self._masked:
+            shown = "●" * len(self._buffer) + "○" * max(0, min(self._max, 4) - len(self._buffer))
+        else:
+            text = self._buffer.decode("ascii") + "_" * (self._max - len(self._buffer))
+            parts, start = [], 0
+            for size in self._groups or (len(text),):
+                parts.append(text[start : start + size])
+                start += size
+            shown = " ".join(parts)
+        self._display.setText(shown)
+
+
+class Keypad(QWidget):
+    """Digits in a 3x4 grid with "clear" and "back"; optionally shuffled on every ``reset``."""
+
+    pressed = Signal(str)
+
+    def __init__(self, entry: SecretEntry, shuffle: bool = False) -> None:
+        super().__init__()
+        self._entry = entry
+        self._shuffle = shuffle
+        self._keys: list[QPushButton] = []
+        self.clear_key = button("keyword", entry.clear)
+        self.back_key = button("keyword", entry.backspace)
+        grid = QGridLayout(self)
+        grid.setSpacing(14)
+        for _ in range(10):
+            key = button("key")
+            key.clicked.connect(lambda _=False, k=key: self._press(k.text()))
+            self._keys.append(key)
+        for position, key in enumerate(self._keys[:9]):
+            grid.addWidget(key, position // 3, position % 3)
+        grid.addWidget(self.clear_key, 3, 0)
+        grid.addWidget(self._keys[9], 3, 1)
+        grid.addWidget(self.back_key, 3, 2)
+        for key in (*self._keys, self.clear_key, self.back_key):
+            # Keys grow with the room they get (portrait), down to the thumb-size minimum.
+            key.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            key.setMaximumHeight(130)
+        self.reset()
+
+    def reset(self) -> None:
+        order = list("1234567890")
+        if self._shuffle:
+            random.SystemRandom().shuffle(order)
+        for key, digit in zip(self._keys, order, strict=True):
+            key.setText(digit)
+            key.setAccessibleName(digit)
+
+    def digits_in_order(self) -> str:
+        return "".join(key.text() for key in self._keys)
+
+    def retranslate(self, clear: str, back: str) -> None:
+        self.clear_key.setText(clear)
+        self.back_key.setText(back)
+
+    def _press(self, digit: str) -> None:
+        self._entry.type(digit)
+        self.pressed.emit(digit)
+
+
+class AlphaKeyboard(QWidget):
+    """Upper-case letters and digits for the new signature PIN."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.target: SecretEntry | None = None
+        self.back_key = button("keyword", self._backspace)
+        self.clear_key = button("keyword", self._clear)
+        grid = QGridLayout(self)
+        grid.setSpacing(6)
+        self.keys: dict[str, QPushButton] = {}
+        for row, chars in enumerate(ALPHANUMERIC_ROWS):
+            offset = 0 if len(chars) == 10 else 1
+            for column, char in enumerate(chars):
+                key = button("key")
+                key.setText(char)
+                key.setMinimumSize(MIN_KEY, MIN_KEY)
+                key.clicked.connect(lambda _=False, c=char: self._type(c))
+                self.keys[char] = key
+                grid.addWidget(key, row, column + (offset if row else 0))
+        self.back_key.setMinimumHeight(MIN_KEY)
+        self.clear_key.setMinimumHeight(MIN_KEY)
+        grid.addWidget(self.clear_key, 4, 0, 1, 5)
+        grid.addWidget(self.back_key, 4, 5, 1, 5)
+
+    def _type(self, char: str) -> None:
+        if self.target is not None:
+            self.target.type(char)
+
+    def _backspace(self) -> None:
+        if self.target is not None:
+            self.target.backspace()
+
+    def _clear(self) -> None:
+        if self.target is not None:
+            self.target.clear()
+
+    def retranslate(self, clear: str, back: str) -> None:
+        self.clear_key.setText(clear)
+        self.back_key.setText(back)
+
+
+MIN_KEY = 90
+
+
+class Picture(QWidget):
+    """Base for painted pictures that scale with the space they get."""
+
+    def __init__(self, min_height: int = 260) -> None:
+        super().__init__()
+        self.setMinimumHeight(min_height)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def _font(self, pixel_size: int, bold: bool = False) -> QFont:
+        font = QFont(FONT_FAMILY)
+        font.setPixelSize(pixel_size)
+        font.setBold(bold)
+        return font
+
+
+class CardOnReader(Picture):
+    """A card being laid on the reader, with an arrow."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width(), self.height()
+        size = min(w / 1.6, h / 1.1)
+        cx, cy = w / 2, h / 2
+        reader = QRectF(cx - size * 0.7, cy + size * 0.05, size * 1.4, size * 0.4)
+        painter.setPen(QPen(QColor(INK), 4))
+        painter.setBrush(QColor("#d9dde4"))
+        painter.drawRoundedRect(reader, 18, 18)
+        card = QRectF(cx - size * 0.5, cy - size * 0.45, size, size * 0.63)
+        painter.setBrush(QColor("#ffffff"))
+        painter.setPen(QPen(QColor(PRIMARY), 5))
+        painter.drawRoundedRect(card, 16, 16)
+        painter.setBrush(QColor("#e9c46a"))
+        painter.setPen(QPen(QColor(QUIET), 2))
+        painter.drawRoundedRect(
+            QRectF(card.left() + size * 0.08, card.top() + size * 0.2, size * 0.14, size * 0.11),
+            5, 5,
+        )
+        painter.setBrush(QColor("#cfd8e6"))
+        painter.drawRect(
+            QRectF(card.right() - size * 0.3, card.top() + size * 0.1, size * 0.22, size * 0.3)
+        )
+        painter.setPen(QPen(QColor(PRIMARY), 8))
+        top = card.top() - size * 0.02
+        painter.drawLine(int(cx), int(top - size * 0.25), int(cx), int(top))
+        painter.drawLine(int(cx - size * 0.06), int(top - size * 0.07), int(cx), int(top))
+        painter.drawLine(int(cx + size * 0.06), int(top - size * 0.07), int(cx), int(top))
+        painter.end()
+
+
+class CardFaceGuide(Picture):
+    """The front of the card with numbered boxes where 照合番号B's three parts are printed."""
+
+    def __init__(self) -> None:
+        super().__init__(min_height=300)
+        self.captions: tuple[str, str, str] = ("", "", "")
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width(), self.height()
+        cw = min(w * 0.9, h * 1.55)
+        ch = cw / 1.58
+        card = QRectF((w - cw) / 2, (h - ch) / 2, cw, ch)
+        painter.setPen(QPen(QColor(INK), 3))
+        painter.setBrush(QColor("#fbfbfb"))
+        painter.drawRoundedRect(card, 18, 18)
+        painter.setBrush(QColor("#cfd8e6"))
+        painter.setPen(QPen(QColor(QUIET), 2))
+        photo = QRectF(card.right() - cw * 0.3, card.top() + ch * 0.12, cw * 0.24, ch * 0.5)
+        painter.drawRect(photo)
+        painter.setPen(QPen(QColor(LINE), 6))
+        for row in range(4):
+            y = card.top() + ch * (0.16 + row * 0.11)
+            x0, x1 = int(card.left() + cw * 0.06), int(card.left() + cw * 0.58)
+            painter.drawLine(x0, int(y), x1, int(y))
+        boxes = (
+            QRectF(card.left() + cw * 0.05, card.top() + ch * 0.56, cw * 0.36, ch * 0.12),  # birth
+            QRectF(card.left() + cw * 0.05, card.top() + ch * 0.80, cw * 0.46, ch * 0.12),  # expiry
+            QRectF(card.right() - cw * 0.32, card.top() + ch * 0.72, cw * 0.26, ch * 0.14),  # code
+        )
+        for number, box in enumerate(boxes, start=1):
+            painter.setPen(QPen(QColor("#d62828"), 5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(box, 8, 8)
+            badge = QRectF(box.left() - 18, box.top() - 18, 40, 40)
+            painter.setBrush(QColor("#d62828"))
+            painter.drawEllipse(badge)
+            painter.setPen(QColor("white"))
+            painter.setFont(self._font(26, bold=True))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, str(number))
+        painter.end()
+
+
+class RuleList(QWidget):
+    """A checklist whose lines turn green as their rule is met."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.lines = [label("rule_todo") for _ in range(count)]
+        for line in self.lines:
+            layout.addWidget(line)
+
+    def show_rules(self, rules: Sequence[tuple[str, bool]]) -> None:
+        for line, (text, met) in zip(self.lines, rules, strict=True):
+            line.setText(("✓ " if met else "・ ") + text)
+            role = "rule_ok" if met else "rule_todo"
+            if line.property("role") != role:
+                line.setProperty("role", role)
+                line.style().unpolish(line)
+                line.style().polish(line)
+
+
+class AdaptiveRow(QWidget):
+    """Two panes side by side on a landscape screen, stacked on a portrait one."""
+
+    def __init__(self, first: QWidget, second: QWidget) -> None:
+        super().__init__()
+        self._layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(28)
+        self._layout.addWidget(first, 1)
+        self._layout.addWidget(second, 1)
+
+    def set_wide(self, wide: bool) -> None:
+        """Side by side when ``wide`` (the window is in landscape), else stacked."""
+        direction = (
+            QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        )
+        if self._layout.direction() != direction:
+            self._layout.setDirection(direction)
+
+
+def column(*widgets: QWidget, stretch_end: bool = True) -> QWidget:
+    """Widgets stacked in a plain container."""
+    holder = QWidget()
+    layout = QVBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(14)
+    for widget in widgets:
+        layout.addWidget(widget)
+    if stretch_end:
+        layout.addStretch(1)
+    return holder
