@@ -122,3 +122,63 @@ def test_bad_configuration_is_named_without_a_traceback(tmp_path: Path, text: st
     assert expected in run.stderr
     assert "Traceback" not in run.stderr
     assert run.stdout == ""
+
+
+@pytest.mark.pcsc
+@pytest.mark.slow
+def test_report_and_logs_hold_no_personal_data_after_a_card_session(
+        card_in_reader: InsertedCard, write_config: Callable[..., Path], tmp_path: Path) -> None:
+    """Everything personal passes through the card layer with full APDU tracing on; then
+    neither the log files nor the diagnostics report (which quotes the log) contain it."""
+    import logging
+
+    from kiosk.card_reader.jpki import JpkiPin
+    from kiosk.config import load_config
+    from kiosk.diagnostics.logging_setup import configure_logging
+    from kiosk.maintenance import Maintenance, Role
+
+    values = card_in_reader.values
+    config_path = write_config(logging={"directory": str(tmp_path / "logs"), "level": "DEBUG",
+                                        "apdu_trace": True})
+    config = load_config(config_path)
+    log_file = configure_logging(config, stderr=False)
+    kiosk_logger = logging.getLogger("kiosk")
+    try:
+        with PcscTransport(card_in_reader.reader) as transport:
+            card = MyNumberCard.recognize(transport)
+            card.jpki.verify_pin(JpkiPin.AUTH, bytearray(values["auth_pin"].encode()))
+            card.text_ap.verify_pin(bytearray(values["text_pin"].encode()))
+            my_number = card.text_ap.read_my_number()
+            assert bytes(my_number).decode() == values["my_number"]
+            info = card.text_ap.read_basic_info()
+            logging.getLogger("kiosk.test").info("read %r", info)  # its repr hides the values
+            card.card_info.unlock_with_my_number(my_number)
+            card.card_info.read_card_face()
+            my_number[:] = bytes(len(my_number))
+        logging.getLogger("kiosk.test").error("a failure for the log excerpt")
+    finally:
+        for handler in [h for h in kiosk_logger.handlers if getattr(h, "_kiosk_handler", 0)]:
+            handler.flush()
+            kiosk_logger.removeHandler(handler)
+            handler.close()
+        kiosk_logger.setLevel(logging.NOTSET)
+        logging.getLogger("kiosk.card_reader.traffic").setLevel(logging.NOTSET)
+    maintenance = Maintenance.from_config(config)
+    maintenance.counters.record("completed")
+    session = maintenance.sign_in(Role.STAFF, bytearray(b"482913"))
+    session.set_out_of_service("Back at 10:00")
+    session.set_in_service()
+    session.sign_out()
+
+    logged = log_file.read_text()
+    assert "TRAFFIC" in logged, "the APDU trace should have been written"
+    export = tmp_path / "usb"
+    run = run_diag("--json", "--config", str(config_path), "--export", str(export),
+                   "--only", "system", "--only", "pcsc")
+    assert run.result("system.logs")["details"]["errors"] >= 1
+    assert run.result("system.service")["details"]["transactions_today"] == {"completed": 1}
+    texts = [run.stdout, run.stderr, logged,
+             (config.kiosk.data_dir / "audit.jsonl").read_text(),
+             *(path.read_text() for path in export.iterdir())]
+    for text in texts:
+        assert_no_personal_data(text, values)
