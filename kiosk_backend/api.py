@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 from cryptography import x509
@@ -123,7 +124,7 @@ class Api:
         code = None
         if isinstance(reply.body, dict) and "error" in reply.body:
             code = reply.body["error"].get("code")
-        if operation not in {"health", "metrics"}:
+        if operation not in {"health", "metrics", "openapi"}:
             self.log.info(
                 "request",
                 operation=operation,
@@ -147,6 +148,8 @@ class Api:
             return "health", self._health()
         if path == "/metrics" and method == "GET":
             return "metrics", Reply(200, self.metrics.render())
+        if path == "/openapi.json" and method == "GET":
+            return "openapi", Reply(200, openapi_document())
         if not path.startswith("/v1/"):
             return "unknown", _error(404, ErrorKind.PROTOCOL, "not_found", "no such resource")
         if path == "/v1/server-key" and method == "GET":
@@ -339,6 +342,13 @@ class Api:
         except DatabaseError:
             return Reply(503, {"status": "unavailable", "database": "unreachable"})
         return Reply(200, {"status": "ok", "database": "ok", "schema_version": version})
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI description shipped with the package (kiosk_backend/openapi.json)."""
+    text = resources.files("kiosk_backend").joinpath("openapi.json").read_text("utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 def _b64(data: bytes) -> str:

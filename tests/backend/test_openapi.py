@@ -1,0 +1,70 @@
+"""The OpenAPI description matches what the server serves and the messages it exchanges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kiosk_backend.api import openapi_document
+from kiosk_protocol.messages import (
+    BeginRequest,
+    BeginResponse,
+    CardAnswerRequest,
+    CardProofRequest,
+    ResetCommandRequest,
+    ResetCommandResponse,
+    ServerKey,
+    TransactionState,
+    TransactionStatus,
+)
+from tests.backend.harness import RunningBackend
+from tests.protocol.test_messages import MESSAGES
+
+
+def test_every_served_path_is_described(backend: RunningBackend) -> None:
+    document = openapi_document()
+    assert document["openapi"].startswith("3.1")
+    paths = set(document["paths"])
+    assert {
+        "/v1/server-key",
+        "/v1/transactions",
+        "/v1/transactions/{transaction_id}",
+        "/health",
+        "/metrics",
+        "/openapi.json",
+    } <= paths
+    for step in ("card-proof", "face-evidence", "reset-command", "card-answer", "abort"):
+        assert f"/v1/transactions/{{transaction_id}}/{step}" in paths
+    with backend.http() as client:
+        assert client.get("/openapi.json").json() == document
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        m
+        for m in MESSAGES
+        if isinstance(
+            m,
+            BeginRequest
+            | BeginResponse
+            | CardProofRequest
+            | ResetCommandRequest
+            | ResetCommandResponse
+            | CardAnswerRequest
+            | ServerKey
+            | TransactionStatus,
+        )
+    ],
+    ids=lambda m: type(m).__name__,
+)
+def test_schemas_name_exactly_the_fields_on_the_wire(message: Any) -> None:
+    schema = openapi_document()["components"]["schemas"][type(message).__name__]
+    assert set(schema["properties"]) == set(message.to_json())
+    assert set(schema["required"]) <= set(message.to_json())
+
+
+def test_states_match() -> None:
+    schema = openapi_document()["components"]["schemas"]["TransactionStatus"]
+    assert schema["properties"]["state"]["enum"] == [state.value for state in TransactionState]
