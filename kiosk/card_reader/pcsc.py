@@ -42,6 +42,7 @@ PNP_NOTIFICATION = "\\\\?PnP?\\Notification"
 E_NO_SERVICE = 0x8010001D
 E_SERVICE_STOPPED = 0x8010001E
 E_INVALID_HANDLE = 0x80100003
+F_COMM_ERROR = 0x80100013
 E_NO_READERS = 0x8010002E
 E_TIMEOUT = 0x8010000A
 E_CANCELLED = 0x80100002
@@ -54,7 +55,7 @@ W_RESET_CARD = 0x80100068
 W_UNPOWERED_CARD = 0x80100067
 W_UNRESPONSIVE_CARD = 0x80100066
 
-_SERVICE_LOST = frozenset({E_NO_SERVICE, E_SERVICE_STOPPED, E_INVALID_HANDLE})
+_SERVICE_LOST = frozenset({E_NO_SERVICE, E_SERVICE_STOPPED, E_INVALID_HANDLE, F_COMM_ERROR})
 _CARD_GONE = frozenset({W_REMOVED_CARD, W_RESET_CARD, E_NO_SMARTCARD})
 
 
@@ -133,7 +134,11 @@ class PcscTransport:
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         if self._card is None:
             raise CardRemoved("transport closed")
-        hresult, response = self._api.SCardTransmit(self._card, self._protocol, list(apdu))
+        command = list(apdu)
+        try:
+            hresult, response = self._api.SCardTransmit(self._card, self._protocol, command)
+        finally:
+            command[:] = [0] * len(command)  # it may hold a PIN
         if hresult != 0:
             raise map_pcsc_error(hresult, "SCardTransmit")
         if len(response) < 2:

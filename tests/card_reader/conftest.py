@@ -1,13 +1,11 @@
 """Card-layer fixtures: an in-process transport over the testbed's virtual card, trust anchors.
 
 The shared virtual-card fixtures (``test_card``, ``virtual_card``, ``card_in_reader`` ...) come
-from ``tests/helpers/virtual_card.py``; they are imported here unless the root conftest
-already loads that plugin.
+from the plugin ``tests/helpers/virtual_card.py``, registered here.
 """
 
 from __future__ import annotations
 
-import sys
 from types import TracebackType
 from typing import Any, Self
 
@@ -15,16 +13,10 @@ import pytest
 
 from kiosk.card_reader.card_info import TrustAnchors
 
-_root = sys.modules.get("conftest")
-if "tests.helpers.virtual_card" not in getattr(_root, "pytest_plugins", ()):
-    from tests.helpers.virtual_card import (  # noqa: F401 - fixtures
-        card_in_reader,
-        card_path,
-        issue_test_card,
-        test_card,
-        testbed_authority,
-        virtual_card,
-    )
+
+def pytest_configure(config: pytest.Config) -> None:
+    # no-op when tests/conftest.py or another area already registered the shared plugin
+    config.pluginmanager.import_plugin("tests.helpers.virtual_card")
 
 
 class InProcessTransport:
