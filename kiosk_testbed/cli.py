@@ -13,10 +13,11 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import cast
 
 import click
 
-from kiosk_testbed.authority import AuthorityError, TestAuthority, default_data_dir
+from kiosk_testbed.authority import AuthorityError, TestAuthority, Which, default_data_dir
 from kiosk_testbed.card.card_file import CardFileError, load_card_file
 from kiosk_testbed.card.virtual_card import VirtualCard
 from kiosk_testbed.persona import PersonaError, make_persona
@@ -114,7 +115,7 @@ def revoke_cmd(authority: TestAuthority, card: str, which: str) -> None:
     try:
         card_id = (load_card_file(Path(card)).card_id if Path(card).is_file()
                    else bytes.fromhex(card))
-        serials = authority.revoke(card_id, which)  # type: ignore[arg-type]
+        serials = authority.revoke(card_id, cast(Which, which))
     except (CardFileError, AuthorityError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     for serial in serials:

@@ -17,7 +17,12 @@ from pathlib import Path
 
 from kiosk_testbed.card import layout
 from kiosk_testbed.card.apdu import ApduLengthError, Command, parse_command
-from kiosk_testbed.card.card_file import CardFile, load_card_file, save_card_file
+from kiosk_testbed.card.card_file import (
+    CardFile,
+    CardFileError,
+    load_card_file,
+    save_card_file,
+)
 from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.card.rsa_raw import RawRsaKey
 from kiosk_testbed.card.secure_messaging import (
@@ -80,12 +85,11 @@ class VirtualCard:
     def __init__(self, card: CardFile, on_change: Callable[[CardFile], None] | None = None):
         self._card = card
         self._on_change = on_change
-        self._keys: dict[str, RawRsaKey] = {
-            "auth": RawRsaKey.from_pem(card.auth_key_pem),
-            "chip": RawRsaKey.from_pem(card.chip_key_pem),
-        }
-        if card.sign_key_pem is not None:
-            self._keys["sign"] = RawRsaKey.from_pem(card.sign_key_pem)
+        pems = {"auth": card.auth_key_pem, "chip": card.chip_key_pem, "sign": card.sign_key_pem}
+        try:
+            self._keys = {name: RawRsaKey.from_pem(pem) for name, pem in pems.items() if pem}
+        except (ValueError, TypeError):
+            raise CardFileError("card file holds an unusable private key") from None
         self._lock = threading.RLock()
         self._ap: Ap | None = None
         self._ef: int | None = None

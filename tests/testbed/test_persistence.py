@@ -91,6 +91,14 @@ def test_broken_card_files_give_a_typed_error(card_path: Path, mutate: Any) -> N
     assert "-----BEGIN" not in str(error.value)
 
 
+def test_unusable_key_gives_a_typed_error(card_path: Path) -> None:
+    doc = json.loads(card_path.read_text())
+    doc["keys"]["chip"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+    card_path.write_text(json.dumps(doc))
+    with pytest.raises(CardFileError):
+        VirtualCard.from_path(card_path)
+
+
 def test_missing_or_non_json_card_file(tmp_path: Path) -> None:
     with pytest.raises(CardFileError):
         load_card_file(tmp_path / "none.json")
