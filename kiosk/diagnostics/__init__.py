@@ -6,6 +6,8 @@
 - :func:`read_log` (``kiosk.diagnostics.logs``) — the log view with filtering.
 - :func:`frame_quality` (``kiosk.diagnostics.camera_checks``) — brightness and sharpness
   figures for the live camera preview.
+- ``kiosk.diagnostics.runtime.start_runtime(config)`` — for ``kiosk run``: logging,
+  maintenance state, health board, metrics endpoint, systemd readiness and watchdog in one call.
 - :func:`at_a_glance` (``kiosk.diagnostics.overview``) — the staff's five health items.
 - ``kiosk.diagnostics.metrics`` — ``start_fleet_health(config)``: the health board, the loopback
   metrics endpoint and the periodic monitor; ``kiosk.diagnostics.systemd`` — readiness and

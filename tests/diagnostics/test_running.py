@@ -139,3 +139,34 @@ def test_health_monitor_publishes_non_invasive_checks(config: KioskConfig) -> No
     assert {r.id for r in report.results} == set(published)
     assert not any(check.startswith(("pcsc.", "camera.")) for check in published)
     assert published["backend.dns"].status.value == "fail"
+
+
+def test_runtime_notifies_systemd_and_serves_metrics(
+        notify_socket: tuple[socket.socket, str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.diagnostics.runtime import start_runtime
+
+    listener, path = notify_socket
+    monkeypatch.setenv("NOTIFY_SOCKET", path)
+    monkeypatch.setenv("WATCHDOG_USEC", "8000000")
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = parse_config({"kiosk": {"id": "store-0042", "data_dir": str(tmp_path / "state")},
+                           "metrics": {"port": port}}, base_dir=tmp_path)
+    runtime = start_runtime(config, logging=False, monitor_interval=None)
+    try:
+        assert runtime.tick_interval == 2.0
+        runtime.ready()
+        assert listener.recv(100) == b"READY=1"
+        assert listener.recv(100) == b"STATUS=serving residents"
+        runtime.tick()
+        assert listener.recv(100) == b"WATCHDOG=1"
+        runtime.maintenance.counters.record("completed")
+        assert runtime.health.server is not None and runtime.health.server.port == port
+        status, text = get(runtime.health.server, "/metrics")
+        assert status == 200 and 'kiosk_transactions_total{outcome="completed"} 1' in text
+    finally:
+        runtime.stop()
+    assert listener.recv(100) == b"STOPPING=1"
