@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import secrets
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -199,8 +201,24 @@ class TestAuthority:
 
     # ---- creation ----
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise changes across processes (lock file beside, not inside, the folder)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with (self.data_dir / ".authority.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def ensure(self) -> TestAuthority:
         """Create whatever is missing; existing material is never replaced."""
+        with self._locked():
+            self._ensure_unlocked()
+        return self
+
+    def _ensure_unlocked(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         for kind in ("auth", "sign"):
             cert_path, key_path = self._ca_paths(kind)
@@ -219,8 +237,7 @@ class TestAuthority:
         if not self.cards_path.exists():
             _write_atomic(self.cards_path, b"")
         if not (self.auth_crl_path.exists() and self.sign_crl_path.exists()):
-            self.write_crls()
-        return self
+            self._write_crls_unlocked()
 
     def _ca_paths(self, kind: str) -> tuple[Path, Path]:
         if kind == "auth":
@@ -381,7 +398,7 @@ class TestAuthority:
         record = {"card_id": card_id.hex(), "auth_serial": format(auth_serial, "x"),
                   "sign_serial": format(sign_serial, "x") if sign_serial else None,
                   "issued_at": now.isoformat()}
-        with self.cards_path.open("a", encoding="utf-8") as handle:
+        with self._locked(), self.cards_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
         return IssuedCard(card, persona, card_id, auth_serial, sign_serial, cert_not_after)
 
@@ -440,7 +457,8 @@ class TestAuthority:
             revoked["auth"].add(record.auth_serial)
         if which in ("sign", "both") and record.sign_serial is not None:
             revoked["sign"].add(record.sign_serial)
-        self.write_crls(extra=revoked)
+        with self._locked():
+            self._write_crls_unlocked(extra=revoked)
         return sorted(revoked["auth"] | revoked["sign"])
 
     def revoked_serials(self, kind: Literal["auth", "sign"]) -> dict[int, dt.datetime]:
@@ -450,8 +468,12 @@ class TestAuthority:
         crl = x509.load_der_x509_crl(path.read_bytes())
         return {entry.serial_number: entry.revocation_date_utc for entry in crl}
 
-    def write_crls(self, extra: dict[str, set[int]] | None = None) -> None:
-        """(Re)write both CRLs: the serials already revoked plus ``extra``; nextUpdate +7 days."""
+    def write_crls(self) -> None:
+        """Re-sign both CRLs with the serials already revoked; nextUpdate 7 days ahead."""
+        with self._locked():
+            self._write_crls_unlocked()
+
+    def _write_crls_unlocked(self, extra: dict[str, set[int]] | None = None) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         now = _now()
         for kind in ("auth", "sign"):

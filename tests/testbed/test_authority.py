@@ -166,3 +166,17 @@ def test_revocation_rewrites_the_crls(tmp_path: Path) -> None:
     assert refreshed.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number > number
     with pytest.raises(AuthorityError):
         authority.revoke(b"\x01\x02", "both")
+
+
+def _ensure_and_read(data_dir: str) -> bytes:
+    authority = TestAuthority(data_dir).ensure()
+    return authority.auth_ca_cert_path.read_bytes() + authority.admin_master_key_path.read_bytes()
+
+
+def test_concurrent_first_use_creates_one_authority(tmp_path: Path) -> None:
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(3) as pool:
+        results = pool.map(_ensure_and_read, [str(tmp_path)] * 3)
+    assert len(set(results)) == 1
+    assert {p.name for p in (tmp_path / "authority").iterdir()} == EXPECTED_FILES
