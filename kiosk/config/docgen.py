@@ -79,7 +79,7 @@ def render_markdown() -> str:
         "of the user running the kiosk. An empty string `\"\"` leaves an optional path unset.",
         "",
         "A bad file stops the kiosk with one line per bad setting, naming it, for example",
-        "`flow.timeouts.auth_pin: must be a positive number of seconds, got -3.0`. Unknown",
+        "`flow.timeouts.auth_pin: must be a positive number of seconds, got -3`. Unknown",
         "settings are errors too (a typo would otherwise be ignored silently). Check a file",
         "without starting the kiosk with `kiosk diag --config FILE`.",
         "",

@@ -42,15 +42,22 @@ def section(factory: Callable[[], Any], doc: str) -> Any:
 # --- checks -----------------------------------------------------------------------------------
 
 
+def shown(value: Any) -> str:
+    """A value as the file would spell it (``-3``, not ``-3.0``)."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return repr(value)
+
+
 def positive_seconds(value: float) -> str | None:
     if not math.isfinite(value) or value <= 0:
-        return f"must be a positive number of seconds, got {value!r}"
+        return f"must be a positive number of seconds, got {shown(value)}"
     return None
 
 
 def non_negative_seconds(value: float) -> str | None:
     if not math.isfinite(value) or value < 0:
-        return f"must be zero or a positive number of seconds, got {value!r}"
+        return f"must be zero or a positive number of seconds, got {shown(value)}"
     return None
 
 
@@ -66,7 +73,7 @@ def int_range(low: int, high: int) -> Check:
 def float_range(low: float, high: float) -> Check:
     def check(value: float) -> str | None:
         if not (math.isfinite(value) and low <= value <= high):
-            return f"must be a number from {low} to {high}, got {value!r}"
+            return f"must be a number from {low} to {high}, got {shown(value)}"
         return None
 
     return check

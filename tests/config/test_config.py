@@ -70,7 +70,7 @@ def test_environment_variable_names_the_file(
     [
         (
             "[flow.timeouts]\nauth_pin = -3\n",
-            "flow.timeouts.auth_pin: must be a positive number of seconds, got -3.0",
+            "flow.timeouts.auth_pin: must be a positive number of seconds, got -3",
         ),
         ('[kiosk]\nlanguage = "fr"\n', "kiosk.language: must be one of 'ja', 'en', got 'fr'"),
         ('[kiosk]\nlarge_text = "yes"\n', "kiosk.large_text: must be true or false, got a string"),
@@ -175,3 +175,10 @@ def test_flow_section_feeds_the_flow_unchanged() -> None:
     built = FlowConfig.from_mapping(dataclasses.asdict(changed.flow))
     assert built.face_attempts == 2
     assert built.timeouts[next(s for s in built.timeouts if s.value == "auth_pin")] == 45.0
+
+
+def test_the_message_quotes_the_value_as_written(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "[flow.timeouts]\nauth_pin = -3\n"))
+    assert caught.value.problems == [
+        "flow.timeouts.auth_pin: must be a positive number of seconds, got -3"]

@@ -110,7 +110,7 @@ def test_text_output_and_exit_status(write_config: Callable[..., Path]) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("[flow.timeouts]\nauth_pin = -3\n",
-     "flow.timeouts.auth_pin: must be a positive number of seconds, got -3.0"),
+     "flow.timeouts.auth_pin: must be a positive number of seconds, got -3"),
     ("[kiosk\n", "not valid TOML"),
 ])
 def test_bad_configuration_is_named_without_a_traceback(tmp_path: Path, text: str,
