@@ -26,9 +26,10 @@ EXIT_BAD_CONFIG = 2
                    "present, else built-in defaults).")
 @click.option("--only", "only", multiple=True, type=click.Choice(AREAS),
               help="Run only this area (repeatable).")
+@click.option("-v", "--verbose", is_flag=True, help="Print every detail of every check.")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write the report (JSON and text) into this folder, e.g. a USB stick.")
-def diag(as_json: bool, config_file: Path | None, only: tuple[str, ...],
+def diag(as_json: bool, config_file: Path | None, only: tuple[str, ...], verbose: bool,
          export_dir: Path | None) -> None:
     """Check card reader, camera, face pipeline, backend and the kiosk itself."""
     source = config_path(config_file)
@@ -39,12 +40,14 @@ def diag(as_json: bool, config_file: Path | None, only: tuple[str, ...],
         sys.exit(EXIT_BAD_CONFIG)
 
     def progress(result: CheckResult) -> None:
-        if not as_json:
+        if not as_json and not verbose:
             click.echo(f"[{result.status.value.upper():4}] {result.title}: {result.summary}")
 
     report = run_checks(config, config_source=source, areas=only or AREAS, on_result=progress)
     if as_json:
         click.echo(report.to_json_text(), nl=False)
+    elif verbose:
+        click.echo(report.to_text(), nl=False)
     else:
         click.echo(f"\n{'HEALTHY' if report.healthy else 'NOT HEALTHY'}")
     if export_dir is not None:

@@ -106,6 +106,8 @@ def test_text_output_and_exit_status(write_config: Callable[..., Path]) -> None:
     assert run.code == 0, run.stdout + run.stderr
     assert "[OK  ] Camera:" in run.stdout
     assert run.stdout.rstrip().endswith("HEALTHY")
+    verbose = run_diag("--config", str(write_config()), "--only", "camera", "-v")
+    assert "Overall: HEALTHY" in verbose.stdout and "measured_fps:" in verbose.stdout
 
 
 @pytest.mark.parametrize(("text", "expected"), [
