@@ -297,6 +297,7 @@ class ReaderWatcher:
     def _watch(self, context: Any) -> None:
         api = self._api
         pnp_state = 0
+        use_pnp = True  # pcsc-lite's reader-list notification; dropped if unsupported
         while not self._stop.is_set():
             current = self._list(context)
             for reader in [r for r in self._readers if r not in current]:
@@ -306,11 +307,21 @@ class ReaderWatcher:
                     self._readers[reader] = api.SCARD_STATE_UNAWARE
                     self._emit(events.ReaderAdded(reader))
             states = [(reader, flags) for reader, flags in self._readers.items()]
-            states.append((PNP_NOTIFICATION, pnp_state))
+            if use_pnp:
+                states.append((PNP_NOTIFICATION, pnp_state))
+            elif not states:  # nothing to wait on: poll the reader list
+                self._stop.wait(self._wait_ms / 1000)
+                continue
             hresult, new_states = api.SCardGetStatusChange(context, self._wait_ms, states)
             code = _code(hresult)
-            if code in (E_TIMEOUT, E_CANCELLED, E_UNKNOWN_READER, E_READER_UNAVAILABLE):
-                continue  # time to re-list, to stop, or a reader vanished meanwhile
+            if code in (E_TIMEOUT, E_CANCELLED):
+                continue  # time to re-list, or to stop
+            if code in (E_UNKNOWN_READER, E_READER_UNAVAILABLE):
+                if use_pnp and not any(r not in self._list(context) for r in self._readers):
+                    use_pnp = False  # all our readers exist: it is the PnP name it refuses
+                else:
+                    self._stop.wait(self._wait_ms / 1000)  # a reader vanished: re-list
+                continue
             if code in _SERVICE_LOST:
                 raise _ServiceLostError(f"SCardGetStatusChange: PC/SC error 0x{code:08X}")
             if hresult != 0:

@@ -40,6 +40,8 @@ class FakeScard:
         self.transmit_result: tuple[int, list[int]] = (0, [0x90, 0x00])
         self.disconnects: list[int] = []
         self.sent: list[list[int]] = []
+        self.pnp_supported = True
+        self.status_calls = 0
 
     # -- test controls ----------------------------------------------------------------------
     def _changed(self) -> None:
@@ -113,6 +115,12 @@ class FakeScard:
         self, context: Any, timeout: int, states: list[tuple[str, int]]
     ) -> tuple[int, list[tuple[str, int, list[int]]]]:
         with self.lock:
+            self.status_calls += 1
+            names = [name for name, _ in states]
+            if not self.pnp_supported and any(n.startswith("\\\\?PnP") for n in names):
+                return 0x80100009, []  # SCARD_E_UNKNOWN_READER
+            if any(n not in self.readers and not n.startswith("\\\\?PnP") for n in names):
+                return 0x80100009, []
             deadline_ok = self.lock.wait_for(
                 lambda: self.cancelled or not self.service or self._differs(states),
                 timeout / 1000,

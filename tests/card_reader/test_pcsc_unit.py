@@ -193,3 +193,20 @@ def test_watcher_starting_without_service_then_service_appears() -> None:
         started = time.monotonic()
     assert time.monotonic() - started < 1
     assert not watcher.running
+
+
+def test_watcher_without_pnp_support_polls_without_spinning() -> None:
+    api = FakeScard()
+    api.pnp_supported = False
+    recorder = Recorder()
+    with ReaderWatcher(recorder, wait_seconds=0.05, api=api):
+        time.sleep(0.2)  # no reader at all: the reader list is polled
+        api.add_reader(READER)
+        recorder.expect(events.ReaderAdded(READER))
+        api.insert(READER, b"\x3b")
+        recorder.expect(events.CardInserted(READER, b"\x3b"))
+        api.remove_reader(READER)
+        recorder.expect(events.CardRemoved(READER), events.ReaderRemoved(READER))
+        calls = api.status_calls
+        time.sleep(0.3)
+        assert api.status_calls - calls < 20  # waits, does not spin
