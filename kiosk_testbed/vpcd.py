@@ -80,9 +80,11 @@ class VpcdCardLink:
         with self._lock:
             if self._thread is not None:
                 return
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name=f"vpcd-card-{self.port}", daemon=True)
+            # Each insertion has its own stop event, so a thread still winding down from the
+            # previous removal can never be revived by this insertion.
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, args=(self._stop,),
+                                            name=f"vpcd-card-{self.port}", daemon=True)
             self._thread.start()
 
     def remove(self, timeout: float = 5.0) -> None:
@@ -110,18 +112,18 @@ class VpcdCardLink:
 
     # ---- thread ----
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         delay = self._retry_delay
-        while not self._stop.is_set():
+        while not stop.is_set():
             try:
                 sock = socket.create_connection((self.host, self.port), timeout=2.0)
             except OSError:
-                self._stop.wait(delay)
+                stop.wait(delay)
                 delay = min(delay * 2, self._max_retry_delay)
                 continue
             delay = self._retry_delay
             with self._lock:
-                if self._stop.is_set():
+                if stop.is_set():
                     sock.close()
                     return
                 self._sock = sock
@@ -130,21 +132,22 @@ class VpcdCardLink:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self._connected.set()
                 log.info("virtual card connected to vpcd on port %d", self.port)
-                self._serve(sock)
+                self._serve(sock, stop)
             except (OSError, _Disconnected):
                 pass
             finally:
-                self._connected.clear()
                 with self._lock:
-                    self._sock = None
+                    if self._sock is sock:
+                        self._sock = None
+                        self._connected.clear()
                 sock.close()
                 self.card.power_off()
-            if not self._stop.is_set():
+            if not stop.is_set():
                 log.info("vpcd on port %d went away; reconnecting", self.port)
-                self._stop.wait(delay)
+                stop.wait(delay)
 
-    def _serve(self, sock: socket.socket) -> None:
-        while not self._stop.is_set():
+    def _serve(self, sock: socket.socket, stop: threading.Event) -> None:
+        while not stop.is_set():
             length = int.from_bytes(_recv_exact(sock, 2), "big")
             payload = _recv_exact(sock, length) if length else b""
             if len(payload) == 1:

@@ -153,3 +153,25 @@ def test_link_survives_many_threads_of_use(vpcd: FakeVpcd, virtual_card: Virtual
         for thread in threads:
             thread.join()
     assert not errors
+
+
+def test_quick_remove_and_insert_leaves_one_connection(vpcd: FakeVpcd,
+                                                       virtual_card: VirtualCard) -> None:
+    link = VpcdCardLink(virtual_card, vpcd.port, retry_delay=0.01)
+    try:
+        for _ in range(5):
+            link.insert()
+            vpcd.accept()
+            assert link.wait_connected()
+            assert vpcd.exchange(SELECT_JPKI) == b"\x90\x00"
+            link.remove()
+            assert vpcd.conn is not None and vpcd.conn.recv(1) == b""
+            vpcd.drop()
+        link.insert()
+        vpcd.accept()
+        assert vpcd.exchange(SELECT_JPKI) == b"\x90\x00"
+        vpcd.server.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            vpcd.server.accept()  # no second, stale connection
+    finally:
+        link.remove()
