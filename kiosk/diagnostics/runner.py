@@ -7,16 +7,19 @@ For the UI and the CLI alike::
     json_path, text_path = export_report(report, Path("/media/usb"))
 
 Areas, in order: ``system`` (configuration, versions, state folder, service state, logs),
-``pcsc`` (service, readers, card probe), ``camera`` (open, image), ``face`` (the face
-pipeline's self-test), ``backend`` (kiosk certificate, DNS, TCP, TLS, mutual TLS, clock).
-A check that raises becomes a failed result naming the error type, so one broken area never
-hides the others. ``on_result`` is called after each area (from the calling thread) so a screen
-can show progress; run the whole thing off the UI thread.
+``pcsc`` (service, readers, card probe), ``camera`` (open, image), ``face`` (settings, the
+face pipeline's self-test), ``backend`` (kiosk certificate, DNS, TCP, TLS, mutual TLS, clock).
+A check that raises becomes a failed result naming the error type, and an area that does not
+finish within ``area_timeout`` seconds (a wedged driver, a hung device) becomes a failed
+``<area>.timeout`` result while the rest go on, so one broken area never hides the others.
+``on_result`` is called after each area (from the calling thread) so a screen can show
+progress; run the whole thing off the UI thread.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +31,7 @@ from kiosk.diagnostics.camera_checks import OpenSource
 from kiosk.diagnostics.model import CheckResult, Report, fail, utc_now_text, warn
 
 AREAS = ("system", "pcsc", "camera", "face", "backend")
+AREA_TIMEOUT_S = 60.0
 Area = Callable[[], list[CheckResult]]
 
 
@@ -45,7 +49,8 @@ class Hooks:
 
 def run_checks(config: KioskConfig, *, config_source: Path | None = None,
                areas: Sequence[str] = AREAS, hooks: Hooks = Hooks(),
-               on_result: Callable[[CheckResult], None] | None = None) -> Report:
+               on_result: Callable[[CheckResult], None] | None = None,
+               area_timeout: float = AREA_TIMEOUT_S) -> Report:
     unknown = [area for area in areas if area not in AREAS]
     if unknown:
         raise ValueError(f"unknown diagnostic area(s): {', '.join(unknown)}")
@@ -55,17 +60,33 @@ def run_checks(config: KioskConfig, *, config_source: Path | None = None,
         if area not in areas:
             continue
         started = time.perf_counter()
-        try:
-            produced = list(_area(area, config, config_source, hooks)())
-        except Exception as error:  # a bug or an unforeseen fault: report it, run the rest
-            produced = [fail(f"{area}.error", f"{area} checks", "the check itself failed",
-                             error=type(error).__name__, message=str(error)[:200])]
+        produced = _run_area(area, _area(area, config, config_source, hooks), area_timeout)
         durations[area] = (time.perf_counter() - started) * 1000
         results.extend(produced)
         if on_result is not None:
             for result in produced:
                 on_result(result)
     return Report(config.kiosk.id, utc_now_text(), __version__, results, durations)
+
+
+def _run_area(name: str, area: Area, timeout: float) -> list[CheckResult]:
+    outcome: list[list[CheckResult]] = []
+
+    def work() -> None:
+        try:
+            outcome.append(list(area()))
+        except Exception as error:  # a bug or an unforeseen fault: report it, run the rest
+            outcome.append([fail(f"{name}.error", f"{name} checks", "the check itself failed",
+                                 error=type(error).__name__, message=str(error)[:200])])
+
+    # A daemon thread: a check stuck in a driver call cannot keep the process alive.
+    worker = threading.Thread(target=work, name=f"diag-{name}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        return [fail(f"{name}.timeout", f"{name} checks",
+                     f"did not finish within {timeout:.0f} s (a device or service hangs)")]
+    return outcome[0]
 
 
 def _area(name: str, config: KioskConfig, source: Path | None, hooks: Hooks) -> Area:

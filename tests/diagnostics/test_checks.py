@@ -354,3 +354,25 @@ def test_face_settings_file(tmp_path: Path) -> None:
     assert result.status is Status.FAIL and "face.thresholds_file" in result.summary
     missing = config_with(tmp_path, face={"thresholds_file": str(tmp_path / "none.toml")})
     assert face_settings_check(missing).status is Status.FAIL
+
+
+def test_a_hanging_area_times_out_and_the_rest_still_run(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from kiosk.diagnostics.runner import Hooks
+
+    release = threading.Event()
+
+    def hangs() -> CheckResult:
+        release.wait(10)
+        return ok("face.self_test", "Face pipeline self-test", "late")
+
+    started = time.perf_counter()
+    report = run_checks(config_with(tmp_path), areas=("face", "system"),
+                        hooks=Hooks(face_self_test=hangs), area_timeout=0.3)
+    release.set()
+    assert time.perf_counter() - started < 5
+    timed_out = report.result("face.timeout")
+    assert timed_out is not None and timed_out.status is Status.FAIL
+    assert report.result("system.versions") is not None
