@@ -197,7 +197,12 @@ class Flow:
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with the new view after every change; returns an unsubscribe."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     def seconds_left(self) -> float | None:
         """Seconds until the current step times out (None: no limit)."""

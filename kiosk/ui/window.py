@@ -16,6 +16,7 @@ from kiosk.ui.qt import (
     QEvent,
     QFrame,
     QHBoxLayout,
+    QLayout,
     QMainWindow,
     QObject,
     QResizeEvent,
@@ -131,6 +132,11 @@ class KioskWindow(QMainWindow):
         self._preview_timer.timeout.connect(self._poll_preview)
         self._preview_timer.start()
 
+        # The window's size is the screen's; layouts must not push size hints onto it (the
+        # offscreen platform warns about that, and a kiosk never resizes).
+        own_layout = self.layout()
+        if own_layout is not None:
+            own_layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self._unsubscribe = flow.subscribe(self._on_view)
         self._apply_style()
         self._on_view(flow.view)
@@ -166,7 +172,9 @@ class KioskWindow(QMainWindow):
         self._apply_style()
 
     def shut_down(self) -> None:
-        """Close for real (staff or the program; the resident cannot)."""
+        """Close for real (staff or the program; the resident cannot). Safe to call twice."""
+        if self._allow_close:
+            return
         self._ticker.stop()
         self._preview_timer.stop()
         self.alarm.stop()

@@ -14,7 +14,7 @@ from kiosk.ui.driver import FlowDriver
 from kiosk.ui.i18n import tr
 from kiosk.ui.qt import QColor, QImage, QPainter, QPaintEvent, QPen, QRectF, Qt
 from kiosk.ui.screens.base import Screen, UiContext
-from kiosk.ui.theme import GOOD
+from kiosk.ui.theme import GOOD, PAPER
 from kiosk.ui.widgets import Picture, button
 
 
@@ -67,17 +67,25 @@ class CameraView(Picture):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        area = QRectF(self.rect())
+        full = QRectF(self.rect())
+        painter.fillRect(full, QColor(PAPER))
+        # A 4:3 (landscape) or 3:4 (portrait) picture, centred, never cropped.
+        ratio = 4 / 3 if full.width() > full.height() else 3 / 4
+        w = min(full.width(), full.height() * ratio)
+        h = w / ratio
+        area = QRectF((full.width() - w) / 2, (full.height() - h) / 2, w, h)
         painter.fillRect(area, QColor("#20242c"))
         if self._image is not None:
             image = self._image
             scale = max(area.width() / image.width(), area.height() / image.height())
-            w, h = image.width() * scale, image.height() * scale
-            target = QRectF((area.width() - w) / 2, (area.height() - h) / 2, w, h)
-            painter.drawImage(target, image)
+            source_w, source_h = area.width() / scale, area.height() / scale
+            source = QRectF((image.width() - source_w) / 2, (image.height() - source_h) / 2,
+                            source_w, source_h)
+            painter.drawImage(area, image, source)
         oval_h = area.height() * 0.78
         oval_w = min(oval_h * 0.72, area.width() * 0.8)
-        oval = QRectF((area.width() - oval_w) / 2, (area.height() - oval_h) / 2, oval_w, oval_h)
+        oval = QRectF(area.left() + (area.width() - oval_w) / 2,
+                      area.top() + (area.height() - oval_h) / 2, oval_w, oval_h)
         pen = QPen(QColor(GOOD if self.good else "#ffffff"), 8)
         pen.setStyle(Qt.PenStyle.SolidLine if self.good else Qt.PenStyle.DashLine)
         painter.setPen(pen)
@@ -109,6 +117,9 @@ class FaceCheckScreen(Screen):
         if serial != self._serial:
             self._serial = serial
             self.camera.show_frame(frame)
+
+    def shown(self, view: FlowView) -> None:
+        self.camera.clear()
 
     def leave(self) -> None:
         self.camera.clear()
