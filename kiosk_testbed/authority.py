@@ -66,8 +66,9 @@ def _new_rsa_key() -> rsa.RSAPrivateKey:
 
 
 def _pem(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -224,14 +225,22 @@ class TestAuthority:
             cert_path, key_path = self._ca_paths(kind)
             if not (cert_path.exists() and key_path.exists()):
                 self._create_ca(kind)
-        if not (self.card_face_ca_key_path.exists() and self.card_face_ca_pub_path.exists()
-                and self.card_face_ca_keyid_path.exists()):
+        if not (
+            self.card_face_ca_key_path.exists()
+            and self.card_face_ca_pub_path.exists()
+            and self.card_face_ca_keyid_path.exists()
+        ):
             key = _new_rsa_key()
             _write_atomic(self.card_face_ca_key_path, _pem(key), 0o600)
-            _write_atomic(self.card_face_ca_pub_path, key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-            _write_atomic(self.card_face_ca_keyid_path,
-                          (secrets.token_bytes(16).hex() + "\n").encode())
+            _write_atomic(
+                self.card_face_ca_pub_path,
+                key.public_key().public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                ),
+            )
+            _write_atomic(
+                self.card_face_ca_keyid_path, (secrets.token_bytes(16).hex() + "\n").encode()
+            )
         if not self.admin_master_key_path.exists():
             _write_atomic(self.admin_master_key_path, secrets.token_bytes(32), 0o600)
         if not self.cards_path.exists():
@@ -246,25 +255,41 @@ class TestAuthority:
 
     def _create_ca(self, kind: str) -> None:
         key = _new_rsa_key()
-        name = x509.Name([
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI"),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME,
-                               AUTH_CA_OU if kind == "auth" else SIGN_CA_OU),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, TEST_CA_OU),
-        ])
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI"),
+                x509.NameAttribute(
+                    NameOID.ORGANIZATIONAL_UNIT_NAME, AUTH_CA_OU if kind == "auth" else SIGN_CA_OU
+                ),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, TEST_CA_OU),
+            ]
+        )
         now = _now()
         public = key.public_key()
         cert = (
             x509.CertificateBuilder()
-            .subject_name(name).issuer_name(name).public_key(public)
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(public)
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + CA_VALIDITY)
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + CA_VALIDITY)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=False,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
             .sign(key, hashes.SHA256())
         )
@@ -320,9 +345,14 @@ class TestAuthority:
                 continue
             doc = json.loads(line)
             sign = doc.get("sign_serial")
-            records.append(IssuedCardRecord(bytes.fromhex(doc["card_id"]),
-                                            int(doc["auth_serial"], 16),
-                                            int(sign, 16) if sign else None, doc["issued_at"]))
+            records.append(
+                IssuedCardRecord(
+                    bytes.fromhex(doc["card_id"]),
+                    int(doc["auth_serial"], 16),
+                    int(sign, 16) if sign else None,
+                    doc["issued_at"],
+                )
+            )
         return records
 
     # ---- issuance ----
@@ -348,18 +378,32 @@ class TestAuthority:
         auth_key, chip_key, signer_key = _new_rsa_key(), _new_rsa_key(), _new_rsa_key()
         auth_serial = x509.random_serial_number()
         card_id = card_id_from_serial(auth_serial)
-        auth_cert = self._end_entity(auth_ca, auth_ca_key, auth_key.public_key(),
-                                     serial=auth_serial, not_before=not_before,
-                                     not_after=cert_not_after, sign=False, persona=None)
+        auth_cert = self._end_entity(
+            auth_ca,
+            auth_ca_key,
+            auth_key.public_key(),
+            serial=auth_serial,
+            not_before=not_before,
+            not_after=cert_not_after,
+            sign=False,
+            persona=None,
+        )
         sign_key: rsa.RSAPrivateKey | None = None
         sign_cert: x509.Certificate | None = None
         sign_serial: int | None = None
         if with_sign_cert:
             sign_key = _new_rsa_key()
             sign_serial = x509.random_serial_number()
-            sign_cert = self._end_entity(sign_ca, sign_ca_key, sign_key.public_key(),
-                                         serial=sign_serial, not_before=not_before,
-                                         not_after=cert_not_after, sign=True, persona=persona)
+            sign_cert = self._end_entity(
+                sign_ca,
+                sign_ca_key,
+                sign_key.public_key(),
+                serial=sign_serial,
+                not_before=not_before,
+                not_after=cert_not_after,
+                sign=True,
+                persona=persona,
+            )
         der = serialization.Encoding.DER
         files: dict[tuple[Ap, int], bytes] = {
             (Ap.JPKI, layout.JPKI_SIGN_CA_CERT): sign_ca.public_bytes(der),
@@ -370,9 +414,11 @@ class TestAuthority:
             (Ap.TEXT, layout.TEXT_MY_NUMBER): card_face.text_my_number_ef(persona),
             (Ap.TEXT, layout.TEXT_BASIC_INFO): card_face.text_basic_info_ef(persona),
             (Ap.INFO, layout.INFO_CARD_FACE): card_face.card_face_ef(
-                persona, chip_key.public_key(), photo_jp2, RawRsaKey.from_private_key(signer_key)),
+                persona, chip_key.public_key(), photo_jp2, RawRsaKey.from_private_key(signer_key)
+            ),
             (Ap.INFO, layout.INFO_CV_CERT): card_face.cv_certificate(
-                self.card_face_ca_key(), self.card_face_ca_key_id(), signer_key.public_key()),
+                self.card_face_ca_key(), self.card_face_ca_key_id(), signer_key.public_key()
+            ),
         }
         if sign_cert is not None:
             files[(Ap.JPKI, layout.JPKI_SIGN_CERT)] = sign_cert.public_bytes(der)
@@ -389,15 +435,23 @@ class TestAuthority:
             pins[(Ap.JPKI, layout.JPKI_SIGN_PIN)] = persona.sign_pin
         k_enc, k_mac = self.admin_keys_for(card_id)
         card = CardFile(
-            card_id=card_id, k_enc=k_enc, k_mac=k_mac,
-            auth_key_pem=_pem(auth_key), sign_key_pem=_pem(sign_key) if sign_key else None,
-            chip_key_pem=_pem(chip_key), files=files,
-            pins={ref: PinState(value, layout.PIN_RULES[ref].max_tries)
-                  for ref, value in pins.items()},
+            card_id=card_id,
+            k_enc=k_enc,
+            k_mac=k_mac,
+            auth_key_pem=_pem(auth_key),
+            sign_key_pem=_pem(sign_key) if sign_key else None,
+            chip_key_pem=_pem(chip_key),
+            files=files,
+            pins={
+                ref: PinState(value, layout.PIN_RULES[ref].max_tries) for ref, value in pins.items()
+            },
         )
-        record = {"card_id": card_id.hex(), "auth_serial": format(auth_serial, "x"),
-                  "sign_serial": format(sign_serial, "x") if sign_serial else None,
-                  "issued_at": now.isoformat()}
+        record = {
+            "card_id": card_id.hex(),
+            "auth_serial": format(auth_serial, "x"),
+            "sign_serial": format(sign_serial, "x") if sign_serial else None,
+            "issued_at": now.isoformat(),
+        }
         with self._locked(), self.cards_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
         return IssuedCard(card, persona, card_id, auth_serial, sign_serial, cert_not_after)
@@ -414,22 +468,40 @@ class TestAuthority:
         sign: bool,
         persona: Persona | None,
     ) -> x509.Certificate:
-        subject = x509.Name([
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-            x509.NameAttribute(NameOID.COMMON_NAME, format(serial, "X")[:32]),
-        ])
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                x509.NameAttribute(NameOID.COMMON_NAME, format(serial, "X")[:32]),
+            ]
+        )
         builder = (
             x509.CertificateBuilder()
-            .subject_name(subject).issuer_name(ca_cert.subject).public_key(public)
-            .serial_number(serial).not_valid_before(not_before).not_valid_after(not_after)
+            .subject_name(subject)
+            .issuer_name(ca_cert.subject)
+            .public_key(public)
+            .serial_number(serial)
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(
-                digital_signature=True, content_commitment=sign, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=sign,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                critical=False,
+            )
         )
         if sign and persona is not None:
             era, _ = era_year(persona.birth_date)
@@ -438,8 +510,9 @@ class TestAuthority:
                 x509.OtherName(x509.ObjectIdentifier(_JPKI_SAN + "1"), _utf8_string(persona.name)),
                 x509.OtherName(x509.ObjectIdentifier(_JPKI_SAN + "3"), _utf8_string(persona.sex)),
                 x509.OtherName(x509.ObjectIdentifier(_JPKI_SAN + "4"), _utf8_string(dob)),
-                x509.OtherName(x509.ObjectIdentifier(_JPKI_SAN + "5"),
-                               _utf8_string(persona.address)),
+                x509.OtherName(
+                    x509.ObjectIdentifier(_JPKI_SAN + "5"), _utf8_string(persona.address)
+                ),
             ]
             builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         return builder.sign(ca_key, hashes.SHA256())
@@ -490,14 +563,21 @@ class TestAuthority:
                     number = previous.crl_number + 1
             builder = (
                 x509.CertificateRevocationListBuilder()
-                .issuer_name(ca_cert.subject).last_update(now).next_update(now + CRL_VALIDITY)
+                .issuer_name(ca_cert.subject)
+                .last_update(now)
+                .next_update(now + CRL_VALIDITY)
                 .add_extension(x509.CRLNumber(number), critical=False)
-                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                    ca_key.public_key()), critical=False)
+                .add_extension(
+                    x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                    critical=False,
+                )
             )
             for serial, when in sorted(entries.items()):
                 builder = builder.add_revoked_certificate(
-                    x509.RevokedCertificateBuilder().serial_number(serial)
-                    .revocation_date(when).build())
+                    x509.RevokedCertificateBuilder()
+                    .serial_number(serial)
+                    .revocation_date(when)
+                    .build()
+                )
             crl = builder.sign(ca_key, hashes.SHA256())
             _write_atomic(crl_path, crl.public_bytes(serialization.Encoding.DER))

@@ -82,12 +82,15 @@ def text_my_number_ef(persona: Persona) -> bytes:
 
 def text_basic_info_ef(persona: Persona) -> bytes:
     """Text AP EF 0002: FF20 { DF21, DF22 name, DF23 address, DF24 birth date, DF25 sex }."""
-    return file_with_offsets(0xFF20, [
-        tlv(0xDF22, persona.name.encode()),
-        tlv(0xDF23, persona.address.encode()),
-        tlv(0xDF24, persona.birth_date.strftime("%Y%m%d").encode()),
-        tlv(0xDF25, persona.sex.encode()),
-    ])
+    return file_with_offsets(
+        0xFF20,
+        [
+            tlv(0xDF22, persona.name.encode()),
+            tlv(0xDF23, persona.address.encode()),
+            tlv(0xDF24, persona.birth_date.strftime("%Y%m%d").encode()),
+            tlv(0xDF25, persona.sex.encode()),
+        ],
+    )
 
 
 def card_face_ef(
@@ -100,10 +103,12 @@ def card_face_ef(
     df25 = tlv(0xDF25, render_text_png(persona.name, size=18))
     df26 = tlv(0xDF26, render_text_png(persona.address, size=14))
     df27 = tlv(0xDF27, photo_jp2)
-    message = (CARD_FACE_DIGEST_INFO_PREFIX
-               + hashlib.sha256(df22 + df23 + df24).digest()
-               + hashlib.sha256(df25 + df26).digest()
-               + hashlib.sha256(df27).digest())
+    message = (
+        CARD_FACE_DIGEST_INFO_PREFIX
+        + hashlib.sha256(df22 + df23 + df24).digest()
+        + hashlib.sha256(df25 + df26).digest()
+        + hashlib.sha256(df27).digest()
+    )
     df28 = tlv(0xDF28, signer.sign_pkcs1_type1(message))
     df29 = tlv(0xDF29, persona.expiry.strftime("%Y%m%d").encode())
     df2a = tlv(0xDF2A, render_text_png(persona.security_code, size=10))
@@ -124,7 +129,11 @@ def cv_certificate(
     modulus = numbers.n.to_bytes(size, "big")
     exponent = numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")
     subject_key_id = hashlib.sha256(modulus).digest()[:16]
-    body = tlv(0x5F4E, tlv(0x42, issuer_key_id) + tlv(0x5F20, subject_key_id)
-               + tlv(0x7F49, tlv(0x81, modulus) + tlv(0x82, exponent)))
+    body = tlv(
+        0x5F4E,
+        tlv(0x42, issuer_key_id)
+        + tlv(0x5F20, subject_key_id)
+        + tlv(0x7F49, tlv(0x81, modulus) + tlv(0x82, exponent)),
+    )
     signature = ca_key.sign(body, padding.PKCS1v15(), hashes.SHA256())
     return tlv(0x7F21, body + tlv(0x5F37, signature))

@@ -35,16 +35,22 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
 
 
 @click.group()
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="KIOSK_TESTBED_DIR", default=None,
-              help="Testbed data folder (env KIOSK_TESTBED_DIR; default "
-                   "~/.local/share/kiosk-testbed). The authority lives in <data-dir>/authority.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="KIOSK_TESTBED_DIR",
+    default=None,
+    help="Testbed data folder (env KIOSK_TESTBED_DIR; default "
+    "~/.local/share/kiosk-testbed). The authority lives in <data-dir>/authority.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log to stderr.")
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
     """Test authority and virtual My Number card for the kiosk's testbed."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     ctx.obj = TestAuthority(data_dir or default_data_dir())
 
 
@@ -57,10 +63,10 @@ def authority_cmd(authority: TestAuthority) -> None:
 
 
 @main.command("issue-card")
-@click.option("--photo", required=True, type=click.Path(exists=True, dir_okay=False,
-                                                        path_type=Path))
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False,
-                                                                  path_type=Path))
+@click.option(
+    "--photo", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--auth-pin")
 @click.option("--text-pin")
 @click.option("--sign-pin")
@@ -71,29 +77,56 @@ def authority_cmd(authority: TestAuthority) -> None:
 @click.option("--expiry", callback=_date, help="Card expiry, YYYY-MM-DD.")
 @click.option("--sex", type=click.Choice(["1", "2", "9"]))
 @click.option("--security-code")
-@click.option("--cert-not-after", callback=_date,
-              help="End of both certificates' validity (past dates make an expired card).")
+@click.option(
+    "--cert-not-after",
+    callback=_date,
+    help="End of both certificates' validity (past dates make an expired card).",
+)
 @click.option("--no-sign-cert", is_flag=True, help="Issue without a signature certificate.")
 @click.option("--json", "as_json", is_flag=True, help="Print the values used as JSON.")
 @click.pass_obj
 def issue_card_cmd(
-    authority: TestAuthority, *, photo: Path, out_path: Path, auth_pin: str | None,
-    text_pin: str | None, sign_pin: str | None, name: str | None, my_number: str | None,
-    birth_date: dt.date | None, address: str | None, expiry: dt.date | None,
-    sex: str | None, security_code: str | None, cert_not_after: dt.date | None,
-    no_sign_cert: bool, as_json: bool,
+    authority: TestAuthority,
+    *,
+    photo: Path,
+    out_path: Path,
+    auth_pin: str | None,
+    text_pin: str | None,
+    sign_pin: str | None,
+    name: str | None,
+    my_number: str | None,
+    birth_date: dt.date | None,
+    address: str | None,
+    expiry: dt.date | None,
+    sex: str | None,
+    security_code: str | None,
+    cert_not_after: dt.date | None,
+    no_sign_cert: bool,
+    as_json: bool,
 ) -> None:
     """Issue a virtual card into the card file OUT; prints the values used (PINs included)."""
     try:
         persona = make_persona(
-            name=name, address=address, birth_date=birth_date, sex=sex, my_number=my_number,
-            expiry=expiry, security_code=security_code, auth_pin=auth_pin, sign_pin=sign_pin,
-            text_pin=text_pin)
+            name=name,
+            address=address,
+            birth_date=birth_date,
+            sex=sex,
+            my_number=my_number,
+            expiry=expiry,
+            security_code=security_code,
+            auth_pin=auth_pin,
+            sign_pin=sign_pin,
+            text_pin=text_pin,
+        )
         photo_jp2 = card_photo_from_file(photo)
-        not_after = (dt.datetime.combine(cert_not_after, dt.time(23, 59, 59), dt.UTC)
-                     if cert_not_after else None)
-        issued = authority.issue_card(persona, photo_jp2, cert_not_after=not_after,
-                                      with_sign_cert=not no_sign_cert)
+        not_after = (
+            dt.datetime.combine(cert_not_after, dt.time(23, 59, 59), dt.UTC)
+            if cert_not_after
+            else None
+        )
+        issued = authority.issue_card(
+            persona, photo_jp2, cert_not_after=not_after, with_sign_cert=not no_sign_cert
+        )
     except (PersonaError, PhotoError, AuthorityError) as error:
         raise click.ClickException(str(error)) from None
     issued.write(out_path)
@@ -107,14 +140,16 @@ def issue_card_cmd(
 
 @main.command("revoke")
 @click.argument("card")
-@click.option("--which", type=click.Choice(["auth", "sign", "both"]), default="both",
-              show_default=True)
+@click.option(
+    "--which", type=click.Choice(["auth", "sign", "both"]), default="both", show_default=True
+)
 @click.pass_obj
 def revoke_cmd(authority: TestAuthority, card: str, which: str) -> None:
     """Revoke the certificates of CARD (a card file, or its card id in hex); rewrite CRLs."""
     try:
-        card_id = (load_card_file(Path(card)).card_id if Path(card).is_file()
-                   else bytes.fromhex(card))
+        card_id = (
+            load_card_file(Path(card)).card_id if Path(card).is_file() else bytes.fromhex(card)
+        )
         serials = authority.revoke(card_id, cast(Which, which))
     except (CardFileError, AuthorityError, ValueError) as error:
         raise click.ClickException(str(error)) from None
@@ -132,10 +167,16 @@ def crl_cmd(authority: TestAuthority) -> None:
 
 
 @main.command("card")
-@click.argument("card_path", metavar="CARD", type=click.Path(exists=True, dir_okay=False,
-                                                             path_type=Path))
-@click.option("--port", type=int, default=READER_PORTS[0], show_default=True,
-              help="vpcd port: 35963 = reader 'Virtual PCD 00 00', 35964 = '... 00 01'.")
+@click.argument(
+    "card_path", metavar="CARD", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--port",
+    type=int,
+    default=READER_PORTS[0],
+    show_default=True,
+    help="vpcd port: 35963 = reader 'Virtual PCD 00 00', 35964 = '... 00 01'.",
+)
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
 @click.option("--removed", is_flag=True, help="Start removed (send SIGUSR2 to insert).")
 def card_cmd(card_path: Path, port: int, host: str, removed: bool) -> None:

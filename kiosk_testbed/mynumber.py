@@ -36,9 +36,7 @@ def is_valid(number: str) -> bool:
 
 def random_my_number() -> str:
     """A random, well-formed My Number (the first digit is never 0)."""
-    first = str(secrets.randbelow(9) + 1) + "".join(
-        str(secrets.randbelow(10)) for _ in range(10)
-    )
+    first = str(secrets.randbelow(9) + 1) + "".join(str(secrets.randbelow(10)) for _ in range(10))
     return first + str(check_digit(first))
 
 

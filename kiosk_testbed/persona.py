@@ -10,15 +10,52 @@ from dataclasses import dataclass
 
 from kiosk_testbed.mynumber import collation_number_b, is_valid, random_my_number
 
-_FAMILY_NAMES = ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
-                 "吉田", "山田", "佐々木", "松本", "井上", "木村")
-_GIVEN_NAMES = ("太郎", "花子", "健太", "陽菜", "蓮", "結衣", "大輔", "美咲", "翔", "さくら",
-                "一郎", "恵子", "拓也", "愛", "誠", "由美")
+_FAMILY_NAMES = (
+    "佐藤",
+    "鈴木",
+    "高橋",
+    "田中",
+    "伊藤",
+    "渡辺",
+    "山本",
+    "中村",
+    "小林",
+    "加藤",
+    "吉田",
+    "山田",
+    "佐々木",
+    "松本",
+    "井上",
+    "木村",
+)
+_GIVEN_NAMES = (
+    "太郎",
+    "花子",
+    "健太",
+    "陽菜",
+    "蓮",
+    "結衣",
+    "大輔",
+    "美咲",
+    "翔",
+    "さくら",
+    "一郎",
+    "恵子",
+    "拓也",
+    "愛",
+    "誠",
+    "由美",
+)
 _PLACES = (
-    ("東京都", "千代田区霞が関"), ("東京都", "新宿区西新宿"), ("大阪府", "大阪市北区梅田"),
-    ("北海道", "札幌市中央区北一条西"), ("愛知県", "名古屋市中区三の丸"),
-    ("福岡県", "福岡市博多区東公園"), ("宮城県", "仙台市青葉区本町"),
-    ("沖縄県", "那覇市泉崎"), ("京都府", "京都市上京区下立売通新町西入薮ノ内町"),
+    ("東京都", "千代田区霞が関"),
+    ("東京都", "新宿区西新宿"),
+    ("大阪府", "大阪市北区梅田"),
+    ("北海道", "札幌市中央区北一条西"),
+    ("愛知県", "名古屋市中区三の丸"),
+    ("福岡県", "福岡市博多区東公園"),
+    ("宮城県", "仙台市青葉区本町"),
+    ("沖縄県", "那覇市泉崎"),
+    ("京都府", "京都市上京区下立売通新町西入薮ノ内町"),
     ("広島県", "広島市中区基町"),
 )
 _KANJI_DIGITS = "一二三四五六七八九"
@@ -86,8 +123,11 @@ def _anniversary(date: dt.date, year: int) -> dt.date:
 
 def default_expiry(birth_date: dt.date, issued: dt.date) -> dt.date:
     """The holder's 10th birthday after issuance (5th when issued under 18)."""
-    age = issued.year - birth_date.year - ((issued.month, issued.day) < (birth_date.month,
-                                                                          birth_date.day))
+    age = (
+        issued.year
+        - birth_date.year
+        - ((issued.month, issued.day) < (birth_date.month, birth_date.day))
+    )
     years = 10 if age >= 18 else 5
     return _anniversary(birth_date, issued.year + years)
 
@@ -95,8 +135,10 @@ def default_expiry(birth_date: dt.date, issued: dt.date) -> dt.date:
 def random_address() -> str:
     prefecture, town = secrets.choice(_PLACES)
     block = secrets.randbelow(len(_KANJI_DIGITS))
-    return (f"{prefecture}{town}{_KANJI_DIGITS[block]}丁目"
-            f"{secrets.randbelow(30) + 1}番{secrets.randbelow(20) + 1}号")
+    return (
+        f"{prefecture}{town}{_KANJI_DIGITS[block]}丁目"
+        f"{secrets.randbelow(30) + 1}番{secrets.randbelow(20) + 1}号"
+    )
 
 
 def make_persona(
@@ -144,5 +186,15 @@ def make_persona(
     sign_pin = sign_pin if sign_pin is not None else random_sign_pin()
     if not SIGN_PIN_RE.fullmatch(sign_pin):
         raise PersonaError("sign PIN must be 6-16 of A-Z and 0-9")
-    return Persona(name, address, birth_date, sex, my_number, expiry, security_code,
-                   auth_pin, sign_pin, text_pin)
+    return Persona(
+        name,
+        address,
+        birth_date,
+        sex,
+        my_number,
+        expiry,
+        security_code,
+        auth_pin,
+        sign_pin,
+        text_pin,
+    )

@@ -83,8 +83,9 @@ class VpcdCardLink:
             # Each insertion has its own stop event, so a thread still winding down from the
             # previous removal can never be revived by this insertion.
             self._stop = threading.Event()
-            self._thread = threading.Thread(target=self._run, args=(self._stop,),
-                                            name=f"vpcd-card-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, args=(self._stop,), name=f"vpcd-card-{self.port}", daemon=True
+            )
             self._thread.start()
 
     def remove(self, timeout: float = 5.0) -> None:
@@ -106,8 +107,12 @@ class VpcdCardLink:
         self.insert()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.remove()
 
     # ---- thread ----

@@ -25,8 +25,10 @@ class Command:
         return self.le == 256 and not self.extended
 
     def __repr__(self) -> str:  # data may hold a PIN
-        return (f"Command({self.cla:02X} {self.ins:02X} {self.p1:02X} {self.p2:02X}, "
-                f"{len(self.data)} data bytes, le={self.le})")
+        return (
+            f"Command({self.cla:02X} {self.ins:02X} {self.p1:02X} {self.p2:02X}, "
+            f"{len(self.data)} data bytes, le={self.le})"
+        )
 
 
 def parse_command(apdu: bytes) -> Command:

@@ -58,10 +58,10 @@ class RawRsaKey:
         if len(message) > self.size - 11:
             raise MessageTooLongError(f"message of {len(message)} bytes is too long")
         for prefix, algorithm in _DIGEST_INFO_PREFIXES.items():
-            if (message.startswith(prefix)
-                    and len(message) == len(prefix) + algorithm.digest_size):
-                return self._key.sign(message[len(prefix):], padding.PKCS1v15(),
-                                      Prehashed(algorithm))
+            if message.startswith(prefix) and len(message) == len(prefix) + algorithm.digest_size:
+                return self._key.sign(
+                    message[len(prefix) :], padding.PKCS1v15(), Prehashed(algorithm)
+                )
         block = b"\x00\x01" + b"\xff" * (self.size - 3 - len(message)) + b"\x00" + message
         m = int.from_bytes(block, "big")
         s1 = pow(m, self._dmp1, self._p)

@@ -34,8 +34,9 @@ def derive_admin_keys(master: bytes, card_id: bytes) -> tuple[bytes, bytes]:
     """(K_ENC, K_MAC) = HKDF-SHA256(master, salt="", info=ADMIN_KDF_INFO ‖ card_id)."""
     if len(master) != 32:
         raise ValueError("admin master secret must be 32 bytes")
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"",
-               info=ADMIN_KDF_INFO + card_id).derive(master)
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"", info=ADMIN_KDF_INFO + card_id
+    ).derive(master)
     return key[:16], key[16:]
 
 
@@ -102,6 +103,7 @@ class SessionKeys:
 
 # ---- host side (what the backend does) ----
 
+
 def build_reset_command(k_enc: bytes, k_mac: bytes, rnd: bytes, new_pin: bytes) -> bytes:
     """The complete APDU ``0C 2C 02 9B Lc DO87 ‖ DO8E 00`` setting ``new_pin``."""
     keys = SessionKeys.derive(k_enc, k_mac, rnd)
@@ -125,6 +127,7 @@ def check_reset_response(k_enc: bytes, k_mac: bytes, rnd: bytes, data: bytes) ->
 
 
 # ---- card side ----
+
 
 @dataclass(frozen=True, slots=True)
 class ResetCommand:

@@ -185,7 +185,7 @@ class VirtualCard:
         if cmd.le is not None and (cmd.extended or cmd.le >= len(data)):
             return _sw(SW_OK, data)
         sent = data[: cmd.le] if cmd.le is not None else b""
-        self._pending = data[len(sent):]
+        self._pending = data[len(sent) :]
         return _sw(0x6100 | (len(self._pending) & 0xFF), sent)
 
     def _pin_ref(self, p2: int) -> tuple[int | None, int]:

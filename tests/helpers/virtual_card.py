@@ -15,6 +15,9 @@ Fixtures
 - ``card_in_reader`` (function): ``card_path``'s card inserted in reader 0 through pcscd/vpcd
   (waits until pcscd reports it present); ``.remove()`` / ``.insert()`` simulate the resident.
   Marks nothing itself: tests using it should carry ``@pytest.mark.pcsc``.
+- ``insert_test_card`` (function): ``insert_test_card(card: TestCard, reader=READER_0) ->
+  InsertedCard`` puts a fresh copy of any issued card (expired, revoked, other person...) in
+  a reader until the test ends.
 
 Plain helpers: ``issue_card_file`` (issue into a folder), ``inserted_card(card, path, values,
 reader=READER_0)`` (context manager: any card in either reader), ``wait_for_card``,
@@ -32,7 +35,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,8 +86,12 @@ def issue_card_file(
 ) -> TestCard:
     """Issue a card with ``TEST_PINS`` (unless overridden) and write its file into ``folder``."""
     options = {**TEST_PINS, **persona}
-    issued = authority.issue_card(make_persona(**options), card_photo_from_file(photo),
-                                  cert_not_after=cert_not_after, with_sign_cert=with_sign_cert)
+    issued = authority.issue_card(
+        make_persona(**options),
+        card_photo_from_file(photo),
+        cert_not_after=cert_not_after,
+        with_sign_cert=with_sign_cert,
+    )
     folder.mkdir(parents=True, exist_ok=True)
     template = folder / f"{issued.card_id.hex()}.card.json"
     issued.write(template)
@@ -92,6 +99,7 @@ def issue_card_file(
 
 
 # ---- pcscd helpers ----
+
 
 @contextmanager
 def reader_lock(port: int, timeout: float = READER_LOCK_TIMEOUT_S) -> Iterator[None]:
@@ -122,7 +130,8 @@ def card_present(reader: str) -> bool:
         raise RuntimeError("pcscd is not available")
     try:
         result, states = scard.SCardGetStatusChange(
-            context, 0, [(reader, scard.SCARD_STATE_UNAWARE)])
+            context, 0, [(reader, scard.SCARD_STATE_UNAWARE)]
+        )
         if result != scard.SCARD_S_SUCCESS:
             return False
         state = states[0][1]
@@ -163,8 +172,9 @@ class InsertedCard:
 
 
 @contextmanager
-def inserted_card(card: VirtualCard, path: Path, values: dict[str, Any],
-                  reader: str = READER_0) -> Iterator[InsertedCard]:
+def inserted_card(
+    card: VirtualCard, path: Path, values: dict[str, Any], reader: str = READER_0
+) -> Iterator[InsertedCard]:
     """Run ``card`` in ``reader`` for the duration of the block."""
     port = READER_PORT[reader]
     with reader_lock(port):
@@ -179,6 +189,7 @@ def inserted_card(card: VirtualCard, path: Path, values: dict[str, Any],
 
 
 # ---- fixtures ----
+
 
 @pytest.fixture(scope="session")
 def testbed_authority(tmp_path_factory: pytest.TempPathFactory) -> TestAuthority:
@@ -218,3 +229,16 @@ def card_in_reader(
 ) -> Iterator[InsertedCard]:
     with inserted_card(virtual_card, card_path, test_card.values) as slot:
         yield slot
+
+
+@pytest.fixture
+def insert_test_card(tmp_path: Path) -> Iterator[Callable[..., InsertedCard]]:
+    with ExitStack() as stack:
+
+        def insert(card: TestCard, reader: str = READER_0) -> InsertedCard:
+            path = card.copy_to(tmp_path / f"{reader.replace(' ', '_')}.card.json")
+            return stack.enter_context(
+                inserted_card(VirtualCard.from_path(path), path, card.values, reader)
+            )
+
+        yield insert

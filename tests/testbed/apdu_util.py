@@ -47,8 +47,7 @@ def read_all(card: VirtualCard, chunk: int = 0xE0) -> bytes:
         if status == 0x6B00:
             return out
         if status >> 8 == 0x6C:
-            data, status = tx(card, bytes([0x00, 0xB0, offset >> 8, offset & 0xFF,
-                                           status & 0xFF]))
+            data, status = tx(card, bytes([0x00, 0xB0, offset >> 8, offset & 0xFF, status & 0xFF]))
         assert status == 0x9000, hex(status)
         out += data
 

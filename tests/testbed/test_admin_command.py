@@ -36,16 +36,17 @@ def _challenge(card: VirtualCard) -> bytes:
     return rnd
 
 
-def _reset(card: VirtualCard, keys: tuple[bytes, bytes], new_pin: bytes) -> tuple[bytes, int,
-                                                                                  bytes]:
+def _reset(
+    card: VirtualCard, keys: tuple[bytes, bytes], new_pin: bytes
+) -> tuple[bytes, int, bytes]:
     rnd = _challenge(card)
     data, status = tx(card, build_reset_command(*keys, rnd, new_pin))
     return data, status, rnd
 
 
-def test_card_holds_the_keys_the_authority_derives(testbed_authority: TestAuthority,
-                                                   card_path: Path,
-                                                   keys: tuple[bytes, bytes]) -> None:
+def test_card_holds_the_keys_the_authority_derives(
+    testbed_authority: TestAuthority, card_path: Path, keys: tuple[bytes, bytes]
+) -> None:
     card = load_card_file(card_path)
     assert (card.k_enc, card.k_mac) == keys
     master = testbed_authority.admin_master_key_path.read_bytes()
@@ -53,8 +54,9 @@ def test_card_holds_the_keys_the_authority_derives(testbed_authority: TestAuthor
     assert derive_admin_keys(master, card.card_id + b"\x00") != keys
 
 
-def test_reset_sets_the_pin_and_unblocks(virtual_card: VirtualCard, keys: tuple[bytes, bytes],
-                                         test_card: Any) -> None:
+def test_reset_sets_the_pin_and_unblocks(
+    virtual_card: VirtualCard, keys: tuple[bytes, bytes], test_card: Any
+) -> None:
     select_ap(virtual_card, JPKI)
     for _ in range(5):
         verify(virtual_card, 0x1B, "WRONG1")
@@ -67,8 +69,9 @@ def test_reset_sets_the_pin_and_unblocks(virtual_card: VirtualCard, keys: tuple[
     assert verify(virtual_card, 0x1B, "NEWPIN42") == 0x9000
 
 
-def test_reset_clears_a_verified_sign_pin(virtual_card: VirtualCard, keys: tuple[bytes, bytes],
-                                          test_card: Any) -> None:
+def test_reset_clears_a_verified_sign_pin(
+    virtual_card: VirtualCard, keys: tuple[bytes, bytes], test_card: Any
+) -> None:
     select_ap(virtual_card, JPKI)
     assert verify(virtual_card, 0x1B, test_card.values["sign_pin"]) == 0x9000
     _, status, _ = _reset(virtual_card, keys, b"NEWPIN42")
@@ -77,9 +80,9 @@ def test_reset_clears_a_verified_sign_pin(virtual_card: VirtualCard, keys: tuple
 
 
 @pytest.mark.parametrize("bad_pin", [b"newpin42", b"SHORT", b"A" * 17, b"", b"\xff" * 8])
-def test_bad_pin_format_is_reported_under_mac(virtual_card: VirtualCard,
-                                              keys: tuple[bytes, bytes], test_card: Any,
-                                              bad_pin: bytes) -> None:
+def test_bad_pin_format_is_reported_under_mac(
+    virtual_card: VirtualCard, keys: tuple[bytes, bytes], test_card: Any, bad_pin: bytes
+) -> None:
     select_ap(virtual_card, JPKI)
     data, status, rnd = _reset(virtual_card, keys, bad_pin)
     assert status == 0x9000
@@ -95,8 +98,9 @@ def test_challenge_is_single_use(virtual_card: VirtualCard, keys: tuple[bytes, b
     assert tx(virtual_card, command)[1] == 0x6985  # replay
 
 
-def test_challenge_lives_for_the_next_apdu_only(virtual_card: VirtualCard,
-                                                keys: tuple[bytes, bytes]) -> None:
+def test_challenge_lives_for_the_next_apdu_only(
+    virtual_card: VirtualCard, keys: tuple[bytes, bytes]
+) -> None:
     select_ap(virtual_card, JPKI)
     rnd = _challenge(virtual_card)
     assert verify(virtual_card, 0x1B, None) == 0x63C5
@@ -104,8 +108,9 @@ def test_challenge_lives_for_the_next_apdu_only(virtual_card: VirtualCard,
 
 
 @pytest.mark.parametrize("event", ["reset", "power_off"])
-def test_power_events_forget_the_challenge(virtual_card: VirtualCard,
-                                           keys: tuple[bytes, bytes], event: str) -> None:
+def test_power_events_forget_the_challenge(
+    virtual_card: VirtualCard, keys: tuple[bytes, bytes], event: str
+) -> None:
     select_ap(virtual_card, JPKI)
     rnd = _challenge(virtual_card)
     getattr(virtual_card, event)()
@@ -113,8 +118,9 @@ def test_power_events_forget_the_challenge(virtual_card: VirtualCard,
     assert sw(virtual_card, build_reset_command(*keys, rnd, b"NEWPIN42")) == 0x6985
 
 
-def test_wrong_mac_fails_and_consumes_the_challenge(virtual_card: VirtualCard,
-                                                    keys: tuple[bytes, bytes]) -> None:
+def test_wrong_mac_fails_and_consumes_the_challenge(
+    virtual_card: VirtualCard, keys: tuple[bytes, bytes]
+) -> None:
     select_ap(virtual_card, JPKI)
     rnd = _challenge(virtual_card)
     command = bytearray(build_reset_command(*keys, rnd, b"NEWPIN42"))
@@ -124,8 +130,9 @@ def test_wrong_mac_fails_and_consumes_the_challenge(virtual_card: VirtualCard,
     assert sw(virtual_card, build_reset_command(*keys, rnd, b"NEWPIN42")) == 0x6985
 
 
-def test_altered_cryptogram_is_caught_by_the_mac(virtual_card: VirtualCard,
-                                                 keys: tuple[bytes, bytes]) -> None:
+def test_altered_cryptogram_is_caught_by_the_mac(
+    virtual_card: VirtualCard, keys: tuple[bytes, bytes]
+) -> None:
     select_ap(virtual_card, JPKI)
     rnd = _challenge(virtual_card)
     command = bytearray(build_reset_command(*keys, rnd, b"NEWPIN42"))
@@ -133,16 +140,16 @@ def test_altered_cryptogram_is_caught_by_the_mac(virtual_card: VirtualCard,
     assert sw(virtual_card, bytes(command)) == 0x6988
 
 
-def test_another_cards_keys_fail(virtual_card: VirtualCard,
-                                 testbed_authority: TestAuthority) -> None:
+def test_another_cards_keys_fail(
+    virtual_card: VirtualCard, testbed_authority: TestAuthority
+) -> None:
     select_ap(virtual_card, JPKI)
     other = testbed_authority.admin_keys_for(b"\x01\x02\x03")
     _, status, _ = _reset(virtual_card, other, b"NEWPIN42")
     assert status == 0x6988
 
 
-def test_wrong_p1_p2(virtual_card: VirtualCard,
-                                    keys: tuple[bytes, bytes]) -> None:
+def test_wrong_p1_p2(virtual_card: VirtualCard, keys: tuple[bytes, bytes]) -> None:
     select_ap(virtual_card, JPKI)
     rnd = _challenge(virtual_card)
     command = bytearray(build_reset_command(*keys, rnd, b"NEWPIN42"))
@@ -152,8 +159,13 @@ def test_wrong_p1_p2(virtual_card: VirtualCard,
 
 @pytest.mark.parametrize(
     "body",
-    [b"", tlv(0x87, b"\x01" + bytes(16)), tlv(0x8E, bytes(8)) + tlv(0x87, b"\x01" + bytes(16)),
-     tlv(0x87, b"\x01" + bytes(16)) + tlv(0x8E, bytes(4)), b"\x87\x20\x01"],
+    [
+        b"",
+        tlv(0x87, b"\x01" + bytes(16)),
+        tlv(0x8E, bytes(8)) + tlv(0x87, b"\x01" + bytes(16)),
+        tlv(0x87, b"\x01" + bytes(16)) + tlv(0x8E, bytes(4)),
+        b"\x87\x20\x01",
+    ],
 )
 def test_malformed_sm_data(virtual_card: VirtualCard, body: bytes) -> None:
     select_ap(virtual_card, JPKI)
@@ -162,8 +174,9 @@ def test_malformed_sm_data(virtual_card: VirtualCard, body: bytes) -> None:
     assert sw(virtual_card, apdu) == (0x6700 if not body else 0x6988)
 
 
-def test_command_outside_secure_messaging_or_jpki(virtual_card: VirtualCard,
-                                                  keys: tuple[bytes, bytes]) -> None:
+def test_command_outside_secure_messaging_or_jpki(
+    virtual_card: VirtualCard, keys: tuple[bytes, bytes]
+) -> None:
     select_ap(virtual_card, JPKI)
     rnd = _challenge(virtual_card)
     command = build_reset_command(*keys, rnd, b"NEWPIN42")
@@ -173,15 +186,17 @@ def test_command_outside_secure_messaging_or_jpki(virtual_card: VirtualCard,
     assert sw(virtual_card, build_reset_command(*keys, rnd, b"NEWPIN42")) == 0x6985
 
 
-def test_eight_byte_challenge_is_not_enough(virtual_card: VirtualCard,
-                                            keys: tuple[bytes, bytes]) -> None:
+def test_eight_byte_challenge_is_not_enough(
+    virtual_card: VirtualCard, keys: tuple[bytes, bytes]
+) -> None:
     select_ap(virtual_card, JPKI)
     rnd, _ = tx(virtual_card, "0084000008")
     assert sw(virtual_card, build_reset_command(*keys, rnd + bytes(8), b"NEWPIN42")) == 0x6985
 
 
-def test_card_without_sign_certificate(issue_test_card: Callable[..., Any],
-                                       testbed_authority: TestAuthority, tmp_path: Path) -> None:
+def test_card_without_sign_certificate(
+    issue_test_card: Callable[..., Any], testbed_authority: TestAuthority, tmp_path: Path
+) -> None:
     card_without = issue_test_card(with_sign_cert=False)
     card = VirtualCard.from_path(card_without.copy_to(tmp_path / "c.json"))
     keys = testbed_authority.admin_keys_for(card.card_id)
@@ -214,8 +229,7 @@ def test_padding_round_trip() -> None:
     assert unpad(b"\x80" + bytes(31)) is None  # more than a block of padding
 
 
-def test_builder_matches_the_profile_written_out_independently(
-        keys: tuple[bytes, bytes]) -> None:
+def test_builder_matches_the_profile_written_out_independently(keys: tuple[bytes, bytes]) -> None:
     from cryptography.hazmat.primitives import cmac
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 

@@ -21,9 +21,17 @@ from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.persona import make_persona
 
 EXPECTED_FILES = {
-    "jpki-auth-ca.crt.pem", "jpki-auth-ca.key.pem", "jpki-sign-ca.crt.pem",
-    "jpki-sign-ca.key.pem", "jpki-auth.crl.der", "jpki-sign.crl.der", "card-face-ca.key.pem",
-    "card-face-ca.pub.pem", "card-face-ca.keyid", "admin-master.key", "cards.jsonl",
+    "jpki-auth-ca.crt.pem",
+    "jpki-auth-ca.key.pem",
+    "jpki-sign-ca.crt.pem",
+    "jpki-sign-ca.key.pem",
+    "jpki-auth.crl.der",
+    "jpki-sign.crl.der",
+    "card-face-ca.key.pem",
+    "card-face-ca.pub.pem",
+    "card-face-ca.keyid",
+    "admin-master.key",
+    "cards.jsonl",
 }
 
 
@@ -33,8 +41,12 @@ def test_ensure_creates_exactly_the_contract_files(tmp_path: Path) -> None:
     assert {p.name for p in authority.dir.iterdir()} == EXPECTED_FILES
     assert len(authority.admin_master_key_path.read_bytes()) == 32
     assert len(bytes.fromhex(authority.card_face_ca_keyid_path.read_text().strip())) == 16
-    for secret in ("jpki-auth-ca.key.pem", "jpki-sign-ca.key.pem", "card-face-ca.key.pem",
-                   "admin-master.key"):
+    for secret in (
+        "jpki-auth-ca.key.pem",
+        "jpki-sign-ca.key.pem",
+        "card-face-ca.key.pem",
+        "admin-master.key",
+    ):
         assert (authority.dir / secret).stat().st_mode & 0o077 == 0
 
 
@@ -45,17 +57,22 @@ def test_ensure_never_replaces_material(tmp_path: Path) -> None:
     assert {p.name: p.read_bytes() for p in authority.dir.iterdir()} == before
 
 
-def test_default_folder_comes_from_the_environment(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_folder_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KIOSK_TESTBED_DIR", str(tmp_path))
     assert TestAuthority().dir == tmp_path / "authority"
 
 
-@pytest.mark.parametrize("kind, ou", [("auth", "JPKI for user authentication"),
-                                      ("sign", "JPKI for digital signature")])
+@pytest.mark.parametrize(
+    "kind, ou", [("auth", "JPKI for user authentication"), ("sign", "JPKI for digital signature")]
+)
 def test_ca_certificates(testbed_authority: TestAuthority, kind: str, ou: str) -> None:
-    path = (testbed_authority.auth_ca_cert_path if kind == "auth"
-            else testbed_authority.sign_ca_cert_path)
+    path = (
+        testbed_authority.auth_ca_cert_path
+        if kind == "auth"
+        else testbed_authority.sign_ca_cert_path
+    )
     cert = x509.load_pem_x509_certificate(path.read_bytes())
     subject = cert.subject
     assert subject == cert.issuer
@@ -91,8 +108,7 @@ def test_issued_certificates(test_card: Any, testbed_authority: TestAuthority) -
     assert usage.content_commitment and usage.digital_signature
 
 
-def test_cards_jsonl_has_no_personal_data(test_card: Any,
-                                          testbed_authority: TestAuthority) -> None:
+def test_cards_jsonl_has_no_personal_data(test_card: Any, testbed_authority: TestAuthority) -> None:
     lines = testbed_authority.cards_path.read_text().splitlines()
     record = json.loads(next(line for line in lines if test_card.values["card_id"] in line))
     assert set(record) == {"card_id", "auth_serial", "sign_serial", "issued_at"}
@@ -101,8 +117,9 @@ def test_cards_jsonl_has_no_personal_data(test_card: Any,
     # (4-digit PINs cannot be searched for among hex serials)
     for secret in ("my_number", "name", "address", "sign_pin", "collation_b"):
         assert test_card.values[secret] not in text
-    assert any(r.card_id.hex() == test_card.values["card_id"]
-               for r in testbed_authority.issued_cards())
+    assert any(
+        r.card_id.hex() == test_card.values["card_id"] for r in testbed_authority.issued_cards()
+    )
 
 
 def test_expired_certificate_card(issue_test_card: Callable[..., Any]) -> None:
@@ -161,8 +178,11 @@ def test_revocation_rewrites_the_crls(tmp_path: Path) -> None:
     assert {r.serial_number for r in refreshed} == {first.sign_serial, second.sign_serial}
     next_update = refreshed.next_update_utc
     assert next_update is not None
-    assert dt.timedelta(days=6, hours=23) < next_update - dt.datetime.now(dt.UTC) <= (
-        dt.timedelta(days=7))
+    assert (
+        dt.timedelta(days=6, hours=23)
+        < next_update - dt.datetime.now(dt.UTC)
+        <= (dt.timedelta(days=7))
+    )
     assert refreshed.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number > number
     with pytest.raises(AuthorityError):
         authority.revoke(b"\x01\x02", "both")

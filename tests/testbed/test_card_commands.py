@@ -42,6 +42,7 @@ def _cert(card: VirtualCard, fid: int) -> x509.Certificate:
 
 # ---- SELECT ----
 
+
 def test_select_every_application(virtual_card: VirtualCard) -> None:
     for aid in (JPKI, TEXT, INFO):
         assert sw(virtual_card, f"00A4040C0A{aid}") == 0x9000
@@ -70,8 +71,9 @@ def test_select_ef_needs_an_application_and_a_known_id(virtual_card: VirtualCard
     assert sw(virtual_card, "00A4020002000A") == 0x6A86
 
 
-def test_failed_select_keeps_the_current_application(virtual_card: VirtualCard,
-                                                     test_card: Any) -> None:
+def test_failed_select_keeps_the_current_application(
+    virtual_card: VirtualCard, test_card: Any
+) -> None:
     select_ap(virtual_card, JPKI)
     assert verify(virtual_card, 0x18, test_card.values["auth_pin"]) == 0x9000
     assert sw(virtual_card, "00A4040C0AD392F000260100000002") == 0x6A82
@@ -80,8 +82,10 @@ def test_failed_select_keeps_the_current_application(virtual_card: VirtualCard,
 
 # ---- READ BINARY ----
 
-def test_auth_certificate_is_free_and_well_formed(virtual_card: VirtualCard,
-                                                  test_card: Any) -> None:
+
+def test_auth_certificate_is_free_and_well_formed(
+    virtual_card: VirtualCard, test_card: Any
+) -> None:
     cert = _cert(virtual_card, 0x000A)
     assert cert.serial_number == int(test_card.values["auth_serial"], 16)
     ca = _cert(virtual_card, 0x000B)
@@ -183,6 +187,7 @@ def test_sign_certificate_needs_the_sign_pin(virtual_card: VirtualCard, test_car
 
 # ---- VERIFY ----
 
+
 def test_verify_counts_blocks_and_resets(virtual_card: VirtualCard, test_card: Any) -> None:
     pin = test_card.values["auth_pin"]
     wrong = "0000" if pin != "0000" else "1111"
@@ -201,12 +206,13 @@ def test_verify_counts_blocks_and_resets(virtual_card: VirtualCard, test_card: A
     assert verify(virtual_card, 0x18, wrong) == 0x6984
 
 
-def test_wrong_verify_drops_the_verified_state(virtual_card: VirtualCard,
-                                               test_card: Any) -> None:
+def test_wrong_verify_drops_the_verified_state(virtual_card: VirtualCard, test_card: Any) -> None:
     select_ap(virtual_card, JPKI)
     assert verify(virtual_card, 0x18, test_card.values["auth_pin"]) == 0x9000
-    assert verify(virtual_card, 0x18, "0000" if test_card.values["auth_pin"] != "0000"
-                  else "1111") == 0x63C2
+    assert (
+        verify(virtual_card, 0x18, "0000" if test_card.values["auth_pin"] != "0000" else "1111")
+        == 0x63C2
+    )
     assert sw(virtual_card, sign_apdu(b"\x01" * 51, p2=0x97)) == 0x6982
 
 
@@ -228,8 +234,7 @@ def test_sign_pin_rules(virtual_card: VirtualCard, test_card: Any) -> None:
     assert verify(virtual_card, 0x1B, test_card.values["sign_pin"]) == 0x9000
 
 
-def test_verify_selected_pin_ef_and_p1_p2_errors(virtual_card: VirtualCard,
-                                                 test_card: Any) -> None:
+def test_verify_selected_pin_ef_and_p1_p2_errors(virtual_card: VirtualCard, test_card: Any) -> None:
     select_ap(virtual_card, JPKI)
     assert sw(virtual_card, "00200080") == 0x6986  # no EF selected
     select_ef(virtual_card, 0x000A)
@@ -250,6 +255,7 @@ def test_verify_without_application(virtual_card: VirtualCard) -> None:
 
 
 # ---- text AP and card-info AP access ----
+
 
 def test_text_ap_access_rules(virtual_card: VirtualCard, test_card: Any) -> None:
     values = test_card.values
@@ -297,8 +303,10 @@ def test_card_info_ap_needs_a_or_b(virtual_card: VirtualCard, test_card: Any) ->
     for fid in (2, 4):
         select_ef(virtual_card, fid)
         assert sw(virtual_card, "00B0000001") == 0x6982
-    for fid, value in ((0x13, test_card.values["my_number"]),
-                       (0x12, test_card.values["collation_b"])):
+    for fid, value in (
+        (0x13, test_card.values["my_number"]),
+        (0x12, test_card.values["collation_b"]),
+    ):
         virtual_card.reset()
         select_ap(virtual_card, INFO)
         assert verify(virtual_card, fid, value) == 0x9000
@@ -318,8 +326,9 @@ def test_security_state_is_per_application(virtual_card: VirtualCard, test_card:
 
 
 @pytest.mark.parametrize("event", ["power_off", "power_on", "reset"])
-def test_power_events_clear_the_security_state(virtual_card: VirtualCard, test_card: Any,
-                                               event: str) -> None:
+def test_power_events_clear_the_security_state(
+    virtual_card: VirtualCard, test_card: Any, event: str
+) -> None:
     select_ap(virtual_card, JPKI)
     assert verify(virtual_card, 0x18, test_card.values["auth_pin"]) == 0x9000
     getattr(virtual_card, event)()
@@ -329,6 +338,7 @@ def test_power_events_clear_the_security_state(virtual_card: VirtualCard, test_c
 
 
 # ---- CHANGE REFERENCE DATA ----
+
 
 def _change(card: VirtualCard, p2: int, new: str) -> int:
     data = new.encode()
@@ -376,8 +386,10 @@ def test_change_on_a_blocked_pin(virtual_card: VirtualCard, test_card: Any) -> N
 
 # ---- COMPUTE SIGNATURE ----
 
-def test_auth_signature_verifies_with_the_auth_certificate(virtual_card: VirtualCard,
-                                                           test_card: Any) -> None:
+
+def test_auth_signature_verifies_with_the_auth_certificate(
+    virtual_card: VirtualCard, test_card: Any
+) -> None:
     cert = _cert(virtual_card, 0x000A)
     public = cert.public_key()
     assert isinstance(public, rsa.RSAPublicKey)
@@ -419,7 +431,8 @@ def test_compute_signature_errors(virtual_card: VirtualCard, test_card: Any) -> 
     assert sw(virtual_card, sign_apdu(digest)) == 0x6986
     assert sw(virtual_card, sign_apdu(digest, p2=0x98)) == 0x6A86
     assert sw(virtual_card, bytes([0x80, 0x2A, 0x01, 0x97, len(digest)]) + digest + b"\0") == (
-        0x6A86)
+        0x6A86
+    )
     assert sw(virtual_card, sign_apdu(bytes(246), p2=0x97)) == 0x6700
     assert sw(virtual_card, "802A009700") == 0x6700
     assert sw(virtual_card, sign_apdu(digest, p2=0x97, cla=0x00)) == 0x6E00
@@ -427,8 +440,9 @@ def test_compute_signature_errors(virtual_card: VirtualCard, test_card: Any) -> 
     assert sw(virtual_card, sign_apdu(digest, p2=0x00)) == 0x6D00
 
 
-def test_long_answers_with_short_le_use_get_response(virtual_card: VirtualCard,
-                                                     test_card: Any) -> None:
+def test_long_answers_with_short_le_use_get_response(
+    virtual_card: VirtualCard, test_card: Any
+) -> None:
     select_ap(virtual_card, JPKI)
     assert verify(virtual_card, 0x18, test_card.values["auth_pin"]) == 0x9000
     digest = _digest_info(b"m")
@@ -469,14 +483,15 @@ def test_chip_signature_in_card_info_ap(virtual_card: VirtualCard, test_card: An
     face = parse_all(read_all(virtual_card))[0]
     fields = {e.tag: e.value for e in parse_all(face.value)}
     key = {e.tag: e.value for e in parse_all(fields[0xDF24])}
-    public = rsa.RSAPublicNumbers(int.from_bytes(key[0x90], "big"),
-                                  int.from_bytes(key[0x91], "big")).public_key()
+    public = rsa.RSAPublicNumbers(
+        int.from_bytes(key[0x90], "big"), int.from_bytes(key[0x91], "big")
+    ).public_key()
     public.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
-    assert sw(virtual_card, bytes([0x80, 0x2A, 0, 0x80, len(digest)]) + digest + b"\0") == (
-        0x6A86)
+    assert sw(virtual_card, bytes([0x80, 0x2A, 0, 0x80, len(digest)]) + digest + b"\0") == (0x6A86)
 
 
 # ---- GET CHALLENGE ----
+
 
 def test_get_challenge(virtual_card: VirtualCard) -> None:
     select_ap(virtual_card, JPKI)
@@ -492,10 +507,13 @@ def test_get_challenge(virtual_card: VirtualCard) -> None:
 
 # ---- malformed commands ----
 
+
 @pytest.mark.parametrize(
     "apdu, status",
     [
-        ("", 0x6700), ("00", 0x6700), ("00A404", 0x6700),
+        ("", 0x6700),
+        ("00", 0x6700),
+        ("00A404", 0x6700),
         ("00A4040C0BD392F000260100000001", 0x6700),  # Lc one too many
         ("00B000000000", 0x6700),  # extended header cut short
         ("00A4040C000000", 0x6700),  # extended Lc of zero
@@ -505,8 +523,7 @@ def test_get_challenge(virtual_card: VirtualCard) -> None:
         ("0CA4040C0AD392F000260100000001", 0x6E00),
     ],
 )
-def test_malformed_and_unknown_commands(virtual_card: VirtualCard, apdu: str,
-                                        status: int) -> None:
+def test_malformed_and_unknown_commands(virtual_card: VirtualCard, apdu: str, status: int) -> None:
     assert sw(virtual_card, apdu) == status
 
 
@@ -514,8 +531,9 @@ def test_extended_select_is_accepted(virtual_card: VirtualCard) -> None:
     assert sw(virtual_card, "00A4040C00000AD392F000260100000001") == 0x9000
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture],
-          deadline=None)
+@settings(
+    max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(st.binary(max_size=300))
 def test_random_bytes_always_get_a_status_word(virtual_card: VirtualCard, apdu: bytes) -> None:
     response = virtual_card.process(apdu)

@@ -47,8 +47,7 @@ def card(test_card: Any) -> CardFile:
 
 def test_card_face_layout(card: CardFile, test_card: Any) -> None:
     fields = _check_offsets(card.files[(Ap.INFO, 0x0002)])
-    assert list(fields) == [0xDF22, 0xDF23, 0xDF24, 0xDF25, 0xDF26, 0xDF27, 0xDF28, 0xDF29,
-                            0xDF2A]
+    assert list(fields) == [0xDF22, 0xDF23, 0xDF24, 0xDF25, 0xDF26, 0xDF27, 0xDF28, 0xDF29, 0xDF2A]
     assert fields[0xDF22].value.decode() == test_card.values["birth_date"].replace("-", "")
     assert fields[0xDF23].value.decode() == test_card.values["sex"]
     assert fields[0xDF29].value.decode() == test_card.values["expiry"].replace("-", "")
@@ -76,8 +75,7 @@ def test_chip_key_in_df24_is_the_cards_chip_key(card: CardFile) -> None:
     assert key[0x91] == numbers.n.to_bytes(256, "big")
 
 
-def test_cv_certificate_and_df28_verify(card: CardFile,
-                                        testbed_authority: TestAuthority) -> None:
+def test_cv_certificate_and_df28_verify(card: CardFile, testbed_authority: TestAuthority) -> None:
     [cv] = parse_all(card.files[(Ap.INFO, 0x0004)])
     assert cv.tag == 0x7F21
     body, signature = parse_all(cv.value)
@@ -87,22 +85,24 @@ def test_cv_certificate_and_df28_verify(card: CardFile,
     assert issuer.value == testbed_authority.card_face_ca_key_id()
     assert len(subject.value) == 16
     ca_public = serialization.load_pem_public_key(
-        testbed_authority.card_face_ca_pub_path.read_bytes())
+        testbed_authority.card_face_ca_pub_path.read_bytes()
+    )
     assert isinstance(ca_public, rsa.RSAPublicKey)
     ca_public.verify(signature.value, body.raw, padding.PKCS1v15(), hashes.SHA256())
     numbers = {e.tag: e.value for e in parse_all(key.value)}
-    signer = rsa.RSAPublicNumbers(int.from_bytes(numbers[0x82], "big"),
-                                  int.from_bytes(numbers[0x81], "big")).public_key()
+    signer = rsa.RSAPublicNumbers(
+        int.from_bytes(numbers[0x82], "big"), int.from_bytes(numbers[0x81], "big")
+    ).public_key()
     assert subject.value == hashlib.sha256(numbers[0x81]).digest()[:16]
 
     fields = _check_offsets(card.files[(Ap.INFO, 0x0002)])
-    message = (PROFILE_PREFIX
-               + hashlib.sha256(b"".join(fields[t].raw for t in (0xDF22, 0xDF23, 0xDF24)))
-               .digest()
-               + hashlib.sha256(fields[0xDF25].raw + fields[0xDF26].raw).digest()
-               + hashlib.sha256(fields[0xDF27].raw).digest())
-    recovered = signer.recover_data_from_signature(fields[0xDF28].value, padding.PKCS1v15(),
-                                                   None)
+    message = (
+        PROFILE_PREFIX
+        + hashlib.sha256(b"".join(fields[t].raw for t in (0xDF22, 0xDF23, 0xDF24))).digest()
+        + hashlib.sha256(fields[0xDF25].raw + fields[0xDF26].raw).digest()
+        + hashlib.sha256(fields[0xDF27].raw).digest()
+    )
+    recovered = signer.recover_data_from_signature(fields[0xDF28].value, padding.PKCS1v15(), None)
     assert recovered == message
 
 

@@ -32,11 +32,31 @@ REPO = Path(__file__).resolve().parents[2]
 def issued(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     data_dir = tmp_path_factory.mktemp("cli")
     card = data_dir / "card.json"
-    result = CliRunner().invoke(main, [
-        "--data-dir", str(data_dir), "issue-card", "--photo", str(DEFAULT_PHOTO),
-        "--out", str(card), "--auth-pin", "2468", "--birth-date", "1980-02-17",
-        "--expiry", "2035-02-17", "--security-code", "2285", "--sex", "9",
-        "--name", "試験\u3000花子", "--json"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "--data-dir",
+            str(data_dir),
+            "issue-card",
+            "--photo",
+            str(DEFAULT_PHOTO),
+            "--out",
+            str(card),
+            "--auth-pin",
+            "2468",
+            "--birth-date",
+            "1980-02-17",
+            "--expiry",
+            "2035-02-17",
+            "--security-code",
+            "2285",
+            "--sex",
+            "9",
+            "--name",
+            "試験\u3000花子",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return data_dir, json.loads(result.output)
 
@@ -54,15 +74,37 @@ def test_issue_card_prints_the_values_used(issued: tuple[Path, dict[str, Any]]) 
 
 
 def test_issue_card_rejects_bad_values(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, [
-        "--data-dir", str(tmp_path), "issue-card", "--photo", str(DEFAULT_PHOTO),
-        "--out", str(tmp_path / "c.json"), "--my-number", "123456789017"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "--data-dir",
+            str(tmp_path),
+            "issue-card",
+            "--photo",
+            str(DEFAULT_PHOTO),
+            "--out",
+            str(tmp_path / "c.json"),
+            "--my-number",
+            "123456789017",
+        ],
+    )
     assert result.exit_code != 0
     assert "check digit" in result.output and "123456789017" not in result.output
     assert not (tmp_path / "c.json").exists()
-    result = CliRunner().invoke(main, [
-        "--data-dir", str(tmp_path), "issue-card", "--photo", str(DEFAULT_PHOTO),
-        "--out", str(tmp_path / "c.json"), "--birth-date", "17-02-1980"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "--data-dir",
+            str(tmp_path),
+            "issue-card",
+            "--photo",
+            str(DEFAULT_PHOTO),
+            "--out",
+            str(tmp_path / "c.json"),
+            "--birth-date",
+            "17-02-1980",
+        ],
+    )
     assert result.exit_code != 0 and "YYYY-MM-DD" in result.output
 
 
@@ -75,8 +117,9 @@ def test_data_dir_from_environment(tmp_path: Path) -> None:
 
 def test_revoke_and_crl(issued: tuple[Path, dict[str, Any]]) -> None:
     data_dir, values = issued
-    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "revoke",
-                                       values["card_file"], "--which", "auth"])
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(data_dir), "revoke", values["card_file"], "--which", "auth"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"revoked {values['auth_serial']}"
     crl = x509.load_der_x509_crl((data_dir / "authority" / "jpki-auth.crl.der").read_bytes())
@@ -96,7 +139,10 @@ def test_card_command_runs_and_obeys_signals(issued: tuple[Path, dict[str, Any]]
     with reader_lock(READER_PORTS[0]):
         process = subprocess.Popen(
             [sys.executable, "-m", "kiosk_testbed", "card", values["card_file"]],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             wait_for_card(READER_0, present=True, timeout=10)
             process.send_signal(signal.SIGUSR1)

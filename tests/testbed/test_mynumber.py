@@ -34,7 +34,8 @@ def test_known_valid_number() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["", "12345678901", "1234567890123", "12345678901a", "１２３４５６７８９０１８"])
+    "bad", ["", "12345678901", "1234567890123", "12345678901a", "１２３４５６７８９０１８"]
+)
 def test_malformed_numbers_are_invalid(bad: str) -> None:
     assert not is_valid(bad)
 
@@ -74,7 +75,8 @@ def test_random_numbers_are_valid_and_vary() -> None:
 def test_collation_b_matches_a_real_card_example() -> None:
     # myna-card's measured example: 1980-02-17 (昭和55), expiry 2035, code 2285
     assert collation_number_b(dt.date(1980, 2, 17), dt.date(2035, 2, 17), "2285") == (
-        "55021720352285")
+        "55021720352285"
+    )
 
 
 def test_era_boundaries_used_for_issuing() -> None:
@@ -100,8 +102,15 @@ def test_persona_defaults_are_valid() -> None:
 
 @pytest.mark.parametrize(
     "field, value",
-    [("auth_pin", "12345"), ("sign_pin", "abc123"), ("sign_pin", "A1"), ("text_pin", "12a4"),
-     ("my_number", "123456789017"), ("security_code", "123"), ("sex", "3")],
+    [
+        ("auth_pin", "12345"),
+        ("sign_pin", "abc123"),
+        ("sign_pin", "A1"),
+        ("text_pin", "12a4"),
+        ("my_number", "123456789017"),
+        ("security_code", "123"),
+        ("sex", "3"),
+    ],
 )
 def test_persona_rejects_invalid_values(field: str, value: str) -> None:
     with pytest.raises(PersonaError) as error:

@@ -7,7 +7,6 @@ import hashlib
 import statistics
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from smartcard.System import readers
 
 from kiosk_testbed.card.layout import ATR
 from kiosk_testbed.card.virtual_card import VirtualCard
-from tests.helpers.virtual_card import READER_0, READER_1, InsertedCard, card_present, inserted_card
+from tests.helpers.virtual_card import READER_0, READER_1, InsertedCard, card_present
 
 from .apdu_util import JPKI, SHA256_DIGEST_INFO_PREFIX
 
@@ -148,21 +147,18 @@ def test_reset_by_the_host_clears_the_session(connection: CardConnection, test_c
 
 
 def test_two_cards_in_two_readers(
-    card_in_reader: InsertedCard, issue_test_card: Callable[..., Any], tmp_path: Path
+    card_in_reader: InsertedCard,
+    issue_test_card: Callable[..., Any],
+    insert_test_card: Callable[..., InsertedCard],
 ) -> None:
     other = issue_test_card()
-    other_path = other.copy_to(tmp_path / "other.json")
-    with inserted_card(
-        VirtualCard.from_path(other_path), other_path, other.values, reader=READER_1
-    ):
-        serials = []
-        for reader in (READER_0, READER_1):
-            connection = _connect(reader)
-            _tx(connection, f"00A4040C0A{JPKI}")
-            serials.append(
-                x509.load_der_x509_certificate(_read_ef(connection, 0x000A)).serial_number
-            )
-            connection.disconnect()
+    insert_test_card(other, READER_1)
+    serials = []
+    for reader in (READER_0, READER_1):
+        connection = _connect(reader)
+        _tx(connection, f"00A4040C0A{JPKI}")
+        serials.append(x509.load_der_x509_certificate(_read_ef(connection, 0x000A)).serial_number)
+        connection.disconnect()
     assert serials == [
         int(card_in_reader.values["auth_serial"], 16),
         int(other.values["auth_serial"], 16),

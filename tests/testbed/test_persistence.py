@@ -20,7 +20,8 @@ def test_retry_counters_and_blocks_survive_a_restart(card_path: Path, test_card:
     card = VirtualCard.from_path(card_path)
     select_ap(card, JPKI)
     assert verify(card, 0x18, "0000" if test_card.values["auth_pin"] != "0000" else "1111") == (
-        0x63C2)
+        0x63C2
+    )
     select_ap(card, TEXT)
     for _ in range(3):
         verify(card, 0x11, "0000" if test_card.values["text_pin"] != "0000" else "1111")
@@ -109,7 +110,6 @@ def test_missing_or_non_json_card_file(tmp_path: Path) -> None:
 
 def test_reprs_hide_secrets(card_path: Path, test_card: Any) -> None:
     card = load_card_file(card_path)
-    text = (repr(card) + repr(card.pins) + repr(VirtualCard(card))).replace(card.card_id.hex(),
-                                                                             "")
+    text = (repr(card) + repr(card.pins) + repr(VirtualCard(card))).replace(card.card_id.hex(), "")
     for secret in ("auth_pin", "sign_pin", "my_number"):
         assert test_card.values[secret] not in text

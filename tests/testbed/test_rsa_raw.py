@@ -18,20 +18,24 @@ def key() -> rsa.RSAPrivateKey:
 
 @pytest.mark.parametrize(
     "algorithm, prefix",
-    [(hashes.SHA1(), "3021300906052b0e03021a05000414"),
-     (hashes.SHA256(), "3031300d060960864801650304020105000420"),
-     (hashes.SHA512(), "3051300d060960864801650304020305000440")],
+    [
+        (hashes.SHA1(), "3021300906052b0e03021a05000414"),
+        (hashes.SHA256(), "3031300d060960864801650304020105000420"),
+        (hashes.SHA512(), "3051300d060960864801650304020305000440"),
+    ],
 )
-def test_digest_infos_sign_like_cryptography(key: rsa.RSAPrivateKey,
-                                             algorithm: hashes.HashAlgorithm,
-                                             prefix: str) -> None:
+def test_digest_infos_sign_like_cryptography(
+    key: rsa.RSAPrivateKey, algorithm: hashes.HashAlgorithm, prefix: str
+) -> None:
     digest = hashlib.new(algorithm.name, b"data").digest()
     signature = RawRsaKey(key).sign_pkcs1_type1(bytes.fromhex(prefix) + digest)
     key.public_key().verify(signature, b"data", padding.PKCS1v15(), algorithm)
 
 
-@pytest.mark.parametrize("message", [b"\x01", b"x" * 115, b"y" * 245,
-                                     bytes.fromhex("3031300d060960864801650304020105000420")])
+@pytest.mark.parametrize(
+    "message",
+    [b"\x01", b"x" * 115, b"y" * 245, bytes.fromhex("3031300d060960864801650304020105000420")],
+)
 def test_other_messages_take_the_crt_path(key: rsa.RSAPrivateKey, message: bytes) -> None:
     signature = RawRsaKey(key).sign_pkcs1_type1(message)
     assert len(signature) == 256

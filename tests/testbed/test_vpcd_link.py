@@ -119,8 +119,9 @@ def test_waits_for_vpcd_to_appear(virtual_card: VirtualCard) -> None:
     assert not link.inserted and not link.connected
 
 
-def test_remove_disconnects_and_clears_state(vpcd: FakeVpcd, virtual_card: VirtualCard,
-                                             test_card: object) -> None:
+def test_remove_disconnects_and_clears_state(
+    vpcd: FakeVpcd, virtual_card: VirtualCard, test_card: object
+) -> None:
     link = VpcdCardLink(virtual_card, vpcd.port)
     link.insert()
     link.insert()  # idempotent
@@ -155,8 +156,9 @@ def test_link_survives_many_threads_of_use(vpcd: FakeVpcd, virtual_card: Virtual
     assert not errors
 
 
-def test_quick_remove_and_insert_leaves_one_connection(vpcd: FakeVpcd,
-                                                       virtual_card: VirtualCard) -> None:
+def test_quick_remove_and_insert_leaves_one_connection(
+    vpcd: FakeVpcd, virtual_card: VirtualCard
+) -> None:
     link = VpcdCardLink(virtual_card, vpcd.port, retry_delay=0.01)
     try:
         for _ in range(5):
