@@ -82,6 +82,7 @@ def main() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="TOML file with a [policy] table.",
 )
+@click.option("--pool-size", default=16, show_default=True, help="Database connections.")
 def serve(
     *,
     data_dir: Path | None,
@@ -91,12 +92,20 @@ def serve(
     testbed_dir: Path | None,
     authority_dir: Path | None,
     policy_file: Path | None,
+    pool_size: int,
 ) -> None:
     """Serve the API over HTTPS with mutual TLS (loopback by default)."""
     try:
         policy = Policy.load(policy_file) if policy_file else Policy()
         settings = _settings(
-            data_dir, database_url, testbed_dir, authority_dir, host=host, port=port, policy=policy
+            data_dir,
+            database_url,
+            testbed_dir,
+            authority_dir,
+            host=host,
+            port=port,
+            policy=policy,
+            pool_size=pool_size,
         )
         server = BackendServer(settings)
     except (PolicyError, PkiError, AuthorityError, DatabaseError, OSError) as error:
@@ -184,8 +193,19 @@ def migrate(data_dir: Path | None, database_url: str | None) -> None:
 @click.option("--cards", default=0, help="Virtual cards to share (default: one per kiosk).")
 @click.option("--database-url", help="PostgreSQL URL (default: a fresh SQLite file).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--in-process",
+    is_flag=True,
+    help="Run the server in this process (default: its own `kiosk-backend serve` process).",
+)
 def loadtest(
-    kiosks: int, seconds: float, cards: int, database_url: str | None, as_json: bool
+    *,
+    kiosks: int,
+    seconds: float,
+    cards: int,
+    database_url: str | None,
+    as_json: bool,
+    in_process: bool,
 ) -> None:
     """Drive simulated kiosks through complete resets against a real server on loopback."""
     from kiosk_backend.loadtest import run_loadtest
@@ -196,6 +216,7 @@ def loadtest(
         cards=cards or kiosks,
         database_url=database_url,
         progress=lambda text: click.echo(text, err=True),
+        separate_process=not in_process,
     )
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.text())
     if not report.consistent:

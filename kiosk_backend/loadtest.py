@@ -9,7 +9,10 @@ Uses the testbed (virtual cards, test authority): a development tool, not server
 
 from __future__ import annotations
 
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -17,12 +20,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import httpx
+
+from kiosk_backend.database import Database
 from kiosk_backend.enrollment import enroll_kiosk
 from kiosk_backend.observability import JsonLog
+from kiosk_backend.operator_pki import OperatorPki
 from kiosk_backend.policy import Policy
-from kiosk_backend.server import BackendServer, BackendSettings
+from kiosk_backend.server import BackendServer, BackendSettings, open_database
 from kiosk_backend.simulated_kiosk import KioskCredentials, SimulatedKiosk
 from kiosk_protocol.messages import Outcome
 
@@ -30,6 +37,77 @@ AUTH_PIN = "1234"
 # The photo is never looked at in the benchmark (the face check is simulated); a JP2
 # signature box stands in for it.
 _PLACEHOLDER_PHOTO = bytes.fromhex("0000000c6a5020200d0a870a")
+
+
+class _ServerHandle(Protocol):
+    url: str
+    pki: OperatorPki
+    database: Database
+
+    def start(self, wait_with: KioskCredentials) -> None: ...
+    def stop(self) -> None: ...
+
+
+class _InThreadServer:
+    def __init__(self, settings: BackendSettings) -> None:
+        self._server = BackendServer(settings, log=JsonLog(enabled=False))
+        self.pki = self._server.pki
+        self.database = self._server.database
+        self.url = self._server.url
+
+    def start(self, wait_with: KioskCredentials) -> None:
+        del wait_with
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+class _SubprocessServer:
+    def __init__(self, settings: BackendSettings, limits: dict[str, object]) -> None:
+        self.pki = OperatorPki(settings.data_dir)
+        self.pki.ensure()
+        self.database = open_database(settings)
+        self._settings = settings
+        policy_file = settings.data_dir / "policy.toml"
+        policy_file.write_text(
+            "[policy]\n" + "".join(f"{name} = {value}\n" for name, value in limits.items())
+        )
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self._port = int(probe.getsockname()[1])
+        self.url = f"https://127.0.0.1:{self._port}"
+        self._command = [
+            sys.executable, "-m", "kiosk_backend", "serve",
+            "--data-dir", str(settings.data_dir),
+            "--authority-dir", str(settings.authority_dir),
+            "--port", str(self._port),
+            "--policy", str(policy_file),
+        ]  # fmt: skip
+        if settings.database_url:
+            self._command += ["--database-url", settings.database_url]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, wait_with: KioskCredentials) -> None:
+        self._process = subprocess.Popen(
+            self._command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        with httpx.Client(base_url=self.url, verify=wait_with.ssl_context(), timeout=2) as http:
+            while True:
+                try:
+                    if http.get("/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the backend subprocess did not start")
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=15)
 
 
 @dataclass
@@ -57,6 +135,7 @@ class LoadReport:
     duplicated: int
     unknown_in_db: int
     cards_wrong_pin: int
+    separate_process: bool = False
 
     @property
     def tx_per_second(self) -> float:
@@ -81,6 +160,7 @@ class LoadReport:
     def to_json(self) -> dict[str, object]:
         return {
             "database": self.database,
+            "server_process": "separate" if self.separate_process else "in-process",
             "kiosks": self.kiosks,
             "cards": self.cards,
             "seconds": round(self.seconds, 2),
@@ -105,7 +185,8 @@ class LoadReport:
 
     def text(self) -> str:
         lines = [
-            f"database            {self.database}",
+            f"database            {self.database}"
+            f" (server in {'its own process' if self.separate_process else 'this process'})",
             f"kiosks / cards      {self.kiosks} / {self.cards}",
             f"duration            {self.seconds:.1f} s",
             f"completed resets    {self.completed}  ({self.tx_per_second:.1f} tx/s)",
@@ -152,7 +233,10 @@ def run_loadtest(
     cards: int,
     database_url: str | None = None,
     progress: Callable[[str], None] = lambda _text: None,
+    separate_process: bool = False,
 ) -> LoadReport:
+    """`separate_process` runs the server as `kiosk-backend serve` in its own interpreter, so
+    the simulated kiosks and cards (in this process) do not share its interpreter lock."""
     drop_schema: Callable[[], None] | None = None
     if database_url:
         from kiosk_backend.pg_schema import fresh_schema
@@ -160,7 +244,9 @@ def run_loadtest(
         database_url, drop_schema = fresh_schema(database_url, prefix="kiosk_loadtest")
     try:
         with tempfile.TemporaryDirectory(prefix="kiosk-loadtest-") as folder:
-            return _run(Path(folder), kiosks, seconds, cards, database_url, progress)
+            return _run(
+                Path(folder), kiosks, seconds, cards, database_url, progress, separate_process
+            )
     finally:
         if drop_schema is not None:
             drop_schema()
@@ -173,24 +259,27 @@ def _run(  # noqa: PLR0917 - one internal call site
     card_count: int,
     database_url: str | None,
     progress: Callable[[str], None],
+    separate_process: bool,
 ) -> LoadReport:
     progress(f"issuing {card_count} virtual cards ...")
     cards = _issue_cards(folder / "testbed", card_count)
     unlimited = 10**9
-    policy = Policy(
-        card_max_transactions=unlimited,
-        card_max_failures=unlimited,
-        kiosk_max_transactions=unlimited,
-    )
+    limits: dict[str, object] = {
+        "card_max_transactions": unlimited,
+        "card_max_failures": unlimited,
+        "kiosk_max_transactions": unlimited,
+    }
     settings = BackendSettings(
         data_dir=folder / "backend",
         authority_dir=folder / "testbed" / "authority",
         database_url=database_url,
         port=0,
-        policy=policy,
+        policy=Policy().with_overrides(limits),
         pool_size=min(32, kiosk_count + 4),
     )
-    server = BackendServer(settings, log=JsonLog(enabled=False)).start()
+    server: _ServerHandle = (
+        _SubprocessServer(settings, limits) if separate_process else _InThreadServer(settings)
+    )
     try:
         credentials = []
         for index in range(kiosk_count):
@@ -201,6 +290,7 @@ def _run(  # noqa: PLR0917 - one internal call site
             credentials.append(
                 KioskCredentials(kiosk_id, paths["certificate"], paths["key"], paths["ca"])
             )
+        server.start(wait_with=credentials[0])
         progress(f"driving {kiosk_count} kiosks for {seconds:.0f} s against {server.url} ...")
         results: list[tuple[str, float]] = []
         errors: Counter[str] = Counter()
@@ -259,6 +349,7 @@ def _run(  # noqa: PLR0917 - one internal call site
             ).rows[0][0]
     finally:
         server.stop()
+        server.database.close()
 
     seen = [transaction_id for transaction_id, _ in results]
     seen_set = set(seen)
@@ -285,4 +376,5 @@ def _run(  # noqa: PLR0917 - one internal call site
         + abs(int(total) - int(begin_replies)),
         unknown_in_db=len(db_set - seen_set),
         cards_wrong_pin=wrong_pin,
+        separate_process=separate_process,
     )
