@@ -14,10 +14,36 @@ contain a PIN, a My Number or any other personal data, and no caller may put suc
 
 from __future__ import annotations
 
+SW_MEANINGS = {
+    0x6282: "end of file reached",
+    0x6300: "verification failed",
+    0x6700: "wrong length",
+    0x6981: "command incompatible with the file",
+    0x6982: "security status not satisfied",
+    0x6984: "reference data blocked",
+    0x6985: "conditions of use not satisfied",
+    0x6986: "no current EF",
+    0x6987: "secure messaging data objects missing",
+    0x6988: "secure messaging data objects incorrect",
+    0x6A80: "incorrect data",
+    0x6A81: "function not supported",
+    0x6A82: "file or application not found",
+    0x6A86: "incorrect P1-P2",
+    0x6A88: "referenced data not found",
+    0x6B00: "offset beyond the end of the file",
+    0x6D00: "instruction not supported",
+    0x6E00: "class not supported",
+    0x6F00: "card internal error",
+}
+
 
 def format_sw(sw: int) -> str:
-    """A status word as four upper-case hex digits, e.g. ``6A82``."""
-    return f"{sw & 0xFFFF:04X}"
+    """A status word as hex with its meaning, e.g. ``6A82: file or application not found``."""
+    sw &= 0xFFFF
+    if sw & 0xFFF0 == 0x63C0:
+        return f"{sw:04X}: wrong, {sw & 0x0F} tries left"
+    meaning = SW_MEANINGS.get(sw)
+    return f"{sw:04X}: {meaning}" if meaning else f"{sw:04X}"
 
 
 class CardError(Exception):

@@ -221,7 +221,7 @@ def test_read_errors_are_typed() -> None:
     with pytest.raises(CardError) as info:
         CardChannel(transport).read_ef_tlv(9)
     assert info.value.sw == 0x6A82
-    assert "6A82" in str(info.value)
+    assert "SW 6A82: file or application not found" in str(info.value)
 
 
 def test_select_application_is_remembered() -> None:
@@ -242,7 +242,7 @@ answers = st.one_of(
         lambda body, sw: body + sw.to_bytes(2, "big"),
         st.binary(max_size=300),
         st.sampled_from(
-            [0x9000, 0x6282, 0x6B00, 0x6700, 0x6982, 0x6110, 0x6100, 0x6C05, 0x6A82, 0x6F00]
+            [0x9000, 0x6282, 0x6B00, 0x6700, 0x6982, 0x6110, 0x6100, 0x6C05, 0x6A82, 0x6A86, 0x6F00]
         ),
     ),
 )

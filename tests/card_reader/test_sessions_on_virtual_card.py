@@ -229,3 +229,48 @@ def test_snapshot_is_stable_for_the_same_card(card: MyNumberCard, test_card: Any
     with pytest.raises(WrongPin):
         card.text_ap.verify_pin(bytearray(b"0000"))
     assert card.snapshot() != first
+
+
+def test_no_personal_data_in_the_traffic_log_or_errors(
+    in_process: InProcessTransport,
+    test_card: Any,
+    trust_anchors: TrustAnchors,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from kiosk.card_reader import traffic
+
+    values = test_card.values
+    caplog.set_level(traffic.TRAFFIC, logger="kiosk.card_reader.traffic")
+    traffic.set_full_data(True)  # even the debugging mode keeps secrets out
+    errors: list[str] = []
+    try:
+        card = MyNumberCard.recognize(in_process)
+        for wrong in (b"0000", b"1111"):
+            try:
+                card.jpki.verify_pin(JpkiPin.AUTH, bytearray(wrong))
+            except WrongPin as error:
+                errors.append(str(error))
+        card.jpki.verify_pin(JpkiPin.AUTH, secret(values, "auth_pin"))
+        card.text_ap.verify_pin(secret(values, "text_pin"))
+        number = card.text_ap.read_my_number()
+        info = card.text_ap.read_basic_info()
+        card.card_info.unlock_with_my_number(number)
+        trusted = card.card_info.read_trusted_card_face(trust_anchors)
+        card.jpki.verify_pin(JpkiPin.SIGN, secret(values, "sign_pin"))
+    finally:
+        traffic.set_full_data(False)
+    log_text = "\n".join(r.getMessage() for r in caplog.records)
+    texts = "\n".join(errors) + repr(info) + repr(trusted) + repr(trusted.face)
+    assert "> 00A4040C" in log_text
+    birth = values["birth_date"].replace("-", "")
+    for key in ("auth_pin", "text_pin", "sign_pin", "my_number", "name", "address"):
+        plain = str(values[key])
+        encoded = plain.encode().hex()
+        assert plain not in texts, key
+        # the log is hex: look for the encoded value (a 4-digit PIN in plain digits could
+        # occur by chance inside random hex, its 8-hex-digit ASCII encoding practically not)
+        assert encoded.upper() not in log_text and encoded not in log_text, key
+    assert birth not in texts and birth.encode().hex().upper() not in log_text
+    output = log_text + texts
+    photo_hex = trusted.face.photo[:8].hex().upper()
+    assert photo_hex not in output
