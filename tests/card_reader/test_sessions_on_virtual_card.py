@@ -1,14 +1,16 @@
-"""Every session operation against the testbed's virtual card, in process (no PC/SC).
+"""Every session operation against the testbed's virtual card: in process (no PC/SC) and,
+as the ``[pcsc]`` variants, through pyscard -> pcscd -> vpcd -> the same card.
 
 These check that our card layer and the independently written virtual card agree on the
-profile (docs/card-profile.md). The same operations through pcscd/vpcd are in
-``test_pcsc_integration.py``.
+profile (docs/card-profile.md). PC/SC-only behaviour (removal, exclusivity, no pcscd ...)
+is in ``test_pcsc_integration.py``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,14 +27,17 @@ from kiosk.card_reader.errors import (
     SecurityStatusNotSatisfied,
     WrongPin,
 )
-from kiosk.card_reader.jpki import SHA256_DIGEST_INFO_PREFIX, JpkiPin
+from kiosk.card_reader.jpki import JPKI_AID, SHA256_DIGEST_INFO_PREFIX, JpkiPin
+from kiosk.card_reader.pcsc import PcscTransport
 from kiosk.card_reader.scripted import ScriptedTransport
+from kiosk.card_reader.transport import Transport
 from kiosk_backend.admin_command import (
     CardVerdict,
     build_reset_command,
     session_keys,
     verify_answer,
 )
+from tests.helpers.virtual_card import READER_0
 
 from .conftest import InProcessTransport
 
@@ -41,13 +46,21 @@ def secret(values: dict[str, Any], key: str) -> bytearray:
     return bytearray(str(values[key]).encode("ascii"))
 
 
-@pytest.fixture
-def card(in_process: InProcessTransport) -> MyNumberCard:
-    return MyNumberCard.recognize(in_process)
+@pytest.fixture(params=["in_process", pytest.param("pcsc", marks=pytest.mark.pcsc)])
+def card(request: pytest.FixtureRequest, virtual_card: Any) -> Iterator[MyNumberCard]:
+    """The same card in process and, for tests marked pcsc, through pcscd/vpcd."""
+    transport: Transport
+    if request.param == "in_process":
+        transport = InProcessTransport(virtual_card)
+    else:
+        request.getfixturevalue("card_in_reader")  # inserts virtual_card into reader 0
+        transport = PcscTransport(READER_0)
+    with transport:
+        yield MyNumberCard.recognize(transport)
 
 
-def test_recognition_and_counters(card: MyNumberCard, in_process: InProcessTransport) -> None:
-    assert len(in_process.sent) == 3
+def test_recognition_and_counters(card: MyNumberCard) -> None:
+    assert card.channel.selected_aid == JPKI_AID
     counters = card.read_retry_counters()
     assert (counters.auth.tries_left, counters.sign.tries_left, counters.text.tries_left) == (
         3,
