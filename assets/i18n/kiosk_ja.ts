@@ -92,8 +92,16 @@
       <translation>少し離れてください。</translation>
     </message>
     <message>
+      <source>Move so that your face is inside the oval.</source>
+      <translation>顔が枠の中に入るように動いてください。</translation>
+    </message>
+    <message>
       <source>It is too dark. Face the light.</source>
       <translation>暗すぎます。明るい方を向いてください。</translation>
+    </message>
+    <message>
+      <source>It is too bright. Step out of the glare.</source>
+      <translation>明るすぎます。まぶしい光を避けてください。</translation>
     </message>
     <message>
       <source>Only one person in front of the camera, please.</source>

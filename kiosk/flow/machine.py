@@ -50,6 +50,7 @@ from kiosk.flow.ports import (
     LivenessPrompt,
     NotAMyNumberCardError,
     PinBlockedError,
+    PortError,
     ReaderUnavailableError,
     RetryCounters,
     Ticket,
@@ -364,6 +365,9 @@ class Flow:
         code = failure_for(error)
         if code == FailureCode.INTERNAL:
             log.error("flow: unexpected %s in step %s", type(error).__name__, self._step.value)
+        elif isinstance(error, PortError):
+            # Port errors' messages name commands and status words, never personal data.
+            log.info("flow: %s in step %s: %s", type(error).__name__, self._step.value, error)
         if code == FailureCode.CARD_REMOVED:
             self._fail(code, Exit.CARD_REMOVED)
         elif code == FailureCode.CARD_SWAPPED:
@@ -622,7 +626,7 @@ class Flow:
         def job() -> None:
             same_card()
             self._card.verify_auth_pin(pin)
-            signature = self._card.sign_with_auth_key(ticket.nonce)
+            signature = self._card.sign_with_auth_key(ticket.to_sign)
             self._backend.prove_card(ticket, snapshot.auth_cert_der, signature)
 
         def done(_: None) -> None:
@@ -755,9 +759,19 @@ class Flow:
         generation = self._generation
         listener = _FaceRelay(self, generation)
 
+        final = attempt >= self._config.face_attempts
+
         def job() -> FaceResult:
             result = self._face.check(photo, listener, lambda: generation != self._generation)
-            self._backend.report_face(ticket, result)
+            passed = result.matched and result.live
+            # The backend takes one piece of evidence per transaction: the success, or the
+            # last failure (which it refuses, closing the transaction; that is expected).
+            if passed or final:
+                try:
+                    self._backend.report_face(ticket, result)
+                except BackendRefusedError:
+                    if passed:
+                        raise
             return result
 
         def done(result: FaceResult) -> None:

@@ -124,8 +124,8 @@ class CardPort(Protocol):
         """VERIFY the 4-digit auth PIN. Raises WrongPinError / PinBlockedError."""
         ...
 
-    def sign_with_auth_key(self, message: bytes) -> bytes:
-        """Sign ``message`` with the auth key (the auth PIN must have been verified)."""
+    def sign_with_auth_key(self, digest_info: bytes) -> bytes:
+        """Sign a DigestInfo with the auth key (the auth PIN must have been verified)."""
         ...
 
     def read_photo_with_text_pin(self, text_pin: bytearray) -> bytearray:
@@ -166,7 +166,9 @@ class FaceHint(Enum):
     NO_FACE = "no_face"
     MOVE_CLOSER = "move_closer"
     MOVE_BACK = "move_back"
+    CENTRE_FACE = "centre_face"
     MORE_LIGHT = "more_light"
+    LESS_LIGHT = "less_light"
     ONE_PERSON = "one_person"
     LOOK_STRAIGHT = "look_straight"
     HOLD_STILL = "hold_still"
@@ -220,10 +222,11 @@ class FacePort(Protocol):
 
 @dataclass(frozen=True)
 class Ticket:
-    """A transaction opened at the backend."""
+    """A transaction opened at the backend; ``to_sign`` is the DigestInfo (binding the
+    backend's fresh nonce) that the card's auth key signs to prove possession and PIN."""
 
     transaction_id: str
-    nonce: bytes
+    to_sign: bytes
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,10 @@ class BackendPort(Protocol):
 
     def prove_card(self, ticket: Ticket, auth_cert_der: bytes, signature: bytes) -> None: ...
 
-    def report_face(self, ticket: Ticket, result: FaceResult) -> None: ...
+    def report_face(self, ticket: Ticket, result: FaceResult) -> None:
+        """Send the final face evidence (once per transaction); a failed check is refused
+        with ``BackendRefusedError`` and closes the transaction at the backend."""
+        ...
 
     def authorise_reset(self, ticket: Ticket, new_pin: bytearray, card_challenge: bytes) -> bytes:
         """Send the new PIN (encrypted to the backend) and the challenge; get the reset APDU."""

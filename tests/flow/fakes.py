@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kiosk.flow.ports import (
+    BackendRefusedError,
     CardRemovedError,
     CardSnapshot,
     FaceHint,
@@ -186,7 +187,7 @@ class FakeBackend:
     def begin(self) -> Ticket:
         self._enter("begin")
         self._serial += 1
-        return Ticket(f"tx-{self._serial}", b"nonce-%d" % self._serial)
+        return Ticket(f"tx-{self._serial}", b"digest-info-%d" % self._serial)
 
     def prove_card(self, ticket: Ticket, auth_cert_der: bytes, signature: bytes) -> None:
         self._enter("prove_card")
@@ -195,6 +196,8 @@ class FakeBackend:
     def report_face(self, ticket: Ticket, result: FaceResult) -> None:
         self._enter("report_face")
         self.faces.append(result)
+        if not (result.matched and result.live):
+            raise BackendRefusedError("face_check_failed")
 
     def authorise_reset(self, ticket: Ticket, new_pin: bytearray, card_challenge: bytes) -> bytes:
         self._enter("authorise_reset")

@@ -60,7 +60,7 @@ def test_success_path_resets_the_sign_pin_and_wipes_every_secret(kit: Kit) -> No
     assert kit.backend.calls == [
         "begin", "prove_card", "report_face", "authorise_reset", "confirm",
     ]
-    assert kit.backend.proofs == [(b"auth-cert-der", b"sig:nonce-1")]
+    assert kit.backend.proofs == [(b"auth-cert-der", b"sig:digest-info-1")]
     assert kit.card.closed >= 1  # powered off at the end
     flow.card_event(CardPresence.ABSENT)
     assert kit.step == Step.START
@@ -263,7 +263,7 @@ def test_face_mismatch_retries_then_sends_to_the_office() -> None:
         assert kit.flow.view.awaiting_approval
     kit.flow.approve()
     assert kit.flow.view.failure == FailureCode.FACE_NO_MATCH
-    assert len(kit.backend.faces) == 3  # every attempt's evidence went to the backend
+    assert kit.backend.faces == [NO_MATCH]  # only the final result goes to the backend
 
 
 def test_liveness_failure_then_success(kit: Kit) -> None:

@@ -1,0 +1,136 @@
+"""The real face pipeline (``kiosk.face_match.FaceCheck``) behind the flow's ``FacePort``.
+
+Each check opens a fresh frame source (camera, video or synthetic resident), feeds its newest
+frames to a new ``FaceCheck`` and reports hints, liveness prompts and preview frames through
+the flow's listener. It stops when the check decides or when the flow says stop. Only numbers
+leave: the result carries scores, thresholds, frame counts and the model version.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from kiosk.face_match.actions import Action
+from kiosk.face_match.card_photo import CardPhotoError
+from kiosk.face_match.check import FaceCheck, FaceCheckResult
+from kiosk.face_match.config import FaceConfig, load_config
+from kiosk.face_match.matching import MatchingError
+from kiosk.face_match.models import ModelFilesMissingError
+from kiosk.face_match.quality import Hint
+from kiosk.face_match.sources import FrameSource, FrameSourceError
+from kiosk.flow.ports import (
+    CardFaceInvalidError,
+    FaceCheckCancelledError,
+    FaceCheckUnavailableError,
+    FaceHint,
+    FaceListener,
+    FaceResult,
+    LivenessPrompt,
+)
+
+HINTS: dict[Hint, FaceHint] = {
+    Hint.NO_FACE: FaceHint.NO_FACE,
+    Hint.ONE_PERSON_ONLY: FaceHint.ONE_PERSON,
+    Hint.COME_CLOSER: FaceHint.MOVE_CLOSER,
+    Hint.MOVE_BACK: FaceHint.MOVE_BACK,
+    Hint.CENTRE_FACE: FaceHint.CENTRE_FACE,
+    Hint.MORE_LIGHT: FaceHint.MORE_LIGHT,
+    Hint.LESS_LIGHT: FaceHint.LESS_LIGHT,
+    Hint.HOLD_STILL: FaceHint.HOLD_STILL,
+    Hint.LOOK_STRAIGHT: FaceHint.LOOK_STRAIGHT,
+}
+
+
+def prompt_for(action: Action | None) -> LivenessPrompt | None:
+    if action is None:
+        return None
+    try:
+        return LivenessPrompt(action.value)
+    except ValueError:
+        return None
+
+
+def to_face_result(result: FaceCheckResult, config: FaceConfig) -> FaceResult:
+    match = result.match
+    return FaceResult(
+        matched=match is not None and match.matched,
+        live=result.liveness.passed,
+        score=match.score if match is not None else 1.0,
+        threshold=match.threshold if match is not None else config.matching.threshold,
+        frames=match.frames_used if match is not None else 0,
+        model_version=match.model_version if match is not None else "none",
+        liveness_checks=tuple(str(action) for action in result.liveness.actions),
+    )
+
+
+class FaceCheckAdapter:
+    """``FacePort`` over a frame-source factory (a new source per check)."""
+
+    def __init__(
+        self,
+        open_source: Callable[[], FrameSource],
+        config: FaceConfig | None = None,
+        *,
+        frame_timeout_s: float = 3.0,
+    ) -> None:
+        self._open_source = open_source
+        self._config = config or load_config()
+        self._frame_timeout_s = frame_timeout_s
+
+    def check(
+        self, card_photo: bytearray, listener: FaceListener, should_stop: Callable[[], bool]
+    ) -> FaceResult:
+        try:
+            # FaceCheck wants bytes: a short-lived copy, gone with this frame.
+            check = FaceCheck(bytes(card_photo), config=self._config)
+        except (CardPhotoError, MatchingError) as error:
+            raise CardFaceInvalidError(f"card photo unusable: {type(error).__name__}") from None
+        except ModelFilesMissingError as error:
+            raise FaceCheckUnavailableError(str(error)) from None
+        try:
+            source = self._open_source()
+            source.start()
+        except FrameSourceError as error:
+            raise FaceCheckUnavailableError(str(error)) from None
+        try:
+            return self._run(check, source, listener, should_stop)
+        finally:
+            source.stop()
+
+    def _run(
+        self,
+        check: FaceCheck,
+        source: FrameSource,
+        listener: FaceListener,
+        should_stop: Callable[[], bool],
+    ) -> FaceResult:
+        last_index = -1
+        last_frame_at = time.monotonic()
+        hint: FaceHint | None = None
+        prompt: LivenessPrompt | None = None
+        while True:
+            if should_stop():
+                raise FaceCheckCancelledError("stopped by the flow")
+            frame = source.wait_frame(after=last_index, timeout=0.25)
+            if frame is None:
+                if time.monotonic() - last_frame_at > self._frame_timeout_s:
+                    raise FaceCheckUnavailableError("the camera stopped sending frames")
+                continue
+            last_index, last_frame_at = frame.index, time.monotonic()
+            listener.preview(frame.image)
+            progress = check.feed(frame.image, frame.t)
+            observe = getattr(source, "observe_prompt", None)
+            if callable(observe):
+                observe(progress.prompt, frame.t)
+            new_hint = FaceHint.GOOD if progress.hint is None else HINTS.get(progress.hint)
+            if new_hint != hint:
+                hint = new_hint
+                if hint is not None:
+                    listener.hint(hint)
+            new_prompt = prompt_for(progress.prompt)
+            if new_prompt != prompt:
+                prompt = new_prompt
+                listener.prompt(prompt)
+            if progress.result is not None:
+                return to_face_result(progress.result, self._config)

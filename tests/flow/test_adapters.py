@@ -1,0 +1,100 @@
+"""The adapters from the real parts to the flow's ports: mappings and error translation."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.backend_client.errors import (
+    BackendOfflineError,
+    CardRejectedError,
+    ProtocolError,
+    RefusedByPolicyError,
+    ServerError,
+)
+from kiosk.card_reader import errors as card_errors
+from kiosk.card_reader import events
+from kiosk.face_match.actions import Action
+from kiosk.flow import ports
+from kiosk.flow.adapters.backend import translated_backend_errors
+from kiosk.flow.adapters.card import translated_card_errors
+from kiosk.flow.adapters.face import prompt_for
+from kiosk.flow.adapters.presence import PresenceRelay, presence_for
+from kiosk.flow.ports import CardPresence
+
+R = "Virtual PCD 00 00"
+
+
+@pytest.mark.parametrize(
+    ("event", "presence"),
+    [
+        (events.CardInserted(R, b"\x3b"), CardPresence.PRESENT),
+        (events.CardMute(R), CardPresence.PRESENT),
+        (events.CardRemoved(R), CardPresence.ABSENT),
+        (events.ReaderAdded(R), CardPresence.ABSENT),
+        (events.ReaderRemoved(R), CardPresence.NO_READER),
+        (events.ServiceUnavailable("down"), CardPresence.NO_READER),
+        (events.ServiceBack(), None),
+        (events.CardInserted("Virtual PCD 00 01", b"\x3b"), None),  # another reader
+    ],
+)
+def test_reader_events_become_presence(
+    event: events.ReaderEvent, presence: CardPresence | None
+) -> None:
+    assert presence_for(event, R) == presence
+
+
+def test_presence_relay_posts_to_the_driving_thread() -> None:
+    posted: list[object] = []
+    seen: list[CardPresence] = []
+    relay = PresenceRelay(R, seen.append, posted.append)
+    relay(events.CardInserted(R, b"\x3b"))
+    relay(events.CardInserted("other", b"\x3b"))
+    assert seen == [] and len(posted) == 1
+    posted[0]()  # type: ignore[operator]
+    assert seen == [CardPresence.PRESENT]
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (card_errors.WrongPin(2), ports.WrongPinError),
+        (card_errors.PinBlocked(), ports.PinBlockedError),
+        (card_errors.CardRemoved(), ports.CardRemovedError),
+        (card_errors.ReaderUnavailable("gone"), ports.ReaderUnavailableError),
+        (card_errors.ReaderBusy(), ports.ReaderUnavailableError),
+        (card_errors.NotAMyNumberCard("no JPKI AP"), ports.NotAMyNumberCardError),
+        (card_errors.CardFaceInvalid("clone"), ports.CardFaceInvalidError),
+        (card_errors.MalformedResponse("short"), ports.CardFaultError),
+        (card_errors.CardUnresponsive(), ports.CardFaultError),
+    ],
+)
+def test_card_errors_are_translated(raised: Exception, expected: type[Exception]) -> None:
+    with pytest.raises(expected), translated_card_errors():
+        raise raised
+
+
+def test_wrong_pin_keeps_the_count() -> None:
+    with pytest.raises(ports.WrongPinError) as caught, translated_card_errors():
+        raise card_errors.WrongPin(1)
+    assert caught.value.attempts_left == 1
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (BackendOfflineError("down"), ports.BackendOfflineError),
+        (RefusedByPolicyError("rate_limit"), ports.BackendRefusedError),
+        (CardRejectedError("revoked"), ports.BackendCardRejectedError),
+        (ServerError("internal", 500), ports.BackendFailedError),
+        (ProtocolError("malformed_reply"), ports.BackendFailedError),
+    ],
+)
+def test_backend_errors_are_translated(raised: Exception, expected: type[Exception]) -> None:
+    with pytest.raises(expected), translated_backend_errors():
+        raise raised
+
+
+def test_liveness_actions_become_prompts() -> None:
+    assert prompt_for(Action.BLINK) == ports.LivenessPrompt.BLINK
+    assert prompt_for(Action.TURN_LEFT) == ports.LivenessPrompt.TURN_LEFT
+    assert prompt_for(None) is None
