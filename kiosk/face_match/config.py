@@ -44,13 +44,13 @@ class LivenessConfig:
     action_timeout_s: float = 5.0
     min_reaction_s: float = 0.15
     neutral_timeout_s: float = 4.0
-    turn_yaw: float = 0.30
+    turn_yaw: float = 0.40
     neutral_yaw: float = 0.15
     blink_ratio: float = 0.72
     open_ratio: float = 0.88
     wrong_turn_yaw: float = 0.30
     min_motion: float = 0.35
-    max_face_gap_s: float = 0.6
+    max_face_gap_s: float = 1.5
     max_jump_fraction: float = 0.35
     same_person_distance: float = 0.55
     check_timeout_s: float = 30.0

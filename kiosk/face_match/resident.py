@@ -71,7 +71,7 @@ class _Performance:
         return sign * TURN_DEGREES * amount, 0.0
 
 
-def _place_portrait(portrait: Image, rng: random.Random) -> tuple[Image, FaceBox]:
+def place_portrait(portrait: Image, rng: random.Random) -> tuple[Image, FaceBox]:
     """Scale the portrait so its face is about a third of the frame width, on a plain backdrop."""
     rgb = portrait if portrait.ndim == 3 else np.repeat(portrait[:, :, None], 3, axis=2)
     rgb = np.ascontiguousarray(rgb[:, :, :3])
@@ -149,7 +149,7 @@ class SyntheticResident:
     def __init__(self, portrait_rgb: Image, *, seed: int = 0, obey: bool = True) -> None:
         self._rng = random.Random(seed)
         self._np_rng = np.random.default_rng(seed)
-        self._open, self._box = _place_portrait(portrait_rgb, self._rng)
+        self._open, self._box = place_portrait(portrait_rgb, self._rng)
         points = landmarks_68(self._open, self._box)
         self._closed = _closed_eyes(self._open, points)
         self._depth = _depth_map(self._box, points)

@@ -1,0 +1,344 @@
+"""Verification benchmark over a pairs file (``kiosk face-eval``).
+
+Pairs file: CSV with at least ``label`` (genuine/impostor), ``enroll`` and ``probe`` (paths
+relative to the root folder); other columns are ignored. Each enroll image is first made into a
+card photo exactly as the card holds it (``make_card_photo``) and decoded again; each probe image
+plays a live frame. Encodings are computed once per image, in worker processes.
+
+"Several good frames": with ``frames=K`` the live side of a pair is the probe image plus up to
+K-1 other images of the probe's identity (same folder; never the enroll image), fused as the
+kiosk fuses frames (mean encoding). ``frames=1`` is the single-frame figure. With ``extended``
+the impostor scores are all cross-identity (card photo, live set) combinations instead of only
+the listed impostor pairs, for a tighter FAR estimate.
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from kiosk.face_match.card_photo import make_card_photo
+from kiosk.face_match.config import MatchingConfig
+from kiosk.face_match.detection import FaceBox, detect_faces
+from kiosk.face_match.encoding import Encoding
+from kiosk.face_match.matching import encode_live, enroll_card_photo
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+FAR_TARGET = 0.001
+
+
+class EvaluationError(ValueError):
+    """The pairs file or an image cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    genuine: bool
+    enroll: str
+    probe: str
+
+
+def load_pairs(path: Path) -> list[Pair]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise EvaluationError(f"cannot read pairs file: {error}") from error
+    pairs: list[Pair] = []
+    for number, row in enumerate(rows, start=2):
+        label = (row.get("label") or "").strip().lower()
+        enroll, probe = (row.get("enroll") or "").strip(), (row.get("probe") or "").strip()
+        if label not in ("genuine", "impostor") or not enroll or not probe:
+            raise EvaluationError(f"pairs file line {number}: needs label, enroll and probe")
+        pairs.append(Pair(label == "genuine", enroll, probe))
+    if not pairs:
+        raise EvaluationError("pairs file has no pairs")
+    return pairs
+
+
+def _read_rgb(path: Path) -> npt.NDArray[np.uint8]:
+    data = np.fromfile(path, dtype=np.uint8) if path.is_file() else None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
+    if image is None:
+        raise EvaluationError(f"cannot read image {path.name}")
+    return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+
+
+def _central_face(image: npt.NDArray[np.uint8]) -> FaceBox | None:
+    """The face nearest the image centre (LFW's labelled face is the central one)."""
+    faces = detect_faces(image, upsample=1)
+    if not faces:
+        return None
+    height, width = image.shape[:2]
+    return min(
+        faces,
+        key=lambda b: (b.centre[0] - width / 2) ** 2 + (b.centre[1] - height / 2) ** 2,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _ImageJob:
+    path: str
+    card: bool
+    live: bool
+
+
+@dataclass(slots=True)
+class _ImageResult:
+    path: str
+    card: Encoding | None
+    live: Encoding | None
+    seconds: float
+    encodings: int
+    card_face_detected: bool
+
+
+_WORKER_STATE: dict[str, MatchingConfig] = {}
+
+
+def _init_worker(config: MatchingConfig) -> None:
+    _WORKER_STATE["config"] = config
+    cv2.setNumThreads(1)
+
+
+def _encode_image(job: _ImageJob) -> _ImageResult:
+    config = _WORKER_STATE.get("config", MatchingConfig())
+    image = _read_rgb(Path(job.path))
+    started = time.perf_counter()
+    card: Encoding | None = None
+    live: Encoding | None = None
+    detected = False
+    count = 0
+    if job.card:
+        enrollment = enroll_card_photo(make_card_photo(image), config)
+        card, detected = enrollment.encoding, enrollment.face_detected
+        count += 1
+    if job.live:
+        box = _central_face(image)
+        if box is not None:
+            live = encode_live(image, box, config)
+            count += 1
+    return _ImageResult(job.path, card, live, time.perf_counter() - started, count, detected)
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    threshold: float
+    far: float
+    frr: float
+    eer: float
+    eer_threshold: float
+    frr_at_far_0_1pct: float
+    threshold_at_far_0_1pct: float
+    pairs: int
+    genuine_pairs: int
+    impostor_comparisons: int
+    images: int
+    frames_per_decision: int
+    ms_per_encoding: float
+    failures_to_encode: int
+    card_faces_missed: int
+    extended: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def error_rates(
+    genuine: npt.NDArray[np.float64], impostor: npt.NDArray[np.float64], threshold: float
+) -> tuple[float, float]:
+    """(FAR, FRR) when scores below ``threshold`` are accepted."""
+    far = float(np.mean(impostor < threshold)) if impostor.size else 0.0
+    frr = float(np.mean(genuine >= threshold)) if genuine.size else 0.0
+    return far, frr
+
+
+def equal_error_rate(
+    genuine: npt.NDArray[np.float64], impostor: npt.NDArray[np.float64]
+) -> tuple[float, float]:
+    """(EER, threshold) where FAR and FRR cross (sorted sweep, O(n log n))."""
+    candidates = np.unique(np.concatenate([genuine, impostor]))
+    candidates = candidates[np.isfinite(candidates)]
+    if candidates.size == 0 or genuine.size == 0 or impostor.size == 0:
+        return 1.0, 0.0
+    sorted_genuine, sorted_impostor = np.sort(genuine), np.sort(impostor)
+    far = np.searchsorted(sorted_impostor, candidates, side="left") / impostor.size
+    frr = 1 - np.searchsorted(sorted_genuine, candidates, side="left") / genuine.size
+    best = int(np.argmin(np.abs(far - frr)))
+    return float((far[best] + frr[best]) / 2), float(candidates[best])
+
+
+def frr_at_far(
+    genuine: npt.NDArray[np.float64], impostor: npt.NDArray[np.float64], target: float
+) -> tuple[float, float]:
+    """(FRR, threshold) at the largest threshold whose FAR does not exceed ``target``."""
+    ordered = np.sort(impostor[np.isfinite(impostor)])
+    allowed = int(np.floor(target * impostor.size))  # impostors that may be accepted
+    threshold = float(ordered[allowed]) if allowed < ordered.size else float("inf")
+    _, frr = error_rates(genuine, impostor, threshold)
+    return frr, threshold
+
+
+def _identity_folder(relative: str) -> str:
+    return str(Path(relative).parent)
+
+
+def evaluate_pairs(
+    pairs: list[Pair],
+    root: Path,
+    config: MatchingConfig,
+    *,
+    frames: int | None = None,
+    extended: bool = False,
+    workers: int | None = None,
+) -> VerificationReport:
+    frames = config.frames if frames is None else frames
+    if frames < 1:
+        raise EvaluationError("frames must be at least 1")
+    root = root.resolve()
+    folders: dict[str, list[str]] = defaultdict(list)
+    wanted: dict[str, tuple[bool, bool]] = {}
+
+    def want(relative: str, card: bool, live: bool) -> None:
+        old = wanted.get(relative, (False, False))
+        wanted[relative] = (old[0] or card, old[1] or live)
+
+    for pair in pairs:
+        want(pair.enroll, True, extended)
+        want(pair.probe, extended, True)
+    if frames > 1 or extended:
+        for relative in list(wanted):
+            folder = _identity_folder(relative)
+            if folder in folders:
+                continue
+            directory = root / folder
+            if not directory.is_dir():
+                raise EvaluationError(f"missing folder {folder}")
+            siblings = sorted(
+                str(p.relative_to(root))
+                for p in directory.iterdir()
+                if p.suffix.lower() in IMAGE_SUFFIXES
+            )
+            folders[folder] = siblings
+            for sibling in siblings:
+                want(sibling, extended, True)
+    jobs = [_ImageJob(str(root / rel), card, live) for rel, (card, live) in wanted.items()]
+    results = _run_jobs(jobs, config, workers)
+    by_path = {Path(r.path).relative_to(root).as_posix(): r for r in results}
+
+    def live_set(probe: str, exclude: str) -> list[Encoding]:
+        chosen = [probe]
+        if frames > 1:
+            others = [s for s in folders[_identity_folder(probe)] if s not in (probe, exclude)]
+            chosen += others[: frames - 1]
+        encodings = [by_path[c].live for c in chosen]
+        return [e for e in encodings if e is not None]
+
+    def score(card: Encoding | None, live: list[Encoding]) -> float:
+        if card is None or not live:
+            return float("inf")
+        return float(np.linalg.norm(card - np.mean(np.stack(live), axis=0)))
+
+    genuine: list[float] = []
+    impostor: list[float] = []
+    for pair in pairs:
+        value = score(by_path[pair.enroll].card, live_set(pair.probe, pair.enroll))
+        (genuine if pair.genuine else impostor).append(value)
+    if extended:
+        impostor = _all_cross_identity(by_path, folders, frames)
+    genuine_scores = np.array(genuine, dtype=np.float64)
+    impostor_scores = np.array(impostor, dtype=np.float64)
+    far, frr = error_rates(genuine_scores, impostor_scores, config.threshold)
+    eer, eer_threshold = equal_error_rate(genuine_scores, impostor_scores)
+    frr_target, threshold_target = frr_at_far(genuine_scores, impostor_scores, FAR_TARGET)
+    encodings = sum(r.encodings for r in results)
+    return VerificationReport(
+        threshold=config.threshold,
+        far=far,
+        frr=frr,
+        eer=eer,
+        eer_threshold=eer_threshold,
+        frr_at_far_0_1pct=frr_target,
+        threshold_at_far_0_1pct=threshold_target,
+        pairs=len(pairs),
+        genuine_pairs=len(genuine),
+        impostor_comparisons=len(impostor),
+        images=len(results),
+        frames_per_decision=frames,
+        ms_per_encoding=1000 * sum(r.seconds for r in results) / max(1, encodings),
+        failures_to_encode=sum(
+            1 for rel, r in by_path.items() if wanted[rel][1] and r.live is None
+        ),
+        card_faces_missed=sum(
+            1 for r in results if r.card is not None and not r.card_face_detected
+        ),
+        extended=extended,
+    )
+
+
+def _all_cross_identity(
+    by_path: dict[str, _ImageResult], folders: dict[str, list[str]], frames: int
+) -> list[float]:
+    """Every card encoding against every other identity's live set(s) of ``frames`` images."""
+    cards = [(path, r.card) for path, r in by_path.items() if r.card is not None]
+    sets: list[tuple[str, Encoding]] = []
+    for folder, members in folders.items():
+        live = [by_path[m].live for m in members if by_path[m].live is not None]
+        encodings = [e for e in live if e is not None]
+        for start in range(len(encodings)):
+            group = [
+                encodings[(start + k) % len(encodings)] for k in range(min(frames, len(encodings)))
+            ]
+            sets.append((folder, np.mean(np.stack(group), axis=0)))
+    if not cards or not sets:
+        return []
+    card_matrix = np.stack([c for _, c in cards])
+    set_matrix = np.stack([s for _, s in sets])
+    distances = np.linalg.norm(card_matrix[:, None, :] - set_matrix[None, :, :], axis=2)
+    card_folders = np.array([_identity_folder(p) for p, _ in cards])
+    set_folders = np.array([f for f, _ in sets])
+    return [float(v) for v in distances[card_folders[:, None] != set_folders[None, :]]]
+
+
+def _run_jobs(
+    jobs: list[_ImageJob], config: MatchingConfig, workers: int | None
+) -> list[_ImageResult]:
+    count = workers or min(2, os.cpu_count() or 1)
+    if count <= 1 or len(jobs) < 8:
+        _init_worker(config)
+        return [_encode_image(job) for job in jobs]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        count, mp_context=context, initializer=_init_worker, initargs=(config,)
+    ) as pool:
+        return list(pool.map(_encode_image, jobs, chunksize=4))
+
+
+def format_report(report: VerificationReport) -> Iterable[str]:
+    yield f"pairs {report.pairs} ({report.genuine_pairs} genuine), images {report.images}"
+    kind = "all cross-identity" if report.extended else "listed"
+    yield f"impostor comparisons ({kind}): {report.impostor_comparisons}"
+    yield f"frames per decision: {report.frames_per_decision}"
+    yield (
+        f"at operating threshold {report.threshold:.3f}: FAR {100 * report.far:.3f} %"
+        f"  FRR {100 * report.frr:.2f} %"
+    )
+    yield f"EER {100 * report.eer:.2f} % (threshold {report.eer_threshold:.3f})"
+    yield (
+        f"FRR at FAR <= 0.1 %: {100 * report.frr_at_far_0_1pct:.2f} %"
+        f" (threshold {report.threshold_at_far_0_1pct:.3f})"
+    )
+    yield f"ms per encoding: {report.ms_per_encoding:.1f}"
+    yield f"live images with no face found: {report.failures_to_encode}"
+    yield f"card photos with no face found (centred box used): {report.card_faces_missed}"
