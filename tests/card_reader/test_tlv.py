@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.card_reader import tlv
@@ -72,6 +72,7 @@ tags = st.sampled_from([0x30, 0x42, 0x81, 0x5F4E, 0x5F20, 0x7F21, 0x7F49, 0xDF21
 elements = st.tuples(tags, st.binary(max_size=600))
 
 
+@settings(deadline=None)
 @given(st.lists(elements, max_size=6))
 def test_encode_then_parse_round_trips(items: list[tuple[int, bytes]]) -> None:
     data = b"".join(tlv.encode(tag, value) for tag, value in items)
@@ -80,6 +81,7 @@ def test_encode_then_parse_round_trips(items: list[tuple[int, bytes]]) -> None:
     assert b"".join(p.raw for p in parsed) == data
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_parse_or_raise_a_typed_error(data: bytes) -> None:
     try:
@@ -89,6 +91,7 @@ def test_arbitrary_bytes_parse_or_raise_a_typed_error(data: bytes) -> None:
     assert b"".join(item.raw for item in items) == data
 
 
+@settings(deadline=None)
 @given(st.lists(elements, min_size=1, max_size=4), st.data())
 def test_every_truncation_is_detected(items: list[tuple[int, bytes]], data: st.DataObject) -> None:
     encoded = tlv.encode(0xFF20, b"".join(tlv.encode(t, v) for t, v in items))
