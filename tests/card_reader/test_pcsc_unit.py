@@ -191,7 +191,7 @@ def test_watcher_starting_without_service_then_service_appears() -> None:
         api.start_service()
         recorder.expect(events.ServiceBack(), events.ReaderAdded(READER))
         started = time.monotonic()
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3
     assert not watcher.running
 
 
