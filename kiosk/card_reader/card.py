@@ -6,7 +6,9 @@ Public names: ``MyNumberCard``, ``RetryCounters``, ``CardSnapshot``.
 card-info AP (the ATR is not used) and raises ``NotAMyNumberCard`` unless all three exist.
 Then ``jpki``, ``text_ap`` and ``card_info`` are the sessions (they share one channel, and
 selecting one application ends the verifications of another). ``read_retry_counters()``
-reads auth, sign and text PIN counters by empty VERIFY (no try spent); ``snapshot()`` gives a
+reads auth, sign and text PIN counters by empty VERIFY (no try spent);
+``read_trusted_face_with_text_pin`` / ``read_trusted_face_with_check_code_b`` give the checked
+card face (the My Number stays inside); ``snapshot()`` gives a
 ``CardSnapshot`` (auth certificate SHA-256 + counters) to compare before a reset: a different
 snapshot means another card (or a PIN try elsewhere) and the flow must start over.
 """
@@ -17,7 +19,12 @@ import hashlib
 from dataclasses import dataclass
 
 from kiosk.card_reader.apdu import SW, CardChannel
-from kiosk.card_reader.card_info import CARD_INFO_AID, CardInfoSession
+from kiosk.card_reader.card_info import (
+    CARD_INFO_AID,
+    CardInfoSession,
+    TrustAnchors,
+    TrustedCardFace,
+)
 from kiosk.card_reader.errors import CardError, NotAMyNumberCard
 from kiosk.card_reader.jpki import JPKI_AID, JpkiPin, JpkiSession
 from kiosk.card_reader.pin import PinStatus
@@ -82,6 +89,29 @@ class MyNumberCard:
             auth = self.jpki.pin_status(JpkiPin.AUTH)
             sign = self.jpki.pin_status(JpkiPin.SIGN)
         return RetryCounters(auth=auth, sign=sign, text=text)
+
+    def read_trusted_face_with_text_pin(
+        self, text_pin: bytearray, anchors: TrustAnchors
+    ) -> TrustedCardFace:
+        """Text PIN -> My Number -> 照合番号A -> checked card face.
+
+        The My Number never leaves this method (wiped before returning); the caller wipes
+        ``text_pin``. Raises ``WrongPin`` / ``PinBlocked`` for the text PIN.
+        """
+        self.text_ap.verify_pin(text_pin)
+        my_number = self.text_ap.read_my_number()
+        try:
+            self.card_info.unlock_with_my_number(my_number)
+        finally:
+            my_number[:] = bytes(len(my_number))
+        return self.card_info.read_trusted_card_face(anchors)
+
+    def read_trusted_face_with_check_code_b(
+        self, check_code_b: bytearray, anchors: TrustAnchors
+    ) -> TrustedCardFace:
+        """照合番号B (see ``card_info.build_check_code_b``) -> checked card face."""
+        self.card_info.unlock_with_check_code_b(check_code_b)
+        return self.card_info.read_trusted_card_face(anchors)
 
     def snapshot(self) -> CardSnapshot:
         counters = self.read_retry_counters()

@@ -287,3 +287,14 @@ def test_no_personal_data_in_the_traffic_log_or_errors(
     output = log_text + texts
     photo_hex = trusted.face.photo[:8].hex().upper()
     assert photo_hex not in output
+
+
+def test_trusted_face_with_text_pin_or_check_code_b(
+    card: MyNumberCard, test_card: Any, trust_anchors: TrustAnchors
+) -> None:
+    values = test_card.values
+    by_pin = card.read_trusted_face_with_text_pin(secret(values, "text_pin"), trust_anchors)
+    by_b = card.read_trusted_face_with_check_code_b(secret(values, "collation_b"), trust_anchors)
+    assert by_pin.face.photo == by_b.face.photo
+    with pytest.raises(WrongPin):
+        card.read_trusted_face_with_text_pin(bytearray(b"0000"), trust_anchors)
