@@ -148,6 +148,23 @@ class AuthorityService:
             )
         return row
 
+    def _advance(
+        self,
+        connection: Connection,
+        transaction_id: str,
+        expected: TransactionState,
+        new_state: TransactionState,
+        **values: object,
+    ) -> None:
+        if not store.advance(connection, transaction_id, expected, new_state, **values):
+            raise RefusalError(
+                409,
+                ErrorKind.PROTOCOL,
+                "conflict",
+                "the transaction changed meanwhile",
+                transaction_id,
+            )
+
     def _close_and_refuse(
         self,
         connection: Connection,
@@ -258,7 +275,7 @@ class AuthorityService:
                 ),
                 card.card_ref,
             )
-        store.advance(
+        self._advance(
             connection,
             transaction_id,
             TransactionState.AWAITING_CARD_PROOF,
@@ -316,7 +333,7 @@ class AuthorityService:
                     transaction_id,
                 ),
             )
-        store.advance(
+        self._advance(
             connection,
             transaction_id,
             TransactionState.AWAITING_FACE_EVIDENCE,
@@ -360,7 +377,7 @@ class AuthorityService:
             apdu = build_reset_command(keys, pin)
         finally:
             pin[:] = bytes(len(pin))
-        store.advance(
+        self._advance(
             connection,
             transaction_id,
             TransactionState.AWAITING_RESET_REQUEST,
