@@ -1,4 +1,5 @@
-"""Fixtures for diagnostics: virtual cards in pcscd, a reference backend, a video 'camera'."""
+"""Fixtures for diagnostics: a reference backend and a video 'camera' (the virtual cards in
+pcscd come from the suite-wide plugin tests/helpers/virtual_card.py)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,6 @@ from kiosk.maintenance.credentials import ScryptCost
 from kiosk_backend.enrollment import enroll_kiosk
 from kiosk_backend.server import BackendServer, BackendSettings
 from kiosk_testbed.authority import TestAuthority
-from tests.helpers.virtual_card import (  # noqa: F401 - fixtures used by name
-    card_in_reader,
-    card_path,
-    issue_test_card,
-    test_card,
-    testbed_authority,
-    virtual_card,
-)
 
 REPO = Path(__file__).resolve().parents[2]
 KIOSK_ID = "store-0042"
@@ -43,7 +36,7 @@ class Backend:
 
 
 @pytest.fixture(scope="session")
-def reference_backend(testbed_authority: TestAuthority,  # noqa: F811 - the fixture
+def reference_backend(testbed_authority: TestAuthority,
                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     data = tmp_path_factory.mktemp("backend")
     server = BackendServer(BackendSettings(data_dir=data, authority_dir=testbed_authority.dir,
