@@ -1,7 +1,8 @@
 """Counts APDUs and wall time to read everything the resident flow needs from a card.
 
-Public name: ``run_card_benchmark(transport_factory, text_pin=..., anchors=None, repeat=1)``
-returning a JSON-ready dict (wired by the CLI as ``kiosk card-bench``).
+Public name: ``run_card_benchmark(transport_factory, text_pin=..., anchors=None, repeat=1,
+short_only=False)`` returning a JSON-ready dict (wired by the CLI as ``kiosk card-bench``).
+``short_only`` reads with short APDUs only, for comparison with extended-length reads.
 
 One run = connect, recognise (3 SELECTs), retry counters, text PIN + My Number, 照合番号A +
 card face with photo (+ CV certificate; with ``anchors`` the full trusted read with signature
@@ -23,7 +24,10 @@ from kiosk.card_reader.transport import CountingTransport, Transport
 
 
 def _one_run(
-    transport_factory: Callable[[], Transport], text_pin: bytearray, anchors: TrustAnchors | None
+    transport_factory: Callable[[], Transport],
+    text_pin: bytearray,
+    anchors: TrustAnchors | None,
+    short_only: bool,
 ) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
     sizes: dict[str, int] = {}
@@ -46,6 +50,8 @@ def _one_run(
     try:
         step("recognize", lambda: holder.update(card=MyNumberCard.recognize(transport)))
         card = holder["card"]
+        if short_only:  # as with a reader or card without extended length support
+            card.channel.extended_length = False
         step("retry_counters", card.read_retry_counters)  # leaves the text AP selected
 
         def read_my_number() -> None:
@@ -90,11 +96,12 @@ def run_card_benchmark(
     text_pin: bytearray,
     anchors: TrustAnchors | None = None,
     repeat: int = 1,
+    short_only: bool = False,
 ) -> dict[str, Any]:
     """Runs the resident's card reads ``repeat`` times; see the module docstring."""
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
-    runs = [_one_run(transport_factory, text_pin, anchors) for _ in range(repeat)]
+    runs = [_one_run(transport_factory, text_pin, anchors, short_only) for _ in range(repeat)]
     return {
         "repeat": repeat,
         "apdus": runs[0]["apdus"],
@@ -103,5 +110,6 @@ def run_card_benchmark(
         "min_total_ms": min(r["total_ms"] for r in runs),
         "max_total_ms": max(r["total_ms"] for r in runs),
         "trusted_face": anchors is not None,
+        "short_apdus_only": short_only,
         "first_run": runs[0],
     }
