@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import ssl
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from kiosk_backend.observability import JsonLog, Metrics
 
 HANDSHAKE_TIMEOUT = 10.0
 IDLE_TIMEOUT = 30.0
+MAX_CONNECTIONS = 256
 
 
 def server_tls_context(certificate: Path, key: Path, client_ca: Path) -> ssl.SSLContext:
@@ -99,7 +101,26 @@ class TlsHttpServer(ThreadingHTTPServer):
         self._tls = tls
         self._log = log
         self._metrics = metrics
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """One thread per connection, at most MAX_CONNECTIONS at once; beyond, close at once."""
+        if not self._slots.acquire(blocking=False):
+            self._log.warning("connection_refused_busy")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def get_request(self) -> tuple[Any, Any]:
         raw, address = self.socket.accept()

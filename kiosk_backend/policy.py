@@ -32,6 +32,8 @@ class Policy:
     max_face_threshold_ppm: int = 600_000
     min_face_frames: int = 3
     require_liveness: bool = True
+    # Stored idempotent replies are kept this long (their transactions are closed by then).
+    idempotency_retention_seconds: int = 7 * 86_400
     # Service hours in server local time as "HH:MM-HH:MM"; empty means always open.
     service_hours: str = ""
 

@@ -455,6 +455,9 @@ class AuthorityService:
         ):
             if self._expire_if_overdue(connection, row):
                 closed.append(row.transaction_id)
+        store.forget_replies_before(
+            connection, now - self.policy.idempotency_retention_seconds * 1000
+        )
         return closed
 
     def _status(self, connection: Connection, transaction_id: str) -> TransactionStatus:

@@ -280,3 +280,7 @@ def put_reply(
             now,
         ),
     )
+
+
+def forget_replies_before(connection: Connection, before: int) -> int:
+    return connection.execute("DELETE FROM idempotency WHERE created_at < ?", (before,)).rowcount

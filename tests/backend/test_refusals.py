@@ -432,3 +432,14 @@ def test_abort(steps: Steps) -> None:
     )
     assert response.json()["outcome"] == "aborted"
     assert error_code(steps.face(tx)) == "transaction_closed"
+
+
+def test_old_stored_replies_are_forgotten_by_the_sweeper(
+    backend: RunningBackend, steps: Steps
+) -> None:
+    steps.begin_ok()
+    assert backend.rows("SELECT COUNT(*) FROM idempotency") == [(1,)]
+    backend.clock.advance(Policy().idempotency_retention_seconds + 1)
+    backend.server.api.sweep()
+    assert backend.rows("SELECT COUNT(*) FROM idempotency") == [(0,)]
+    assert backend.rows("SELECT outcome FROM transactions") == [("expired",)]
