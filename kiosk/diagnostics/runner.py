@@ -28,7 +28,7 @@ from pathlib import Path
 from kiosk import __version__
 from kiosk.config import KioskConfig
 from kiosk.diagnostics.camera_checks import OpenSource
-from kiosk.diagnostics.model import CheckResult, Report, fail, utc_now_text, warn
+from kiosk.diagnostics.model import CheckResult, Report, fail, utc_now_text
 
 AREAS = ("system", "pcsc", "camera", "face", "backend")
 AREA_TIMEOUT_S = 60.0
@@ -106,18 +106,12 @@ def _area(name: str, config: KioskConfig, source: Path | None, hooks: Hooks) -> 
         synthetic = hooks.open_synthetic_camera
         return lambda: camera_checks(config, synthetic)
     if name == "face":
-        from kiosk.diagnostics.face_checks import face_settings_check
+        from kiosk.diagnostics.face_checks import face_self_test, face_settings_check
 
-        test = hooks.face_self_test
+        test = hooks.face_self_test or (lambda: face_self_test(config))
 
         def face() -> list[CheckResult]:
-            results = [face_settings_check(config)]
-            if test is None:
-                results.append(warn("face.self_test", "Face pipeline self-test",
-                                    "not available in this build"))
-            else:
-                results.append(test())
-            return results
+            return [face_settings_check(config), test()]
 
         return face
     from kiosk.diagnostics.backend_checks import backend_checks

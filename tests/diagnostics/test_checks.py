@@ -376,3 +376,15 @@ def test_a_hanging_area_times_out_and_the_rest_still_run(tmp_path: Path) -> None
     timed_out = report.result("face.timeout")
     assert timed_out is not None and timed_out.status is Status.FAIL
     assert report.result("system.versions") is not None
+
+
+@pytest.mark.slow
+def test_face_self_test_accepts_the_sample_and_refuses_a_still(tmp_path: Path) -> None:
+    from kiosk.diagnostics.face_checks import face_self_test
+
+    result = face_self_test(config_with(tmp_path))
+    assert result.status is Status.OK, result
+    assert result.details["genuine_passed"] is True
+    assert result.details["still_photo_refused"] is True
+    score = result.details["match_score"]
+    assert isinstance(score, float) and score < 0.47

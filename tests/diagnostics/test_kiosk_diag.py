@@ -51,7 +51,7 @@ def test_healthy_kiosk(card_in_reader: InsertedCard, reference_backend: Backend,
     for check in ("pcsc.service", "pcsc.readers", "pcsc.card", "camera.open", "camera.image",
                   "backend.client_certificate", "backend.dns", "backend.tcp", "backend.tls",
                   "backend.mtls", "backend.clock", "system.configuration", "system.versions",
-                  "system.data_dir"):
+                  "system.data_dir", "face.settings", "face.self_test"):
         assert statuses[check] == "ok", (check, run.result(check))
     card = run.result("pcsc.card")["details"]["readers"][0]
     assert card["card"] == "my_number_card"
