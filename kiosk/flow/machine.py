@@ -363,6 +363,11 @@ class Flow:
 
     def _fail_with(self, error: BaseException) -> None:
         code = failure_for(error)
+        if code == FailureCode.CARD_UNREADABLE and self._tx.snapshot is not None:
+            # A card pulled or swapped mid-command often looks like a plain I/O fault;
+            # look at the reader once more to tell removed, swapped and unreadable apart.
+            self._probe_card_after_fault()
+            return
         if code == FailureCode.INTERNAL:
             log.error("flow: unexpected %s in step %s", type(error).__name__, self._step.value)
         elif isinstance(error, PortError):
@@ -599,6 +604,17 @@ class Flow:
             _same_card(card, snapshot, expected, auth_known=auth_known)
 
         return check
+
+    def _probe_card_after_fault(self) -> None:
+        check = self._same_card_check(auth_known=False)
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, CardFaultError):
+                self._fail(FailureCode.CARD_UNREADABLE)
+            else:
+                self._fail_with(error)  # swapped (C03), removed (C02), reader gone ...
+
+        self._work(check, lambda _: self._fail(FailureCode.CARD_UNREADABLE), failed)
 
     # AUTH_PIN
 

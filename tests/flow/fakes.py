@@ -69,10 +69,10 @@ class FakeCard:
         self.calls.append(name)
         if self.before is not None:
             self.before(name)
-        if not self.present:
-            raise CardRemovedError("no card")
         if name in self.fail:
             raise self.fail[name]
+        if not self.present:
+            raise CardRemovedError("no card")
 
     def counters(self) -> RetryCounters:
         return RetryCounters(self.auth_tries, self.sign_tries, self.text_tries)

@@ -421,3 +421,25 @@ def test_unexpected_errors_become_internal(kit: Kit) -> None:
 
 def test_face_fake_default_is_a_match() -> None:
     assert FakeFace().results[0].matched
+
+
+def test_an_io_fault_is_looked_into_removed_swapped_or_unreadable() -> None:
+    from kiosk.flow.ports import CardFaultError
+
+    for change, code in [
+        (lambda card: None, FailureCode.CARD_UNREADABLE),
+        (lambda card: setattr(card, "card_id", "card-B"), FailureCode.CARD_SWAPPED),
+        (lambda card: setattr(card, "present", False), FailureCode.CARD_REMOVED),
+    ]:
+        kit = make_kit()
+        kit.to_unlock_photo()
+        kit.card.fail["read_photo_with_text_pin"] = CardFaultError("SCardTransmit failed")
+
+        def during(name: str, card: FakeCard = kit.card, change: object = change) -> None:
+            if name == "read_photo_with_text_pin":
+                change(card)  # type: ignore[operator]
+
+        kit.card.before = during
+        kit.flow.submit_text_pin(bytearray(b"1234"))
+        assert kit.flow.view.failure == code
+        assert kit.card.calls[-2:] == ["read_counters", "close"]  # the probe, then power off

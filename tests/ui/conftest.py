@@ -46,3 +46,8 @@ def ui(qtbot: QtBot) -> Iterator[UiKit]:
     kit = make_ui(qtbot)
     yield kit
     kit.window.shut_down()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # the shared virtual-card fixtures (no-op when another area registered them already)
+    config.pluginmanager.import_plugin("tests.helpers.virtual_card")

@@ -107,7 +107,19 @@ class CardReaderAdapter:
         )
 
     def read_counters(self) -> tuple[str, RetryCounters]:
-        card = self._connected()
+        """Id and counters of the card in the reader now. A connection that died (a reset, a
+        swap the watcher did not see) is replaced by a new one, so another card shows up as a
+        different id rather than as an I/O error."""
+        try:
+            return self._id_and_counters(self._connected())
+        except (CardFaultError, CardRemovedError):
+            self.close()
+            with translated_card_errors():
+                self._transport = self._open_transport()
+                self._card = MyNumberCard.recognize(self._transport)
+            return self._id_and_counters(self._card)
+
+    def _id_and_counters(self, card: MyNumberCard) -> tuple[str, RetryCounters]:
         with translated_card_errors():
             counters = self._counters(card)
             card_id = hashlib.sha256(card.jpki.read_auth_certificate()).hexdigest()
