@@ -1,8 +1,8 @@
 """Camera checks: opening the configured source, frame rate, resolution, brightness, sharpness.
 
 Frames are measured in memory and dropped; no image is kept or written. A camera ``device``
-or a video ``file`` is opened with OpenCV; the ``synthetic`` source belongs to the face
-pipeline, so it is reported "not available here" unless the caller passes an opener for it.
+or a video ``file`` is opened with OpenCV; the ``synthetic`` source is the face pipeline's
+synthetic resident (:func:`open_synthetic`).
 
 :func:`frame_quality` (brightness and sharpness of one frame) is public so the engineer's live
 preview can show the same figures as the report.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -98,16 +98,51 @@ def open_opencv(config: KioskConfig) -> FrameGrabber:
     return _OpenCvGrabber(config)
 
 
-def camera_checks(config: KioskConfig, open_synthetic: OpenSource | None = None,
+class _SourceGrabber:
+    """A started ``kiosk.face_match`` frame source read like a camera (RGB frames)."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+        self._last = -1
+        source.start()
+
+    def read(self) -> Frame | None:
+        frame = self._source.wait_frame(after=self._last, timeout=2.0)
+        if frame is None:
+            return None
+        self._last = frame.index
+        return np.asarray(frame.image, dtype=np.uint8)
+
+    def close(self) -> None:
+        self._source.stop()
+
+
+def open_synthetic(config: KioskConfig) -> FrameGrabber:
+    """The synthetic resident of the face pipeline, animated from the built-in sample portrait
+    (the scikit-image astronaut, public domain), at ``camera.fps``."""
+    try:
+        import skimage.data
+
+        from kiosk.face_match.resident import SyntheticResident
+        from kiosk.face_match.sources import RenderedSource
+    except ImportError as error:
+        raise SourceUnavailableError(f"the synthetic source is not installed ({error.name})"
+                                     ) from None
+    portrait = np.asarray(skimage.data.astronaut(), dtype=np.uint8)  # type: ignore[no-untyped-call]
+    return _SourceGrabber(RenderedSource(SyntheticResident(portrait), fps=config.camera.fps))
+
+
+def camera_checks(config: KioskConfig, synthetic_opener: OpenSource | None = open_synthetic,
                   open_capture: OpenSource = open_opencv) -> list[CheckResult]:
     camera = config.camera
     title = "Camera"
     source = {"device": f"device {camera.device}", "file": f"file {camera.file}",
               "synthetic": "synthetic resident"}[camera.source]
-    if camera.source == "synthetic" and open_synthetic is None:
+    if camera.source == "synthetic" and synthetic_opener is None:
         return [warn("camera.open", title, "the synthetic source is not available here",
                      source=source)]
-    opener = open_synthetic if camera.source == "synthetic" and open_synthetic else open_capture
+    opener = (synthetic_opener if camera.source == "synthetic" and synthetic_opener
+              else open_capture)
     try:
         grabber = opener(config)
     except SourceUnavailableError as error:

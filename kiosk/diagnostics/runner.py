@@ -40,7 +40,7 @@ class Hooks:
     """Parts the composition root may supply; each is optional.
 
     ``face_self_test`` runs the face pipeline on its built-in samples and returns its result;
-    ``open_synthetic_camera`` opens the synthetic frame source for the camera check.
+    ``open_synthetic_camera`` replaces the synthetic frame source for the camera check.
     """
 
     face_self_test: Callable[[], CheckResult] | None = None
@@ -101,9 +101,9 @@ def _area(name: str, config: KioskConfig, source: Path | None, hooks: Hooks) -> 
 
         return lambda: pcsc_checks(config)
     if name == "camera":
-        from kiosk.diagnostics.camera_checks import camera_checks
+        from kiosk.diagnostics.camera_checks import camera_checks, open_synthetic
 
-        synthetic = hooks.open_synthetic_camera
+        synthetic = hooks.open_synthetic_camera or open_synthetic
         return lambda: camera_checks(config, synthetic)
     if name == "face":
         from kiosk.diagnostics.face_checks import face_self_test, face_settings_check

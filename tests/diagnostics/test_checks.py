@@ -145,8 +145,17 @@ def test_camera_missing_and_silent(tmp_path: Path) -> None:
     assert results[0].status is Status.FAIL and "/dev/video9" in results[0].summary
     silent = camera_checks(config_with(tmp_path), open_capture=lambda _c: FakeGrabber([]))
     assert silent[0].status is Status.FAIL and "no frame" in silent[0].summary
-    synthetic = camera_checks(config_with(tmp_path, camera={"source": "synthetic"}))
-    assert synthetic[0].status is Status.WARN and "not available" in synthetic[0].summary
+    synthetic = config_with(tmp_path, camera={"source": "synthetic"})
+    missing = camera_checks(synthetic, synthetic_opener=None)
+    assert missing[0].status is Status.WARN and "not available" in missing[0].summary
+
+
+def test_synthetic_camera(tmp_path: Path) -> None:
+    results = camera_checks(config_with(tmp_path, camera={"source": "synthetic", "fps": 30}))
+    assert [r.status for r in results] == [Status.OK, Status.OK], results
+    assert results[0].details["width"] == 640 and results[0].details["height"] == 480
+    fps = results[0].details["measured_fps"]
+    assert isinstance(fps, float) and 10 < fps < 45
 
 
 # --- logs ---------------------------------------------------------------------------------
