@@ -482,9 +482,11 @@ class Flow:
 
     def _on_cancel(self) -> None:
         spec = SPECS[self._step]
+        if Exit.CANCEL not in spec.exits:
+            return  # nothing to cancel, or too late to (the reset is under way)
         if spec.in_transaction:
             self._fail(FailureCode.CANCELLED, Exit.CANCEL)
-        elif Exit.CANCEL in spec.exits:
+        else:
             self._go(Exit.CANCEL)
 
     def _on_activity(self) -> None:

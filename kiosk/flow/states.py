@@ -77,10 +77,10 @@ class StepSpec:
     in_transaction: bool = False
 
 
-def _tx(exits: dict[Exit, Step]) -> dict[Exit, Step]:
+def _tx(exits: dict[Exit, Step], *, cancel: bool = True) -> dict[Exit, Step]:
     """Exits every step of an open transaction has besides its own."""
     common = {
-        Exit.CANCEL: Step.ERROR,
+        **({Exit.CANCEL: Step.ERROR} if cancel else {}),
         Exit.TIMEOUT: Step.ERROR,
         Exit.CARD_REMOVED: Step.ERROR,
         Exit.CARD_SWAPPED: Step.ERROR,
@@ -155,7 +155,8 @@ SPECS: dict[Step, StepSpec] = {
         ),
         StepSpec(
             Step.PROCESSING,
-            _tx({Exit.RESET_DONE: Step.DONE}),
+            # No cancel once the reset is under way: the card may already hold the new PIN.
+            _tx({Exit.RESET_DONE: Step.DONE}, cancel=False),
             abort_on_card_removed=True,
             needs_approval=True,
             keeps=frozenset({NEW_PIN_SECRET}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from kiosk.flow.secrets import wipe
 from kiosk.ui.qt import (
@@ -25,6 +26,7 @@ from kiosk.ui.qt import (
 )
 from kiosk.ui.theme import FONT_FAMILY, INK, LINE, PRIMARY, QUIET
 
+T = TypeVar("T")
 DIGITS = "0123456789"
 ALPHANUMERIC_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
 
@@ -88,9 +90,9 @@ class SecretEntry(QWidget):
         wipe(self._buffer)
         self._changed()
 
-    def peek(self) -> bytes:
-        """A short-lived copy for rule checks (the caller must not keep it)."""
-        return bytes(self._buffer)
+    def inspect(self, check: Callable[[bytearray], T]) -> T:
+        """Run ``check`` on the secret in place (no copy is made; ``check`` must not keep it)."""
+        return check(self._buffer)
 
     def take(self) -> bytearray:
         """Hand the secret over (the receiver wipes it); the entry is empty afterwards."""

@@ -443,3 +443,11 @@ def test_an_io_fault_is_looked_into_removed_swapped_or_unreadable() -> None:
         kit.flow.submit_text_pin(bytearray(b"1234"))
         assert kit.flow.view.failure == code
         assert kit.card.calls[-2:] == ["read_counters", "close"]  # the probe, then power off
+
+
+def test_no_cancel_once_the_reset_is_under_way(kit: Kit) -> None:
+    kit.to_processing()
+    kit.flow.cancel()
+    assert kit.step == Step.PROCESSING
+    kit.flow.approve()
+    assert kit.step == Step.DONE

@@ -61,19 +61,20 @@ class NewPinScreen(Screen):
         self.second_pick.setEnabled(entry is not self.second)
 
     def _check(self) -> None:
-        first, second = self.first.peek(), self.second.peek()
-        broken = set(sign_pin_broken_rules(first))
-        matched = bool(second) and same_secret(first, second)
+        broken = set(self.first.inspect(sign_pin_broken_rules))
+        matched = len(self.second) > 0 and self.first.inspect(
+            lambda first: self.second.inspect(lambda second: same_secret(first, second))
+        )
         self.rules.show_rules([
             (tr("6 to 16 characters"), SignPinRule.LENGTH not in broken),
             (tr("Only capital letters A-Z and digits 0-9"),
-             bool(first) and SignPinRule.CHARSET not in broken),
+             len(self.first) > 0 and SignPinRule.CHARSET not in broken),
             (tr("At least one letter"), SignPinRule.HAS_LETTER not in broken),
             (tr("At least one digit"), SignPinRule.HAS_DIGIT not in broken),
             (tr("Both entries are the same"), matched),
         ])
         self.ok.setEnabled(not broken and matched)
-        if self.keyboard.target is self.first and len(first) == SIGN_PIN_MAX:
+        if self.keyboard.target is self.first and len(self.first) == SIGN_PIN_MAX:
             self._focus(self.second)
 
     def _submit(self) -> None:
