@@ -12,9 +12,13 @@ every ``recv``: without it Nagle plus delayed ACKs cost ~45 ms per APDU.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import socket
 import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from types import TracebackType
 
 from kiosk_testbed.card.layout import ATR
@@ -28,6 +32,26 @@ _CONTROL_POWER_OFF = 0x00
 _CONTROL_POWER_ON = 0x01
 _CONTROL_RESET = 0x02
 _CONTROL_GET_ATR = 0x04
+
+
+@contextlib.contextmanager
+def reader_lock(port: int, timeout: float = 120.0) -> Iterator[None]:
+    """Exclusive use of one vpcd reader across processes (tests, demos and benchmarks)."""
+    path = Path(f"/tmp/kiosk-testbed-vpcd-{port}.lock")
+    with path.open("a") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"vpcd reader on port {port} stayed busy") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class _Disconnected(Exception):  # noqa: N818 - internal control flow

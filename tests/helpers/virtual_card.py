@@ -30,7 +30,6 @@ file lock (``/tmp/kiosk-testbed-vpcd-<port>.lock``) while a test uses it.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 import shutil
 import time
@@ -46,7 +45,7 @@ from kiosk_testbed.authority import IssuedCard, TestAuthority
 from kiosk_testbed.card.virtual_card import VirtualCard
 from kiosk_testbed.persona import make_persona
 from kiosk_testbed.photo import card_photo_from_file
-from kiosk_testbed.vpcd import READER_PORTS, VpcdCardLink
+from kiosk_testbed.vpcd import READER_PORTS, VpcdCardLink, reader_lock
 
 REPO = Path(__file__).resolve().parents[2]
 FACES_DIR = Path(os.environ.get("KIOSK_FACES_DIR", REPO.parent / "shared" / "data" / "faces"))
@@ -99,26 +98,6 @@ def issue_card_file(
 
 
 # ---- pcscd helpers ----
-
-
-@contextmanager
-def reader_lock(port: int, timeout: float = READER_LOCK_TIMEOUT_S) -> Iterator[None]:
-    """Exclusive use of one vpcd reader across processes."""
-    path = Path(f"/tmp/kiosk-testbed-vpcd-{port}.lock")
-    with path.open("a") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"vpcd reader on port {port} stayed busy") from None
-                time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def card_present(reader: str) -> bool:

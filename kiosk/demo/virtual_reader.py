@@ -1,0 +1,65 @@
+"""A virtual card from the test authority, sitting in one of pcscd's vpcd readers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.card_reader.errors import CardRemoved, ReaderBusy
+from kiosk.card_reader.pcsc import PcscTransport
+from kiosk_testbed.authority import TestAuthority
+from kiosk_testbed.card.virtual_card import VirtualCard
+from kiosk_testbed.persona import Persona, make_persona
+from kiosk_testbed.photo import card_photo_from_file
+from kiosk_testbed.vpcd import READER_PORTS, VpcdCardLink, reader_lock
+
+VPCD_READERS = ("Virtual PCD 00 00", "Virtual PCD 00 01")
+
+
+@dataclass(frozen=True)
+class DemoCard:
+    """A card file issued for a demo or benchmark, and the persona's secrets it was issued with."""
+
+    path: Path
+    persona: Persona
+
+
+def issue_demo_card(authority: TestAuthority, photo: Path, out: Path, **values: str) -> DemoCard:
+    """Issues a card from `photo` into `out` (random valid values where not given)."""
+    persona = make_persona(**values)  # type: ignore[arg-type]
+    issued = authority.ensure().issue_card(persona, card_photo_from_file(photo))
+    issued.write(out)
+    return DemoCard(out, persona)
+
+
+def wait_until_present(reader: str, timeout: float = 10.0) -> None:
+    """Waits until the card in `reader` can be opened (pcscd polls vpcd about every 0.4 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            PcscTransport(reader).close()
+            return
+        except (CardRemoved, ReaderBusy):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@contextmanager
+def card_in_vpcd_reader(card_file: Path, slot: int = 0) -> Iterator[VpcdCardLink]:
+    """Runs the card in vpcd reader `slot` (0 or 1) for the duration of the block.
+
+    The reader is held under the testbed's cross-process lock, so tests and demos running at
+    the same time never talk to each other's cards.
+    """
+    with reader_lock(READER_PORTS[slot]):
+        link = VpcdCardLink(VirtualCard.from_path(card_file), READER_PORTS[slot])
+        link.insert()
+        try:
+            wait_until_present(VPCD_READERS[slot])
+            yield link
+        finally:
+            link.remove()
