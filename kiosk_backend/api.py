@@ -39,9 +39,9 @@ from kiosk_protocol.messages import (
     ErrorBody,
     ErrorKind,
     FaceEvidenceRequest,
+    Outcome,
     ResetCommandRequest,
     ServerKey,
-    TransactionState,
 )
 from kiosk_protocol.pin_envelope import PIN_ALGORITHM, key_id
 
@@ -104,6 +104,23 @@ class Api:
         )
         self._issued_lock = threading.Lock()
         self._issued_commands: dict[str, bytes] = {}
+        self._closures = threading.local()
+        service.set_closed_hook(self._note_closed)
+
+    def _note_closed(self, transaction_id: str, outcome: Outcome) -> None:
+        """Called by the service inside a database transaction; acted on after it commits."""
+        pending: list[tuple[str, Outcome]] = getattr(self._closures, "pending", [])
+        pending.append((transaction_id, outcome))
+        self._closures.pending = pending
+
+    def _settle_closures(self, committed: bool) -> None:
+        pending: list[tuple[str, Outcome]] = getattr(self._closures, "pending", [])
+        self._closures.pending = []
+        if not committed:
+            return
+        for transaction_id, outcome in pending:
+            self._forget_command(transaction_id)
+            self.metrics.outcome(outcome.value)
 
     # --- entry point ---------------------------------------------------------------
 
@@ -209,6 +226,8 @@ class Api:
             return _error(400, ErrorKind.PROTOCOL, "malformed", str(error))
         key: str = request.idempotency_key
         request_hash = hashlib.sha256(body).hexdigest()
+        self._settle_closures(committed=False)
+        committed = False
         try:
             with self.database.transaction() as connection:
                 try:
@@ -224,7 +243,7 @@ class Api:
                 if reply.status >= 500:
                     raise _RollbackError(reply)  # nothing kept: the kiosk may retry
                 stored_body = dict(reply.body) if isinstance(reply.body, dict) else {}
-                stored_body.pop("apdu", None)
+                apdu = stored_body.pop("apdu", None)
                 store.put_reply(
                     connection,
                     kiosk_id=caller.kiosk_id,
@@ -235,11 +254,19 @@ class Api:
                     ),
                     now=self.service.now_ms(),
                 )
+                if apdu is not None and transaction_id is not None:
+                    # Held before the commit, so a retry that waited on this call finds it.
+                    with self._issued_lock:
+                        self._issued_commands[transaction_id] = base64.b64decode(apdu)
+            committed = True
         except _RollbackError as rollback:
             return rollback.reply
         except IntegrityViolationError:
             return _error(409, ErrorKind.PROTOCOL, "conflict", "a concurrent call conflicted")
-        self._after_commit(operation, transaction_id, reply)
+        finally:
+            self._settle_closures(committed)
+            if not committed and transaction_id is not None and operation == "reset_command":
+                self._forget_command(transaction_id)
         return reply
 
     def _run(
@@ -289,49 +316,33 @@ class Api:
             body["apdu"] = _b64(apdu)
         return Reply(stored.status, body, headers)
 
-    def _after_commit(self, operation: str, transaction_id: str | None, reply: Reply) -> None:
-        body = reply.body if isinstance(reply.body, dict) else {}
-        if operation == "reset_command" and reply.status == 200 and transaction_id:
-            with self._issued_lock:
-                self._issued_commands[transaction_id] = base64.b64decode(body["apdu"])
-        closed_id = body.get("transaction_id") or (body.get("error") or {}).get("transaction_id")
-        if body.get("state") == TransactionState.CLOSED.value and closed_id:
-            self._forget_command(closed_id)
-            self.metrics.outcome(str(body.get("outcome")))
-        elif transaction_id and reply.status in {409, 410, 422, 403, 429}:
-            self._forget_if_closed(transaction_id)
-
     def _forget_command(self, transaction_id: str) -> None:
         with self._issued_lock:
             self._issued_commands.pop(transaction_id, None)
 
-    def _forget_if_closed(self, transaction_id: str) -> None:
-        with self.database.transaction() as connection:
-            row = store.get_transaction(connection, transaction_id)
-        if row is not None and row.state == TransactionState.CLOSED:
-            self._forget_command(transaction_id)
-            if row.outcome is not None:
-                self.metrics.outcome(row.outcome.value)
-
     def _get_status(
         self, transaction_id: str, peer_der: bytes | None, fields: dict[str, object]
     ) -> Reply:
-        with self.database.transaction() as connection:
-            try:
-                caller = self._caller(connection, peer_der, fields)
-                status = self.service.status(connection, caller, transaction_id)
-            except RefusalError as refusal:
-                return _refusal_reply(refusal)
-        if status.state == TransactionState.CLOSED:
-            self._forget_command(transaction_id)
+        self._settle_closures(committed=False)
+        committed = False
+        try:
+            with self.database.transaction() as connection:
+                try:
+                    caller = self._caller(connection, peer_der, fields)
+                    status = self.service.status(connection, caller, transaction_id)
+                except RefusalError as refusal:
+                    return _refusal_reply(refusal)
+            committed = True
+        finally:
+            self._settle_closures(committed)
         return Reply(200, status.to_json())
 
     def sweep(self) -> list[str]:
         """Close overdue transactions (run periodically by the server)."""
+        self._settle_closures(committed=False)
         with self.database.transaction() as connection:
             closed = self.service.sweep(connection)
-        for transaction_id in closed:
-            self._forget_command(transaction_id)
+        self._settle_closures(committed=True)
         if closed:
             self.log.info("expired_transactions_closed", closed=len(closed))
         return closed

@@ -91,11 +91,17 @@ class AuthorityService:
         pin_key: ec.EllipticCurvePrivateKey,
         policy: Policy,
         clock: Clock = time.time,
+        on_closed: Callable[[str, Outcome], None] | None = None,
     ) -> None:
         self.authority = authority
+        self._on_closed = on_closed
         self.policy = policy
         self._pin_key = pin_key
         self._clock = clock
+
+    def set_closed_hook(self, on_closed: Callable[[str, Outcome], None]) -> None:
+        """Told of every transaction this service closes (inside the database transaction)."""
+        self._on_closed = on_closed
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -130,7 +136,7 @@ class AuthorityService:
         deadline = self._answer_deadline(row) if awaiting_answer else row.expires_at
         if now > deadline:
             outcome = Outcome.UNCONFIRMED if awaiting_answer else Outcome.EXPIRED
-            store.close(connection, transaction_id, outcome, now)
+            self._close(connection, transaction_id, outcome, now)
             raise RefusalError(
                 410,
                 ErrorKind.POLICY,
@@ -147,6 +153,19 @@ class AuthorityService:
                 transaction_id,
             )
         return row
+
+    def _close(
+        self,
+        connection: Connection,
+        transaction_id: str,
+        outcome: Outcome,
+        now: int,
+        card_ref: str | None = None,
+    ) -> bool:
+        closed = store.close(connection, transaction_id, outcome, now, card_ref)
+        if closed and self._on_closed is not None:
+            self._on_closed(transaction_id, outcome)
+        return closed
 
     def _advance(
         self,
@@ -173,7 +192,7 @@ class AuthorityService:
         refusal: RefusalError,
         card_ref: str | None = None,
     ) -> RefusalError:
-        store.close(connection, row.transaction_id, outcome, self.now_ms(), card_ref)
+        self._close(connection, row.transaction_id, outcome, self.now_ms(), card_ref)
         return refusal
 
     # --- steps -------------------------------------------------------------------
@@ -402,7 +421,7 @@ class AuthorityService:
             self.authority.admin_master, card_id_from_serial(row.card_serial), row.card_challenge
         )
         outcome = _VERDICT_OUTCOME[verify_answer(keys, request.answer)]
-        store.close(connection, transaction_id, outcome, self.now_ms())
+        self._close(connection, transaction_id, outcome, self.now_ms())
         return self._status(connection, transaction_id)
 
     def abort(
@@ -422,7 +441,7 @@ class AuthorityService:
             # Once the command went out, only the card's answer could tell what happened.
             sent = row.state == TransactionState.AWAITING_CARD_ANSWER
             outcome = Outcome.UNCONFIRMED if sent else Outcome.ABORTED
-            store.close(connection, transaction_id, outcome, self.now_ms())
+            self._close(connection, transaction_id, outcome, self.now_ms())
         return self._status(connection, transaction_id)
 
     def status(
@@ -444,7 +463,7 @@ class AuthorityService:
         if now <= deadline:
             return False
         outcome = Outcome.UNCONFIRMED if awaiting_answer else Outcome.EXPIRED
-        return store.close(connection, row.transaction_id, outcome, now)
+        return self._close(connection, row.transaction_id, outcome, now)
 
     def sweep(self, connection: Connection) -> list[str]:
         """Close every overdue transaction; returns their ids."""

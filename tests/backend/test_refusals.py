@@ -443,3 +443,14 @@ def test_old_stored_replies_are_forgotten_by_the_sweeper(
     backend.server.api.sweep()
     assert backend.rows("SELECT COUNT(*) FROM idempotency") == [(0,)]
     assert backend.rows("SELECT outcome FROM transactions") == [("expired",)]
+
+
+def test_metrics_count_each_closed_transaction_once(backend: RunningBackend, steps: Steps) -> None:
+    tx, _ = steps.begin_ok()
+    steps.http.post(
+        f"/v1/transactions/{tx}/abort", json={"idempotency_key": new_key(), "reason": "timeout"}
+    )
+    for _ in range(3):
+        assert error_code(steps.face(tx)) == "transaction_closed"
+    metrics = backend.server.metrics.render()
+    assert 'kiosk_backend_transactions_closed_total{outcome="aborted"} 1' in metrics
