@@ -9,6 +9,7 @@
 - ``kiosk.diagnostics.runtime.start_runtime(config)`` — for ``kiosk run``: logging,
   maintenance state, health board, metrics endpoint, systemd readiness and watchdog in one call.
 - :func:`at_a_glance` (``kiosk.diagnostics.overview``) — the staff's five health items.
+- ``kiosk.diagnostics.live.ReaderHealth`` — reader watcher events to the health board.
 - ``kiosk.diagnostics.metrics`` — ``start_fleet_health(config)``: the health board, the loopback
   metrics endpoint and the periodic monitor; ``kiosk.diagnostics.systemd`` — readiness and
   watchdog notifications; ``kiosk.diagnostics.logging_setup`` — ``configure_logging(config)``.

@@ -170,3 +170,30 @@ def test_runtime_notifies_systemd_and_serves_metrics(
     finally:
         runtime.stop()
     assert listener.recv(100) == b"STOPPING=1"
+
+
+def test_reader_events_feed_the_board() -> None:
+    from kiosk.card_reader import events
+    from kiosk.diagnostics.live import ReaderHealth
+    from kiosk.diagnostics.model import Status
+
+    board = HealthBoard()
+    live = ReaderHealth(board, configured_reader="Virtual PCD 00 00")
+
+    def status(check: str) -> Status:
+        return board.snapshot()[check].status
+
+    live.on_event(events.ReaderAdded("Virtual PCD 00 01"))
+    assert status("pcsc.readers") is Status.FAIL  # not the configured one
+    live.on_event(events.ReaderAdded("Virtual PCD 00 00"))
+    assert status("pcsc.readers") is Status.OK and status("pcsc.service") is Status.OK
+    live.on_event(events.CardMute("Virtual PCD 00 00"))
+    assert status("pcsc.card") is Status.WARN
+    live.on_event(events.CardRemoved("Virtual PCD 00 00"))
+    live.on_event(events.CardInserted("Virtual PCD 00 00", b"\x3b\x00"))
+    assert status("pcsc.card") is Status.OK
+    assert board.snapshot()["pcsc.card"].result.summary == "a card is on the reader"
+    live.on_event(events.ServiceUnavailable("SCardEstablishContext: 0x8010001D"))
+    assert status("pcsc.service") is Status.FAIL and status("pcsc.readers") is Status.FAIL
+    live.on_event(events.ServiceBack())
+    assert status("pcsc.service") is Status.OK
