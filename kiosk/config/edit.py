@@ -69,14 +69,17 @@ def _edited(text: str, table: str, key: str, assignment: str) -> str:
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o640
+    old = path.stat() if path.exists() else None
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
+        # Keep mode and owner (e.g. root:kiosk 0640), so the kiosk can still read its file.
+        os.chmod(temporary, old.st_mode & 0o777 if old else 0o640)
+        if old is not None and os.geteuid() == 0:
+            os.chown(temporary, old.st_uid, old.st_gid)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

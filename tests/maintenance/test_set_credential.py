@@ -84,3 +84,16 @@ def test_a_missing_file_is_created(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     path = tmp_path / "etc" / "kiosk.toml"
     assert run(path, "staff", "482913\n482913\n")[0] == 0
     assert load_config(path).maintenance.staff_credential.startswith("scrypt$")
+
+
+def test_the_file_keeps_its_mode_and_owner(config_file: Path) -> None:
+    import os
+
+    config_file.chmod(0o640)
+    if os.geteuid() == 0:
+        os.chown(config_file, 0, 12345)  # e.g. root:kiosk
+    assert run(config_file, "staff", "482913\n482913\n")[0] == 0
+    stat = config_file.stat()
+    assert stat.st_mode & 0o777 == 0o640
+    if os.geteuid() == 0:
+        assert (stat.st_uid, stat.st_gid) == (0, 12345)
