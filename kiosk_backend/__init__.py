@@ -1,1 +1,1 @@
-"""kiosk_backend."""
+"""The reference backend playing the issuing authority (`kiosk-backend`); see docs/backend.md."""

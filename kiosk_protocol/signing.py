@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from kiosk_protocol import PROTOCOL_VERSION
 from kiosk_protocol.canonical import canonical_json
 from kiosk_protocol.messages import FaceEvidence
 
@@ -29,7 +30,7 @@ def card_proof_payload(transaction_id: str, nonce: bytes, kiosk_id: str) -> byte
     """The canonical bytes the card's signature covers."""
     return canonical_json(
         {
-            "v": "v1",
+            "v": PROTOCOL_VERSION,
             "purpose": CARD_PROOF_PURPOSE,
             "transaction_id": transaction_id,
             "kiosk_id": kiosk_id,
@@ -65,7 +66,7 @@ def verify_card_proof(
 
 def face_evidence_payload(evidence: FaceEvidence) -> bytes:
     return canonical_json(
-        {"v": "v1", "purpose": FACE_EVIDENCE_PURPOSE, "evidence": evidence.to_json()}
+        {"v": PROTOCOL_VERSION, "purpose": FACE_EVIDENCE_PURPOSE, "evidence": evidence.to_json()}
     )
 
 

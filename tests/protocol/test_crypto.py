@@ -90,3 +90,16 @@ def test_signature_pin_rule(pin: bytes, valid: bool) -> None:
     if not valid:
         with pytest.raises(MessageError):
             encrypt_pin(SERVER_KEY.public_key(), bytearray(pin), TX)
+
+
+def test_card_proof_payload_bytes_are_pinned() -> None:
+    """The exact bytes of docs/protocol.md §4.2, so another implementation can check itself."""
+    from kiosk_protocol.signing import card_proof_payload
+
+    payload = card_proof_payload(TX, bytes([0xAB]) * 32, "kiosk-1")
+    assert payload == (
+        b'{"kiosk_id":"kiosk-1","nonce":"' + b"ab" * 32 + b'",'
+        b'"purpose":"kiosk-pin-reset/card-proof","transaction_id":"' + TX.encode() + b'","v":"v1"}'
+    )
+    digest_info = card_proof_digest_info(TX, bytes([0xAB]) * 32, "kiosk-1")
+    assert digest_info.hex().startswith("3031300d060960864801650304020105000420")
