@@ -95,7 +95,10 @@ class Maintenance:
         return bool(self._credentials.get(role))
 
     def sign_in(self, role: Role, secret: bytearray) -> MaintenanceSession:
-        """Check ``secret`` for ``role`` and start a session; ``secret`` is wiped either way."""
+        """Check ``secret`` for ``role`` and start a session; ``secret`` is wiped either way.
+
+        The scrypt check takes about 75 ms on purpose: call it off the UI thread.
+        """
         try:
             return self._sign_in(role, secret)
         finally:
