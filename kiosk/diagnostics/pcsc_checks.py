@@ -38,6 +38,18 @@ def pcsc_socket() -> Path:
     return Path(os.environ.get("PCSCLITE_CSOCK_NAME") or DEFAULT_SOCKET)
 
 
+def pcscd_processes() -> int:
+    """How many processes named pcscd run on this machine (0 when none or unknown)."""
+    count = 0
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "pcscd":
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
 def pcsc_checks(config: KioskConfig, *, readers_of: ListReaders = list_readers,
                 open_transport: OpenTransport = PcscTransport) -> list[CheckResult]:
     socket_path = pcsc_socket()
@@ -46,9 +58,10 @@ def pcsc_checks(config: KioskConfig, *, readers_of: ListReaders = list_readers,
     except ReaderUnavailable as error:
         return [fail("pcsc.service", "PC/SC service", "pcscd is not reachable",
                      socket=str(socket_path), socket_exists=socket_path.exists(),
-                     error=str(error),
+                     pcscd_processes=pcscd_processes(), error=str(error),
                      hint="start pcscd (systemctl start pcscd.socket) and check its log")]
-    results = [ok("pcsc.service", "PC/SC service", "pcscd answers", socket=str(socket_path))]
+    results = [ok("pcsc.service", "PC/SC service", "pcscd answers", socket=str(socket_path),
+                  pcscd_processes=pcscd_processes())]
     wanted = config.card.reader
     if not readers:
         results.append(fail("pcsc.readers", "Card readers", "no reader is connected",

@@ -53,6 +53,7 @@ def test_healthy_kiosk(card_in_reader: InsertedCard, reference_backend: Backend,
                   "backend.mtls", "backend.clock", "system.configuration", "system.versions",
                   "system.data_dir", "face.settings", "face.self_test"):
         assert statuses[check] == "ok", (check, run.result(check))
+    assert run.result("pcsc.service")["details"]["pcscd_processes"] >= 1
     card = run.result("pcsc.card")["details"]["readers"][0]
     assert card["card"] == "my_number_card"
     assert card["retry_counters"] == {"auth_pin": "3 tries left", "sign_pin": "5 tries left",
