@@ -87,8 +87,52 @@ def flow_markdown() -> str:
             "In DONE and ERROR the timeout raises the take-your-card alarm (`card_left`) while",
             "the card is still on the reader.",
             "",
+            *DRIVING.splitlines(),
+            "",
         ]
     )
+
+
+DRIVING = """\
+## Driving the flow
+
+- **Ports** (`kiosk/flow/ports.py`): what the flow needs from the card, the face check,
+  the backend and a clock, as small `Protocol`s with typed errors. `kiosk/flow/adapters/`
+  maps the real parts onto them: `CardReaderAdapter` (card layer over a transport factory,
+  e.g. `lambda: PcscTransport(reader)`, and the card-face trust anchors), `FaceCheckAdapter`
+  (a `FaceCheck` per attempt over a frame-source factory), `BackendAdapter` (the mutual-TLS
+  `BackendClient`) and `PresenceRelay` (a `ReaderWatcher` callback that posts
+  `card_event(...)` to the driving thread). Unit tests use the fakes in `tests/flow/fakes.py`.
+- **Threads**: the flow is driven from one thread. Card, face and backend work goes to a
+  `Runner` (`kiosk/flow/work.py`): `ThreadRunner` has one worker thread and hands completions
+  back through a `post` function (`kiosk.ui.bridge.QtPoster.post` under Qt, `QueuePump.post`
+  headless); `InlineRunner` runs at once (unit tests). Results that arrive after the step
+  was left are dropped and any secret they carry is wiped; a secret lent to running work is
+  wiped when the work returns, never while the card is still using it.
+- **Approval**: working steps (READ_CARD, FACE_CHECK, PROCESSING) start their work on
+  `approve()`: the window approves READ_CARD and PROCESSING once their screen is shown; the
+  resident starts the face check with a button. Inputs: `begin`, `agree`, `decline`, `cancel`,
+  `confirm_last_try`, `submit_auth_pin`, `submit_text_pin`, `submit_same_pin_as_before`,
+  `submit_number_b`, `submit_new_pin`, `acknowledge`, `user_activity`, `card_event`,
+  `set_out_of_service`; the host calls `tick()` a few times a second for the timeouts.
+- **No try without the resident**: PIN formats are checked before the card is asked; the
+  last try of the auth PIN and of the text PIN needs `confirm_last_try()`; "same as before"
+  needs `understood_it_costs_a_try=True`. After an I/O fault the flow reads the reader once
+  more to tell a removed (C02), swapped (C03) or unreadable (C04) card apart.
+- **Face evidence**: attempts are bounded (`face_attempts`); only the final result goes to
+  the backend (it accepts one piece of evidence per transaction).
+- **Autoplay** (`kiosk/flow/autoplay.py`): approves every step and types given PINs, never
+  the last try; `drive(flow, pump, autoplay, timeout=...)` runs it without Qt, and
+  `AutoplayResult.line()` is the demo's `RESULT: ...` line.
+- **Screens** (`kiosk/ui`): `kiosk.ui.app.create_application()` then
+  `build_main_window(flow, UiOptions(...)).show_kiosk()`; `kiosk.ui.recorder.ScreenRecorder`
+  saves a PNG per screen. `python -m kiosk.ui.gallery OUT --xvfb` renders every screen in
+  Japanese and English (portrait and landscape) and fails on cut-off text or small targets.
+  Translations: English source strings in `tr("...")`, Japanese in `assets/i18n/kiosk_ja.ts`;
+  `python -m kiosk.ui.i18n update` adds new strings and recompiles the committed
+  `kiosk/ui/translations/kiosk_ja.qm`; `python -m kiosk.ui.i18n check` (and a test) fails
+  on a missing translation or a stale .qm.
+"""
 
 
 def failure_codes_markdown() -> str:

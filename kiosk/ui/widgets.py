@@ -27,6 +27,7 @@ from kiosk.ui.qt import (
 from kiosk.ui.theme import FONT_FAMILY, INK, LINE, PRIMARY, QUIET
 
 T = TypeVar("T")
+KEY_MAX_HEIGHT = 120
 DIGITS = "0123456789"
 ALPHANUMERIC_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
 
@@ -143,7 +144,8 @@ class Keypad(QWidget):
         for key in (*self._keys, self.clear_key, self.back_key):
             # Keys grow with the room they get (portrait), down to the thumb-size minimum.
             key.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-            key.setMaximumHeight(130)
+            key.setMaximumHeight(KEY_MAX_HEIGHT)
+        self.setMaximumHeight(4 * KEY_MAX_HEIGHT + 3 * grid.spacing())
         self.reset()
 
     def reset(self) -> None:
@@ -345,6 +347,10 @@ class AdaptiveRow(QWidget):
         )
         if self._layout.direction() != direction:
             self._layout.setDirection(direction)
+        # Side by side both panes share the width; stacked, the first keeps its natural
+        # height and the second takes the rest (so nothing floats in the middle).
+        self._layout.setStretch(0, 1 if wide else 0)
+        self._layout.setStretch(1, 1)
 
 
 def column(*widgets: QWidget, stretch_end: bool = True) -> QWidget:

@@ -41,8 +41,9 @@ class PinPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(16)
         layout.addWidget(self.entry)
-        layout.addWidget(self.keypad)
+        layout.addWidget(self.keypad, 1)
         layout.addWidget(self.ok)
+        layout.addStretch(0)
         self.entry.changed.connect(self._update)
         self._update()
 
@@ -168,6 +169,10 @@ class UnlockPhotoScreen(Screen):
 
         self.cancel = button("", flow.cancel)
         self.action_row.addWidget(self.cancel)
+
+    def set_wide(self, wide: bool) -> None:
+        # Portrait has room for a bigger picture of the card face.
+        self.guide.setMinimumHeight(160 if wide else 300)
 
     def _show_page(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
