@@ -19,7 +19,7 @@ from kiosk.maintenance.counters import TransactionCounters
 from kiosk.maintenance.service_state import ServiceState
 
 LIBRARIES = ("click", "cryptography", "dlib-bin", "face_recognition", "face_recognition_models",
-             "httpx", "numpy", "opencv-python-headless", "Pillow", "pyscard",
+             "httpx", "numpy", "opencv-python-headless", "Pillow", "pyscard", "scikit-image",
              "PySide6-Essentials")
 LOW_DISK_BYTES = 500 * 1024 * 1024
 LOG_EXCERPT_LINES = 20
