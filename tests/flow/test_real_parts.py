@@ -22,6 +22,7 @@ from kiosk.flow.adapters.card import CardReaderAdapter
 from kiosk.flow.adapters.face import FaceCheckAdapter
 from kiosk.flow.adapters.presence import PresenceRelay
 from kiosk.flow.autoplay import Autoplay, AutoplayResult, drive
+from kiosk.flow.config import FlowConfig
 from kiosk.flow.machine import Flow
 from kiosk.flow.ports import MonotonicClock
 from kiosk.flow.states import Step
@@ -80,6 +81,7 @@ def run_flow(
         backend=BackendAdapter(client),
         clock=MonotonicClock(),
         runner=runner,
+        config=FlowConfig(face_attempts=2),
     )
     steps: list[Step] = []
     play = Autoplay(flow, auth_pin=auth_pin, new_pin=NEW_PIN, text_pin=text_pin,
