@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.flow.autoplay import Autoplay
@@ -12,7 +13,7 @@ from kiosk.flow.machine import Flow
 from kiosk.flow.ports import CardPresence, MonotonicClock
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
-from kiosk.ui.app import create_application
+from kiosk.ui.app import create_application, run_autoplay
 from kiosk.ui.bridge import QtPoster, make_qt_runner
 from kiosk.ui.window import KioskWindow, UiOptions
 from tests.flow.fakes import FakeBackend, FakeCard, FakeFace
@@ -41,9 +42,9 @@ def test_autoplay_through_the_real_window_with_work_on_a_worker_thread(qtbot: Qt
 
     play = Autoplay(flow, auth_pin="1234", new_pin="KIOSK7", on_step=on_step)
     try:
-        play.start()
-        qtbot.waitUntil(lambda: play.result is not None, timeout=10000)
-        assert play.result is not None and play.result.success, play.result
+        result = run_autoplay(play, timeout=10)
+        assert result.success, result
+        assert result.line() == "RESULT: success"
         assert card.new_sign_pin == b"KIOSK7"
         assert gui_thread not in threads
         assert threads and all(t.startswith("kiosk-flow-work") for t in threads)
@@ -51,3 +52,31 @@ def test_autoplay_through_the_real_window_with_work_on_a_worker_thread(qtbot: Qt
     finally:
         window.shut_down()
         runner.shutdown()
+
+
+def test_run_autoplay_gives_up_after_the_timeout(qtbot: QtBot) -> None:
+    create_application()
+    poster = QtPoster()
+    runner = make_qt_runner(poster)
+    flow = Flow(card=FakeCard(), face=FakeFace(), backend=FakeBackend(), clock=MonotonicClock(),
+                runner=runner)
+    window = KioskWindow(flow, UiOptions(kiosk_mode=False, sound=False))
+    qtbot.addWidget(window)
+    play = Autoplay(flow, auth_pin="1234", new_pin="KIOSK7")  # the card is never placed
+    try:
+        result = run_autoplay(play, timeout=0.3)
+        assert result.line() == "RESULT: failure K03"
+        assert flow.view.step == Step.PLACE_CARD
+    finally:
+        window.shut_down()
+        runner.shutdown()
+
+
+def test_display_detection(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.ui.app import display_available
+
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert not display_available()
+    monkeypatch.setenv("DISPLAY", ":5")
+    assert display_available()
