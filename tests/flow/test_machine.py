@@ -451,3 +451,22 @@ def test_no_cancel_once_the_reset_is_under_way(kit: Kit) -> None:
     assert kit.step == Step.PROCESSING
     kit.flow.approve()
     assert kit.step == Step.DONE
+
+
+def test_no_secret_reaches_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    kit = make_kit(card=FakeCard(auth_pin=b"8642", text_pin=b"9753"))
+    kit.to_auth_pin()
+    kit.flow.submit_auth_pin(bytearray(b"8641"))  # wrong once
+    kit.flow.submit_auth_pin(bytearray(b"8642"))
+    kit.flow.submit_text_pin(bytearray(b"9753"))
+    kit.flow.approve()
+    kit.flow.submit_new_pin(bytearray(b"QX7Z9W2K"), bytearray(b"QX7Z9W2K"))
+    kit.flow.approve()
+    assert kit.step == Step.DONE
+    logged = caplog.text + repr(kit.flow.view)
+    assert "flow: start" in caplog.text or "--begin-->" in caplog.text
+    for secret in ("8641", "8642", "9753", "QX7Z9W2K", "fake-photo"):
+        assert secret not in logged
