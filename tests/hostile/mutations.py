@@ -1,6 +1,13 @@
-"""Structure-aware damage to genuine bytes: what a hostile card or server would send."""
+"""Structure-aware damage to genuine bytes: what a hostile card or server would send.
+
+An edit plan is drawn independently of the bytes it will damage (positions are taken modulo
+the length), so the same hypothesis choices give the same kind of damage even when the
+genuine bytes differ between runs (fresh signatures, keys, transaction ids).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
@@ -9,31 +16,57 @@ from kiosk.card_reader import tlv
 _EDGE_BYTES = [0x00, 0x01, 0x7F, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0xFF]
 
 
-@st.composite
-def damaged(draw: st.DrawFn, genuine: bytes, max_edits: int = 4) -> bytes:
-    """``genuine`` with a few edits: flips, edge values, cuts, insertions, duplicated or
-    swapped slices (which also damage length fields and nesting)."""
-    data = bytearray(genuine)
-    for _ in range(draw(st.integers(1, max_edits), label="edits")):
-        kind = draw(st.integers(0, 6), label="edit")
-        at = draw(st.integers(0, max(0, len(data) - 1)), label="at")
-        if kind == 0 and data:
-            data[at] ^= draw(st.integers(1, 255))
-        elif kind == 1 and data:
-            data[at] = draw(st.sampled_from(_EDGE_BYTES))
-        elif kind == 2:
+@dataclass(frozen=True)
+class Edit:
+    kind: int  # 0 flip, 1 edge value, 2 cut, 3 insert, 4 duplicate, 5 delete span, 6 append
+    position: int
+    span: int
+    xor: int
+    edge: int
+    extra: bytes
+
+    def apply(self, data: bytearray) -> None:
+        at = self.position % len(data) if data else 0
+        if self.kind == 0 and data:
+            data[at] ^= self.xor
+        elif self.kind == 1 and data:
+            data[at] = self.edge
+        elif self.kind == 2:
             del data[at:]
-        elif kind == 3:
-            data[at:at] = draw(st.binary(min_size=1, max_size=16))
-        elif kind == 4:
-            end = draw(st.integers(at, min(len(data), at + 64)))
-            data[at:at] = data[at:end]
-        elif kind == 5:
-            end = draw(st.integers(at, min(len(data), at + 300)))
-            del data[at:end]
+        elif self.kind == 3:
+            data[at:at] = self.extra
+        elif self.kind == 4:
+            data[at:at] = data[at : at + self.span]
+        elif self.kind == 5:
+            del data[at : at + self.span * 5]
         else:
-            data += draw(st.binary(min_size=1, max_size=8))
+            data += self.extra
+
+
+edits = st.builds(
+    Edit,
+    kind=st.integers(0, 6),
+    position=st.integers(0, 2**20),
+    span=st.integers(1, 64),
+    xor=st.integers(1, 255),
+    edge=st.sampled_from(_EDGE_BYTES),
+    extra=st.binary(min_size=1, max_size=16),
+)
+
+
+def apply_edits(genuine: bytes, plan: list[Edit]) -> bytes:
+    data = bytearray(genuine)
+    for edit in plan:
+        edit.apply(data)
     return bytes(data)
+
+
+def damaged(genuine: bytes, max_edits: int = 4) -> st.SearchStrategy[bytes]:
+    """``genuine`` with a few edits: flips, edge values, cuts, insertions, duplicated or
+    deleted slices (which also damage length fields and nesting)."""
+    return st.lists(edits, min_size=1, max_size=max_edits).map(
+        lambda plan: apply_edits(genuine, plan)
+    )
 
 
 def tlv_value_swaps(genuine: bytes) -> st.SearchStrategy[bytes]:
@@ -44,13 +77,13 @@ def tlv_value_swaps(genuine: bytes) -> st.SearchStrategy[bytes]:
 
     @st.composite
     def swap(draw: st.DrawFn) -> bytes:
-        index = draw(st.integers(0, len(items) - 1))
+        index = draw(st.integers(0, 2**16)) % len(items)
         value = draw(st.one_of(st.binary(max_size=64), st.just(b""),
                                st.builds(lambda b: b * 300, st.binary(min_size=1, max_size=1))))
         parts = [tlv.encode(item.tag, value) if i == index else item.raw
                  for i, item in enumerate(items)]
         if draw(st.booleans()):
-            parts.append(draw(st.sampled_from(parts)))  # a duplicated element
+            parts.append(parts[draw(st.integers(0, 2**16)) % len(parts)])  # a duplicate
         return tlv.encode(outer.tag, b"".join(parts))
 
     return swap()
