@@ -332,8 +332,10 @@ class RuleList(QWidget):
 class AdaptiveRow(QWidget):
     """Two panes side by side on a landscape screen, stacked on a portrait one."""
 
-    def __init__(self, first: QWidget, second: QWidget) -> None:
+    def __init__(self, first: QWidget, second: QWidget, *, portrait_grows: int = 1) -> None:
+        """``portrait_grows``: which pane (0 or 1) takes the spare height when stacked."""
         super().__init__()
+        self._portrait_grows = portrait_grows
         self._layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(28)
@@ -349,8 +351,8 @@ class AdaptiveRow(QWidget):
             self._layout.setDirection(direction)
         # Side by side both panes share the width; stacked, the first keeps its natural
         # height and the second takes the rest (so nothing floats in the middle).
-        self._layout.setStretch(0, 1 if wide else 0)
-        self._layout.setStretch(1, 1)
+        for pane in (0, 1):
+            self._layout.setStretch(pane, 1 if wide or pane == self._portrait_grows else 0)
 
 
 def column(*widgets: QWidget, stretch_end: bool = True) -> QWidget:

@@ -15,7 +15,7 @@ from kiosk.ui.i18n import tr
 from kiosk.ui.qt import QColor, QImage, QPainter, QPaintEvent, QPen, QRectF, Qt
 from kiosk.ui.screens.base import Screen, UiContext
 from kiosk.ui.theme import GOOD, PAPER
-from kiosk.ui.widgets import Picture, button
+from kiosk.ui.widgets import AdaptiveRow, Picture, button, column, label
 
 
 def hint_text(hint: FaceHint | None) -> str:
@@ -101,13 +101,14 @@ class FaceCheckScreen(Screen):
 
     def __init__(self, flow: FlowDriver, context: UiContext) -> None:
         super().__init__(flow, context)
-        self.intro = self.add_text()
-        self.failure = self.add_text("warning")
+        self.intro = label()
+        self.failure = label("warning")
         self.camera = CameraView()
-        self.body.addWidget(self.camera, 1)
-        self.prompt = self.add_text("big", centre=True)
-        self.hint = self.add_text("subtitle", centre=True)
-        self.attempts = self.add_text("quiet", centre=True)
+        self.prompt = label("big", centre=True)
+        self.hint = label("subtitle", centre=True)
+        self.attempts = label("quiet", centre=True)
+        texts = column(self.intro, self.failure, self.prompt, self.hint, self.attempts)
+        self.body.addWidget(AdaptiveRow(self.camera, texts, portrait_grows=0), 1)
         self.cancel = button("", flow.cancel)
         self.go = button("primary", flow.approve)
         self.action_row.addWidget(self.cancel)
