@@ -64,23 +64,33 @@ class ApiKiosk:
         self.driver.verify_auth_pin(self.auth_pin)
         certificate = self.driver.read_auth_certificate()
         signature = self.driver.sign_with_auth_key(card_proof_digest_info(tx, nonce, self.kiosk_id))
-        return {"idempotency_key": key(), "auth_certificate": b64(certificate),
-                "signature": b64(signature)}
+        return {
+            "idempotency_key": key(),
+            "auth_certificate": b64(certificate),
+            "signature": b64(signature),
+        }
 
     def face_body(self, tx: str) -> dict[str, Any]:
-        evidence = FaceEvidence(tx, self.kiosk_id, True, 400_000, 550_000, 5, Liveness.PASSED,
-                                "test/1")
+        evidence = FaceEvidence(
+            tx, self.kiosk_id, True, 400_000, 550_000, 5, Liveness.PASSED, "test/1"
+        )
         signature = sign_face_evidence(self.backend.kiosks[self.kiosk_id].signing_key(), evidence)
-        return {"idempotency_key": key(), "evidence": evidence.to_json(),
-                "signature": b64(signature)}
+        return {
+            "idempotency_key": key(),
+            "evidence": evidence.to_json(),
+            "signature": b64(signature),
+        }
 
     def reset_body(self, tx: str, challenge: bytes) -> dict[str, Any]:
         reply = self.call("GET", "/v1/server-key")
         assert isinstance(reply.body, dict)
         server_key = load_public_key_pem(reply.body["public_key_pem"])
         envelope = encrypt_pin(server_key, bytearray(b"NEWPIN77"), tx)
-        return {"idempotency_key": key(), "encrypted_pin": envelope.to_json(),
-                "card_challenge": b64(challenge)}
+        return {
+            "idempotency_key": key(),
+            "encrypted_pin": envelope.to_json(),
+            "card_challenge": b64(challenge),
+        }
 
     def answer_body(self, answer: bytes) -> dict[str, Any]:
         return {"idempotency_key": key(), "answer": b64(answer)}

@@ -28,9 +28,13 @@ payloads = st.one_of(
     st.binary(min_size=200, max_size=700),
     st.builds(lambda n, b: b * n, st.integers(0, 300), st.binary(min_size=1, max_size=2)),
     # starts like a TLV header with a long length
-    st.builds(lambda head, rest: head + rest, st.sampled_from(
-        [b"\x30\x82", b"\xff\x20\x82", b"\x7f\x21\x82", b"\xff\x10\x0c", b"\x30\x84\xff\xff"]
-    ), st.binary(max_size=40)),
+    st.builds(
+        lambda head, rest: head + rest,
+        st.sampled_from(
+            [b"\x30\x82", b"\xff\x20\x82", b"\x7f\x21\x82", b"\xff\x10\x0c", b"\x30\x84\xff\xff"]
+        ),
+        st.binary(max_size=40),
+    ),
 )
 
 

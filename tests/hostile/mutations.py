@@ -78,10 +78,16 @@ def tlv_value_swaps(genuine: bytes) -> st.SearchStrategy[bytes]:
     @st.composite
     def swap(draw: st.DrawFn) -> bytes:
         index = draw(st.integers(0, 2**16)) % len(items)
-        value = draw(st.one_of(st.binary(max_size=64), st.just(b""),
-                               st.builds(lambda b: b * 300, st.binary(min_size=1, max_size=1))))
-        parts = [tlv.encode(item.tag, value) if i == index else item.raw
-                 for i, item in enumerate(items)]
+        value = draw(
+            st.one_of(
+                st.binary(max_size=64),
+                st.just(b""),
+                st.builds(lambda b: b * 300, st.binary(min_size=1, max_size=1)),
+            )
+        )
+        parts = [
+            tlv.encode(item.tag, value) if i == index else item.raw for i, item in enumerate(items)
+        ]
         if draw(st.booleans()):
             parts.append(parts[draw(st.integers(0, 2**16)) % len(parts)])  # a duplicate
         return tlv.encode(outer.tag, b"".join(parts))

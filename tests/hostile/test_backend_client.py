@@ -35,13 +35,27 @@ SERVER_KEY = {
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode(),
 }
-STATUS = {"transaction_id": TX, "state": "closed", "outcome": "pin_reset",
-          "identity_check": "card+pin+face", "expires_at_ms": 1, "closed_at_ms": 2}
+STATUS = {
+    "transaction_id": TX,
+    "state": "closed",
+    "outcome": "pin_reset",
+    "identity_check": "card+pin+face",
+    "expires_at_ms": 1,
+    "closed_at_ms": 2,
+}
 GENUINE: dict[str, dict[str, Any]] = {
-    "begin": {"transaction_id": TX, "nonce": base64.b64encode(bytes(32)).decode(),
-              "expires_at_ms": 1, "state": "awaiting_card_proof"},
-    "reset": {"transaction_id": TX, "state": "awaiting_card_answer",
-              "apdu": base64.b64encode(bytes(30)).decode(), "expires_at_ms": 1},
+    "begin": {
+        "transaction_id": TX,
+        "nonce": base64.b64encode(bytes(32)).decode(),
+        "expires_at_ms": 1,
+        "state": "awaiting_card_proof",
+    },
+    "reset": {
+        "transaction_id": TX,
+        "state": "awaiting_card_answer",
+        "apdu": base64.b64encode(bytes(30)).decode(),
+        "expires_at_ms": 1,
+    },
     "status": STATUS,
     "server_key": SERVER_KEY,
 }
@@ -51,12 +65,15 @@ Call = Callable[[BackendClient], object]
 CALLS: dict[str, tuple[Call, str]] = {
     "server_key": (lambda client: client.server_key(), "server_key"),
     "begin": (lambda client: client.begin(), "begin"),
-    "prove_card": (lambda client: client.prove_card(TRANSACTION, bytes(100), bytes(256)),
-                   "status"),
-    "report_face": (lambda client: client.report_face(
-        TRANSACTION, FaceReport(True, True, 0.3, 0.5, 5, "m/1")), "status"),
-    "request_reset_command": (lambda client: client.request_reset_command(
-        TRANSACTION, bytearray(b"NEWPIN77"), bytes(16)), "reset"),
+    "prove_card": (lambda client: client.prove_card(TRANSACTION, bytes(100), bytes(256)), "status"),
+    "report_face": (
+        lambda client: client.report_face(TRANSACTION, FaceReport(True, True, 0.3, 0.5, 5, "m/1")),
+        "status",
+    ),
+    "request_reset_command": (
+        lambda client: client.request_reset_command(TRANSACTION, bytearray(b"NEWPIN77"), bytes(16)),
+        "reset",
+    ),
     "confirm": (lambda client: client.confirm(TRANSACTION, b"\x90\x00"), "status"),
     "abort": (lambda client: client.abort(TX, AbortReason.TIMEOUT), "status"),
     "status": (lambda client: client.status(TX), "status"),
@@ -85,29 +102,44 @@ def damaged_json(draw: st.DrawFn, genuine: dict[str, Any]) -> Any:
 
 @st.composite
 def replies(draw: st.DrawFn, kind: str) -> httpx.Response:
-    status = draw(st.one_of(st.sampled_from([200, 201, 204, 301, 400, 403, 404, 409, 410, 422,
-                                             429, 500, 502, 503, 504]),
-                            st.integers(100, 599)))
-    headers = draw(st.dictionaries(
-        # Content-Encoding: see test_undecodable_compressed_reply_is_a_typed_error
-        st.sampled_from(["Content-Type", "Retry-After", "Location", "Idempotent-Replayed"]),
-        st.sampled_from(["application/json", "text/html", "gzip", "br", "0", "-1", "x", "true"]),
-        max_size=3,
-    ))
-    error_body = {"error": {"kind": draw(st.sampled_from(["policy", "card", "protocol",
-                                                          "server", "other", ""])),
-                            "code": draw(st.text(max_size=70)),
-                            "message": draw(st.text(max_size=20))}}
+    status = draw(
+        st.one_of(
+            st.sampled_from(
+                [200, 201, 204, 301, 400, 403, 404, 409, 410, 422, 429, 500, 502, 503, 504]
+            ),
+            st.integers(100, 599),
+        )
+    )
+    headers = draw(
+        st.dictionaries(
+            # Content-Encoding: see test_undecodable_compressed_reply_is_a_typed_error
+            st.sampled_from(["Content-Type", "Retry-After", "Location", "Idempotent-Replayed"]),
+            st.sampled_from(
+                ["application/json", "text/html", "gzip", "br", "0", "-1", "x", "true"]
+            ),
+            max_size=3,
+        )
+    )
+    error_body = {
+        "error": {
+            "kind": draw(st.sampled_from(["policy", "card", "protocol", "server", "other", ""])),
+            "code": draw(st.text(max_size=70)),
+            "message": draw(st.text(max_size=20)),
+        }
+    }
     genuine = GENUINE[kind]
-    content = draw(st.one_of(
-        st.binary(max_size=200),
-        json_values.map(lambda value: json.dumps(value).encode()),
-        st.just(json.dumps(genuine).encode()),
-        damaged_json(genuine).map(lambda document: json.dumps(document).encode()),
-        st.just(json.dumps(error_body).encode()),
-        damaged_json(error_body["error"]).map(
-            lambda inner: json.dumps({"error": inner}).encode()),
-    ))
+    content = draw(
+        st.one_of(
+            st.binary(max_size=200),
+            json_values.map(lambda value: json.dumps(value).encode()),
+            st.just(json.dumps(genuine).encode()),
+            damaged_json(genuine).map(lambda document: json.dumps(document).encode()),
+            st.just(json.dumps(error_body).encode()),
+            damaged_json(error_body["error"]).map(
+                lambda inner: json.dumps({"error": inner}).encode()
+            ),
+        )
+    )
     # a stream, so the client (not this strategy) decodes the body, as from a real socket
     return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
 
@@ -152,8 +184,9 @@ def test_undecodable_compressed_reply_is_a_typed_error(
     config: BackendClientConfig, encoding: str
 ) -> None:
     def handler(_request: httpx.Request) -> httpx.Response:
-        return httpx.Response(201, headers={"Content-Encoding": encoding},
-                              stream=httpx.ByteStream(b"not compressed"))
+        return httpx.Response(
+            201, headers={"Content-Encoding": encoding}, stream=httpx.ByteStream(b"not compressed")
+        )
 
     client = BackendClient(config, transport=httpx.MockTransport(handler), sleep=lambda _s: None)
     try:

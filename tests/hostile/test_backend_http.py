@@ -63,21 +63,49 @@ def _complete(received: bytes) -> bool:
 
 
 header_names = st.sampled_from(
-    ["Content-Length", "Transfer-Encoding", "Content-Type", "Host", "Connection", "Expect",
-     "X-" + "A" * 100]
+    [
+        "Content-Length",
+        "Transfer-Encoding",
+        "Content-Type",
+        "Host",
+        "Connection",
+        "Expect",
+        "X-" + "A" * 100,
+    ]
 )
 header_values = st.one_of(
-    st.sampled_from(["0", "-1", "12", "99999999999999999999", "65537", "chunked", "gzip",
-                     "application/json", "close", "100-continue", " 5", "5, 6"]),
+    st.sampled_from(
+        [
+            "0",
+            "-1",
+            "12",
+            "99999999999999999999",
+            "65537",
+            "chunked",
+            "gzip",
+            "application/json",
+            "close",
+            "100-continue",
+            " 5",
+            "5, 6",
+        ]
+    ),
     st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
 )
 request_lines = st.one_of(
-    st.sampled_from([
-        b"POST /v1/transactions HTTP/1.1", b"GET /health HTTP/1.1", b"GET /health HTTP/1.0",
-        b"POST /v1/transactions/tx_" + b"a" * 32 + b"/card-proof HTTP/1.1",
-        b"GET /v1/transactions HTTP/9.9", b"GET", b"", b"POST /v1/transactions",
-        b"GET /" + b"a" * 70000 + b" HTTP/1.1",
-    ]),
+    st.sampled_from(
+        [
+            b"POST /v1/transactions HTTP/1.1",
+            b"GET /health HTTP/1.1",
+            b"GET /health HTTP/1.0",
+            b"POST /v1/transactions/tx_" + b"a" * 32 + b"/card-proof HTTP/1.1",
+            b"GET /v1/transactions HTTP/9.9",
+            b"GET",
+            b"",
+            b"POST /v1/transactions",
+            b"GET /" + b"a" * 70000 + b" HTTP/1.1",
+        ]
+    ),
     st.binary(max_size=80).filter(lambda line: b"\n" not in line),
 )
 
@@ -87,8 +115,10 @@ def raw_requests(draw: st.DrawFn) -> bytes:
     line = draw(request_lines)
     headers = draw(st.lists(st.tuples(header_names, header_values), max_size=5))
     body = draw(st.one_of(st.binary(max_size=200), st.just(b'{"idempotency_key": "x"}')))
-    head = line + b"\r\n" + b"".join(
-        name.encode() + b": " + value.encode() + b"\r\n" for name, value in headers
+    head = (
+        line
+        + b"\r\n"
+        + b"".join(name.encode() + b": " + value.encode() + b"\r\n" for name, value in headers)
     )
     return head + b"\r\n" + body if draw(st.booleans()) else draw(st.binary(max_size=300))
 

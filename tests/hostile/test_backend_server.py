@@ -36,13 +36,18 @@ OPEN_POLICY = Policy(
 )
 
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False),
-    st.text(max_size=40), st.sampled_from(["", "A" * 70, "tx_" + "0" * 32, "AAAA", "%%%"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=40),
+    st.sampled_from(["", "A" * 70, "tx_" + "0" * 32, "AAAA", "%%%"]),
 )
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -110,8 +115,11 @@ def send(kiosk: ApiKiosk, step: str, tx: str, body: bytes) -> tuple[int, object]
 @given(data=st.data())
 def test_arbitrary_bodies(kiosk: ApiKiosk, step: str, data: st.DataObject) -> None:
     tx, _nonce = kiosk.transaction_at(step)
-    body = data.draw(st.one_of(st.binary(max_size=300), json_values.map(
-        lambda value: json.dumps(value).encode())))
+    body = data.draw(
+        st.one_of(
+            st.binary(max_size=300), json_values.map(lambda value: json.dumps(value).encode())
+        )
+    )
     with bounded(f"server: {step} (arbitrary body)"):
         status, reply = send(kiosk, step, tx, body)
     assert_well_formed(step, status, reply)
@@ -137,9 +145,17 @@ def test_nearly_genuine_requests(kiosk: ApiKiosk, step: str, data: st.DataObject
     method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "X"]),
     path=st.one_of(
         st.text(max_size=60).map(lambda text: "/" + text),
-        st.sampled_from(["/v1/transactions/", "/v1/transactions/tx_" + "a" * 32 + "/x",
-                         "/v1/transactions/tx_" + "A" * 32, "/v1//transactions", "/v1/server-key?x=1",
-                         "/openapi.json/..", "/v1/transactions/tx_" + "a" * 32 + "/abort/"]),
+        st.sampled_from(
+            [
+                "/v1/transactions/",
+                "/v1/transactions/tx_" + "a" * 32 + "/x",
+                "/v1/transactions/tx_" + "A" * 32,
+                "/v1//transactions",
+                "/v1/server-key?x=1",
+                "/openapi.json/..",
+                "/v1/transactions/tx_" + "a" * 32 + "/abort/",
+            ]
+        ),
     ),
     body=st.binary(max_size=64),
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
@@ -16,11 +17,12 @@ from hypothesis import strategies as st
 
 from kiosk.card_reader.apdu import CardChannel
 from kiosk.card_reader.card import MyNumberCard
-from kiosk.card_reader.card_info import TrustAnchors
+from kiosk.card_reader.card_info import TrustAnchors, TrustedCardFace
 from kiosk.card_reader.errors import CardError
 from kiosk.card_reader.jpki import JpkiPin
 from kiosk_testbed.authority import TestAuthority
 from kiosk_testbed.card.card_file import CardFile
+from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.card.virtual_card import VirtualCard
 from tests.helpers.virtual_card import TestCard
 from tests.hostile.budget import bounded, hostile
@@ -72,24 +74,30 @@ class DamagingTransport:
         self.close()
 
 
-@pytest.fixture(scope="module")
-def genuine(test_card: TestCard) -> VirtualCard:
-    """One in-memory card for every case (loading its keys is the slow part); each case
-    starts from a reset with the original retry counters."""
-    return VirtualCard(VirtualCard.from_path(test_card.template).card_file)
+@dataclass
+class Bench:
+    """One in-memory genuine card for every case (loading its keys is the slow part), the
+    original retry counters to restore, the card's values and the card-face trust anchors."""
+
+    card: VirtualCard
+    pristine: CardFile
+    values: dict[str, Any]
+    anchors: TrustAnchors
+
+    def fresh(self) -> VirtualCard:
+        self.card.reset()
+        self.card.card_file.pins = copy.deepcopy(self.pristine.pins)
+        return self.card
 
 
 @pytest.fixture(scope="module")
-def pristine(genuine: VirtualCard) -> CardFile:
-    return copy.deepcopy(genuine.card_file)
-
-
-@pytest.fixture(scope="module")
-def anchors(testbed_authority: TestAuthority) -> TrustAnchors:
-    return TrustAnchors.from_pem_file(
+def bench(test_card: TestCard, testbed_authority: TestAuthority) -> Bench:
+    card = VirtualCard(VirtualCard.from_path(test_card.template).card_file)
+    anchors = TrustAnchors.from_pem_file(
         testbed_authority.card_face_ca_pub_path,
         testbed_authority.card_face_ca_key_id().hex(),
     )
+    return Bench(card, copy.deepcopy(card.card_file), test_card.values, anchors)
 
 
 def _trusted_face(card: MyNumberCard, values: dict[str, Any], anchors: TrustAnchors) -> object:
@@ -105,15 +113,17 @@ def _text_ap(card: MyNumberCard, values: dict[str, Any]) -> object:
 
 def _sign(card: MyNumberCard, values: dict[str, Any]) -> object:
     card.jpki.verify_pin(JpkiPin.AUTH, bytearray(str(values["auth_pin"]).encode()))
-    return card.jpki.sign_with_auth_key(bytes.fromhex("3031300d060960864801650304020105000420")
-                                        + bytes(32))
+    return card.jpki.sign_with_auth_key(
+        bytes.fromhex("3031300d060960864801650304020105000420") + bytes(32)
+    )
 
 
 def _reset_exchange(card: MyNumberCard) -> object:
     card.jpki.select(force=True)
     card.jpki.get_challenge(16)
-    return card.jpki.relay(bytes.fromhex("0C2C029B1A8711") + bytes(17) + bytes.fromhex("8E08")
-                           + bytes(8) + b"\x00")
+    return card.jpki.relay(
+        bytes.fromhex("0C2C029B1A8711") + bytes(17) + bytes.fromhex("8E08") + bytes(8) + b"\x00"
+    )
 
 
 Scenario = Callable[[MyNumberCard, dict[str, Any], TrustAnchors], object]
@@ -133,33 +143,21 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-@hostile(80)
+@hostile(150)
 @given(data=st.data())
-def test_damaged_answers_of_a_real_card(
-    name: str,
-    data: st.DataObject,
-    genuine: VirtualCard,
-    pristine: CardFile,
-    test_card: TestCard,
-    anchors: TrustAnchors,
-) -> None:
-    genuine.reset()
-    genuine.card_file.pins = copy.deepcopy(pristine.pins)
-    transport = DamagingTransport(genuine, data)
+def test_damaged_answers_of_a_real_card(name: str, data: st.DataObject, bench: Bench) -> None:
+    transport = DamagingTransport(bench.fresh(), data)
     card = MyNumberCard(CardChannel(transport))
     with bounded(f"damaged card answers: {name}", seconds=5.0):
         try:
-            result = SCENARIOS[name](card, test_card.values, anchors)
+            result = SCENARIOS[name](card, bench.values, bench.anchors)
         except CardError:
             return
     if name == "trusted card face" and transport.damaged:
-        # Damage may hit only answers that do not matter (a status word the host ignores,
-        # bytes after the TLV); but damaged face data must never pass as trusted.
-        face = result.face  # type: ignore[attr-defined]
-        genuine = pristine.files
-        from kiosk_testbed.card.layout import Ap
-
-        assert face.photo in genuine[(Ap.INFO, 0x0002)]
+        # Damage may hit answers that do not matter (a status word the host ignores, bytes
+        # after the TLV), but a damaged photo must never pass as trusted.
+        assert isinstance(result, TrustedCardFace)
+        assert result.face.photo in bench.pristine.files[(Ap.INFO, 0x0002)]
 
 
 class _Undamaged(DamagingTransport):
@@ -169,16 +167,7 @@ class _Undamaged(DamagingTransport):
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_every_scenario_succeeds_on_an_undamaged_card(
-    name: str,
-    genuine: VirtualCard,
-    pristine: CardFile,
-    test_card: TestCard,
-    anchors: TrustAnchors,
-) -> None:
+def test_every_scenario_succeeds_on_an_undamaged_card(name: str, bench: Bench) -> None:
     """So the damaged runs above really reach the deep parsing paths."""
-    genuine.reset()
-    genuine.card_file.pins = copy.deepcopy(pristine.pins)
-    card = MyNumberCard(CardChannel(_Undamaged(genuine, None)))  # type: ignore[arg-type]
-    result = SCENARIOS[name](card, test_card.values, anchors)
-    assert result is not None
+    card = MyNumberCard(CardChannel(_Undamaged(bench.fresh(), None)))  # type: ignore[arg-type]
+    assert SCENARIOS[name](card, bench.values, bench.anchors) is not None
