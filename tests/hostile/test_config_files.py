@@ -152,7 +152,7 @@ def schema_documents(draw: st.DrawFn, sections: Sections) -> str:
         }
     top = draw(
         st.dictionaries(
-            st.sampled_from(sorted({s.split(".")[0] for s in sections}) + ["stray"]),
+            st.sampled_from([*sorted({s.split(".")[0] for s in sections}), "stray"]),
             toml_scalars,
             max_size=1,
         )
