@@ -90,15 +90,14 @@ def _pg_integrity_error() -> type[BaseException]:
 class Database:
     """A pool of connections to one database, chosen by URL.
 
-    `sqlite:///absolute/path.db` or `postgresql://user:pass@host:port/db[?options=...]`.
+    `sqlite:////absolute/path.db` (`sqlite:///relative.db`) or `postgresql://user:pass@host:port/db[?options=...]`.
     """
 
     def __init__(self, url: str, pool_size: int = 8, acquire_timeout: float = 15.0) -> None:
         if url.startswith("sqlite:///"):
             self.dialect: Dialect = "sqlite"
+            # As usual for these URLs: sqlite:///relative.db, sqlite:////absolute/path.db
             self._sqlite_path = url.removeprefix("sqlite:///")
-            if self._sqlite_path != ":memory:":
-                self._sqlite_path = "/" + self._sqlite_path.lstrip("/")
         elif url.startswith(("postgresql://", "postgres://")):
             self.dialect = "postgresql"
         else:
