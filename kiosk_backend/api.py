@@ -227,7 +227,7 @@ class Api:
         key: str = request.idempotency_key
         request_hash = hashlib.sha256(body).hexdigest()
         self._settle_closures(committed=False)
-        committed = False
+        committed = placed_command = False
         try:
             with self.database.transaction() as connection:
                 try:
@@ -258,6 +258,7 @@ class Api:
                     # Held before the commit, so a retry that waited on this call finds it.
                     with self._issued_lock:
                         self._issued_commands[transaction_id] = base64.b64decode(apdu)
+                    placed_command = True
             committed = True
         except _RollbackError as rollback:
             return rollback.reply
@@ -265,7 +266,7 @@ class Api:
             return _error(409, ErrorKind.PROTOCOL, "conflict", "a concurrent call conflicted")
         finally:
             self._settle_closures(committed)
-            if not committed and transaction_id is not None and operation == "reset_command":
+            if placed_command and not committed and transaction_id is not None:
                 self._forget_command(transaction_id)
         return reply
 

@@ -198,6 +198,13 @@ def migrate(data_dir: Path | None, database_url: str | None) -> None:
     is_flag=True,
     help="Run the server in this process (default: its own `kiosk-backend serve` process).",
 )
+@click.option(
+    "--lose-replies",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 0.5),
+    help="Fraction of replies dropped after the server acted; kiosks retry with the same key.",
+)
 def loadtest(
     *,
     kiosks: int,
@@ -206,6 +213,7 @@ def loadtest(
     database_url: str | None,
     as_json: bool,
     in_process: bool,
+    lose_replies: float,
 ) -> None:
     """Drive simulated kiosks through complete resets against a real server on loopback."""
     from kiosk_backend.loadtest import run_loadtest
@@ -217,6 +225,7 @@ def loadtest(
         database_url=database_url,
         progress=lambda text: click.echo(text, err=True),
         separate_process=not in_process,
+        lose_replies=lose_replies,
     )
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.text())
     if not report.consistent:

@@ -136,6 +136,7 @@ class LoadReport:
     unknown_in_db: int
     cards_wrong_pin: int
     separate_process: bool = False
+    retries: int = 0
 
     @property
     def tx_per_second(self) -> float:
@@ -180,6 +181,7 @@ class LoadReport:
             "duplicated": self.duplicated,
             "unknown_in_db": self.unknown_in_db,
             "cards_wrong_pin": self.cards_wrong_pin,
+            "retries_after_lost_replies": self.retries,
             "consistent": self.consistent,
         }
 
@@ -192,6 +194,7 @@ class LoadReport:
             f"completed resets    {self.completed}  ({self.tx_per_second:.1f} tx/s)",
             f"latency p50 / p99   {self.percentile(0.5):.0f} ms / {self.percentile(0.99):.0f} ms",
             f"failed              {self.failed}  {self.errors or ''}",
+            f"retries             {self.retries} (after replies lost on purpose)",
             f"in the database     {self.db_transactions} transactions {self.db_outcomes}",
             f"lost / duplicated   {self.lost} / {self.duplicated}"
             f"  (unknown to kiosks: {self.unknown_in_db})",
@@ -234,6 +237,7 @@ def run_loadtest(
     database_url: str | None = None,
     progress: Callable[[str], None] = lambda _text: None,
     separate_process: bool = False,
+    lose_replies: float = 0.0,
 ) -> LoadReport:
     """`separate_process` runs the server as `kiosk-backend serve` in its own interpreter, so
     the simulated kiosks and cards (in this process) do not share its interpreter lock."""
@@ -245,7 +249,14 @@ def run_loadtest(
     try:
         with tempfile.TemporaryDirectory(prefix="kiosk-loadtest-") as folder:
             return _run(
-                Path(folder), kiosks, seconds, cards, database_url, progress, separate_process
+                Path(folder),
+                kiosks,
+                seconds,
+                cards,
+                database_url,
+                progress,
+                separate_process,
+                lose_replies,
             )
     finally:
         if drop_schema is not None:
@@ -260,6 +271,7 @@ def _run(  # noqa: PLR0917 - one internal call site
     database_url: str | None,
     progress: Callable[[str], None],
     separate_process: bool,
+    lose_replies: float,
 ) -> LoadReport:
     progress(f"issuing {card_count} virtual cards ...")
     cards = _issue_cards(folder / "testbed", card_count)
@@ -294,12 +306,13 @@ def _run(  # noqa: PLR0917 - one internal call site
         progress(f"driving {kiosk_count} kiosks for {seconds:.0f} s against {server.url} ...")
         results: list[tuple[str, float]] = []
         errors: Counter[str] = Counter()
+        retried = [0]
         lock = threading.Lock()
         start = time.monotonic()
         deadline = start + seconds
 
         def drive(index: int) -> None:
-            kiosk = SimulatedKiosk(server.url, credentials[index])
+            kiosk = SimulatedKiosk(server.url, credentials[index], lose_replies=lose_replies)
             turn = index
             try:
                 while time.monotonic() < deadline:
@@ -322,6 +335,8 @@ def _run(  # noqa: PLR0917 - one internal call site
                         else:
                             errors[f"outcome:{done.status.outcome}"] += 1
             finally:
+                with lock:
+                    retried[0] += kiosk.retries
                 kiosk.close()
 
         threads = [threading.Thread(target=drive, args=(i,)) for i in range(kiosk_count)]
@@ -377,4 +392,5 @@ def _run(  # noqa: PLR0917 - one internal call site
         unknown_in_db=len(db_set - seen_set),
         cards_wrong_pin=wrong_pin,
         separate_process=separate_process,
+        retries=retried[0],
     )

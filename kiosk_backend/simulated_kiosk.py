@@ -8,6 +8,8 @@ the face check is simulated as passed evidence.
 
 from __future__ import annotations
 
+import json
+import random
 import secrets
 import ssl
 import string
@@ -135,26 +137,46 @@ class Completed:
 
 
 class SimulatedKiosk:
-    def __init__(self, base_url: str, credentials: KioskCredentials, timeout: float = 30.0):
+    def __init__(
+        self,
+        base_url: str,
+        credentials: KioskCredentials,
+        timeout: float = 30.0,
+        lose_replies: float = 0.0,
+    ):
+        """`lose_replies`: fraction of replies dropped after the server acted (then retried)."""
         self.credentials = credentials
         self._key = credentials.signing_key()
+        context = credentials.ssl_context()
+        transport = _LossyTransport(context, lose_replies) if lose_replies else None
         self.http = httpx.Client(
-            base_url=base_url, verify=credentials.ssl_context(), timeout=timeout
+            base_url=base_url, verify=context, timeout=timeout, transport=transport
         )
         self._server_key: ec.EllipticCurvePublicKey | None = None
+        self.retries = 0
 
     def close(self) -> None:
         self.http.close()
 
     def _post(self, path: str, body: dict[str, Any], what: str) -> Any:
-        response = self.http.post(path, json=body)
+        """POST with up to 3 attempts of the very same body (safe: idempotency key)."""
+        response = self._send("POST", path, json.dumps(body).encode())
         if response.status_code >= 300:
             raise SimulationError(f"{what}: HTTP {response.status_code} {response.text[:200]}")
         return response.json()
 
+    def _send(self, method: str, path: str, content: bytes | None = None) -> httpx.Response:
+        headers = {"Content-Type": "application/json"} if content is not None else {}
+        for _ in range(2):
+            try:
+                return self.http.request(method, path, content=content, headers=headers)
+            except httpx.TransportError:
+                self.retries += 1
+        return self.http.request(method, path, content=content, headers=headers)
+
     def server_key(self) -> ec.EllipticCurvePublicKey:
         if self._server_key is None:
-            document = self.http.get("/v1/server-key").json()
+            document = self._send("GET", "/v1/server-key").json()
             self._server_key = load_public_key_pem(document["public_key_pem"])
         return self._server_key
 
@@ -220,6 +242,22 @@ class SimulatedKiosk:
             )
         )
         return Completed(tx, status, pin_text, time.perf_counter() - started)
+
+
+class _LossyTransport(httpx.HTTPTransport):
+    """Delivers every request but drops a fraction of the replies, like a flaky network."""
+
+    def __init__(self, context: ssl.SSLContext, fraction: float) -> None:
+        super().__init__(verify=context)
+        self._fraction = fraction
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if random.random() < self._fraction:
+            response.read()
+            response.close()
+            raise httpx.ReadError("reply lost (simulated)", request=request)
+        return response
 
 
 def _key() -> str:

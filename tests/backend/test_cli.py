@@ -149,11 +149,18 @@ def test_load_benchmark_counts_no_lost_or_duplicated_transactions(database: str)
         url = postgres_url()
         if url is None:
             pytest.skip("no PostgreSQL")
-    # SQLite: the server in its own process, as the command runs it; PostgreSQL: in a thread.
+    # SQLite: the server in its own process, as the command runs it. PostgreSQL: in a thread,
+    # with 5 % of the replies lost on purpose so the kiosks retry with the same keys.
+    lose = 0.0 if url is None else 0.05
     report = run_loadtest(
-        kiosks=3, seconds=2.0, cards=2, database_url=url, separate_process=url is None
-    )
+        kiosks=3, seconds=2.0, cards=2, database_url=url, separate_process=url is None,
+        lose_replies=lose,
+    )  # fmt: skip
     assert report.consistent, report.text()
-    assert report.completed >= 3 and report.failed == 0
-    assert report.db_outcomes == {"pin_reset": report.completed}
+    assert report.completed >= 3
+    assert report.db_outcomes.get("pin_reset") == report.completed
+    if lose:
+        assert report.retries > 0
+    else:
+        assert report.failed == 0 and report.db_outcomes == {"pin_reset": report.completed}
     assert report.percentile(0.5) <= report.percentile(0.99)
