@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from kiosk import __version__
+from kiosk.demo.app import demo
 from kiosk.demo.card_bench import card_bench
 from kiosk.diagnostics.cli import diag
 from kiosk.maintenance.cli import set_credential
@@ -19,3 +20,4 @@ def main() -> None:
 main.add_command(set_credential)
 main.add_command(diag)
 main.add_command(card_bench)
+main.add_command(demo)

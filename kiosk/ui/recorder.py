@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from kiosk.flow.view import FlowView
-from kiosk.ui.qt import QTimer
 from kiosk.ui.screens.face import FaceCheckScreen
 from kiosk.ui.window import KioskWindow
 
@@ -25,13 +24,15 @@ class ScreenRecorder:
         self.saved: list[Path] = []
         out_dir.mkdir(parents=True, exist_ok=True)
         self._unsubscribe = window.flow.subscribe(self._on_view)
+        self._on_view(window.flow.view)  # the screen already showing (the start screen)
 
     def _on_view(self, view: FlowView) -> None:
         if view.visit == self._last_visit:
             return
         self._last_visit = view.visit
-        name = f"{len(self.saved) + 1:02d}-{view.step.value}.png"
-        QTimer.singleShot(0, lambda: self._grab(name))
+        # Grab now, not later: an autoplaying resident may have moved on by the next event
+        # loop turn. The window observed this view before the recorder did.
+        self._grab(f"{len(self.saved) + 1:02d}-{view.step.value}.png")
 
     def _grab(self, name: str) -> None:
         screen = self._window.current_screen
