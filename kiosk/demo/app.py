@@ -36,7 +36,6 @@ from kiosk.demo.portrait import PortraitUnavailableError, default_portrait_path
 from kiosk.demo.virtual_reader import (
     VPCD_READERS,
     DemoCard,
-    InProcessTransport,
     card_in_vpcd_reader,
     issue_demo_card,
 )
@@ -54,6 +53,7 @@ from kiosk_backend.enrollment import enroll_kiosk
 from kiosk_backend.observability import JsonLog
 from kiosk_backend.server import BackendServer, BackendSettings
 from kiosk_testbed.authority import TestAuthority, default_data_dir
+from kiosk_testbed.card.in_process import InProcessTransport
 from kiosk_testbed.card.virtual_card import VirtualCard
 
 DEMO_KIOSK_ID = "demo-kiosk"

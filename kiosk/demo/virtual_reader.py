@@ -64,31 +64,3 @@ def card_in_vpcd_reader(card_file: Path, slot: int = 0) -> Iterator[VpcdCardLink
         finally:
             link.remove()
 
-
-class InProcessTransport:
-    """A virtual card answering in this process, for a demo without pcscd.
-
-    Opening powers the card on and closing powers it off, as a reader would.
-    """
-
-    def __init__(self, card: VirtualCard) -> None:
-        self._card = card
-        self._open = True
-        card.power_on()
-
-    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
-        if not self._open:
-            raise CardRemoved("the in-process card session is closed")
-        response = self._card.process(apdu)
-        return response[:-2], int.from_bytes(response[-2:], "big")
-
-    def close(self) -> None:
-        if self._open:
-            self._open = False
-            self._card.power_off()
-
-    def __enter__(self) -> InProcessTransport:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

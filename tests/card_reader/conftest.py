@@ -6,49 +6,17 @@ from the plugin ``tests/helpers/virtual_card.py``, registered here.
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import pytest
 
 from kiosk.card_reader.card_info import TrustAnchors
+from kiosk_testbed.card.in_process import InProcessTransport
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # no-op when tests/conftest.py or another area already registered the shared plugin
     config.pluginmanager.import_plugin("tests.helpers.virtual_card")
-
-
-class InProcessTransport:
-    """A ``Transport`` straight into a ``VirtualCard`` (no PC/SC); counts APDUs."""
-
-    def __init__(self, card: Any) -> None:
-        self.card = card
-        self.card.power_on()
-        self.sent: list[bytes] = []
-        self.closed = False
-
-    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
-        assert not self.closed
-        self.sent.append(bytes(apdu))
-        answer = self.card.process(bytes(apdu))
-        return answer[:-2], int.from_bytes(answer[-2:], "big")
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.card.power_off()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @pytest.fixture

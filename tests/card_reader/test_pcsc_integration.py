@@ -40,9 +40,8 @@ from kiosk_backend.admin_command import (
     session_keys,
     verify_answer,
 )
+from kiosk_testbed.card.in_process import InProcessTransport
 from tests.helpers.virtual_card import READER_0, inserted_card
-
-from .conftest import InProcessTransport
 
 pytestmark = pytest.mark.pcsc
 

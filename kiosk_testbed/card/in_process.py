@@ -1,0 +1,44 @@
+"""A virtual card answering in this process through the card layer's ``Transport`` shape.
+
+For fast tests and for a demo without pcscd. Opening powers the card on and closing powers it
+off, as a reader would; ``sent`` keeps the commands for tests that count or inspect them.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from kiosk.card_reader.errors import CardRemoved
+from kiosk_testbed.card.virtual_card import VirtualCard
+
+
+class InProcessTransport:
+    def __init__(self, card: VirtualCard) -> None:
+        self.card = card
+        self.sent: list[bytes] = []
+        self.closed = False
+        card.power_on()
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        if self.closed:
+            raise CardRemoved("the in-process card session is closed")
+        self.sent.append(bytes(apdu))
+        answer = self.card.process(bytes(apdu))
+        return answer[:-2], int.from_bytes(answer[-2:], "big")
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.card.power_off()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
