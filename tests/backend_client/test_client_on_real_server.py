@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import httpx
 import pytest
@@ -27,6 +25,7 @@ from kiosk_backend.enrollment import set_kiosk_enabled
 from kiosk_backend.operator_pki import OperatorPki
 from kiosk_protocol.messages import AbortReason
 from kiosk_testbed.card import layout
+from kiosk_testbed.card.in_process import InProcessTransport
 from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.card.virtual_card import VirtualCard
 from tests.backend.harness import RunningBackend
@@ -36,31 +35,6 @@ from tests.helpers.virtual_card import TEST_PINS
 GOOD_FACE = FaceReport(
     matched=True, live=True, score=0.41, threshold=0.55, frames=6, model_version="dlib/test"
 )
-
-
-class InProcessTransport:
-    """The product's Transport straight into a VirtualCard."""
-
-    def __init__(self, card: VirtualCard) -> None:
-        self.card = card
-
-    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
-        answer = self.card.process(apdu)
-        return answer[:-2], int.from_bytes(answer[-2:], "big")
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def sign_pin(card: VirtualCard) -> tuple[str, int]:
