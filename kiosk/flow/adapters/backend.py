@@ -1,4 +1,8 @@
-"""The real backend client (``kiosk.backend_client``) behind the flow's ``BackendPort``."""
+"""The real backend client (``kiosk.backend_client``) behind the flow's ``BackendPort``.
+
+With a ``Journal`` it records each transaction's progress (id, step, the card's answer), so
+a kiosk restarted mid-transaction can settle it with ``kiosk.journal.reconcile``.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,11 @@ from kiosk.flow.ports import (
 from kiosk.flow.ports import (
     BackendOfflineError as PortOfflineError,
 )
-from kiosk_protocol.messages import AbortReason
+from kiosk.journal import Journal
+from kiosk.journal.reconcile import reconcile_one
+from kiosk_protocol.messages import AbortReason, Outcome
+
+_OUTCOMES = frozenset(outcome.value for outcome in Outcome)
 
 ABORT_REASONS: dict[str, AbortReason] = {
     FailureCode.CANCELLED.value: AbortReason.RESIDENT_CANCELLED,
@@ -58,8 +66,9 @@ def translated_backend_errors() -> Iterator[None]:
 class BackendAdapter:
     """``BackendPort`` over a ``BackendClient`` (mutual TLS, idempotent calls)."""
 
-    def __init__(self, client: BackendClient) -> None:
+    def __init__(self, client: BackendClient, journal: Journal | None = None) -> None:
         self._client = client
+        self._journal = journal
         self._open: dict[str, Transaction] = {}
 
     def _transaction(self, ticket: Ticket) -> Transaction:
@@ -71,6 +80,8 @@ class BackendAdapter:
     def begin(self) -> Ticket:
         with translated_backend_errors():
             transaction = self._client.begin()
+        if self._journal is not None:
+            self._journal.begun(transaction.transaction_id)
         self._open[transaction.transaction_id] = transaction
         return Ticket(transaction.transaction_id, transaction.to_sign)
 
@@ -92,28 +103,54 @@ class BackendAdapter:
 
     def authorise_reset(self, ticket: Ticket, new_pin: bytearray, card_challenge: bytes) -> bytes:
         with translated_backend_errors():
-            return self._client.request_reset_command(
+            apdu = self._client.request_reset_command(
                 self._transaction(ticket), new_pin, card_challenge
             )
+        if self._journal is not None:
+            self._journal.command_received(ticket.transaction_id)
+        return apdu
 
     def confirm(self, ticket: Ticket, card_answer: bytes) -> ResetOutcome:
         transaction = self._transaction(ticket)
+        if self._journal is not None:
+            self._journal.card_answered(ticket.transaction_id, card_answer)
         try:
             with translated_backend_errors():
-                self._client.confirm(transaction, card_answer)
+                try:
+                    status = self._client.confirm(transaction, card_answer)
+                except CardRejectedError as error:
+                    if error.reason in _OUTCOMES:  # the backend's verdict on the answer
+                        self._close_in_journal(ticket, error.reason)
+                    raise
         except BackendCardRejectedError as error:
             return ResetOutcome(False, str(error))
         finally:
             self._open.pop(ticket.transaction_id, None)
+        self._close_in_journal(ticket, status.outcome.value if status.outcome else None)
         return ResetOutcome(True)
+
+    def _answer_pending(self, ticket: Ticket) -> bool:
+        assert self._journal is not None
+        entry = self._journal.entries().get(ticket.transaction_id)
+        return entry is not None and not entry.finished and entry.card_answer is not None
+
+    def _close_in_journal(self, ticket: Ticket, outcome: str | None) -> None:
+        if self._journal is not None and outcome is not None:
+            self._journal.closed(ticket.transaction_id, outcome)
 
     def abandon(self, ticket: Ticket, reason: str) -> None:
         self._open.pop(ticket.transaction_id, None)
+        if self._journal is not None and self._answer_pending(ticket):
+            # The card answered but the backend never confirmed: an abort would close it as
+            # "unconfirmed" although the answer is known. Deliver it now, or later on restart.
+            reconcile_one(self._journal, self._client, ticket.transaction_id)
+            return
         try:
             with translated_backend_errors():
-                self._client.abort(
+                status = self._client.abort(
                     ticket.transaction_id, ABORT_REASONS.get(reason, AbortReason.KIOSK_FAULT)
                 )
+            self._close_in_journal(ticket, status.outcome.value if status.outcome else None)
         except BackendFailedError:
             pass  # already closed at the backend (e.g. after a refused face check)
         except ProtocolError:
