@@ -1,0 +1,37 @@
+"""Fixtures for the fault tests: the real backend (SQLite), the card-face trust anchors, the
+kiosk's journal in the test's folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.card_reader.card_info import TrustAnchors
+from kiosk.journal import Journal
+from kiosk_testbed.authority import TestAuthority
+from tests.backend.harness import RunningBackend, running_backend
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.import_plugin("tests.helpers.virtual_card")
+
+
+@pytest.fixture
+def anchors(testbed_authority: TestAuthority) -> TrustAnchors:
+    return TrustAnchors.from_pem_file(
+        testbed_authority.card_face_ca_pub_path,
+        testbed_authority.card_face_ca_keyid_path.read_text().strip(),
+    )
+
+
+@pytest.fixture
+def backend(tmp_path: Path, testbed_authority: TestAuthority) -> Iterator[RunningBackend]:
+    with running_backend(tmp_path, testbed_authority.dir, None) as running:
+        yield running
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    return Journal(tmp_path / "kiosk" / "journal.jsonl")
