@@ -9,6 +9,7 @@ from kiosk.demo.app import demo
 from kiosk.demo.card_bench import card_bench
 from kiosk.diagnostics.cli import diag
 from kiosk.maintenance.cli import set_credential
+from kiosk.run.app import run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,3 +22,4 @@ main.add_command(set_credential)
 main.add_command(diag)
 main.add_command(card_bench)
 main.add_command(demo)
+main.add_command(run)

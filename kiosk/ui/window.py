@@ -28,6 +28,7 @@ from kiosk.ui.qt import (
     QWidget,
 )
 from kiosk.ui.screens import SCREEN_TYPES, Screen, UiContext
+from kiosk.ui.screens.ending import OutOfServiceScreen
 from kiosk.ui.screens.face import FaceCheckScreen
 from kiosk.ui.theme import Scale, app_font, stylesheet
 from kiosk.ui.widgets import AdaptiveRow, button, label
@@ -80,6 +81,7 @@ class KioskWindow(QMainWindow):
         self._allow_close = False
         self._current: Screen | None = None
         self._visit = -1
+        self._service_message = ""  # staff's message for residents while out of service
 
         root = QWidget()
         root.setObjectName("KioskRoot")
@@ -171,6 +173,11 @@ class KioskWindow(QMainWindow):
         self.scale = Scale(not self.scale.large)
         self._apply_style()
 
+    def set_service_message(self, message: str) -> None:
+        """Staff's message on the out-of-service screen ("" for the standard text)."""
+        self._service_message = message
+        self._show_service_message()
+
     def shut_down(self) -> None:
         """Close for real (staff or the program; the resident cannot). Safe to call twice."""
         if self._allow_close:
@@ -221,6 +228,12 @@ class KioskWindow(QMainWindow):
         self._refresh_header()
         for screen in self.screens.values():
             screen.refresh(self.flow.view)
+        self._show_service_message()
+
+    def _show_service_message(self) -> None:
+        screen = self.screens.get(Step.OUT_OF_SERVICE)
+        if self._service_message and isinstance(screen, OutOfServiceScreen):
+            screen.elsewhere.setText(self._service_message)
 
     def _refresh_header(self) -> None:
         self.service_name.setText(tr("Signature PIN reset"))
@@ -246,6 +259,7 @@ class KioskWindow(QMainWindow):
             screen.refresh(view)
             screen.shown(view)
         screen.refresh(view)
+        self._show_service_message()
         if view.step in AUTO_APPROVE and view.awaiting_approval and not view.busy:
             QTimer.singleShot(0, self._approve_if_waiting)
         if view.alarm:
