@@ -4,6 +4,326 @@
   <context>
     <name>kiosk</name>
     <message>
+      <source>Maintenance sign-in</source>
+      <translation>保守サインイン</translation>
+    </message>
+    <message>
+      <source>Back</source>
+      <translation>戻る</translation>
+    </message>
+    <message>
+      <source>Engineer tools need the engineer sign-in.</source>
+      <translation>技術者ツールには技術者のサインインが必要です。</translation>
+    </message>
+    <message>
+      <source>Engineer diagnostics</source>
+      <translation>技術者向け診断</translation>
+    </message>
+    <message>
+      <source>Maintenance</source>
+      <translation>保守</translation>
+    </message>
+    <message>
+      <source>Sign out</source>
+      <translation>サインアウト</translation>
+    </message>
+    <message>
+      <source>Close</source>
+      <translation>閉じる</translation>
+    </message>
+    <message>
+      <source>Sign-out in %1 s</source>
+      <translation>あと%1秒で自動サインアウト</translation>
+    </message>
+    <message>
+      <source>All checks</source>
+      <translation>すべての診断</translation>
+    </message>
+    <message>
+      <source>Reader and card</source>
+      <translation>リーダーとカード</translation>
+    </message>
+    <message>
+      <source>Camera</source>
+      <translation>カメラ</translation>
+    </message>
+    <message>
+      <source>Face self-test</source>
+      <translation>顔照合の自己診断</translation>
+    </message>
+    <message>
+      <source>Backend</source>
+      <translation>サーバー</translation>
+    </message>
+    <message>
+      <source>Logs</source>
+      <translation>ログ</translation>
+    </message>
+    <message>
+      <source>Configuration</source>
+      <translation>設定</translation>
+    </message>
+    <message>
+      <source>Versions</source>
+      <translation>バージョン</translation>
+    </message>
+    <message>
+      <source>Export report</source>
+      <translation>レポート出力</translation>
+    </message>
+    <message>
+      <source>Writing the report...</source>
+      <translation>レポートを書き出しています…</translation>
+    </message>
+    <message>
+      <source>Starting the camera...</source>
+      <translation>カメラを起動しています…</translation>
+    </message>
+    <message>
+      <source>Run again</source>
+      <translation>もう一度実行</translation>
+    </message>
+    <message>
+      <source>Checking... this can take up to a minute.</source>
+      <translation>診断中です…最大1分ほどかかります。</translation>
+    </message>
+    <message>
+      <source>Choose where to write the report (a USB stick is listed when it is mounted):</source>
+      <translation>レポートの保存先を選んでください(USBメモリはマウントされると表示されます):</translation>
+    </message>
+    <message>
+      <source>All</source>
+      <translation>すべて</translation>
+    </message>
+    <message>
+      <source>Warnings</source>
+      <translation>警告以上</translation>
+    </message>
+    <message>
+      <source>Errors</source>
+      <translation>エラーのみ</translation>
+    </message>
+    <message>
+      <source>No camera is configured.</source>
+      <translation>カメラが設定されていません。</translation>
+    </message>
+    <message>
+      <source>Choose a check</source>
+      <translation>診断項目を選んでください</translation>
+    </message>
+    <message>
+      <source>Face found</source>
+      <translation>顔を検出しました</translation>
+    </message>
+    <message>
+      <source>No face in view</source>
+      <translation>顔が映っていません</translation>
+    </message>
+    <message>
+      <source>Not permitted for this role.</source>
+      <translation>この役割では実行できません。</translation>
+    </message>
+    <message>
+      <source>Healthy</source>
+      <translation>正常</translation>
+    </message>
+    <message>
+      <source>Not healthy</source>
+      <translation>異常あり</translation>
+    </message>
+    <message>
+      <source>The camera cannot be used: %1</source>
+      <translation>カメラを使用できません: %1</translation>
+    </message>
+    <message>
+      <source>No log lines.</source>
+      <translation>ログはありません。</translation>
+    </message>
+    <message>
+      <source>Report written:</source>
+      <translation>レポートを書き出しました:</translation>
+    </message>
+    <message>
+      <source>That did not work: %1</source>
+      <translation>実行できませんでした: %1</translation>
+    </message>
+    <message>
+      <source>From: %1</source>
+      <translation>読込元: %1</translation>
+    </message>
+    <message>
+      <source>embedded defaults</source>
+      <translation>既定値(設定ファイルなし)</translation>
+    </message>
+    <message>
+      <source>%1 pixels, %2 frames/s, brightness %3, sharpness %4</source>
+      <translation>%1 画素、毎秒%2コマ、明るさ %3、鮮明さ %4</translation>
+    </message>
+    <message>
+      <source>Clear</source>
+      <translation>消去</translation>
+    </message>
+    <message>
+      <source>Sign in</source>
+      <translation>サインイン</translation>
+    </message>
+    <message>
+      <source>Store staff</source>
+      <translation>店舗スタッフ</translation>
+    </message>
+    <message>
+      <source>Field engineer</source>
+      <translation>保守技術者</translation>
+    </message>
+    <message>
+      <source>Enter the staff PIN</source>
+      <translation>スタッフ用暗証番号を入力してください</translation>
+    </message>
+    <message>
+      <source>Enter the engineer passphrase (a keyboard works too)</source>
+      <translation>技術者用パスフレーズを入力してください(キーボードも使えます)</translation>
+    </message>
+    <message>
+      <source>No credential is set for this role (kiosk set-credential).</source>
+      <translation>この役割の認証情報が設定されていません(kiosk set-credential)。</translation>
+    </message>
+    <message>
+      <source>Sign-in failed. Please try again.</source>
+      <translation>サインインできませんでした。もう一度お試しください。</translation>
+    </message>
+    <message>
+      <source>Too many wrong entries. Sign-in is locked for %1 more seconds.</source>
+      <translation>入力の誤りが続いたため、あと%1秒間サインインできません。</translation>
+    </message>
+    <message>
+      <source>Wrong entry. Tries left before a lockout: %1</source>
+      <translation>入力が違います。ロックまでの残り回数: %1</translation>
+    </message>
+    <message>
+      <source>Previous</source>
+      <translation>前へ</translation>
+    </message>
+    <message>
+      <source>Next</source>
+      <translation>次へ</translation>
+    </message>
+    <message>
+      <source>Not checked yet</source>
+      <translation>未確認</translation>
+    </message>
+    <message>
+      <source>OK</source>
+      <translation>OK</translation>
+    </message>
+    <message>
+      <source>Check</source>
+      <translation>要確認</translation>
+    </message>
+    <message>
+      <source>Fault</source>
+      <translation>異常</translation>
+    </message>
+    <message>
+      <source>Health at a glance</source>
+      <translation>状態の一覧</translation>
+    </message>
+    <message>
+      <source>Today's transactions</source>
+      <translation>本日の利用件数</translation>
+    </message>
+    <message>
+      <source>Reset the reader</source>
+      <translation>リーダーをリセット</translation>
+    </message>
+    <message>
+      <source>Restart the application</source>
+      <translation>アプリを再起動</translation>
+    </message>
+    <message>
+      <source>Engineer tools</source>
+      <translation>技術者ツール</translation>
+    </message>
+    <message>
+      <source>Please use the kiosk at the entrance.</source>
+      <translation>入口の端末をご利用ください。</translation>
+    </message>
+    <message>
+      <source>Under maintenance. Back soon.</source>
+      <translation>保守作業中です。まもなく再開します。</translation>
+    </message>
+    <message>
+      <source>Card reader</source>
+      <translation>カードリーダー</translation>
+    </message>
+    <message>
+      <source>Card</source>
+      <translation>カード</translation>
+    </message>
+    <message>
+      <source>Kiosk certificate</source>
+      <translation>端末証明書</translation>
+    </message>
+    <message>
+      <source>Completed</source>
+      <translation>完了</translation>
+    </message>
+    <message>
+      <source>Cancelled</source>
+      <translation>中止</translation>
+    </message>
+    <message>
+      <source>Timed out</source>
+      <translation>時間切れ</translation>
+    </message>
+    <message>
+      <source>Left before starting</source>
+      <translation>開始前に終了</translation>
+    </message>
+    <message>
+      <source>Face did not match</source>
+      <translation>顔が一致せず</translation>
+    </message>
+    <message>
+      <source>In service</source>
+      <translation>稼働中</translation>
+    </message>
+    <message>
+      <source>Out of service</source>
+      <translation>休止中</translation>
+    </message>
+    <message>
+      <source>Put out of service</source>
+      <translation>休止にする</translation>
+    </message>
+    <message>
+      <source>Put back in service</source>
+      <translation>稼働に戻す</translation>
+    </message>
+    <message>
+      <source>None yet today</source>
+      <translation>本日はまだありません</translation>
+    </message>
+    <message>
+      <source>The reader was reset.</source>
+      <translation>リーダーをリセットしました。</translation>
+    </message>
+    <message>
+      <source>Restarting the application...</source>
+      <translation>アプリを再起動しています…</translation>
+    </message>
+    <message>
+      <source>Message for residents: %1</source>
+      <translation>利用者へのお知らせ: %1</translation>
+    </message>
+    <message>
+      <source>standard text</source>
+      <translation>標準の文言</translation>
+    </message>
+    <message>
+      <source>(%1 days left)</source>
+      <translation>(残り%1日)</translation>
+    </message>
+    <message>
       <source>Setting your new PIN</source>
       <translation>新しい暗証番号を設定しています</translation>
     </message>
@@ -42,14 +362,6 @@
     <message>
       <source>You can use it right away. Thank you.</source>
       <translation>すぐにお使いいただけます。ありがとうございました。</translation>
-    </message>
-    <message>
-      <source>OK</source>
-      <translation>OK</translation>
-    </message>
-    <message>
-      <source>Out of service</source>
-      <translation>休止中</translation>
     </message>
     <message>
       <source>Sorry, this machine cannot be used at the moment.</source>
@@ -390,10 +702,6 @@
     <message>
       <source>Your face is compared with the card photo on this machine only. No image is stored or sent. The record keeps only the kind of check that was made.</source>
       <translation>お顔とカードの写真の照合はこの端末の中だけで行い、画像は保存も送信もしません。記録に残るのは確認の種類だけです。</translation>
-    </message>
-    <message>
-      <source>Back</source>
-      <translation>戻る</translation>
     </message>
     <message>
       <source>I agree, continue</source>

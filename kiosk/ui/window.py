@@ -174,7 +174,8 @@ class KioskWindow(QMainWindow):
         self._apply_style()
 
     def set_service_message(self, message: str) -> None:
-        """Staff's message on the out-of-service screen ("" for the standard text)."""
+        """Staff's message on the out-of-service screen ("" for the standard text); shown in
+        the current language when it has a translation."""
         self._service_message = message
         self._show_service_message()
 
@@ -233,7 +234,8 @@ class KioskWindow(QMainWindow):
     def _show_service_message(self) -> None:
         screen = self.screens.get(Step.OUT_OF_SERVICE)
         if self._service_message and isinstance(screen, OutOfServiceScreen):
-            screen.elsewhere.setText(self._service_message)
+            # staff choose among preset messages, translated where they are offered
+            screen.elsewhere.setText(tr(self._service_message))
 
     def _refresh_header(self) -> None:
         self.service_name.setText(tr("Signature PIN reset"))

@@ -19,7 +19,7 @@ from kiosk.ui.i18n import tr
 from kiosk.ui.maintenance.engineer import EngineerPage
 from kiosk.ui.maintenance.login import LoginPage
 from kiosk.ui.maintenance.parts import MaintenanceParts, action_button
-from kiosk.ui.maintenance.staff import StaffPage, preset_text
+from kiosk.ui.maintenance.staff import StaffPage
 from kiosk.ui.qt import (
     QApplication,
     QEvent,
@@ -156,7 +156,7 @@ class MaintenanceController(QObject):
     def apply_service_state(self) -> None:
         """Residents see the out-of-service screen (with staff's message) when staff set it."""
         status = self.parts.maintenance.service.current()
-        self.window.set_service_message(preset_text(status.message))
+        self.window.set_service_message(status.message)
         self.flow_set_out_of_service(not status.in_service)
 
     def flow_set_out_of_service(self, out: bool) -> None:
