@@ -8,20 +8,29 @@ time is never more than the lockout's own length.
 
 Each role has its own state, so a staff PIN under attack does not keep out the engineer who
 comes to repair the kiosk (the engineer credential is much stronger).
+
+A damaged state file (not JSON, or a role's entry malformed) fails closed: the roles it cannot
+vouch for are locked for ``base`` seconds from the moment the damage is found (written back,
+so the lockout runs out normally), and ``on_damaged(role)`` is told so it can be logged and
+audited. Deleting or corrupting the file therefore never opens the way for more guesses.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kiosk.maintenance.persist import read_json, write_json
 from kiosk.maintenance.roles import Role
 
 Clock = Callable[[], float]
+log = logging.getLogger(__name__)
 
 
 class LockedOutError(Exception):
@@ -51,10 +60,12 @@ class LockoutState:
 class Lockout:
     """Tracks wrong entries per role in ``path`` (a small JSON file)."""
 
-    def __init__(self, path: Path, policy: LockoutPolicy, clock: Clock = time.time) -> None:
+    def __init__(self, path: Path, policy: LockoutPolicy, clock: Clock = time.time,
+                 on_damaged: Callable[[Role], None] | None = None) -> None:
         self._path = path
         self._policy = policy
         self._clock = clock
+        self._on_damaged = on_damaged
         self._lock = threading.Lock()
 
     def seconds_left(self, role: Role) -> float:
@@ -95,17 +106,72 @@ class Lockout:
         return max(0.0, min(left, state.locked_for))
 
     def _load(self, role: Role) -> LockoutState:
-        entry = (read_json(self._path) or {}).get(role.value)
-        if not isinstance(entry, dict):
-            return LockoutState()
         try:
-            return LockoutState(int(entry["failures"]), int(entry["lockouts"]),
-                                float(entry["locked_until"]), float(entry["locked_for"]))
-        except (KeyError, TypeError, ValueError):
+            data = read_json(self._path)
+        except RecursionError:  # absurdly nested JSON: damaged like any other
+            data = None
+        if data is None:
+            if not self._path.exists():
+                return LockoutState()
+            # The whole file is damaged: it vouches for no role.
+            data = {}
+            for other in Role:
+                if other is not role:
+                    self._fail_closed(other, data)
+                    data = read_json(self._path) or {}
+            return self._fail_closed(role, data)
+        entry = data.get(role.value)
+        if entry is None:
             return LockoutState()
+        state = _parse(entry)
+        return state if state is not None else self._fail_closed(role, data)
+
+    def _fail_closed(self, role: Role, data: dict[str, Any]) -> LockoutState:
+        """Lock ``role`` for the base time from now and write that back."""
+        base = self._policy.base
+        state = LockoutState(0, 1, self._clock() + base, base)
+        log.warning("lockout state for %s is damaged: locked for %.0f s", role.value, base)
+        data = {key: value for key, value in data.items() if key != role.value}
+        data[role.value] = _entry(state)
+        try:
+            write_json(self._path, data)
+        except OSError as error:
+            log.warning("cannot rewrite the lockout state: %s", type(error).__name__)
+        if self._on_damaged is not None:
+            try:
+                self._on_damaged(role)
+            except Exception as error:  # auditing must not unlock anything
+                log.warning("cannot record the damaged lockout state: %s",
+                            type(error).__name__)
+        return state
 
     def _save(self, role: Role, state: LockoutState) -> None:
-        data = read_json(self._path) or {}
-        data[role.value] = {"failures": state.failures, "lockouts": state.lockouts,
-                            "locked_until": state.locked_until, "locked_for": state.locked_for}
+        try:
+            data = read_json(self._path) or {}
+        except RecursionError:
+            data = {}
+        data[role.value] = _entry(state)
         write_json(self._path, data)
+
+
+def _entry(state: LockoutState) -> dict[str, float | int]:
+    return {"failures": state.failures, "lockouts": state.lockouts,
+            "locked_until": state.locked_until, "locked_for": state.locked_for}
+
+
+def _parse(entry: object) -> LockoutState | None:
+    """A role's stored state, or ``None`` when it is malformed."""
+    if not isinstance(entry, dict):
+        return None
+    try:
+        failures, lockouts = entry["failures"], entry["lockouts"]
+        until, length = entry["locked_until"], entry["locked_for"]
+    except KeyError:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+               for v in (failures, lockouts)):
+        return None
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+               for v in (until, length)) or length < 0:
+        return None
+    return LockoutState(failures, lockouts, float(until), float(length))

@@ -79,12 +79,18 @@ class Maintenance:
         data = config.kiosk.data_dir
         policy = LockoutPolicy(config.maintenance.lockout_after,
                                config.maintenance.lockout_base, config.maintenance.lockout_max)
+        audit = AuditLog(data / "audit.jsonl", clock)
+
+        def damaged(role: Role) -> None:
+            audit.record("system", "lockout_state_damaged", Outcome.DENIED,
+                         {"role": role.value, "locked_for": round(policy.base)})
+
         return cls(
             kiosk_id=config.kiosk.id,
             credentials={Role.STAFF: config.maintenance.staff_credential,
                          Role.ENGINEER: config.maintenance.engineer_credential},
-            lockout=Lockout(data / "lockout.json", policy, clock),
-            audit=AuditLog(data / "audit.jsonl", clock),
+            lockout=Lockout(data / "lockout.json", policy, clock, damaged),
+            audit=audit,
             service=ServiceState(data / "service.json", clock),
             counters=TransactionCounters(data / "counters.json", clock),
             auto_sign_out=config.maintenance.auto_sign_out,
