@@ -109,12 +109,23 @@ def run_flow(
     try:
         result = drive(flow, pump, play, timeout=timeout,
                        between=(lambda: between(flow)) if between else None)
+        settle(runner, pump)
     finally:
         watcher.stop()
         runner.shutdown()  # lets the release job (abort at the backend) finish
         flow.close()
         client.close()
     return Run(result, steps, journal)
+
+
+def settle(runner: ThreadRunner, pump: QueuePump, timeout: float = 30.0) -> None:
+    """Let the work already queued finish (the release job that tells the backend): a kiosk
+    keeps running after a transaction; this harness shuts its worker down right after."""
+    finished: list[bool] = []
+    runner.submit(lambda: None, lambda _: finished.append(True))
+    deadline = time.monotonic() + timeout
+    while not finished and time.monotonic() < deadline:
+        pump.pump(0.05)
 
 
 # --- pulling the card at a chosen command -----------------------------------------------------
