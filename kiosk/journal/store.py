@@ -19,6 +19,7 @@ from pathlib import Path
 _TX_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _OUTCOME = re.compile(r"^[a-z_]{1,40}$")
 _MAX_ANSWER_BYTES = 512
+KEEP_CLOSED_MS = 24 * 3600 * 1000  # closed transactions stay visible to staff for a day
 
 
 class JournalError(Exception):
@@ -114,10 +115,15 @@ class Journal:
     def unfinished(self) -> list[JournalEntry]:
         return [entry for entry in self.entries().values() if not entry.finished]
 
-    def compact(self) -> None:
-        """Keep only the unfinished transactions (atomic replace, fsync'd); call it while no
-        transaction is running (on start, after ``reconcile``)."""
-        keep = self.unfinished()
+    def compact(self, keep_closed_ms: int = KEEP_CLOSED_MS) -> None:
+        """Keep the unfinished transactions and those closed in the last ``keep_closed_ms``
+        (atomic replace, fsync'd); call it while no transaction is running (on start, after
+        ``reconcile``)."""
+        oldest = _now_ms() - keep_closed_ms
+        keep = [
+            entry for entry in self.entries().values()
+            if not entry.finished or entry.updated_ms >= oldest
+        ]
         lines = []
         for entry in keep:
             record: dict[str, object] = {
@@ -125,6 +131,8 @@ class Journal:
             }
             if entry.card_answer is not None:
                 record["answer"] = entry.card_answer.hex()
+            if entry.outcome is not None:
+                record["outcome"] = entry.outcome
             lines.append(json.dumps(record, separators=(",", ":")) + "\n")
         temporary = self.path.with_name(self.path.name + ".new")
         with self._lock:

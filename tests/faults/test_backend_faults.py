@@ -59,7 +59,7 @@ def _sole_transaction(backend: RunningBackend) -> tuple[str, str, str | None, st
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("step", ["begin", "face_evidence", "reset_command", "card_answer"])
 def test_a_lost_reply_is_retried_and_applied_once(
     *, step: str, card_in_reader: InsertedCard, anchors: TrustAnchors, backend: RunningBackend,
     proxy: FaultProxy, journal: Journal,
@@ -75,10 +75,14 @@ def test_a_lost_reply_is_retried_and_applied_once(
     assert card_state(candidates=(NEW_PIN,)).sign_pin == NEW_PIN
 
 
-@pytest.mark.parametrize(
-    ("action", "code"), [(Action.CUT_BEFORE, "B01"), (Action.BUSY, "B04")], ids=["down", "503"]
-)
-@pytest.mark.parametrize("step", STEPS[:-1])
+DOWN, BUSY = (Action.CUT_BEFORE, "B01"), (Action.BUSY, "B04")
+PERSISTENT = [(step, *DOWN) for step in STEPS[:-1]] + [
+    (step, *BUSY) for step in ("begin", "card_proof", "reset_command")
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("step", "action", "code"), PERSISTENT)
 def test_a_persistent_fault_before_the_card_is_written_changes_nothing(
     *, step: str, action: Action, code: str, card_in_reader: InsertedCard, anchors: TrustAnchors,
     backend: RunningBackend, proxy: FaultProxy, journal: Journal,
