@@ -318,7 +318,7 @@ def _run_jobs(
     if count <= 1 or len(jobs) < 8:
         _init_worker(config)
         return [_encode_image(job) for job in jobs]
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         count, mp_context=context, initializer=_init_worker, initargs=(config,)
     ) as pool:

@@ -226,7 +226,7 @@ def evaluate_pad(
         _init(config, fps)
         outcomes = [run_case(case) for case in cases]
     else:
-        context = multiprocessing.get_context("fork")
+        context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
             count, mp_context=context, initializer=_init, initargs=(config, fps)
         ) as pool:
