@@ -35,3 +35,19 @@ def backend(tmp_path: Path, testbed_authority: TestAuthority) -> Iterator[Runnin
 @pytest.fixture
 def journal(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "kiosk" / "journal.jsonl")
+
+
+@pytest.fixture
+def private_pcscd(tmp_path: Path) -> Iterator[object]:
+    """A pcscd of the test's own (see tests/card_reader/test_pcscd_restart.py)."""
+    from tests.card_reader.test_pcscd_restart import PrivatePcscd, namespaces_allowed
+
+    if not namespaces_allowed():
+        pytest.skip("needs unshare --mount (root) to run a private pcscd")
+    (tmp_path / "pcscd").mkdir()
+    daemon = PrivatePcscd(tmp_path / "pcscd")
+    daemon.start()
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
