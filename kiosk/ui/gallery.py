@@ -279,9 +279,41 @@ def render_gallery(
                     if is_blank(image):
                         problems.append("blank image")
                     results.append(Rendered(path, problems))
+                results += render_maintenance(window, flow, out_dir,
+                                               f"{orientation}-{language}", len(all_scenes))
             finally:
                 window.shut_down()
                 window.deleteLater()
+    return results
+
+
+def render_maintenance(window: KioskWindow, flow: StillFlow, out_dir: Path, prefix: str,
+                        first: int) -> list[Rendered]:
+    """The maintenance and diagnostic screens (kiosk.ui.maintenance.gallery), same checks."""
+    import tempfile
+
+    from kiosk.ui.maintenance.gallery import MaintenanceGallery
+
+    results: list[Rendered] = []
+    if window.scale.large:
+        window.toggle_large_text()
+    app = QApplication.instance()
+    assert app is not None
+    with tempfile.TemporaryDirectory(prefix="kiosk-gallery-") as state:
+        gallery = MaintenanceGallery(window, flow, Path(state), synthetic_frame())
+        try:
+            for number, (name, setup) in enumerate(gallery.scenes(), start=first + 1):
+                setup()
+                app.processEvents()
+                image = window.grab().toImage()
+                path = out_dir / f"{prefix}-{number:02d}-{name}.png"
+                image.save(str(path))
+                problems = layout_problems(window) + touch_target_problems(window)
+                if is_blank(image):
+                    problems.append("blank image")
+                results.append(Rendered(path, problems))
+        finally:
+            gallery.close()
     return results
 
 

@@ -17,6 +17,7 @@ from kiosk.ui import i18n
 from kiosk.ui.alarm import beep_wav
 from kiosk.ui.app import create_application, has_japanese_font
 from kiosk.ui.gallery import is_blank, render_gallery, scenes
+from kiosk.ui.maintenance.gallery import MAINTENANCE_SCENES
 from kiosk.ui.qt import QImage
 from kiosk.ui.widgets import SecretEntry
 
@@ -67,7 +68,7 @@ def test_gallery_in_process_has_no_layout_problems(qtbot: QtBot, tmp_path: Path)
     create_application()
     assert has_japanese_font()
     results = render_gallery(tmp_path, orientations=("landscape",))
-    assert len(results) == 2 * len(scenes())
+    assert len(results) == 2 * (len(scenes()) + MAINTENANCE_SCENES)
     problems = [f"{r.path.name}: {p}" for r in results for p in r.problems]
     assert problems == []
 
@@ -84,7 +85,7 @@ def test_gallery_command_under_xvfb(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     pngs = sorted(tmp_path.glob("*.png"))
-    assert len(pngs) == 2 * len(scenes())
+    assert len(pngs) == 2 * (len(scenes()) + MAINTENANCE_SCENES)
     assert {p.name.split("-")[1] for p in pngs} == {"ja", "en"}
     for png in pngs:
         image = QImage(str(png))

@@ -32,7 +32,7 @@ from kiosk.ui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from kiosk.ui.widgets import label
+from kiosk.ui.widgets import AdaptiveRow, label
 from kiosk.ui.window import KioskWindow
 
 CORNER = 160  # px
@@ -107,7 +107,7 @@ class MaintenanceController(QObject):
         """Show the sign-in (the hidden entry calls this after the long press)."""
         if self.is_open or self.flow.view.step not in ENTRY_STEPS:
             return
-        self.overlay.setGeometry(self.window.rect())
+        self._fit()
         self.login.choose(self.login.role)
         self.overlay.pages.setCurrentWidget(self.login)
         self.overlay.notice.setVisible(False)
@@ -190,7 +190,7 @@ class MaintenanceController(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         kind = event.type()
         if kind == QEvent.Type.Resize and watched is self.window:
-            self.overlay.setGeometry(self.window.rect())
+            self._fit()
         elif kind == QEvent.Type.LanguageChange and watched is self.window:
             self.retranslate()
         if self.is_open:
@@ -206,6 +206,13 @@ class MaintenanceController(QObject):
         return False
 
     # --- internals ----------------------------------------------------------------------------
+
+    def _fit(self) -> None:
+        """Cover the window; side by side in landscape, stacked in portrait."""
+        self.overlay.setGeometry(self.window.rect())
+        wide = self.window.width() > self.window.height()
+        for row in self.overlay.findChildren(AdaptiveRow):
+            row.set_wide(wide)
 
     def _in_corner(self, event: QEvent) -> bool:
         if not self.window.isVisible() or self.flow.view.step not in ENTRY_STEPS:

@@ -17,11 +17,11 @@ from kiosk.diagnostics import Report, export_report, run_checks
 from kiosk.diagnostics.logs import read_log
 from kiosk.maintenance import Action, MaintenanceSession, PermissionDeniedError, Role
 from kiosk.ui.i18n import tr
-from kiosk.ui.maintenance.camera import PreviewView, PreviewWorker, describe
+from kiosk.ui.maintenance.camera import PreviewFrame, PreviewView, PreviewWorker, describe
 from kiosk.ui.maintenance.paged import PagedLines
 from kiosk.ui.maintenance.parts import MaintenanceParts, action_button
 from kiosk.ui.qt import QGridLayout, QHBoxLayout, QPushButton, QTimer, QVBoxLayout, QWidget
-from kiosk.ui.widgets import label
+from kiosk.ui.widgets import AdaptiveRow, label
 
 SECTIONS: tuple[tuple[str, Action], ...] = (
     ("all", Action.RUN_DIAGNOSTICS),
@@ -68,10 +68,11 @@ class EngineerPage(QWidget):
         self._worker: PreviewWorker | None = None
         self._generation = 0
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(14)
-        nav = QGridLayout()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        navigation = QWidget()
+        nav = QGridLayout(navigation)
+        nav.setContentsMargins(0, 0, 0, 0)
         nav.setSpacing(10)
         self.nav: dict[str, QPushButton] = {}
         for index, (key, _action) in enumerate(SECTIONS):
@@ -79,7 +80,12 @@ class EngineerPage(QWidget):
             widget.clicked.connect(self._opener(key))
             self.nav[key] = widget
             nav.addWidget(widget, index // 3, index % 3)
-        layout.addLayout(nav)
+        nav.setRowStretch(len(SECTIONS) // 3, 1)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(14)
+        outer.addWidget(AdaptiveRow(navigation, content), 1)
         self.heading = label("subtitle")
         layout.addWidget(self.heading)
         self.status = label("body")
@@ -308,8 +314,10 @@ class EngineerPage(QWidget):
             self.stop_preview()
             return
         frame = worker.latest()
-        if frame is None:
-            return
+        if frame is not None:
+            self.show_preview_frame(frame)
+
+    def show_preview_frame(self, frame: PreviewFrame) -> None:
         self.preview.show_frame(frame)
         figures = describe(frame)
         self.status.setText(tr("Face found") if figures["face"] else tr("No face in view"))

@@ -20,7 +20,7 @@ from kiosk.maintenance import (
 from kiosk.ui.i18n import tr
 from kiosk.ui.maintenance.parts import MaintenanceParts, action_button
 from kiosk.ui.qt import QHBoxLayout, QKeyEvent, Qt, QTimer, QVBoxLayout, QWidget
-from kiosk.ui.widgets import AlphaKeyboard, Keypad, SecretEntry, label
+from kiosk.ui.widgets import AdaptiveRow, AlphaKeyboard, Keypad, SecretEntry, column, label
 
 MAX_PIN = 16
 MAX_PASSPHRASE = 64
@@ -49,20 +49,21 @@ class LoginPage(QWidget):
         roles.addWidget(self.engineer_button)
         layout.addLayout(roles)
         self.prompt = label("subtitle")
-        layout.addWidget(self.prompt)
         self.pin = SecretEntry(MAX_PIN)
         self.passphrase = SecretEntry(MAX_PASSPHRASE)
-        layout.addWidget(self.pin)
-        layout.addWidget(self.passphrase)
         self.message = label("warning")
-        layout.addWidget(self.message)
+        self.sign_in_button = action_button("primary", self.submit)
         self.keypad = Keypad(self.pin)
         self.keyboard = AlphaKeyboard()
         self.keyboard.target = self.passphrase
-        layout.addWidget(self.keypad, 1)
-        layout.addWidget(self.keyboard, 1)
-        self.sign_in_button = action_button("primary", self.submit)
-        layout.addWidget(self.sign_in_button)
+        keys = QWidget()
+        key_layout = QVBoxLayout(keys)
+        key_layout.setContentsMargins(0, 0, 0, 0)
+        key_layout.addWidget(self.keypad)
+        key_layout.addWidget(self.keyboard)
+        entry = column(self.prompt, self.pin, self.passphrase, self.message,
+                       self.sign_in_button)
+        layout.addWidget(AdaptiveRow(entry, keys), 1)
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._show_lockout)

@@ -9,8 +9,8 @@ from kiosk.diagnostics import GlanceItem, Status, at_a_glance
 from kiosk.maintenance import Action, MaintenanceSession
 from kiosk.ui.i18n import tr
 from kiosk.ui.maintenance.parts import MaintenanceParts, action_button
-from kiosk.ui.qt import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
-from kiosk.ui.widgets import label
+from kiosk.ui.qt import QGridLayout, QLabel, QVBoxLayout, QWidget
+from kiosk.ui.widgets import AdaptiveRow, column, label
 
 # Messages staff can choose for residents (shown translated on the out-of-service screen).
 PRESET_MESSAGES = ("", "Please use the kiosk at the entrance.",
@@ -54,14 +54,20 @@ class StaffPage(QWidget):
         layout.setSpacing(16)
 
         self.service_state = label("big")
-        layout.addWidget(self.service_state)
         self.message_button = action_button("choice", self.next_message)
-        layout.addWidget(self.message_button)
         self.service_button = action_button("primary", self.toggle_service)
-        layout.addWidget(self.service_button)
+        self.counts_title = label("subtitle")
+        self.counts = label("body")
+        self.result = label("warning")
+        self.result.setVisible(False)
+        service = column(self.service_state, self.message_button, self.service_button,
+                         self.counts_title, self.counts, self.result)
 
         self.health_title = label("subtitle")
-        layout.addWidget(self.health_title)
+        health = QWidget()
+        health_layout = QVBoxLayout(health)
+        health_layout.setContentsMargins(0, 0, 0, 0)
+        health_layout.addWidget(self.health_title)
         grid = QGridLayout()
         grid.setHorizontalSpacing(20)
         self.health_rows: dict[str, tuple[QLabel, QLabel, QLabel]] = {}
@@ -72,23 +78,18 @@ class StaffPage(QWidget):
             grid.addWidget(summary, row, 2)
             self.health_rows[key] = (name, state, summary)
         grid.setColumnStretch(2, 1)
-        layout.addLayout(grid)
+        health_layout.addLayout(grid)
+        health_layout.addStretch(1)
+        layout.addWidget(AdaptiveRow(service, health, portrait_grows=1), 1)
 
-        self.counts_title = label("subtitle")
-        layout.addWidget(self.counts_title)
-        self.counts = label("body")
-        layout.addWidget(self.counts)
-        self.result = label("warning")
-        self.result.setVisible(False)
-        layout.addWidget(self.result)
-        layout.addStretch(1)
-
-        actions = QHBoxLayout()
+        actions = QGridLayout()
+        actions.setSpacing(16)
         self.reset_button = action_button("", self.reset_reader)
         self.restart_button = action_button("", self.restart)
         self.engineer_button = action_button("", open_engineer)
-        for widget in (self.reset_button, self.restart_button, self.engineer_button):
-            actions.addWidget(widget)
+        for index, widget in enumerate((self.reset_button, self.restart_button,
+                                        self.engineer_button)):
+            actions.addWidget(widget, index // 2, index % 2)
         layout.addLayout(actions)
 
     def open(self, session: MaintenanceSession) -> None:
