@@ -200,3 +200,18 @@ def test_reset_reader_and_restart_are_audited_actions(kit: Kit) -> None:
     assert kit.resets == ["reader", "restart"]
     actions = [e["action"] for e in kit.audit() if e["outcome"] == "ok"]
     assert "reset_reader" in actions and "restart_application" in actions
+
+
+def test_viewing_is_audited_once_per_opening_not_per_repaint(kit: Kit) -> None:
+    from kiosk.diagnostics.model import fail
+
+    kit.controller.open()
+    kit.sign_in(Role.STAFF, STAFF_PIN)
+    kit.ui.window.set_language("ja")
+    kit.ui.window.set_language("en")
+    kit.controller.parts.board.publish(fail("backend.tcp", "TCP", "connection refused"))
+    kit.qtbot.waitUntil(lambda: kit.controller.staff.health_rows["backend"][1].text()
+                        == "Fault", timeout=8000)  # the staff screen refreshes by itself
+    views = [e["action"] for e in kit.audit() if e["action"] in ("view_health",
+                                                                  "view_counters")]
+    assert views == ["view_health", "view_counters"]

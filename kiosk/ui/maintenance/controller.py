@@ -36,6 +36,7 @@ from kiosk.ui.widgets import AdaptiveRow, label
 from kiosk.ui.window import KioskWindow
 
 CORNER = 160  # px
+STAFF_REFRESH_TICKS = 5  # seconds between refreshes of the staff screen
 ENTRY_STEPS = (Step.START, Step.OUT_OF_SERVICE)
 PRESSES = (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin)
 RELEASES = (QEvent.Type.MouseButtonRelease, QEvent.Type.TouchEnd, QEvent.Type.TouchCancel)
@@ -88,6 +89,7 @@ class MaintenanceController(QObject):
         self._hold.setSingleShot(True)
         self._hold.setInterval(int(parts.config.maintenance.hold_to_enter * 1000))
         self._hold.timeout.connect(self.open)
+        self._ticks = 0
         self._watch = QTimer(self)
         self._watch.setInterval(1000)
         self._watch.timeout.connect(self._check_session)
@@ -251,6 +253,10 @@ class MaintenanceController(QObject):
             self.close()
             return
         self._show_time_left()
+        self._ticks += 1
+        if self._ticks % STAFF_REFRESH_TICKS == 0 and \
+                self.overlay.pages.currentWidget() is self.staff:
+            self.staff.refresh()  # new health results and counts, not audited again
 
     def _show_time_left(self) -> None:
         session = self.session

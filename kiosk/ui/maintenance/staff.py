@@ -99,9 +99,11 @@ class StaffPage(QWidget):
         status = self._parts.maintenance.service.current()
         self._message_index = (PRESET_MESSAGES.index(status.message)
                                if status.message in PRESET_MESSAGES else 0)
-        self.refresh()
+        self.refresh(audit=True)
 
-    def refresh(self) -> None:
+    def refresh(self, audit: bool = False) -> None:
+        """Show the current state; ``audit`` records the viewing (once per opening, not for
+        every repaint or language switch)."""
         session = self.session
         if session is None or not session.signed_in:
             return
@@ -115,17 +117,24 @@ class StaffPage(QWidget):
             "%1", preset_text(PRESET_MESSAGES[self._message_index]) if self._message_index
             else tr("standard text")))
         self.health_title.setText(tr("Health at a glance"))
-        items = session.perform(Action.VIEW_HEALTH,
-                                lambda: at_a_glance(self._parts.board.results()))
+        if audit:
+            items = session.perform(Action.VIEW_HEALTH, self._glance)
+            counts = session.counts_today()
+        else:
+            session.require(Action.VIEW_HEALTH)
+            session.require(Action.VIEW_COUNTERS)
+            items, counts = self._glance(), self._parts.maintenance.counters.today()
         for item in items:
             self._show_item(item)
         self.counts_title.setText(tr("Today's transactions"))
-        counts = session.counts_today()
         self.counts.setText("   ".join(f"{outcome_text(k)}: {v}" for k, v in counts.items())
                             or tr("None yet today"))
         self.reset_button.setText(tr("Reset the reader"))
         self.restart_button.setText(tr("Restart the application"))
         self.engineer_button.setText(tr("Engineer tools"))
+
+    def _glance(self) -> list[GlanceItem]:
+        return at_a_glance(self._parts.board.results())
 
     def next_message(self) -> None:
         self._message_index = (self._message_index + 1) % len(PRESET_MESSAGES)
