@@ -1,0 +1,256 @@
+"""Privacy scan: complete transactions with known personal values, then every byte the kiosk
+and the backend wrote is searched for those values (see ``scanner``) and for images.
+
+Scanned: the kiosk's journal and log (root logger at every level, APDU traffic included),
+the backend's data folder (SQLite database, PKI) and its JSON log, stdout and stderr, files
+created or changed under /tmp meanwhile, and for ``kiosk demo`` its whole data folder and
+the HOME, XDG config/cache and TMPDIR folders it was given. Not scanned: the virtual card's
+own file and the test authority (they are the card and the issuer, which hold these values
+by design).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.card_reader.card_info import TrustAnchors
+from kiosk.card_reader.text_ap import parse_basic_info, parse_my_number
+from kiosk.journal import Journal
+from kiosk_testbed.authority import TestAuthority
+from tests.backend.harness import RunningBackend, running_backend
+from tests.faults.stack import kiosk_config, resident_camera, run_flow
+from tests.helpers.virtual_card import DEFAULT_PHOTO, FACES_DIR, InsertedCard, TestCard
+from tests.privacy.scanner import (
+    Finding,
+    Needle,
+    birth_date_forms,
+    files_under,
+    image_needles,
+    needles_for,
+    scan_files,
+)
+
+pytestmark = [
+    pytest.mark.pcsc,
+    pytest.mark.skipif(not DEFAULT_PHOTO.exists(), reason="needs the shared face data"),
+]
+REPO = Path(__file__).resolve().parents[2]
+PINS = {"auth_pin": "7392", "text_pin": "8461", "sign_pin": "SIGNQ7X2K"}
+NEW_PIN = "NEWP4Z9K8"
+TMP = Path("/tmp")
+
+
+def personal_needles(values: dict[str, str]) -> list[Needle]:
+    """Needles for every personal value of a card (PINs, number, name, address, birth)."""
+    named = {
+        "auth PIN": values["auth_pin"], "text PIN": values["text_pin"],
+        "sign PIN": values["sign_pin"], "My Number": values["my_number"],
+        "照合番号B": values["collation_b"], "name": values["name"],
+        "address": values["address"],
+    }
+    for part in values["name"].split("\u3000"):
+        if len(part) >= 2:
+            named[f"name part {part[:1]}…"] = part
+    named.update(birth_date_forms(dt.date.fromisoformat(values["birth_date"])))
+    needles = [n for what, value in named.items() for n in needles_for(what, value)]
+    return needles + image_needles()
+
+
+def tmp_snapshot() -> dict[Path, float]:
+    """Files directly or deeper under /tmp with their mtimes, outside pytest's own folders."""
+    found: dict[Path, float] = {}
+    for path in TMP.rglob("*"):
+        parts = path.relative_to(TMP).parts
+        if parts and (parts[0].startswith(("pytest-of-", "bash_jobs"))):
+            continue
+        try:
+            if path.is_file():
+                found[path] = path.stat().st_mtime
+        except OSError:
+            continue
+    return found
+
+
+def changed_since(before: dict[Path, float]) -> list[Path]:
+    after = tmp_snapshot()
+    return [path for path, mtime in after.items() if before.get(path) != mtime]
+
+
+def report(findings: list[Finding]) -> str:
+    return "personal data or images found:\n" + "\n".join(str(f) for f in findings[:50])
+
+
+@pytest.fixture
+def resident(issue_test_card: Callable[..., TestCard]) -> TestCard:
+    return issue_test_card(**PINS)
+
+
+@pytest.fixture
+def anchors(testbed_authority: TestAuthority) -> TrustAnchors:
+    return TrustAnchors.from_pem_file(
+        testbed_authority.card_face_ca_pub_path,
+        testbed_authority.card_face_ca_keyid_path.read_text().strip(),
+    )
+
+
+@pytest.fixture
+def backend(tmp_path: Path, testbed_authority: TestAuthority) -> Iterator[RunningBackend]:
+    with running_backend(tmp_path / "backend-root", testbed_authority.dir, None) as running:
+        yield running
+
+
+@pytest.fixture
+def kiosk_log(tmp_path: Path) -> Iterator[Path]:
+    """Everything the kiosk logs, at every level, into one file."""
+    path = tmp_path / "kiosk" / "kiosk.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(1)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(1)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        handler.close()
+
+
+def other_person_photo() -> Path:
+    others = [p for p in sorted((FACES_DIR / "whitehouse").glob("*/*.jp*g"))
+              if "Obama" not in str(p)]
+    if not others:
+        pytest.skip("no second person in the face data")
+    return others[0]
+
+
+def test_transactions_leave_no_personal_data(
+    *, resident: TestCard, insert_test_card: Callable[..., InsertedCard],
+    issue_test_card: Callable[..., TestCard], anchors: TrustAnchors, backend: RunningBackend,
+    kiosk_log: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str],
+) -> None:
+    before = tmp_snapshot()
+    journal = Journal(tmp_path / "kiosk" / "journal.jsonl")
+    values = {k: str(v) for k, v in resident.values.items()}
+    camera = resident_camera(DEFAULT_PHOTO)
+
+    slot = insert_test_card(resident)
+    config = kiosk_config(backend)
+    wrong = run_flow(anchors, config, camera, journal, auth_pin="0815",
+                     text_pin=values["text_pin"], new_pin=NEW_PIN)
+    assert wrong.result.code == "K01", wrong.result  # wrong PIN; autoplay does not retry
+    success = run_flow(anchors, config, camera, journal, auth_pin=values["auth_pin"],
+                       text_pin=values["text_pin"], new_pin=NEW_PIN)
+    assert success.result.success, success.result
+    slot.remove()
+    slot.link.remove()
+
+    persona = {key: getattr(resident.issued.persona, key) for key in
+               ("name", "address", "birth_date", "sex", "my_number", "expiry",
+                "security_code", "auth_pin", "sign_pin", "text_pin")}
+    stranger = issue_test_card(photo=other_person_photo(), **persona)
+    insert_test_card(stranger, reader="Virtual PCD 00 01")
+    other_face = run_flow(anchors, config, camera, journal, auth_pin=values["auth_pin"],
+                          text_pin=values["text_pin"], new_pin=NEW_PIN,
+                          reader="Virtual PCD 00 01")
+    assert other_face.result.code in ("F01", "F02"), other_face.result
+
+    backend.server.stop()
+    down = run_flow(anchors, config, camera, journal, auth_pin=values["auth_pin"],
+                    text_pin=values["text_pin"], new_pin=NEW_PIN, reader="Virtual PCD 00 01")
+    assert down.result.code == "B01", down.result
+
+    # The audit record: the reset names the type of identity check that authorised it
+    # (the backend records it when the face evidence is accepted; refused ones carry none).
+    rows = backend.rows("SELECT outcome, identity_check FROM transactions")
+    checks = {outcome: check for outcome, check in rows}
+    assert checks["pin_reset"] == "card+pin+face", rows
+    assert {outcome for outcome, _ in rows} >= {"pin_reset", "face_check_failed"}, rows
+
+    out, err = capfd.readouterr()
+    streams = tmp_path / "streams"
+    streams.mkdir()
+    (streams / "stdout").write_text(out)
+    (streams / "stderr").write_text(err)
+    (streams / "backend.jsonl").write_text(backend.log.getvalue())
+    scanned = files_under(
+        [tmp_path / "kiosk", tmp_path / "backend-root", streams, *changed_since(before)],
+    )
+    assert journal.path in scanned and kiosk_log in scanned
+    assert any(path.name.endswith(".sqlite3") for path in scanned), scanned
+    assert kiosk_log.stat().st_size > 0
+    findings = scan_files(scanned, personal_needles({**values, **PINS, "new": NEW_PIN}))
+    findings += scan_files(scanned, needles_for("new sign PIN", NEW_PIN))
+    assert not findings, report(findings)
+
+
+def demo_card_values(card_file: Path) -> dict[str, str]:
+    card = json.loads(card_file.read_text())
+    pins = card["pins"]
+    info = parse_basic_info(base64.b64decode(card["files"]["text/0002"]))
+    number = parse_my_number(base64.b64decode(card["files"]["text/0001"]))
+    birth = info.birth_date
+    return {
+        "auth_pin": pins["jpki/0018"]["value"], "sign_pin": pins["jpki/001B"]["value"],
+        "text_pin": pins["text/0011"]["value"], "my_number": number.decode(),
+        "collation_b": pins["info/0012"]["value"], "name": info.name, "address": info.address,
+        "birth_date": f"{birth[:4]}-{birth[4:6]}-{birth[6:]}",
+    }
+
+
+BANNER = "Demo card PINs: user authentication"  # the demo tells its user the demo card's PINs
+
+
+@pytest.mark.slow
+def test_kiosk_demo_leaves_no_personal_data(tmp_path: Path) -> None:
+    """``kiosk demo --autoplay`` as its own process (Qt offscreen, virtual card in pcscd)."""
+    data = tmp_path / "demo"
+    home, tmpdir = tmp_path / "home", tmp_path / "tmpdir"
+    for folder in (home, tmpdir):
+        folder.mkdir()
+    env = {
+        **os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"), "TMPDIR": str(tmpdir),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    before = tmp_snapshot()
+    demo = subprocess.run(
+        [sys.executable, "-m", "kiosk", "demo", "--autoplay", "--data-dir", str(data)],
+        cwd=REPO, env=env, capture_output=True, timeout=280, check=False,
+    )
+    assert demo.returncode == 0 and b"RESULT: success" in demo.stdout, demo.stderr[-3000:]
+    values = demo_card_values(data / "card.json")
+    streams = tmp_path / "streams"
+    streams.mkdir()
+    (streams / "stdout").write_bytes(demo.stdout)
+    stderr = b"\n".join(
+        line for line in demo.stderr.splitlines() if not line.startswith(BANNER.encode())
+    )
+    (streams / "stderr").write_bytes(stderr)
+    rows = subprocess.run(
+        ["sqlite3", str(data / "backend" / "backend.sqlite3"),
+         "SELECT outcome, identity_check FROM transactions"],
+        capture_output=True, text=True, check=False,
+    )
+    if rows.returncode == 0:  # the sqlite3 shell is optional; the database is scanned anyway
+        assert rows.stdout.strip().startswith("pin_reset|") and len(rows.stdout.strip()) > 10
+    scanned = files_under(
+        [data, home, tmpdir, streams, *changed_since(before)],
+        skip=[data / "card.json", data / "testbed"],
+    )
+    assert any(path.name == "backend.sqlite3" for path in scanned)
+    findings = scan_files(scanned, personal_needles(values))
+    assert not findings, report(findings)
