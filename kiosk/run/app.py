@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.errors import ReaderUnavailable
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher, list_readers
 from kiosk.config import ConfigError, KioskConfig, config_path, load_config
+from kiosk.diagnostics import run_checks
 from kiosk.diagnostics.live import ReaderHealth
 from kiosk.diagnostics.runtime import InstalledRuntime, start_runtime
 from kiosk.face_match.config import FaceConfig
@@ -193,6 +195,7 @@ def _run(config: KioskConfig, source: Path | None, runtime: InstalledRuntime,
         window.show_kiosk()
         app.processEvents()
         runtime.ready()
+        _check_camera_once(config, source, runtime)
         ticker = QTimer()
         ticker.setInterval(int(runtime.tick_interval * 1000))
         ticker.timeout.connect(runtime.tick)
@@ -205,6 +208,17 @@ def _run(config: KioskConfig, source: Path | None, runtime: InstalledRuntime,
         status = app.exec()
         log.info("kiosk %s stopping (status %s)", config.kiosk.id, status)
         return 0
+
+
+def _check_camera_once(config: KioskConfig, source: Path | None,
+                       runtime: InstalledRuntime) -> None:
+    """The staff's camera item from the start (the periodic monitor leaves the camera alone,
+    as a resident may be using it later); in the background, once."""
+
+    def check() -> None:
+        runtime.board.absorb(run_checks(config, config_source=source, areas=("camera",)))
+
+    threading.Thread(target=check, name="camera-check", daemon=True).start()
 
 
 class _Stopper:

@@ -25,7 +25,8 @@ from tests.helpers.virtual_card import READER_0, InsertedCard
 REPO = Path(__file__).resolve().parents[2]
 KIOSK_ID = "kiosk-1"  # the id running_backend enrolls
 # Published by the running kiosk: reader events and the periodic backend check.
-WATCHED = ("pcsc.readers", "pcsc.card", "backend.mtls", "backend.client_certificate")
+WATCHED = ("pcsc.readers", "pcsc.card", "backend.mtls", "backend.client_certificate",
+           "camera.open")
 
 
 def free_port() -> int:
