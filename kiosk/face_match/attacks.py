@@ -30,9 +30,22 @@ Medium = Literal["print", "screen"]
 FOCAL_PX = 800.0
 
 
-def _camera_noise(image: Image, rng: np.random.Generator, sigma: float = 2.0) -> Image:
-    noise = rng.normal(0, sigma, (*image.shape[:2], 1)).astype(np.float32)
-    return np.asarray(np.clip(image.astype(np.float32) + noise, 0, 255), dtype=np.uint8)
+class _CameraNoise:
+    """Sensor noise from a small precomputed bank (generating it per frame is slow)."""
+
+    def __init__(self, rng: np.random.Generator, sigma: float = 2.0, bank: int = 6) -> None:
+        self._bank = [
+            rng.normal(0, sigma, (FRAME_HEIGHT, FRAME_WIDTH, 1)).astype(np.float32)
+            for _ in range(bank)
+        ]
+        self._next = 0
+
+    def __call__(self, image: Image) -> Image:
+        self._next = (self._next + 1) % len(self._bank)
+        noisy = (
+            image.astype(np.float32) + self._bank[self._next][: image.shape[0], : image.shape[1]]
+        )
+        return np.asarray(np.clip(noisy, 0, 255), dtype=np.uint8)
 
 
 class StillInjection:
@@ -105,6 +118,7 @@ class HandheldPhoto:
         self._move: tuple[Action, float] | None = None
         self._prompt: Action | None = None
         self._phase = self._rng.uniform(0, 2 * math.pi)
+        self._noise = _CameraNoise(self._noise_rng)
         self._tilt_degrees = self._rng.uniform(35, 55)
 
     def _medium_look(self, frame: Image, medium: Medium) -> Image:
@@ -167,7 +181,7 @@ class HandheldPhoto:
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=(70, 70, 70),
         )
-        return _camera_noise(np.asarray(warped, dtype=np.uint8), self._noise_rng)
+        return self._noise(np.asarray(warped, dtype=np.uint8))
 
 
 class ReplayedVideo:
@@ -181,7 +195,7 @@ class ReplayedVideo:
         self._frame_count = 1
         self._current: Image | None = None
         self._start_s = start_s
-        self._noise_rng = np.random.default_rng(seed)
+        self._noise = _CameraNoise(np.random.default_rng(seed), 1.5)
         self._open()
 
     def _open(self) -> None:
@@ -221,4 +235,4 @@ class ReplayedVideo:
                 continue
             self._current = self._screen(bgr)
             self._next_index += 1
-        return _camera_noise(self._current, self._noise_rng, 1.5)
+        return self._noise(self._current)

@@ -32,7 +32,7 @@ class QualityConfig:
     second_face_fraction: float = 0.35
     min_brightness: float = 60.0
     max_brightness: float = 215.0
-    min_sharpness: float = 25.0
+    min_sharpness: float = 12.0
     max_frontal_yaw: float = 0.22
     max_roll_degrees: float = 15.0
     max_centre_offset: float = 0.30
@@ -42,6 +42,7 @@ class QualityConfig:
 class LivenessConfig:
     actions: int = 2
     action_timeout_s: float = 5.0
+    blink_window_s: float = 2.0
     min_reaction_s: float = 0.15
     neutral_timeout_s: float = 4.0
     turn_yaw: float = 0.40

@@ -2,8 +2,9 @@
 
 Active: ``Challenge`` prompts for a random sequence of actions (blink, turn left, turn right),
 one at a time. Before each prompt the face must be back to neutral (frontal, eyes open); each
-action must then happen within ``action_timeout_s``. Turning the wrong way (or turning during a
-blink prompt) fails at once; a timed-out action is re-prompted once with a different action.
+action must then happen within ``action_timeout_s`` (a blink within ``blink_window_s``, since
+people blink on their own every few seconds). Turning the wrong way (or turning during a blink
+prompt) fails at once; a timed-out action is re-prompted once, always as a turn.
 Turns are measured as the change of landmark yaw against the resident's own neutral yaw (a
 flat photo turned in front of the camera keeps its yaw); blinks as a dip of the eye openness
 (eye aspect ratio normalised by the face's aspect ratio, so tilting a photo does not fake one).
@@ -231,9 +232,11 @@ class Challenge:
         if elapsed > config.action_timeout_s:
             if self._retries < MAX_RETRIES:
                 self._retries += 1
+                # Re-prompt with the other turn, never with a blink: turns carry the security
+                # against replayed video (natural blinks happen every few seconds).
                 current = self.actions[self._index]
-                others = [a for a in Action if a is not current]
-                self.actions[self._index] = self._rng.choice(others)
+                turns = [a for a in (Action.TURN_LEFT, Action.TURN_RIGHT) if a is not current]
+                self.actions[self._index] = self._rng.choice(turns)
                 self._phase, self._phase_start = _Phase.NEUTRAL, observation.t
                 self._neutral.clear()
             else:
@@ -249,6 +252,8 @@ class Challenge:
             if abs(turn) >= config.wrong_turn_yaw:
                 self._fail(LivenessFailure.WRONG_ACTION)
                 return
+            if elapsed > config.blink_window_s:
+                return  # a blink must follow the prompt closely; later ones may be natural
             ratio = observation.openness / max(1e-6, self._base_openness)
             if ratio < config.blink_ratio:
                 self._closed_seen = not too_early

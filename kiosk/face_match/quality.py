@@ -119,6 +119,15 @@ def quality_hint(analysis: FrameAnalysis, config: QualityConfig) -> Hint | None:
         return Hint.COME_CLOSER
     if face_fraction > config.max_face_fraction:
         return Hint.MOVE_BACK
+    margin = 0.1 * box.width
+    outside = (
+        box.left < -margin
+        or box.top < -margin
+        or box.right > analysis.width + margin
+        or box.bottom > analysis.height + margin
+    )
+    if outside:
+        return Hint.MOVE_BACK if face_fraction > 0.45 else Hint.CENTRE_FACE
     centre_x, centre_y = box.centre
     offset = np.hypot(centre_x - analysis.width / 2, centre_y - analysis.height / 2)
     if offset / analysis.width > config.max_centre_offset:

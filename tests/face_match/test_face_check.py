@@ -1,0 +1,125 @@
+"""The whole face step on real faces: the synthetic resident passes, attacks fail."""
+
+from __future__ import annotations
+
+import random
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.face_match.attacks import HandheldPhoto, ReplayedVideo, StillInjection
+from kiosk.face_match.card_photo import decode_card_photo, make_card_photo
+from kiosk.face_match.check import FaceCheck, Progress, Stage
+from kiosk.face_match.liveness import LivenessFailure
+from kiosk.face_match.pad_eval import simulate
+from kiosk.face_match.quality import Hint
+from kiosk.face_match.resident import SyntheticResident
+from kiosk.face_match.sources import RenderedSource
+from tests.face_match.faces import FACES, VIDEO, read_rgb
+
+
+def _check(card_photo: bytes, seed: int = 1) -> FaceCheck:
+    return FaceCheck(card_photo, rng=random.Random(seed))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_synthetic_resident_passes_match_and_challenge(
+    obama_portrait: np.ndarray, obama_card_photo: bytes, seed: int, no_new_image_files: None
+) -> None:
+    check = _check(obama_card_photo, seed)
+    result = simulate(check, SyntheticResident(obama_portrait, seed=seed))
+    assert result is not None
+    assert result.liveness.passed, result.liveness
+    assert result.match is not None and result.match.matched
+    assert result.passed
+    assert result.match_seconds is not None and result.match_seconds < 2.0
+    evidence = result.to_evidence()
+    assert evidence["passed"] is True
+    assert "image" not in str(evidence)
+
+
+def test_resident_in_real_time_through_the_threaded_source(
+    obama_portrait: np.ndarray, obama_card_photo: bytes, no_new_image_files: None
+) -> None:
+    check = _check(obama_card_photo, 4)
+    source = RenderedSource(SyntheticResident(obama_portrait, seed=4), fps=30)
+    seen: list[Progress] = []
+    source.start()
+    try:
+        result = check.run(source, on_progress=seen.append)
+    finally:
+        source.stop()
+    assert result.passed, result
+    stages = {p.stage for p in seen}
+    assert {Stage.LOOKING, Stage.CHALLENGE, Stage.DONE} <= stages
+    prompts = [p.prompt for p in seen if p.prompt is not None]
+    assert list(dict.fromkeys(prompts)) == list(result.liveness.actions)
+    assert max(p.frames_collected for p in seen) == check.progress().frames_needed
+
+
+def test_someone_else_passes_liveness_but_does_not_match(obama_card_photo: bytes) -> None:
+    biden = read_rgb(FACES / "whitehouse/Joe_Biden/biden_portrait.jpg")
+    result = simulate(_check(obama_card_photo, 5), SyntheticResident(biden, seed=5))
+    assert result is not None
+    assert result.match is not None and not result.match.matched
+    assert not result.passed
+
+
+def test_a_still_image_is_rejected_as_static(
+    obama_portrait: np.ndarray, obama_card_photo: bytes, no_new_image_files: None
+) -> None:
+    result = simulate(_check(obama_card_photo), StillInjection(obama_portrait), fps=8.0)
+    assert result is not None and not result.passed
+    assert result.liveness.failure is LivenessFailure.STATIC_IMAGE
+
+
+@pytest.mark.parametrize("medium", ["print", "screen"])
+def test_a_photo_held_up_and_tilted_on_prompts_is_rejected(
+    obama_portrait: np.ndarray, obama_card_photo: bytes, medium: str
+) -> None:
+    attack = HandheldPhoto(obama_portrait, medium="print" if medium == "print" else "screen")
+    result = simulate(_check(obama_card_photo, 6), attack, fps=8.0)
+    assert result is not None
+    assert not result.liveness.passed
+    assert not result.passed
+
+
+def test_the_cards_own_photo_held_up_is_rejected(obama_card_photo: bytes) -> None:
+    grey = decode_card_photo(obama_card_photo)
+    enlarged = cv2.resize(grey, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    attack = HandheldPhoto(np.repeat(enlarged[:, :, None], 3, axis=2), seed=2)
+    result = simulate(_check(obama_card_photo, 7), attack, fps=8.0)
+    assert result is not None and not result.liveness.passed
+
+
+def test_a_replayed_video_that_ignores_the_prompts_is_rejected(no_new_image_files: None) -> None:
+    card = make_card_photo(
+        read_rgb(FACES / "whitehouse/Lin-Manuel_Miranda/lin_manuel_miranda_still.png")
+    )
+    result = simulate(_check(card, 8), ReplayedVideo(VIDEO, start_s=3.0, seed=8), fps=10.0)
+    assert result is not None
+    assert not result.liveness.passed
+    assert not result.passed
+
+
+def test_a_resident_who_ignores_the_prompts_times_out(
+    obama_portrait: np.ndarray, obama_card_photo: bytes
+) -> None:
+    resident = SyntheticResident(obama_portrait, seed=9, obey=False)
+    result = simulate(_check(obama_card_photo, 9), resident, fps=8.0)
+    assert result is not None
+    assert result.liveness.failure is LivenessFailure.TIMEOUT
+    assert result.match is not None and result.match.matched  # right person, but not live
+
+
+def test_no_face_gives_a_hint_and_the_check_times_out(obama_card_photo: bytes) -> None:
+    clock = [0.0]
+    check = FaceCheck(obama_card_photo, clock=lambda: clock[0], rng=random.Random(1))
+    empty = np.full((480, 640, 3), 128, dtype=np.uint8)
+    progress = check.feed(empty)
+    assert progress.hint is Hint.NO_FACE and progress.stage is Stage.LOOKING
+    clock[0] = check_timeout = 31.0
+    progress = check.feed(empty)
+    assert progress.result is not None and check_timeout > 30
+    assert progress.result.match is None and not progress.result.passed
