@@ -215,3 +215,29 @@ def test_viewing_is_audited_once_per_opening_not_per_repaint(kit: Kit) -> None:
     views = [e["action"] for e in kit.audit() if e["action"] in ("view_health",
                                                                   "view_counters")]
     assert views == ["view_health", "view_counters"]
+
+
+def test_sliding_out_of_the_corner_cancels_the_long_press(kit: Kit) -> None:
+    window = kit.ui.window
+    kit.qtbot.mousePress(window, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
+    kit.qtbot.mouseMove(window, QPoint(500, 700))
+    kit.qtbot.wait(1300)
+    assert not kit.controller.is_open
+    kit.qtbot.mouseRelease(window, Qt.MouseButton.LeftButton, pos=QPoint(500, 700))
+
+
+def test_engineer_passphrase_on_the_on_screen_keyboard(kit: Kit) -> None:
+    kit.controller.open()
+    login = kit.controller.login
+    kit.qtbot.mouseClick(login.engineer_button, Qt.MouseButton.LeftButton)
+    keyboard = login.keyboard
+    for char in ENGINEER_PASSPHRASE:
+        if char.isupper() != keyboard.upper and char.isalpha():
+            kit.qtbot.mouseClick(keyboard.shift_key, Qt.MouseButton.LeftButton)
+        kit.qtbot.mouseClick(keyboard.keys[char.lower()], Qt.MouseButton.LeftButton)
+    assert len(login.passphrase) == len(ENGINEER_PASSPHRASE)
+    assert login.passphrase.inspect(bytes) == ENGINEER_PASSPHRASE.encode()
+    kit.qtbot.mouseClick(login.sign_in_button, Qt.MouseButton.LeftButton)
+    kit.qtbot.waitUntil(lambda: kit.controller.session is not None, timeout=10_000)
+    assert kit.controller.session.role is Role.ENGINEER
+    assert len(login.passphrase) == 0  # handed over and wiped

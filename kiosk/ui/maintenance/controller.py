@@ -40,6 +40,7 @@ STAFF_REFRESH_TICKS = 5  # seconds between refreshes of the staff screen
 ENTRY_STEPS = (Step.START, Step.OUT_OF_SERVICE)
 PRESSES = (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin)
 RELEASES = (QEvent.Type.MouseButtonRelease, QEvent.Type.TouchEnd, QEvent.Type.TouchCancel)
+MOVES = (QEvent.Type.MouseMove, QEvent.Type.TouchUpdate)
 ACTIVITY = (*PRESSES, QEvent.Type.KeyPress, QEvent.Type.MouseMove, QEvent.Type.TouchUpdate)
 
 
@@ -203,8 +204,9 @@ class MaintenanceController(QObject):
                     self._check_session()
         elif kind in PRESSES and self._in_corner(event):
             self._hold.start()
-        elif kind in RELEASES:
-            self._hold.stop()
+        elif kind in RELEASES or (kind in MOVES and self._hold.isActive()
+                                  and not self._in_corner(event)):
+            self._hold.stop()  # let go, or slid out of the corner
         return False
 
     # --- internals ----------------------------------------------------------------------------

@@ -52,7 +52,13 @@ def report_lines(report: Report) -> list[str]:
 def version_lines(report: Report) -> list[str]:
     for result in report.results:
         if result.id == "system.versions":
-            return [f"{key}: {value}" for key, value in result.details.items()]
+            lines = []
+            for key, value in result.details.items():
+                if isinstance(value, dict):
+                    lines += [f"{name}: {version or '—'}" for name, version in value.items()]
+                else:
+                    lines.append(f"{key}: {value}")
+            return lines
     return report_lines(report)
 
 

@@ -18,9 +18,10 @@ from kiosk.maintenance import (
     WrongCredentialError,
 )
 from kiosk.ui.i18n import tr
+from kiosk.ui.maintenance.keyboard import PassphraseKeyboard
 from kiosk.ui.maintenance.parts import MaintenanceParts, action_button
 from kiosk.ui.qt import QHBoxLayout, QKeyEvent, Qt, QTimer, QVBoxLayout, QWidget
-from kiosk.ui.widgets import AdaptiveRow, AlphaKeyboard, Keypad, SecretEntry, column, label
+from kiosk.ui.widgets import AdaptiveRow, Keypad, SecretEntry, column, label
 
 MAX_PIN = 16
 MAX_PASSPHRASE = 64
@@ -54,8 +55,7 @@ class LoginPage(QWidget):
         self.message = label("warning")
         self.sign_in_button = action_button("primary", self.submit)
         self.keypad = Keypad(self.pin)
-        self.keyboard = AlphaKeyboard()
-        self.keyboard.target = self.passphrase
+        self.keyboard = PassphraseKeyboard(self.passphrase)
         keys = QWidget()
         key_layout = QVBoxLayout(keys)
         key_layout.setContentsMargins(0, 0, 0, 0)
