@@ -82,16 +82,17 @@ def run_kiosk(config_file: Path | None) -> int:
              "Run it in the kiosk session (deploy/kiosk.service) or under cage/X.")
         return EXIT_FAILED
     try:
+        face_settings = load_face_config(config.face.thresholds_file)
+    except (OSError, ValueError, RecursionError) as error:
+        _say(f"face.thresholds_file: unusable ({type(error).__name__}: {error})"[:300])
+        return EXIT_CONFIG
+    try:
         backend_config = client_config(config)
         _check_identity(backend_config)
         anchors = load_anchors(anchors_folder(source))
         open_camera = camera_factory(config)
-        face_settings = load_face_config(config.face.thresholds_file)
     except StartupError as error:
         _say(str(error))
-        return EXIT_CONFIG
-    except (OSError, ValueError) as error:
-        _say(f"face.thresholds_file: unusable ({type(error).__name__}: {error})")
         return EXIT_CONFIG
     stopper = _Stopper()
     runtime = start_runtime(config)

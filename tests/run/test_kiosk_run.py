@@ -174,3 +174,13 @@ def test_service_unit_runs_this_command() -> None:
 
     help_text = CliRunner().invoke(main, ["run", "--help"]).output
     assert "--config" in help_text
+
+
+def test_unusable_face_settings_named(tmp_path: Path) -> None:
+    (tmp_path / "face.toml").write_text("[matching]\nthreshold = \"high\"\n")
+    config = write_config(tmp_path, {"face": {"thresholds_file": "face.toml"},
+                                     "kiosk": {"data_dir": str(tmp_path / "state")}})
+    process = kiosk("--config", str(config))
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2, stderr
+    assert stderr.startswith("kiosk run: face.thresholds_file") and "Traceback" not in stderr
