@@ -16,15 +16,18 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from kiosk.card_reader.card_info import TrustAnchors
-from kiosk.card_reader.text_ap import parse_basic_info, parse_my_number
+from kiosk.card_reader.text_ap import parse_basic_info
 from kiosk.journal import Journal
 from kiosk_testbed.authority import TestAuthority
 from tests.backend.harness import RunningBackend, running_backend
@@ -47,7 +50,6 @@ pytestmark = [
 REPO = Path(__file__).resolve().parents[2]
 PINS = {"auth_pin": "7392", "text_pin": "8461", "sign_pin": "SIGNQ7X2K"}
 NEW_PIN = "NEWP4Z9K8"
-TMP = Path("/tmp")
 
 
 def personal_needles(values: dict[str, str]) -> list[Needle]:
@@ -64,26 +66,6 @@ def personal_needles(values: dict[str, str]) -> list[Needle]:
     named.update(birth_date_forms(dt.date.fromisoformat(values["birth_date"])))
     needles = [n for what, value in named.items() for n in needles_for(what, value)]
     return needles + image_needles()
-
-
-def tmp_snapshot() -> dict[Path, float]:
-    """Files directly or deeper under /tmp with their mtimes, outside pytest's own folders."""
-    found: dict[Path, float] = {}
-    for path in TMP.rglob("*"):
-        parts = path.relative_to(TMP).parts
-        if parts and (parts[0].startswith(("pytest-of-", "bash_jobs"))):
-            continue
-        try:
-            if path.is_file():
-                found[path] = path.stat().st_mtime
-        except OSError:
-            continue
-    return found
-
-
-def changed_since(before: dict[Path, float]) -> list[Path]:
-    after = tmp_snapshot()
-    return [path for path, mtime in after.items() if before.get(path) != mtime]
 
 
 def report(findings: list[Finding]) -> str:
@@ -141,8 +123,11 @@ def test_transactions_leave_no_personal_data(
     *, resident: TestCard, insert_test_card: Callable[..., InsertedCard],
     issue_test_card: Callable[..., TestCard], anchors: TrustAnchors, backend: RunningBackend,
     kiosk_log: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    before = tmp_snapshot()
+    temporary = tmp_path / "kiosk" / "tmp"  # where the kiosk's Python temp files go
+    temporary.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     journal = Journal(tmp_path / "kiosk" / "journal.jsonl")
     values = {k: str(v) for k, v in resident.values.items()}
     camera = resident_camera(DEFAULT_PHOTO)
@@ -186,9 +171,7 @@ def test_transactions_leave_no_personal_data(
     (streams / "stdout").write_text(out)
     (streams / "stderr").write_text(err)
     (streams / "backend.jsonl").write_text(backend.log.getvalue())
-    scanned = files_under(
-        [tmp_path / "kiosk", tmp_path / "backend-root", streams, *changed_since(before)],
-    )
+    scanned = files_under([tmp_path / "kiosk", tmp_path / "backend-root", streams])
     assert journal.path in scanned and kiosk_log in scanned
     assert any(path.name.endswith(".sqlite3") for path in scanned), scanned
     assert kiosk_log.stat().st_size > 0
@@ -201,11 +184,10 @@ def demo_card_values(card_file: Path) -> dict[str, str]:
     card = json.loads(card_file.read_text())
     pins = card["pins"]
     info = parse_basic_info(base64.b64decode(card["files"]["text/0002"]))
-    number = parse_my_number(base64.b64decode(card["files"]["text/0001"]))
     birth = info.birth_date
     return {
         "auth_pin": pins["jpki/0018"]["value"], "sign_pin": pins["jpki/001B"]["value"],
-        "text_pin": pins["text/0011"]["value"], "my_number": number.decode(),
+        "text_pin": pins["text/0011"]["value"], "my_number": pins["info/0013"]["value"],
         "collation_b": pins["info/0012"]["value"], "name": info.name, "address": info.address,
         "birth_date": f"{birth[:4]}-{birth[4:6]}-{birth[6:]}",
     }
@@ -214,43 +196,71 @@ def demo_card_values(card_file: Path) -> dict[str, str]:
 BANNER = "Demo card PINs: user authentication"  # the demo tells its user the demo card's PINs
 
 
+PRIVATE_TMP = """
+set -u
+mkdir -p "$REAL"
+mount --bind /tmp "$REAL"
+mount -t tmpfs kiosk-private-tmp /tmp
+for lock in kiosk-testbed-vpcd-35963.lock kiosk-testbed-vpcd-35964.lock; do
+    touch "$REAL/$lock" /tmp/$lock && mount --bind "$REAL/$lock" /tmp/$lock
+done
+"$PYTHON" -m kiosk demo --autoplay --data-dir "$DATA" > "$STREAMS/stdout" 2> "$STREAMS/stderr"
+status=$?
+for lock in kiosk-testbed-vpcd-35963.lock kiosk-testbed-vpcd-35964.lock; do
+    umount /tmp/$lock; rm -f /tmp/$lock
+done
+cp -a /tmp/. "$SNAPSHOT/"
+exit $status
+"""
+
+
 @pytest.mark.slow
 def test_kiosk_demo_leaves_no_personal_data(tmp_path: Path) -> None:
-    """``kiosk demo --autoplay`` as its own process (Qt offscreen, virtual card in pcscd)."""
-    data = tmp_path / "demo"
-    home, tmpdir = tmp_path / "home", tmp_path / "tmpdir"
-    for folder in (home, tmpdir):
+    """``kiosk demo --autoplay`` as its own process (Qt offscreen, virtual card in the shared
+    pcscd) in a mount namespace with a private /tmp, so every temp file it made is seen
+    (and nobody else's); the reader lock files stay shared."""
+    if subprocess.run(["unshare", "--mount", "true"], capture_output=True,
+                      check=False).returncode != 0:
+        pytest.skip("needs unshare --mount for a private /tmp")
+    outside = Path(tempfile.mkdtemp(prefix="kiosk-privacy-", dir="/dev/shm"))
+    try:
+        _demo_scan(tmp_path, outside)
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+
+
+def _demo_scan(tmp_path: Path, outside: Path) -> None:
+    data, streams, snapshot = outside / "demo", outside / "streams", outside / "tmp-snapshot"
+    home, tmpdir = outside / "home", outside / "tmpdir"
+    for folder in (streams, snapshot, home, tmpdir):
         folder.mkdir()
     env = {
         **os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"), "TMPDIR": str(tmpdir),
-        "QT_QPA_PLATFORM": "offscreen",
+        "QT_QPA_PLATFORM": "offscreen", "REAL": str(outside / "real-tmp"),
+        "PYTHON": sys.executable, "DATA": str(data), "STREAMS": str(streams),
+        "SNAPSHOT": str(snapshot),
     }
-    before = tmp_snapshot()
-    demo = subprocess.run(
-        [sys.executable, "-m", "kiosk", "demo", "--autoplay", "--data-dir", str(data)],
-        cwd=REPO, env=env, capture_output=True, timeout=280, check=False,
+    demo = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                           PRIVATE_TMP], cwd=REPO, env=env, capture_output=True, timeout=280,
+                          check=False)
+    stdout = (streams / "stdout").read_bytes()
+    assert demo.returncode == 0 and b"RESULT: success" in stdout, (
+        demo.stderr[-2000:], (streams / "stderr").read_bytes()[-3000:]
     )
-    assert demo.returncode == 0 and b"RESULT: success" in demo.stdout, demo.stderr[-3000:]
     values = demo_card_values(data / "card.json")
-    streams = tmp_path / "streams"
-    streams.mkdir()
-    (streams / "stdout").write_bytes(demo.stdout)
-    stderr = b"\n".join(
-        line for line in demo.stderr.splitlines() if not line.startswith(BANNER.encode())
-    )
-    (streams / "stderr").write_bytes(stderr)
-    rows = subprocess.run(
-        ["sqlite3", str(data / "backend" / "backend.sqlite3"),
-         "SELECT outcome, identity_check FROM transactions"],
-        capture_output=True, text=True, check=False,
-    )
-    if rows.returncode == 0:  # the sqlite3 shell is optional; the database is scanned anyway
-        assert rows.stdout.strip().startswith("pin_reset|") and len(rows.stdout.strip()) > 10
+    stderr = (streams / "stderr").read_bytes()
+    (streams / "stderr").write_bytes(b"\n".join(
+        line for line in stderr.splitlines() if not line.startswith(BANNER.encode())
+    ))
+    with sqlite3.connect(data / "backend" / "backend.sqlite3") as database:
+        rows = database.execute("SELECT outcome, identity_check FROM transactions").fetchall()
+    assert rows == [("pin_reset", "card+pin+face")], rows
     scanned = files_under(
-        [data, home, tmpdir, streams, *changed_since(before)],
+        [data, home, tmpdir, streams, snapshot],
         skip=[data / "card.json", data / "testbed"],
     )
     assert any(path.name == "backend.sqlite3" for path in scanned)
+    assert any(path.name == "backend.jsonl" for path in scanned)
     findings = scan_files(scanned, personal_needles(values))
     assert not findings, report(findings)
