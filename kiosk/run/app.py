@@ -74,6 +74,9 @@ def run_kiosk(config_file: Path | None) -> int:
     except ConfigError as error:
         _say("bad configuration: " + "; ".join(error.problems))
         return EXIT_CONFIG
+    except RecursionError:
+        _say("bad configuration: nested too deeply to read")
+        return EXIT_CONFIG
     source = config_path(config_file)
     from kiosk.ui.app import display_available
 
@@ -95,7 +98,13 @@ def run_kiosk(config_file: Path | None) -> int:
         _say(str(error))
         return EXIT_CONFIG
     stopper = _Stopper()
-    runtime = start_runtime(config)
+    try:
+        runtime = start_runtime(config)
+    except OSError as error:  # state folder not writable, metrics port taken ...
+        where = f" ({error.filename})" if error.filename else ""
+        _say(f"cannot start: {error.strerror or type(error).__name__}{where} "
+             f"(kiosk.data_dir, logging.directory, metrics.port)")
+        return EXIT_FAILED
     try:
         return _run(config, source, runtime, stopper,
                     _Parts(anchors, backend_config, open_camera, face_settings))

@@ -184,3 +184,25 @@ def test_unusable_face_settings_named(tmp_path: Path) -> None:
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 2, stderr
     assert stderr.startswith("kiosk run: face.thresholds_file") and "Traceback" not in stderr
+
+
+def test_metrics_port_taken_is_a_clear_message(
+        tmp_path: Path, testbed_authority: TestAuthority) -> None:
+    with running_backend(tmp_path / "backend", testbed_authority.dir, None) as backend, \
+            socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        tls = backend.kiosks[KIOSK_ID]
+        config = write_config(tmp_path, {
+            "kiosk": {"id": KIOSK_ID, "data_dir": str(tmp_path / "state")},
+            "camera": {"source": "synthetic"},
+            "backend": {"url": backend.url, "ca_file": str(tls.ca),
+                        "client_cert": str(tls.certificate), "client_key": str(tls.key)},
+            "metrics": {"port": taken.getsockname()[1]},
+        })
+        install_card_face_ca(testbed_authority, tmp_path)
+        process = kiosk("--config", str(config))
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    assert "cannot start" in stderr and "metrics.port" in stderr
+    assert "Traceback" not in stderr
