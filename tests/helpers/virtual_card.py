@@ -119,7 +119,7 @@ def card_present(reader: str) -> bool:
         scard.SCardReleaseContext(context)
 
 
-def wait_for_card(reader: str, present: bool = True, timeout: float = 5.0) -> None:
+def wait_for_card(reader: str, present: bool = True, timeout: float = 15.0) -> None:
     """Wait until pcscd sees the card in ``reader`` (or sees it gone)."""
     deadline = time.monotonic() + timeout
     while card_present(reader) != present:
