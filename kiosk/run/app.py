@@ -5,6 +5,8 @@ parts (the configured or first PC/SC reader, the configured camera, the backend 
 TLS), the flow with the configured time limits, the resident screens with the hidden way into
 maintenance, and the runtime (logging, maintenance state, health board, loopback metrics,
 systemd readiness and watchdog). Every finished transaction is counted by outcome.
+The card-face CA keys come from ``card-face-ca/<key id hex>.pem`` beside the configuration
+file (``/etc/kiosk/card-face-ca``; see :mod:`kiosk.run.parts`).
 Exit status: 0 after a normal stop (SIGTERM, or staff restarting the application: systemd
 starts it again), 1 when it could not run, 2 for a configuration it cannot use.
 """

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.flow.states import Step
-from kiosk.maintenance import Action, MaintenanceSession, PermissionDeniedError
+from kiosk.maintenance import MaintenanceSession, PermissionDeniedError
 from kiosk.ui.driver import FlowDriver
 from kiosk.ui.i18n import tr
 from kiosk.ui.maintenance.engineer import EngineerPage
@@ -269,4 +269,4 @@ class MaintenanceController(QObject):
             "%1", str(int(session.seconds_until_sign_out()))))
 
 
-__all__ = ["Action", "MaintenanceController"]
+__all__ = ["MaintenanceController", "MaintenanceOverlay"]
