@@ -27,9 +27,11 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,6 +56,20 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def insert_card(link: Any, reader: str, wait_for_card: Callable[..., None]) -> int:
+    """Put the card in; if pcscd does not see it within 10 s (vpcd sometimes misses a quick
+    re-insertion), take it out and put it in again. Returns how many re-plugs it took."""
+    for attempt in range(4):
+        link.insert()
+        try:
+            wait_for_card(reader, present=True, timeout=10 if attempt < 3 else 60)
+            return attempt
+        except TimeoutError:
+            link.remove()
+            time.sleep(1.0)
+    raise TimeoutError("the card could not be inserted")
+
+
 def run_soak(args: argparse.Namespace, reader: str, vpcd_port: int) -> dict[str, object]:
     from kiosk.backend_client import BackendClient
     from kiosk.card_reader.card_info import TrustAnchors
@@ -69,6 +85,7 @@ def run_soak(args: argparse.Namespace, reader: str, vpcd_port: int) -> dict[str,
     from kiosk.flow.states import Step
     from kiosk.flow.work import QueuePump, ThreadRunner
     from kiosk.journal import Journal
+    from kiosk_backend.policy import Policy
     from kiosk_testbed.authority import TestAuthority
     from kiosk_testbed.card.virtual_card import VirtualCard
     from kiosk_testbed.vpcd import VpcdCardLink, reader_lock
@@ -88,7 +105,9 @@ def run_soak(args: argparse.Namespace, reader: str, vpcd_port: int) -> dict[str,
     with ExitStack() as stack:
         if args.shared_pcscd:
             stack.enter_context(reader_lock(vpcd_port))
-        backend = stack.enter_context(running_backend(folder, authority.dir, None))
+        # One card over and over: lift the per-card and per-kiosk rate limits (policy).
+        policy = Policy(card_max_transactions=1_000_000, kiosk_max_transactions=1_000_000)
+        backend = stack.enter_context(running_backend(folder, authority.dir, None, policy))
         link = VpcdCardLink(VirtualCard.from_path(card_file), vpcd_port)
         stack.callback(link.remove)
         journal = Journal(folder / "kiosk" / "journal.jsonl")
@@ -113,10 +132,12 @@ def run_soak(args: argparse.Namespace, reader: str, vpcd_port: int) -> dict[str,
 
         started = time.monotonic()
         errors: list[str] = []
+        replugs = 0
         for number in range(1, args.transactions + 1):
             new_pin = f"SOAK{number:05d}"
-            link.insert()
-            wait_for_card(reader, present=True, timeout=60 if number == 1 else 15)
+            replugs += insert_card(link, reader, wait_for_card)
+            if args.verbose:
+                print(f"#{number} card in ({replugs} replugs so far)", file=sys.stderr, flush=True)
             deadline = time.monotonic() + 10
             while flow.view.step != Step.START and time.monotonic() < deadline:
                 pump.pump(0.05)
@@ -126,6 +147,8 @@ def run_soak(args: argparse.Namespace, reader: str, vpcd_port: int) -> dict[str,
             outcomes["success" if result.success else f"failure {result.code}"] += 1
             if not result.success:
                 errors.append(f"#{number}: {result.code} {result.detail}")
+            if args.verbose:
+                print(f"#{number} {result.line()}", file=sys.stderr, flush=True)
             link.remove()  # the resident takes the card; the flow goes back to the start
             wait_for_card(reader, present=False, timeout=15)
             deadline = time.monotonic() + 10
@@ -148,6 +171,7 @@ def run_soak(args: argparse.Namespace, reader: str, vpcd_port: int) -> dict[str,
             "backend_transactions": int(distinct[0][0]),
             "journal_unfinished": len(journal.unfinished()),
             "journal_entries": len(journal_entries),
+            "card_replugs": replugs,
             "errors": errors[:20],
             "seconds": round(time.monotonic() - started, 1),
             "samples": [asdict(sample) for sample in samples],
@@ -186,6 +210,7 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=300)
     parser.add_argument("--every", type=int, default=25, help="sample every N transactions")
     parser.add_argument("--shared-pcscd", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help="a line per transaction")
     parser.add_argument("--json", type=Path, help="also write the report here")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # reader|port in the private pcscd
     args = parser.parse_args()
