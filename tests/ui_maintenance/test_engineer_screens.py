@@ -15,6 +15,7 @@ from kiosk.face_match.sources import FrameSourceError, RenderedSource
 from kiosk.maintenance import Role
 from kiosk.ui.maintenance import MaintenanceParts
 from kiosk.ui.qt import Qt
+from tests.helpers.virtual_card import InsertedCard
 from tests.ui_maintenance.conftest import ENGINEER_PASSPHRASE, Kit, make_kit
 
 
@@ -90,6 +91,8 @@ def test_backend_check_and_export_to_a_chosen_folder(
         qtbot.waitUntil(lambda: not engineer.busy, timeout=60_000)
         assert engineer.status.text() == "Not healthy"  # nothing listens on port 9
         assert any(line.startswith("✗ backend.") for line in engineer.lines.lines)
+        # details under each check, e.g. the kiosk certificate's fields
+        assert any(line.startswith("    ") for line in engineer.lines.lines)
         qtbot.mouseClick(engineer.nav["export"], Qt.MouseButton.LeftButton)
         assert [b.text() for b in engineer.folder_buttons] == [
             str(usb), str(kit.config.kiosk.data_dir / "reports")]
@@ -121,3 +124,24 @@ def test_logs_are_filtered_by_level(kit: Kit, qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: len(engineer.lines.lines) == 1, timeout=10_000)
     assert "backend offline" in engineer.lines.lines[0]
     logging.getLogger(__name__).debug("filtered")
+
+
+@pytest.mark.pcsc
+def test_card_probe_shows_atr_and_retry_counters_without_spending_tries(
+        qtbot: QtBot, tmp_path: Path, card_in_reader: InsertedCard) -> None:
+    kit = make_kit(qtbot, tmp_path / "state")
+    try:
+        signed_in_engineer(kit)
+        engineer = kit.controller.engineer
+        for _ in range(2):  # probing twice spends nothing either
+            qtbot.mouseClick(engineer.nav["pcsc"], Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: not engineer.busy and bool(engineer.lines.lines),
+                            timeout=60_000)
+        text = "\n".join(engineer.lines.lines)
+        assert "✓ pcsc.card: 1 My Number card(s) recognised" in text, text
+        assert "atr" in text.lower()
+        assert text.count("3 tries left") >= 2, text  # auth and text PINs still full
+        assert ("engineer", "card_probe") in [(e["who"], e["action"]) for e in kit.audit()]
+    finally:
+        kit.controller.shut_down()
+        kit.ui.window.shut_down()

@@ -49,6 +49,27 @@ def report_lines(report: Report) -> list[str]:
     return [f"{marks[r.status.value]} {r.id}: {r.summary}" for r in report.results]
 
 
+def detailed_lines(report: Report) -> list[str]:
+    """Each result and its details (certificate fields, ATR, retry counters, latency ...),
+    one value per line."""
+    lines: list[str] = []
+    for result, line in zip(report.results, report_lines(report), strict=True):
+        lines.append(line)
+        for key, value in result.details.items():
+            lines += _flatten(key, value)
+    return lines
+
+
+def _flatten(path: str, value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [line for k, v in value.items() for line in _flatten(f"{path}.{k}", v)]
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return [line for i, v in enumerate(value) for line in _flatten(f"{path}[{i}]", v)]
+    if isinstance(value, list):
+        return [f"    {path}: {', '.join(str(v) for v in value)}"]
+    return [f"    {path}: {'—' if value is None else value}"]
+
+
 def version_lines(report: Report) -> list[str]:
     for result in report.results:
         if result.id == "system.versions":
@@ -165,7 +186,8 @@ class EngineerPage(QWidget):
         if key in ("all", "pcsc", "face", "backend", "versions"):
             areas = {"all": None, "pcsc": ("pcsc",), "face": ("face",),
                      "backend": ("backend",), "versions": ("system",)}[key]
-            self._checks(action, areas, version_lines if key == "versions" else report_lines)
+            shown = {"versions": version_lines, "all": report_lines}.get(key, detailed_lines)
+            self._checks(action, areas, shown)
         elif key == "logs":
             self.filter_logs(self._log_level)
         elif key == "configuration":
