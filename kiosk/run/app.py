@@ -195,6 +195,9 @@ def _run(config: KioskConfig, source: Path | None, runtime: InstalledRuntime,
             while watchers:
                 watchers.pop().stop()
 
+        missing = choice.initial_presence()
+        if missing is not None:
+            flow.card_event(missing)
         start_watcher()
         stack.callback(stop_watchers)
 

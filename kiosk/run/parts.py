@@ -116,8 +116,16 @@ class ReaderChoice:
         self._auto = configured == "auto"
         self._lock = threading.Lock()
         self.name: str | None = (known[0] if known else None) if self._auto else configured
+        self._known = list(known)
         self._card_event = card_event
         self._post = post
+
+    def initial_presence(self) -> CardPresence | None:
+        """``NO_READER`` when the reader is not there at start (the watcher reports only the
+        readers it sees), so residents see the out-of-service screen until it is plugged in."""
+        if self.name is None or self.name not in self._known:
+            return CardPresence.NO_READER
+        return None
 
     def relay(self, event: events.ReaderEvent) -> None:
         with self._lock:

@@ -110,6 +110,13 @@ def relay(configured: str, known: list[str]) -> tuple[ReaderChoice, list[CardPre
     return ReaderChoice(configured, known, seen.append, post), seen
 
 
+def test_a_reader_missing_at_start_is_reported() -> None:
+    assert relay("auto", [])[0].initial_presence() is CardPresence.NO_READER
+    assert relay("Reader C", ["Reader A"])[0].initial_presence() is CardPresence.NO_READER
+    assert relay("auto", ["Reader A"])[0].initial_presence() is None
+    assert relay("Reader A", ["Reader A"])[0].initial_presence() is None
+
+
 def test_auto_takes_the_first_reader_even_one_plugged_in_later() -> None:
     choice, seen = relay("auto", [])
     choice.relay(events.ServiceUnavailable("gone"))
