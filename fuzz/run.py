@@ -136,7 +136,31 @@ def _launch(name: str, engine: str, runs: int, seconds: int) -> tuple[int, float
     executions = int(counts[-1]) if counts else 0
     crashed = process.returncode != 0
     tail = "\n".join(output.strip().splitlines()[-25:]) if crashed else ""
+    saved = re.findall(r"Test unit written to (\S+)", output)
+    if crashed and saved:
+        tail += "\nreplayed alone: " + _replay(name, Path(saved[-1]))
     return executions, elapsed, crashed, tail
+
+
+def _replay(name: str, saved: Path) -> str:
+    """Whether the saved input fails again in a fresh process (a real, reproducible crash)."""
+    code = (
+        "import sys; from fuzz.targets import run_one; "
+        f"run_one({name!r}, open({str(saved)!r}, 'rb').read())"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode == 0:
+        return f"{saved} returns normally: the failure depends on the fuzzing process, not input"
+    return f"{saved} fails again:\n" + "\n".join(done.stderr.strip().splitlines()[-8:])
 
 
 def main(argv: list[str] | None = None) -> int:
