@@ -139,7 +139,12 @@ def _run(config: KioskConfig, source: Path | None, runtime: InstalledRuntime,
          stopper: _Stopper, parts: _Parts) -> int:
     from kiosk.ui.app import create_application
     from kiosk.ui.bridge import QtPoster, make_qt_runner
-    from kiosk.ui.maintenance import MaintenanceController, MaintenanceParts, thread_background
+    from kiosk.ui.maintenance import (
+        MaintenanceController,
+        MaintenanceParts,
+        join_background,
+        thread_background,
+    )
     from kiosk.ui.qt import QTimer
     from kiosk.ui.window import KioskWindow, UiOptions
 
@@ -210,7 +215,10 @@ def _run(config: KioskConfig, source: Path | None, runtime: InstalledRuntime,
         window.show_kiosk()
         app.processEvents()
         runtime.ready()
-        _check_camera_once(config, source, runtime)
+        camera_check = _check_camera_once(config, source, runtime)
+        # Native threads (camera, face models) must end before the interpreter does.
+        stack.callback(lambda: camera_check.join(timeout=30))
+        stack.callback(lambda: join_background(timeout=30))
         ticker = QTimer()
         ticker.setInterval(int(runtime.tick_interval * 1000))
         ticker.timeout.connect(runtime.tick)
@@ -226,14 +234,16 @@ def _run(config: KioskConfig, source: Path | None, runtime: InstalledRuntime,
 
 
 def _check_camera_once(config: KioskConfig, source: Path | None,
-                       runtime: InstalledRuntime) -> None:
+                       runtime: InstalledRuntime) -> threading.Thread:
     """The staff's camera item from the start (the periodic monitor leaves the camera alone,
     as a resident may be using it later); in the background, once."""
 
     def check() -> None:
         runtime.board.absorb(run_checks(config, config_source=source, areas=("camera",)))
 
-    threading.Thread(target=check, name="camera-check", daemon=True).start()
+    thread = threading.Thread(target=check, name="camera-check", daemon=True)
+    thread.start()
+    return thread
 
 
 class _Stopper:

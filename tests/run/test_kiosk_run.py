@@ -206,3 +206,31 @@ def test_metrics_port_taken_is_a_clear_message(
     assert process.returncode == 1, stderr
     assert "cannot start" in stderr and "metrics.port" in stderr
     assert "Traceback" not in stderr
+
+
+@pytest.mark.timeout(120)
+def test_stopping_right_after_start_is_clean(
+        tmp_path: Path, testbed_authority: TestAuthority) -> None:
+    """SIGTERM while start-up work (the camera check) still runs: native threads are waited
+    for, so the process ends with 0 rather than an abort at interpreter exit."""
+    with running_backend(tmp_path / "backend", testbed_authority.dir, None) as backend:
+        tls = backend.kiosks[KIOSK_ID]
+        config = write_config(tmp_path, {
+            "kiosk": {"id": KIOSK_ID, "data_dir": str(tmp_path / "state")},
+            "camera": {"source": "synthetic"},
+            "backend": {"url": backend.url, "ca_file": str(tls.ca),
+                        "client_cert": str(tls.certificate), "client_key": str(tls.key)},
+            "metrics": {"port": free_port()},
+        })
+        install_card_face_ca(testbed_authority, tmp_path)
+        for attempt in range(2):
+            path = tmp_path / f"notify-{attempt}"
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+                notify.bind(str(path))
+                notify.settimeout(60)
+                process = kiosk("--config", str(config), env={"NOTIFY_SOCKET": str(path)})
+                while notify.recv(200) != b"READY=1":
+                    pass
+                process.send_signal(signal.SIGTERM)
+                _, stderr = process.communicate(timeout=60)
+            assert process.returncode == 0, stderr[-3000:]

@@ -3,6 +3,6 @@ engineer diagnostics. They observe the Qt-free ``kiosk.maintenance`` and
 ``kiosk.diagnostics`` APIs (docs/diagnostics.md) and do slow work off the UI thread."""
 
 from kiosk.ui.maintenance.controller import MaintenanceController
-from kiosk.ui.maintenance.parts import MaintenanceParts, thread_background
+from kiosk.ui.maintenance.parts import MaintenanceParts, join_background, thread_background
 
-__all__ = ["MaintenanceController", "MaintenanceParts", "thread_background"]
+__all__ = ["MaintenanceController", "MaintenanceParts", "join_background", "thread_background"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,18 @@ from kiosk.ui.widgets import button
 
 Done = Callable[[Any, BaseException | None], None]
 Background = Callable[[Callable[[], Any], Done], None]
+_running: set[threading.Thread] = set()
+_running_lock = threading.Lock()
+
+
+def join_background(timeout: float) -> None:
+    """Wait (up to ``timeout`` seconds in all) for background work still running: native
+    code (camera, face models, pcsc) must not be cut off by the interpreter's exit."""
+    with _running_lock:
+        threads = list(_running)
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def thread_background(post: Callable[[Callable[[], None]], None]) -> Background:
@@ -26,14 +39,21 @@ def thread_background(post: Callable[[Callable[[], None]], None]) -> Background:
     def run(work: Callable[[], Any], done: Done) -> None:
         def job() -> None:
             try:
-                result = work()
-            except Exception as error:
-                failure = error
-                post(lambda: done(None, failure))
-                return
-            post(lambda: done(result, None))
+                try:
+                    result = work()
+                except Exception as error:
+                    failure = error
+                    post(lambda: done(None, failure))
+                    return
+                post(lambda: done(result, None))
+            finally:
+                with _running_lock:
+                    _running.discard(threading.current_thread())
 
-        threading.Thread(target=job, name="maintenance-work", daemon=True).start()
+        thread = threading.Thread(target=job, name="maintenance-work", daemon=True)
+        with _running_lock:
+            _running.add(thread)
+        thread.start()
 
     return run
 
