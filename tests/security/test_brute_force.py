@@ -239,7 +239,7 @@ def test_concurrent_wrong_staff_pins_cannot_exceed_the_tries(
     from kiosk.maintenance import session
 
     inside = threading.Barrier(8, timeout=2)
-    real_verify = session.verify_credential
+    real_verify = session.verify_credential  # type: ignore[attr-defined]
 
     def held_verify(*args: object, **kwargs: object) -> bool:
         with contextlib.suppress(threading.BrokenBarrierError):  # serialised: nothing held
