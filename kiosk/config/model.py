@@ -63,6 +63,12 @@ class CardSection:
     poll_interval: float = setting(
         0.25, "Seconds between checks for reader and card changes.", float_range(0.05, 5.0)
     )
+    face_ca_dir: Path | None = setting(
+        None,
+        "Folder of the card-face CA public keys that the card-face signature must chain to, one "
+        "`<key id hex>.pem` each. Unset: `card-face-ca` beside the configuration file "
+        "(/etc/kiosk/card-face-ca); a relative path counts from the configuration file's folder.",
+    )
 
 
 @dataclass(frozen=True, slots=True)

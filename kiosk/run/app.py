@@ -94,7 +94,7 @@ def run_kiosk(config_file: Path | None) -> int:
     try:
         backend_config = client_config(config)
         _check_identity(backend_config)
-        anchors = load_anchors(anchors_folder(source))
+        anchors = load_anchors(anchors_folder(source, config.card.face_ca_dir))
         open_camera = camera_factory(config)
     except StartupError as error:
         _say(str(error))

@@ -62,9 +62,11 @@ def client_config(config: KioskConfig) -> BackendClientConfig:
     )
 
 
-def anchors_folder(config_file: Path | None) -> Path:
+def anchors_folder(config_file: Path | None, configured: Path | None = None) -> Path:
+    """``card.face_ca_dir`` if set (relative to the configuration file's folder), else
+    ``card-face-ca`` beside the configuration file."""
     base = config_file.resolve().parent if config_file is not None else DEFAULT_CONFIG_DIR
-    return base / ANCHORS_FOLDER
+    return base / (configured if configured is not None else ANCHORS_FOLDER)
 
 
 def load_anchors(folder: Path) -> TrustAnchors:

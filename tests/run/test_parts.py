@@ -86,6 +86,8 @@ def test_card_face_anchors_from_the_folder_beside_the_configuration(
     folder = anchors_folder(tmp_path / "kiosk.toml")
     assert folder == tmp_path / "card-face-ca"
     assert anchors_folder(None) == Path("/etc/kiosk/card-face-ca")
+    assert anchors_folder(tmp_path / "kiosk.toml", Path("keys")) == tmp_path / "keys"
+    assert anchors_folder(tmp_path / "kiosk.toml", Path("/srv/keys")) == Path("/srv/keys")
     with pytest.raises(StartupError, match="no card-face CA key"):
         load_anchors(folder)
     folder.mkdir()
