@@ -57,12 +57,12 @@ def open_fds() -> int:
 
 
 def insert_card(link: Any, reader: str, wait_for_card: Callable[..., None]) -> int:
-    """Put the card in; if pcscd does not see it within 10 s (vpcd sometimes misses a quick
-    re-insertion), take it out and put it in again. Returns how many re-plugs it took."""
-    for attempt in range(4):
+    """Put the card in; if pcscd does not see it within 4 s (vpcd often misses a re-insertion
+    soon after a removal), take it out and put it in again. Returns how many re-plugs it took."""
+    for attempt in range(6):
         link.insert()
         try:
-            wait_for_card(reader, present=True, timeout=10 if attempt < 3 else 60)
+            wait_for_card(reader, present=True, timeout=4 if attempt < 5 else 60)
             return attempt
         except TimeoutError:
             link.remove()
@@ -155,6 +155,7 @@ def run_soak(args: argparse.Namespace, reader: str, vpcd_port: int) -> dict[str,
             while flow.view.step != Step.START and time.monotonic() < deadline:
                 pump.pump(0.05)
                 flow.tick()
+            time.sleep(0.5)  # the resident walks away; the next one comes
             if number == 1 or number % args.every == 0 or number == args.transactions:
                 sample = Sample(number, round(time.monotonic() - started, 1), rss_kib(),
                                 open_fds(), threading.active_count())
