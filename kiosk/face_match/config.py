@@ -43,6 +43,7 @@ class LivenessConfig:
     actions: int = 2
     action_timeout_s: float = 5.0
     blink_window_s: float = 2.0
+    retries: int = 2
     min_reaction_s: float = 0.15
     neutral_timeout_s: float = 4.0
     turn_yaw: float = 0.40

@@ -4,7 +4,7 @@ Active: ``Challenge`` prompts for a random sequence of actions (blink, turn left
 one at a time. Before each prompt the face must be back to neutral (frontal, eyes open); each
 action must then happen within ``action_timeout_s`` (a blink within ``blink_window_s``, since
 people blink on their own every few seconds). Turning the wrong way (or turning during a blink
-prompt) fails at once; a timed-out action is re-prompted once, always as a turn.
+prompt) fails at once; a timed-out action is re-prompted (``retries`` times), always as a turn.
 Turns are measured as the change of landmark yaw against the resident's own neutral yaw (a
 flat photo turned in front of the camera keeps its yaw); blinks as a dip of the eye openness
 (eye aspect ratio normalised by the face's aspect ratio, so tilting a photo does not fake one).
@@ -30,7 +30,6 @@ from kiosk.face_match.config import LivenessConfig
 from kiosk.face_match.detection import FaceBox
 
 CONFIRM_FRAMES = 2  # consecutive frames an extreme pose must hold to count
-MAX_RETRIES = 1
 
 
 class LivenessFailure(StrEnum):
@@ -230,7 +229,7 @@ class Challenge:
     def _update_prompt(self, observation: Observation, elapsed: float) -> None:
         config = self._config
         if elapsed > config.action_timeout_s:
-            if self._retries < MAX_RETRIES:
+            if self._retries < self._config.retries:
                 self._retries += 1
                 # Re-prompt with the other turn, never with a blink: turns carry the security
                 # against replayed video (natural blinks happen every few seconds).

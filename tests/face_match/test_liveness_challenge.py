@@ -88,12 +88,15 @@ def test_turning_during_a_blink_prompt_fails() -> None:
     assert challenge.failure is LivenessFailure.WRONG_ACTION
 
 
-def test_doing_nothing_times_out_after_one_retry() -> None:
-    challenge, clock = _started([Action.TURN_LEFT, Action.TURN_RIGHT])
-    first = challenge.prompt
-    _hold(challenge, clock, CONFIG.action_timeout_s + 0.2)
-    assert not challenge.finished  # re-prompted once with another action
-    assert challenge.prompt is not None and challenge.prompt is not first
+def test_doing_nothing_times_out_after_the_retries() -> None:
+    challenge, clock = _started([Action.BLINK, Action.TURN_RIGHT])
+    for _ in range(CONFIG.retries):
+        before = challenge.prompt
+        _hold(challenge, clock, CONFIG.action_timeout_s + 0.2)
+        assert not challenge.finished  # re-prompted, always with a turn
+        _hold(challenge, clock, 0.2)
+        assert challenge.prompt in (Action.TURN_LEFT, Action.TURN_RIGHT)
+        assert challenge.prompt is not before
     _hold(challenge, clock, CONFIG.action_timeout_s + 0.2)
     assert challenge.failure is LivenessFailure.TIMEOUT
 
