@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+FUSIONS = {"mean_encoding", "mean_distance"}
+
 
 class FaceConfigError(ValueError):
     """The settings file is missing a key, has an unknown one, or a value of the wrong type."""
@@ -22,6 +24,7 @@ class MatchingConfig:
     mirror_average: bool = True
     grey_probe: bool = True
     card_detect_upsample: int = 1
+    fusion: str = "mean_encoding"  # or "mean_distance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +96,11 @@ def parse_config(text: str) -> FaceConfig:
     unknown = set(data) - {"matching", "quality", "liveness"}
     if unknown:
         raise FaceConfigError(f"unknown sections: {sorted(unknown)}")
+    matching = _section(MatchingConfig, "matching", data.get("matching", {}))
+    if matching.fusion not in FUSIONS:
+        raise FaceConfigError(f"[matching] fusion must be one of {sorted(FUSIONS)}")
     return FaceConfig(
-        matching=_section(MatchingConfig, "matching", data.get("matching", {})),
+        matching=matching,
         quality=_section(QualityConfig, "quality", data.get("quality", {})),
         liveness=_section(LivenessConfig, "liveness", data.get("liveness", {})),
     )

@@ -248,6 +248,8 @@ def evaluate_pairs(
     def score(card: Encoding | None, live: list[Encoding]) -> float:
         if card is None or not live:
             return float("inf")
+        if config.fusion == "mean_distance":
+            return float(np.mean([np.linalg.norm(card - e) for e in live]))
         return float(np.linalg.norm(card - np.mean(np.stack(live), axis=0)))
 
     genuine: list[float] = []
@@ -256,7 +258,7 @@ def evaluate_pairs(
         value = score(by_path[pair.enroll].card, live_set(pair.probe, pair.enroll))
         (genuine if pair.genuine else impostor).append(value)
     if extended:
-        impostor = _all_cross_identity(by_path, folders, frames)
+        impostor = _all_cross_identity(by_path, folders, frames, config.fusion)
     genuine_scores = np.array(genuine, dtype=np.float64)
     impostor_scores = np.array(impostor, dtype=np.float64)
     far, frr = error_rates(genuine_scores, impostor_scores, config.threshold)
@@ -288,27 +290,28 @@ def evaluate_pairs(
 
 
 def _all_cross_identity(
-    by_path: dict[str, _ImageResult], folders: dict[str, list[str]], frames: int
+    by_path: dict[str, _ImageResult], folders: dict[str, list[str]], frames: int, fusion: str
 ) -> list[float]:
     """Every card encoding against every other identity's live set(s) of ``frames`` images."""
     cards = [(path, r.card) for path, r in by_path.items() if r.card is not None]
-    sets: list[tuple[str, Encoding]] = []
-    for folder, members in folders.items():
-        live = [by_path[m].live for m in members if by_path[m].live is not None]
-        encodings = [e for e in live if e is not None]
-        for start in range(len(encodings)):
-            group = [
-                encodings[(start + k) % len(encodings)] for k in range(min(frames, len(encodings)))
-            ]
-            sets.append((folder, np.mean(np.stack(group), axis=0)))
-    if not cards or not sets:
-        return []
-    card_matrix = np.stack([c for _, c in cards])
-    set_matrix = np.stack([s for _, s in sets])
-    distances = np.linalg.norm(card_matrix[:, None, :] - set_matrix[None, :, :], axis=2)
+    card_matrix = np.stack([c for _, c in cards]) if cards else np.zeros((0, 128))
     card_folders = np.array([_identity_folder(p) for p, _ in cards])
-    set_folders = np.array([f for f, _ in sets])
-    return [float(v) for v in distances[card_folders[:, None] != set_folders[None, :]]]
+    scores: list[float] = []
+    for folder, members in folders.items():
+        encodings = [e for e in (by_path[m].live for m in members) if e is not None]
+        others = card_folders != folder
+        if not encodings or not others.any():
+            continue
+        for start in range(len(encodings)):
+            size = min(frames, len(encodings))
+            group = np.stack([encodings[(start + k) % len(encodings)] for k in range(size)])
+            if fusion == "mean_distance":
+                per_frame = np.linalg.norm(card_matrix[others][:, None, :] - group[None], axis=2)
+                values = per_frame.mean(axis=1)
+            else:
+                values = np.linalg.norm(card_matrix[others] - group.mean(axis=0), axis=1)
+            scores.extend(float(v) for v in values)
+    return scores
 
 
 def _run_jobs(

@@ -102,8 +102,12 @@ class MatchResult:
 
 def decide(enrollment: Enrollment, live: list[Encoding], config: MatchingConfig) -> MatchResult:
     """Compare the fused live encodings with the card's."""
-    fused = fuse(live)
-    score = float(np.linalg.norm(enrollment.encoding - fused))
+    if config.fusion == "mean_distance":
+        if not live:
+            raise MatchingError("no live encodings to compare")
+        score = float(np.mean([np.linalg.norm(enrollment.encoding - e) for e in live]))
+    else:
+        score = float(np.linalg.norm(enrollment.encoding - fuse(live)))
     return MatchResult(
         matched=score < config.threshold,
         score=score,

@@ -25,7 +25,13 @@ def test_packaged_thresholds_load_and_match_the_defaults() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["[matching]\nthreshold = 'x'\n", "[matching]\nunknown = 1\n", "[other]\n", "not toml ["],
+    [
+        "[matching]\nthreshold = 'x'\n",
+        "[matching]\nunknown = 1\n",
+        "[matching]\nfusion = 'median'\n",
+        "[other]\n",
+        "not toml [",
+    ],
 )
 def test_bad_settings_are_typed_errors(text: str) -> None:
     with pytest.raises(FaceConfigError):

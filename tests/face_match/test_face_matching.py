@@ -56,6 +56,20 @@ def test_live_frames_of_the_card_holder_match_the_card() -> None:
     assert set(result.to_evidence()) >= {"matched", "score", "threshold", "frames_used"}
 
 
+def test_mean_distance_fusion_averages_the_per_frame_distances() -> None:
+    from dataclasses import replace
+
+    card = enroll_card_photo(make_card_photo(read_rgb(OBAMA / "obama_blue_room_2010.jpg")), CONFIG)
+    image = read_rgb(OBAMA / "obama_congress_2009.jpg")
+    live = encode_live(image, detect_faces(image, 1)[0], CONFIG)
+    shifted = live + 0.05
+    config = replace(CONFIG, fusion="mean_distance", threshold=0.51)
+    result = decide(card, [live, shifted], config)
+    expected = (np.linalg.norm(card.encoding - live) + np.linalg.norm(card.encoding - shifted)) / 2
+    assert result.score == pytest.approx(expected)
+    assert result.matched == (expected < 0.51)
+
+
 def test_another_person_does_not_match_the_card() -> None:
     card = enroll_card_photo(make_card_photo(read_rgb(OBAMA / "obama_blue_room_2010.jpg")), CONFIG)
     biden = read_rgb(FACES / "whitehouse/Joe_Biden/biden_portrait.jpg")
