@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,7 +30,7 @@ from kiosk_testbed.authority import TestAuthority
 from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.card.virtual_card import VirtualCard
 from tests.helpers.virtual_card import TestCard
-from tests.hostile.budget import bounded, hostile
+from tests.hostile.budget import CASES, bounded, hostile
 from tests.hostile.mutations import damaged, tlv_value_swaps
 
 # --- genuine inputs from the session's test card ---------------------------------------------
@@ -172,7 +173,11 @@ def test_kiosk_reads_the_expiry_of_any_certificate_bytes(
 ) -> None:
     raw = data.draw(st.one_of(damaged(files["auth certificate"]), st.binary(max_size=200)))
     with bounded("kiosk: certificate expiry (flow.adapters.card._not_after)"):
-        result = _not_after(raw)
+        try:
+            result = _not_after(raw)
+        except x509.InvalidVersion:  # known finding: see the strict xfail tests at the end
+            CASES["known finding met: x509.InvalidVersion"] += 1
+            return
     assert result is None or isinstance(result, dt.date)
 
 
@@ -190,6 +195,9 @@ def test_server_checks_any_certificate_bytes(
     with bounded("server: card certificate check (Authority.verify_card_certificate)"):
         try:
             identity = authority.verify_card_certificate(raw)
+        except x509.InvalidVersion:  # known finding: see the strict xfail tests at the end
+            CASES["known finding met: x509.InvalidVersion"] += 1
+            return
         except CardCertificateError as refused:
             assert refused.code in {
                 "certificate_malformed",
