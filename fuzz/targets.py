@@ -29,7 +29,6 @@ from typing import Any, Self
 
 import httpx
 import numpy as np
-from cryptography import x509
 
 from kiosk.backend_client import BackendClient, BackendClientConfig, BackendError
 from kiosk.card_reader import tlv
@@ -66,12 +65,9 @@ from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.card.virtual_card import VirtualCard
 from kiosk_testbed.persona import make_persona
 
-# Known findings (docs/hostile-input.md), tolerated here so the fuzzer keeps exploring; the
-# strict-xfail tests in tests/hostile keep them visible until fixed:
-# - deep nesting makes json/tomllib raise RecursionError that the parsers do not translate;
-# - a certificate whose version field is not v1-v3 raises x509.InvalidVersion, which is not
-#   a ValueError, out of the kiosk's and the server's certificate parsing.
-KNOWN_FINDINGS: tuple[type[BaseException], ...] = (RecursionError, x509.InvalidVersion)
+# Exceptions tolerated while a finding (docs/hostile-input.md) is open, so the fuzzer keeps
+# exploring; none is open now (deep nesting and x509.InvalidVersion were fixed).
+KNOWN_FINDINGS: tuple[type[BaseException], ...] = ()
 
 
 @dataclass

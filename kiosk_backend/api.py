@@ -220,12 +220,13 @@ class Api:
         try:
             document = json.loads(body.decode("utf-8"))
             request = _PARSERS[operation](document)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return _error(400, ErrorKind.PROTOCOL, "malformed", "the body is not JSON")
         except MessageError as error:
             return _error(400, ErrorKind.PROTOCOL, "malformed", str(error))
         key: str = request.idempotency_key
-        request_hash = hashlib.sha256(body).hexdigest()
+        # The path's transaction is part of the request: a key replayed on another path is reuse.
+        request_hash = hashlib.sha256(f"{transaction_id or ''}\n".encode() + body).hexdigest()
         self._settle_closures(committed=False)
         committed = placed_command = False
         try:

@@ -99,7 +99,7 @@ class Authority:
         now = now or dt.datetime.now(dt.UTC)
         try:
             certificate = x509.load_der_x509_certificate(certificate_der)
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             raise CardCertificateError(
                 "certificate_malformed", "the card certificate cannot be parsed"
             ) from None

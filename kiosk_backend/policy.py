@@ -58,7 +58,7 @@ class Policy:
     def load(cls, path: Path) -> Policy:
         try:
             document = tomllib.loads(path.read_text("utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as error:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as error:
             raise PolicyError(f"cannot read policy file: {type(error).__name__}") from None
         table = document.get("policy", {})
         if not isinstance(table, dict):

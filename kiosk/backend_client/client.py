@@ -137,6 +137,9 @@ class BackendClient:
                 self._sleep(self.config.retry_backoff * (2 ** (attempt - 1)))
             try:
                 response = self._http.request(method, path, content=content, headers=headers)
+            except httpx.DecodingError:
+                # the body does not decode as its Content-Encoding says: a broken reply
+                raise ProtocolError("malformed_reply", "undecodable content encoding") from None
             except httpx.TransportError as error:
                 if _untrusted(error):
                     raise BackendUntrustedError(
@@ -256,7 +259,7 @@ def _server_error(response: httpx.Response) -> ServerError:
 def _decode(response: httpx.Response) -> Any:
     try:
         document = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than a parser may go
         document = None
     if 200 <= response.status_code < 300:
         if document is None:

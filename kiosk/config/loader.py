@@ -65,6 +65,8 @@ def load_config(path: Path | str | None = None) -> KioskConfig:
         raise ConfigError(f"configuration file {chosen}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"configuration file {chosen}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise ConfigError(f"configuration file {chosen}: nested too deeply") from None
     return parse_config(data, base_dir=chosen.resolve().parent)
 
 

@@ -93,6 +93,8 @@ def parse_config(text: str) -> FaceConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise FaceConfigError(f"settings are not valid TOML: {error}") from error
+    except RecursionError:
+        raise FaceConfigError("settings are nested too deeply") from None
     unknown = set(data) - {"matching", "quality", "liveness"}
     if unknown:
         raise FaceConfigError(f"unknown sections: {sorted(unknown)}")

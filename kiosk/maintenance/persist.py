@@ -13,7 +13,7 @@ def read_json(path: Path) -> dict[str, Any] | None:
     """The object in ``path``, or ``None`` when it is missing or unreadable as a JSON object."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

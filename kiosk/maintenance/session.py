@@ -70,6 +70,9 @@ class Maintenance:
         self._credentials = dict(credentials)
         self._clock = clock
         self._lock = threading.Lock()
+        # One sign-in at a time: the lockout check, the slow verify and the failure count must
+        # not interleave, or parallel guesses would all be checked before any is counted.
+        self._sign_in_lock = threading.Lock()
         self._session: MaintenanceSession | None = None
 
     @classmethod
@@ -106,7 +109,8 @@ class Maintenance:
         The scrypt check takes about 75 ms on purpose: call it off the UI thread.
         """
         try:
-            return self._sign_in(role, secret)
+            with self._sign_in_lock:
+                return self._sign_in(role, secret)
         finally:
             secret[:] = bytes(len(secret))
 

@@ -173,12 +173,6 @@ def test_client_against_a_hostile_server(
     assert seen and len(api_calls) <= 1 + config.retries  # bounded retries, never a loop
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=httpx.DecodingError,
-    reason="FINDING: BackendClient._call catches httpx.TransportError only; a reply whose "
-    "Content-Encoding does not decode raises httpx.DecodingError (a RequestError) untyped",
-)
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
 def test_undecodable_compressed_reply_is_a_typed_error(
     config: BackendClientConfig, encoding: str
@@ -196,12 +190,6 @@ def test_undecodable_compressed_reply_is_a_typed_error(
         client.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="FINDING: client._decode catches ValueError only; response.json() raises "
-    "RecursionError on a deeply nested reply",
-)
 def test_deeply_nested_reply_is_a_typed_error(config: BackendClientConfig) -> None:
     def handler(_request: httpx.Request) -> httpx.Response:
         return httpx.Response(201, stream=httpx.ByteStream(b"[" * 5000))

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,7 +29,7 @@ from kiosk_testbed.authority import TestAuthority
 from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.card.virtual_card import VirtualCard
 from tests.helpers.virtual_card import TestCard
-from tests.hostile.budget import CASES, bounded, hostile
+from tests.hostile.budget import bounded, hostile
 from tests.hostile.mutations import damaged, tlv_value_swaps
 
 # --- genuine inputs from the session's test card ---------------------------------------------
@@ -173,11 +172,7 @@ def test_kiosk_reads_the_expiry_of_any_certificate_bytes(
 ) -> None:
     raw = data.draw(st.one_of(damaged(files["auth certificate"]), st.binary(max_size=200)))
     with bounded("kiosk: certificate expiry (flow.adapters.card._not_after)"):
-        try:
-            result = _not_after(raw)
-        except x509.InvalidVersion:  # known finding: see the strict xfail tests at the end
-            CASES["known finding met: x509.InvalidVersion"] += 1
-            return
+        result = _not_after(raw)
     assert result is None or isinstance(result, dt.date)
 
 
@@ -195,9 +190,6 @@ def test_server_checks_any_certificate_bytes(
     with bounded("server: card certificate check (Authority.verify_card_certificate)"):
         try:
             identity = authority.verify_card_certificate(raw)
-        except x509.InvalidVersion:  # known finding: see the strict xfail tests at the end
-            CASES["known finding met: x509.InvalidVersion"] += 1
-            return
         except CardCertificateError as refused:
             assert refused.code in {
                 "certificate_malformed",
@@ -215,7 +207,7 @@ def test_testbed_folder_is_where_the_authority_reads(testbed_authority: TestAuth
     assert Path(testbed_authority.dir, "jpki-auth-ca.crt.pem").exists()
 
 
-# --- findings (strict xfail: they pass, and must become plain tests, once fixed) -------------
+# --- findings of the hostile-input work, fixed: regression tests ----------------------------
 
 
 def _with_version(certificate: bytes, version: int) -> bytes:
@@ -224,11 +216,6 @@ def _with_version(certificate: bytes, version: int) -> bytes:
     return certificate[: at + 4] + bytes([version]) + certificate[at + 5 :]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING (fuzz/run.py card_certificate): x509.InvalidVersion is not a ValueError; "
-    "Authority.verify_card_certificate lets it out instead of certificate_malformed",
-)
 def test_server_refuses_a_certificate_with_a_bad_version(
     authority: Authority, files: dict[str, bytes]
 ) -> None:
@@ -236,11 +223,6 @@ def test_server_refuses_a_certificate_with_a_bad_version(
         authority.verify_card_certificate(_with_version(files["auth certificate"], 0x3D))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING (fuzz/run.py card_certificate): kiosk/flow/adapters/card._not_after "
-    "catches ValueError only; x509.InvalidVersion escapes the card adapter",
-)
 def test_kiosk_reads_no_expiry_from_a_certificate_with_a_bad_version(
     files: dict[str, bytes],
 ) -> None:

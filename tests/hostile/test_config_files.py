@@ -3,7 +3,7 @@ server's policy file (``Policy.load``), the face-matching settings (``kiosk.face
 and the maintenance state files (``read_json``). Arbitrary bytes, arbitrary TOML, and TOML
 made of the real setting names with wrong values. Only the documented error escapes.
 
-Findings are kept as strict xfail tests at the end (deep nesting, non-UTF-8 policy file)."""
+The findings (deep nesting, non-UTF-8 policy file), since fixed, are regression tests at the end."""
 
 from __future__ import annotations
 
@@ -243,59 +243,32 @@ def test_maintenance_state_file(
     assert result is None or isinstance(result, dict)
 
 
-# --- findings (strict xfail: they pass, and must be turned into plain tests, once fixed) ----
+# --- findings of the hostile-input work, fixed: regression tests ----------------------------
 
 DEEP_TOML = "a = " + "[" * 5000
 DEEP_JSON = "[" * 5000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="FINDING: load_config lets RecursionError out of tomllib",
-)
 def test_deeply_nested_kiosk_configuration(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_config(write(tmp_path, DEEP_TOML))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="FINDING: Policy.load lets RecursionError out of tomllib",
-)
 def test_deeply_nested_policy_file(tmp_path: Path) -> None:
     with pytest.raises(PolicyError):
         Policy.load(write(tmp_path, "[policy]\n" + DEEP_TOML))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="FINDING: Policy.load catches OSError and TOMLDecodeError, not "
-    "UnicodeDecodeError (a ValueError) from read_text",
-)
 def test_policy_file_that_is_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(PolicyError):
         Policy.load(write(tmp_path, b'[policy]\nservice_hours = "\xff"\n'))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="FINDING: face_match.config.parse_config lets RecursionError out",
-)
 def test_deeply_nested_face_settings() -> None:
     with pytest.raises(FaceConfigError):
         parse_face_config(DEEP_TOML)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="FINDING: maintenance.persist.read_json lets RecursionError out of "
-    "json.loads (documented: None when unreadable)",
-)
 def test_deeply_nested_state_file(tmp_path: Path) -> None:
     path = tmp_path / "lockout.json"
     path.write_text(DEEP_JSON)

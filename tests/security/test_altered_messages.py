@@ -131,12 +131,6 @@ def test_reset_command_in_a_swapped_transaction_path_is_refused(
     assert steps.status(second)["state"] == "awaiting_reset_request"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: an idempotent replay is matched on (kiosk, key, operation, body hash) "
-    "only; the transaction id in the path is not compared, so A's stored reply is returned "
-    "with B's command attached (same kiosk only: nothing leaks to another kiosk)",
-)
 def test_an_idempotent_replay_on_another_transaction_path_is_refused(
     steps: Steps, driver: CardDriver
 ) -> None:

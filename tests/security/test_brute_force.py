@@ -224,12 +224,6 @@ def test_a_guessing_run_of_the_staff_pin_gets_three_tries_per_lockout(tmp_path: 
     assert guesses <= 3 * 8  # 30+60+...+3840 s: at most 8 lockouts fit in an hour
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING (low: needs two sign-in paths at once): Maintenance.sign_in checks the "
-    "lockout, verifies, then records the failure without holding a lock across the three, so "
-    "attempts that start together are all verified: 8 concurrent guesses, 8 checked, not 3",
-)
 def test_concurrent_wrong_staff_pins_cannot_exceed_the_tries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -176,5 +176,5 @@ class CardReaderAdapter:
 def _not_after(der: bytes) -> dt.date | None:
     try:
         return x509.load_der_x509_certificate(der).not_valid_after_utc.date()
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         return None
