@@ -18,13 +18,13 @@ class FaceConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class MatchingConfig:
-    threshold: float = 0.47
+    threshold: float = 0.51
     frames: int = 3
     min_frame_interval_s: float = 0.12
     mirror_average: bool = True
     grey_probe: bool = True
     card_detect_upsample: int = 1
-    fusion: str = "mean_encoding"  # or "mean_distance"
+    fusion: str = "mean_distance"  # or "mean_encoding"
 
 
 @dataclass(frozen=True, slots=True)
