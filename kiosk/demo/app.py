@@ -49,6 +49,7 @@ from kiosk.flow.autoplay import Autoplay, AutoplayResult
 from kiosk.flow.config import FlowConfig
 from kiosk.flow.machine import Flow
 from kiosk.flow.ports import CardPresence, MonotonicClock
+from kiosk.journal import Journal, reconcile
 from kiosk_backend.enrollment import enroll_kiosk
 from kiosk_backend.observability import JsonLog
 from kiosk_backend.server import BackendServer, BackendSettings
@@ -186,6 +187,8 @@ def run_demo(options: DemoOptions) -> int:
         stack.callback(runner.shutdown)
         client = BackendClient(client_config)
         stack.callback(client.close)
+        journal = Journal(data_dir / "kiosk" / "journal.jsonl")
+        reconcile(journal, client)  # what an earlier run on this --data-dir left unfinished
 
         reader = VPCD_READERS[0]
         use_pcscd = not options.in_process and reader in _pcscd_readers()
@@ -200,7 +203,7 @@ def run_demo(options: DemoOptions) -> int:
         flow = Flow(
             card=CardReaderAdapter(open_transport, anchors),
             face=FaceCheckAdapter(_camera(options, resident)),
-            backend=BackendAdapter(client),
+            backend=BackendAdapter(client, journal),
             clock=MonotonicClock(),
             runner=runner,
             config=FlowConfig(),

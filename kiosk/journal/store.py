@@ -140,6 +140,7 @@ class Journal:
         temporary = self.path.with_name(self.path.name + ".new")
         with self._lock:
             try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 try:
                     os.write(fd, "".join(lines).encode("ascii"))

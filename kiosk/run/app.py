@@ -42,6 +42,7 @@ from kiosk.flow.adapters.card import CardReaderAdapter
 from kiosk.flow.adapters.face import FaceCheckAdapter
 from kiosk.flow.machine import Flow
 from kiosk.flow.ports import CardPresence, MonotonicClock
+from kiosk.journal import Journal, reconcile
 from kiosk.run.outcomes import OutcomeRecorder
 from kiosk.run.parts import (
     ReaderChoice,
@@ -52,6 +53,8 @@ from kiosk.run.parts import (
     flow_config,
     load_anchors,
 )
+
+JOURNAL_FILE = "journal.jsonl"
 
 log = logging.getLogger(__name__)
 EXIT_CONFIG = 2
@@ -155,6 +158,10 @@ def _run(config: KioskConfig, source: Path | None, runtime: InstalledRuntime,
         stack.callback(runner.shutdown)
         client = BackendClient(parts.backend)
         stack.callback(client.close)
+        # Settle what a previous run left unfinished (e.g. killed after the card was reset)
+        # before the first resident; entries stay open while the backend is unreachable.
+        journal = Journal(config.kiosk.data_dir / JOURNAL_FILE)
+        reconcile(journal, client)
 
         def card_event(presence: CardPresence) -> None:
             flow.card_event(presence)
@@ -163,7 +170,7 @@ def _run(config: KioskConfig, source: Path | None, runtime: InstalledRuntime,
         flow = Flow(
             card=CardReaderAdapter(lambda: PcscTransport(choice.current()), parts.anchors),
             face=FaceCheckAdapter(parts.open_camera, parts.face),
-            backend=BackendAdapter(client),
+            backend=BackendAdapter(client, journal),
             clock=MonotonicClock(),
             runner=runner,
             config=flow_config(config),

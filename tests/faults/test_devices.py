@@ -86,12 +86,6 @@ def test_camera_stops_sending_frames_mid_capture(
     assert card_state().sign_pin == OLD_SIGN_PIN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="finding: FaceCheckAdapter lets FrameSourceError through "
-    "(a failed capture shows K99 internal error, not F03 camera)",
-)
 def test_camera_capture_fails_mid_capture(
     card_in_reader: InsertedCard, anchors: TrustAnchors, backend: RunningBackend,
     journal: Journal,

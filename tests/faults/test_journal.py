@@ -73,3 +73,10 @@ def test_an_unwritable_journal_is_a_typed_error(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "file" / "journal.jsonl")
     with pytest.raises(JournalError):
         journal.begun("tx_a")
+
+
+def test_a_new_kiosk_compacts_an_empty_journal_in_a_folder_not_made_yet(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "kiosk" / "journal.jsonl")
+    journal.compact()
+    assert journal.entries() == {}
+    assert (tmp_path / "kiosk" / "journal.jsonl").read_bytes() == b""

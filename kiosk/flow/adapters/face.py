@@ -112,7 +112,10 @@ class FaceCheckAdapter:
         while True:
             if should_stop():
                 raise FaceCheckCancelledError("stopped by the flow")
-            frame = source.wait_frame(after=last_index, timeout=0.25)
+            try:
+                frame = source.wait_frame(after=last_index, timeout=0.25)
+            except FrameSourceError as error:  # the camera failed mid-capture
+                raise FaceCheckUnavailableError(f"camera: {error}") from None
             if frame is None:
                 if time.monotonic() - last_frame_at > self._frame_timeout_s:
                     raise FaceCheckUnavailableError("the camera stopped sending frames")
