@@ -340,6 +340,14 @@ class AuthorityService:
             and (evidence.liveness == Liveness.PASSED or not policy.require_liveness)
         )
         if not good_enough:
+            # The record names the type of identity check made, whatever its result.
+            self._advance(
+                connection,
+                transaction_id,
+                TransactionState.AWAITING_FACE_EVIDENCE,
+                TransactionState.AWAITING_FACE_EVIDENCE,
+                identity_check=IDENTITY_CHECK_TYPE,
+            )
             raise self._close_and_refuse(
                 connection,
                 row,

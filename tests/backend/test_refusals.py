@@ -358,6 +358,10 @@ def test_insufficient_face_evidence_closes_the_transaction(
     response = steps.face(tx, weak)
     assert (response.status_code, error_code(response)) == (403, "face_check_failed")
     assert steps.status(tx)["outcome"] == "face_check_failed"
+    recorded = steps.backend.rows(
+        "SELECT identity_check FROM transactions WHERE transaction_id = ?", (tx,)
+    )
+    assert recorded == [("card+pin+face",)]
 
 
 def test_face_evidence_must_be_signed_by_this_kiosk_for_this_transaction(
