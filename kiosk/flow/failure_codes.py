@@ -73,6 +73,7 @@ class FailureCode(Enum):
     CARD_REJECTED = "B03"
     BACKEND_ERROR = "B04"
     RESET_FAILED = "R01"
+    RESET_UNCONFIRMED = "R02"
 
 
 _T = NextStep
@@ -244,6 +245,13 @@ _add(
     "The card did not accept the new PIN.",
     "市区町村の窓口で手続きしてください。",
     "Please go to your municipal office.",
+)
+_add(
+    FailureCode.RESET_UNCONFIRMED, _T.TRY_LATER,
+    "新しい暗証番号はカードに書き込まれた可能性がありますが、センターで確認できませんでした。",
+    "The new PIN may already be on your card, but the service centre could not confirm it.",
+    "新しい暗証番号をお使いください。使えない場合は、時間をおいてもう一度お試しください。",
+    "Use your new PIN. If it does not work, try again later.",
 )
 
 

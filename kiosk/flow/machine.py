@@ -857,7 +857,12 @@ class Flow:
             stage(Stage.WRITE_CARD)
             answer = self._card.relay(apdu)
             stage(Stage.CONFIRM)
-            return self._backend.confirm(ticket, answer).success
+            try:
+                return self._backend.confirm(ticket, answer).success
+            except (BackendOfflineError, BackendFailedError) as error:
+                # The card has answered: it may hold the new PIN already, so "nothing was
+                # changed" would be wrong. The journal settles it with the backend later.
+                raise _StopError(FailureCode.RESET_UNCONFIRMED) from error
 
         def done(success: bool) -> None:
             self._tx.finished_at_backend = True
