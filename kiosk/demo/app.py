@@ -28,7 +28,6 @@ import cv2
 import numpy as np
 
 from kiosk.backend_client import BackendClient, BackendClientConfig
-from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.errors import ReaderUnavailable
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher, list_readers
 from kiosk.card_reader.transport import Transport
@@ -36,6 +35,7 @@ from kiosk.demo.portrait import PortraitUnavailableError, default_portrait_path
 from kiosk.demo.virtual_reader import (
     VPCD_READERS,
     DemoCard,
+    card_face_anchors,
     card_in_vpcd_reader,
     issue_demo_card,
 )
@@ -178,8 +178,7 @@ def run_demo(options: DemoOptions) -> int:
         data_dir = stack.enter_context(_data_folder(options.data_dir))
         authority, card_file, demo_card = _prepare_card(options, data_dir, resident)
         client_config = stack.enter_context(_backend(data_dir, authority))
-        key_id = authority.card_face_ca_keyid_path.read_text().strip()
-        anchors = TrustAnchors.from_pem_file(authority.card_face_ca_pub_path, key_id)
+        anchors = card_face_anchors(authority)
 
         app = create_application()
         poster = QtPoster()

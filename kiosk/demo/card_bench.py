@@ -9,10 +9,14 @@ from pathlib import Path
 import click
 
 from kiosk.card_reader.benchmark import run_card_benchmark
-from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.pcsc import PcscTransport
 from kiosk.demo.portrait import default_portrait_path
-from kiosk.demo.virtual_reader import VPCD_READERS, card_in_vpcd_reader, issue_demo_card
+from kiosk.demo.virtual_reader import (
+    VPCD_READERS,
+    card_face_anchors,
+    card_in_vpcd_reader,
+    issue_demo_card,
+)
 from kiosk_testbed.authority import TestAuthority
 
 
@@ -32,10 +36,7 @@ def card_bench(repeat: int, slot: int, short_only: bool, untrusted: bool) -> Non
     with tempfile.TemporaryDirectory(prefix="kiosk-card-bench-") as folder:
         authority = TestAuthority(Path(folder) / "testbed").ensure()
         card = issue_demo_card(authority, default_portrait_path(), Path(folder) / "bench.card")
-        anchors = None
-        if not untrusted:
-            key_id = authority.card_face_ca_key_id().hex()
-            anchors = TrustAnchors.from_pem_file(authority.card_face_ca_pub_path, key_id)
+        anchors = None if untrusted else card_face_anchors(authority)
         pin = bytearray(card.persona.text_pin.encode())
         reader = VPCD_READERS[slot]
         try:

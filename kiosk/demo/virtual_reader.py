@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.errors import CardRemoved, ReaderBusy
 from kiosk.card_reader.pcsc import PcscTransport
 from kiosk_testbed.authority import TestAuthority
@@ -33,6 +34,12 @@ def issue_demo_card(authority: TestAuthority, photo: Path, out: Path, **values: 
     issued = authority.ensure().issue_card(persona, card_photo_from_file(photo))
     issued.write(out)
     return DemoCard(out, persona)
+
+
+def card_face_anchors(authority: TestAuthority) -> TrustAnchors:
+    """The kiosk's trust anchors for cards this authority issues (its card-face CA key)."""
+    key_id = authority.card_face_ca_key_id().hex()
+    return TrustAnchors.from_pem_file(authority.card_face_ca_pub_path, key_id)
 
 
 def wait_until_present(reader: str, timeout: float = 10.0) -> None:

@@ -25,8 +25,5 @@ def in_process(virtual_card: Any) -> InProcessTransport:
 
 
 @pytest.fixture(scope="session")
-def trust_anchors(testbed_authority: Any) -> TrustAnchors:
-    return TrustAnchors.from_pem_file(
-        testbed_authority.card_face_ca_pub_path,
-        testbed_authority.card_face_ca_keyid_path.read_text().strip(),
-    )
+def trust_anchors(anchors: TrustAnchors) -> TrustAnchors:
+    return anchors

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.journal import Journal
 from kiosk_testbed.authority import TestAuthority
 from tests.backend.harness import RunningBackend, running_backend
@@ -17,13 +16,6 @@ from tests.backend.harness import RunningBackend, running_backend
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.import_plugin("tests.helpers.virtual_card")
 
-
-@pytest.fixture
-def anchors(testbed_authority: TestAuthority) -> TrustAnchors:
-    return TrustAnchors.from_pem_file(
-        testbed_authority.card_face_ca_pub_path,
-        testbed_authority.card_face_ca_keyid_path.read_text().strip(),
-    )
 
 
 @pytest.fixture

@@ -46,13 +46,6 @@ pytestmark = [
 NEW_PIN = "RESET2026"
 
 
-@pytest.fixture
-def anchors(testbed_authority: TestAuthority) -> TrustAnchors:
-    return TrustAnchors.from_pem_file(
-        testbed_authority.card_face_ca_pub_path,
-        testbed_authority.card_face_ca_keyid_path.read_text().strip(),
-    )
-
 
 @pytest.fixture
 def backend(tmp_path: Path, testbed_authority: TestAuthority) -> Iterator[RunningBackend]:

@@ -5,6 +5,7 @@ Load it from ``tests/conftest.py`` with ``pytest_plugins = ["tests.helpers.virtu
 
 Fixtures
 - ``testbed_authority`` (session): a ``TestAuthority`` in a temporary folder.
+- ``anchors`` (session): the kiosk's ``TrustAnchors`` for its card-face CA.
 - ``test_card`` (session): one card issued once per session from a real face photo with the
   known PINs in ``TEST_PINS``; ``.values`` has every value used (PINs, 照合番号, persona).
 - ``card_path`` (function): a fresh copy of that card's file in ``tmp_path`` (retry counters
@@ -41,6 +42,7 @@ from typing import Any
 
 import pytest
 
+from kiosk.card_reader.card_info import TrustAnchors
 from kiosk_testbed.authority import IssuedCard, TestAuthority
 from kiosk_testbed.card.virtual_card import VirtualCard
 from kiosk_testbed.persona import make_persona
@@ -173,6 +175,14 @@ def inserted_card(
 @pytest.fixture(scope="session")
 def testbed_authority(tmp_path_factory: pytest.TempPathFactory) -> TestAuthority:
     return TestAuthority(tmp_path_factory.mktemp("testbed")).ensure()
+
+@pytest.fixture(scope="session")
+def anchors(testbed_authority: TestAuthority) -> TrustAnchors:
+    """The kiosk's trust anchors for cards from ``testbed_authority`` (its card-face CA)."""
+    return TrustAnchors.from_pem_file(
+        testbed_authority.card_face_ca_pub_path, testbed_authority.card_face_ca_key_id().hex()
+    )
+
 
 
 @pytest.fixture(scope="session")

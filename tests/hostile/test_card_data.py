@@ -53,12 +53,6 @@ def files(test_card: TestCard) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture(scope="module")
-def anchors(testbed_authority: TestAuthority) -> TrustAnchors:
-    return TrustAnchors.from_pem_file(
-        testbed_authority.card_face_ca_pub_path, testbed_authority.card_face_ca_key_id().hex()
-    )
-
 
 def check_card_face(raw: bytes, anchors: TrustAnchors, genuine_cert: bytes) -> None:
     face = parse_card_face(raw)

@@ -77,13 +77,6 @@ def resident(issue_test_card: Callable[..., TestCard]) -> TestCard:
     return issue_test_card(**PINS)
 
 
-@pytest.fixture
-def anchors(testbed_authority: TestAuthority) -> TrustAnchors:
-    return TrustAnchors.from_pem_file(
-        testbed_authority.card_face_ca_pub_path,
-        testbed_authority.card_face_ca_keyid_path.read_text().strip(),
-    )
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(

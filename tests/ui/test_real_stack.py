@@ -61,13 +61,6 @@ TEXT = TEST_PINS["text_pin"]
 WAIT_MS = 60_000  # the face check itself may take up to its 30 s limit
 
 
-@pytest.fixture
-def anchors(testbed_authority: TestAuthority) -> TrustAnchors:
-    return TrustAnchors.from_pem_file(
-        testbed_authority.card_face_ca_pub_path,
-        testbed_authority.card_face_ca_keyid_path.read_text().strip(),
-    )
-
 
 @pytest.fixture
 def backend(tmp_path: Path, testbed_authority: TestAuthority) -> Iterator[RunningBackend]:

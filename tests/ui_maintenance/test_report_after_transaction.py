@@ -27,7 +27,7 @@ from kiosk.ui.qt import Qt
 from tests.backend.harness import RunningBackend
 from tests.diagnostics.test_kiosk_diag import assert_no_personal_data
 from tests.helpers.virtual_card import DEFAULT_PHOTO, READER_0, TEST_PINS, InsertedCard
-from tests.ui.test_real_stack import anchors, backend, camera, real_kiosk  # noqa: F401
+from tests.ui.test_real_stack import backend, camera, real_kiosk  # noqa: F401
 
 pytestmark = [
     pytest.mark.pcsc,
@@ -40,7 +40,7 @@ PASSPHRASE = "field-engineer-7Q"
 
 def test_report_holds_no_personal_data_after_a_completed_transaction(
         qtbot: QtBot, tmp_path: Path, *, card_in_reader: InsertedCard,
-        anchors: TrustAnchors, backend: RunningBackend,  # noqa: F811
+        anchors: TrustAnchors, backend: RunningBackend,  # noqa: F811 (fixtures)
         caplog: pytest.LogCaptureFixture) -> None:
     tls = backend.kiosks["kiosk-1"]
     config = parse_config({
