@@ -9,8 +9,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-FUSIONS = {"mean_encoding", "mean_distance"}
-
 
 class FaceConfigError(ValueError):
     """The settings file is missing a key, has an unknown one, or a value of the wrong type."""
@@ -18,13 +16,18 @@ class FaceConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class MatchingConfig:
-    threshold: float = 0.51
+    # Accept when the distance between the card encoding and the mean live encoding is below a
+    # threshold that depends on how varied the live frames are (see matching.decision_threshold):
+    threshold: float = 0.50  # near-identical frames (spread 0): the single-frame threshold
+    varied_threshold: float = 0.47  # frames as varied as different photos (spread >= reference)
+    spread_reference: float = 0.33  # mean pairwise distance of the live encodings
     frames: int = 3
     min_frame_interval_s: float = 0.12
     mirror_average: bool = True
+    multi_view: bool = True  # average 5-point, 68-point and rescaled views of each face
+    card_rescale: float = 2.0  # the card portrait's rescaled view is this much larger
     grey_probe: bool = True
     card_detect_upsample: int = 1
-    fusion: str = "mean_distance"  # or "mean_encoding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +102,12 @@ def parse_config(text: str) -> FaceConfig:
     if unknown:
         raise FaceConfigError(f"unknown sections: {sorted(unknown)}")
     matching = _section(MatchingConfig, "matching", data.get("matching", {}))
-    if matching.fusion not in FUSIONS:
-        raise FaceConfigError(f"[matching] fusion must be one of {sorted(FUSIONS)}")
+    if not 0 < matching.varied_threshold <= matching.threshold:
+        raise FaceConfigError("[matching] varied_threshold must be > 0 and <= threshold")
+    if matching.spread_reference <= 0 or matching.card_rescale <= 0 or matching.frames < 1:
+        raise FaceConfigError(
+            "[matching] spread_reference and card_rescale must be > 0, frames at least 1"
+        )
     return FaceConfig(
         matching=matching,
         quality=_section(QualityConfig, "quality", data.get("quality", {})),

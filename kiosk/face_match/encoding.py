@@ -3,6 +3,11 @@
 Encodings are L2-comparable: the distance between two encodings of the same person is usually
 below about 0.5. Greyscale input is expanded to three equal channels, so a colour probe can be
 compared in the same colour space as the greyscale card photo (``grey=True``).
+
+``encode_views`` averages several views of one face (5-point and 68-point alignment, and the
+image rescaled), each with its mirror image: the encoder's error differs between views, so their
+mean is a steadier encoding (on the calibration data, single-frame FRR at FAR 0.1 % went from
+13.2 % to 12.3 %).
 """
 
 from __future__ import annotations
@@ -51,13 +56,33 @@ def landmarks_68(image: npt.NDArray[np.uint8], box: FaceBox) -> Points:
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
 
-def face_chip(image_rgb: npt.NDArray[np.uint8], box: FaceBox) -> npt.NDArray[np.uint8]:
-    """The aligned 150 x 150 chip the encoder works on (5-point alignment)."""
+def face_chip(
+    image_rgb: npt.NDArray[np.uint8], box: FaceBox, *, points: int = 5
+) -> npt.NDArray[np.uint8]:
+    """The aligned 150 x 150 chip the encoder works on (5- or 68-point alignment)."""
     rgb = as_rgb(image_rgb)
     with models.model_lock:
-        shape = models.landmarks_5()(rgb, _rect(box))
+        predictor = models.landmarks_68() if points == 68 else models.landmarks_5()
+        shape = predictor(rgb, _rect(box))
         chip = dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
     return np.asarray(chip, dtype=np.uint8)
+
+
+def view_chips(
+    image_rgb: npt.NDArray[np.uint8], box: FaceBox, *, rescale: float
+) -> list[npt.NDArray[np.uint8]]:
+    """Chips of one face: 5-point and 68-point aligned, and 5-point aligned after scaling the
+    image by ``rescale`` (skipped when it is about 1: it would repeat the first view)."""
+    rgb = as_rgb(image_rgb)
+    chips = [face_chip(rgb, box), face_chip(rgb, box, points=68)]
+    if abs(rescale - 1.0) > 0.05:
+        interpolation = cv2.INTER_CUBIC if rescale > 1 else cv2.INTER_AREA
+        scaled = np.asarray(
+            cv2.resize(rgb, None, fx=rescale, fy=rescale, interpolation=interpolation),
+            dtype=np.uint8,
+        )
+        chips.append(face_chip(scaled, box.scaled(rescale)))
+    return chips
 
 
 def encode_chips(
@@ -88,6 +113,14 @@ def encode_face(
     """One encoding of the face in ``box``."""
     source = as_grey_rgb(image) if grey else as_rgb(image)
     return encode_chips([face_chip(source, box)], mirror=mirror, jitters=jitters)[0]
+
+
+def encode_views(
+    image: npt.NDArray[np.uint8], box: FaceBox, *, rescale: float, mirror: bool = True
+) -> Encoding:
+    """The mean encoding of the views of ``view_chips`` (one encoder batch)."""
+    encodings = encode_chips(view_chips(image, box, rescale=rescale), mirror=mirror)
+    return np.asarray(np.mean(np.stack(encodings), axis=0), dtype=np.float64)
 
 
 def distance(first: Encoding, second: Encoding) -> float:

@@ -6,10 +6,15 @@ card photo exactly as the card holds it (``make_card_photo``) and decoded again;
 plays a live frame. Encodings are computed once per image, in worker processes.
 
 "Several good frames": with ``frames=K`` the live side of a pair is the probe image plus up to
-K-1 other images of the probe's identity (same folder; never the enroll image), fused as the
-kiosk fuses frames (mean encoding). ``frames=1`` is the single-frame figure. With ``extended``
-the impostor scores are all cross-identity (card photo, live set) combinations instead of only
-the listed impostor pairs, for a tighter FAR estimate.
+K-1 other images of the probe's identity (same folder; never the enroll image), fused and decided
+exactly as the kiosk does (mean encoding, threshold from the frames' spread: ``matching.decide``).
+Different photos are the most varied frames a session could give; the report also gives the
+"session" figures for near-identical frames (the probe alone, spread 0), the other end. With
+``extended`` the impostor scores are all cross-identity (card photo, live set) combinations
+instead of only the listed impostor pairs, for a tighter FAR estimate.
+
+EER and "FRR at FAR 0.1 %" sweep one threshold over the fused distance; FAR and FRR are those of
+the operating rule.
 """
 
 from __future__ import annotations
@@ -32,7 +37,13 @@ from kiosk.face_match.card_photo import make_card_photo
 from kiosk.face_match.config import MatchingConfig
 from kiosk.face_match.detection import FaceBox, detect_faces
 from kiosk.face_match.encoding import Encoding
-from kiosk.face_match.matching import encode_live, enroll_card_photo
+from kiosk.face_match.matching import (
+    decision_threshold,
+    encode_live,
+    enroll_card_photo,
+    frame_spread,
+    fuse,
+)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 FAR_TARGET = 0.001
@@ -135,6 +146,8 @@ def _encode_image(job: _ImageJob) -> _ImageResult:
 @dataclass(frozen=True, slots=True)
 class VerificationReport:
     threshold: float
+    varied_threshold: float
+    spread_reference: float
     far: float
     frr: float
     eer: float
@@ -146,6 +159,11 @@ class VerificationReport:
     impostor_comparisons: int
     images: int
     frames_per_decision: int
+    genuine_spread_p10: float
+    session_far: float
+    session_frr: float
+    session_frr_at_far_0_1pct: float
+    session_threshold_at_far_0_1pct: float
     ms_per_encoding: float
     failures_to_encode: int
     card_faces_missed: int
@@ -156,10 +174,15 @@ class VerificationReport:
 
 
 def error_rates(
-    genuine: npt.NDArray[np.float64], impostor: npt.NDArray[np.float64], threshold: float
+    genuine: npt.NDArray[np.float64],
+    impostor: npt.NDArray[np.float64],
+    threshold: float | npt.NDArray[np.float64],
+    impostor_threshold: float | npt.NDArray[np.float64] | None = None,
 ) -> tuple[float, float]:
-    """(FAR, FRR) when scores below ``threshold`` are accepted."""
-    far = float(np.mean(impostor < threshold)) if impostor.size else 0.0
+    """(FAR, FRR) when scores below the threshold are accepted (one threshold, or one per
+    score: ``threshold`` for the genuine scores, ``impostor_threshold`` for the impostors)."""
+    impostor_threshold = threshold if impostor_threshold is None else impostor_threshold
+    far = float(np.mean(impostor < impostor_threshold)) if impostor.size else 0.0
     frr = float(np.mean(genuine >= threshold)) if genuine.size else 0.0
     return far, frr
 
@@ -237,36 +260,45 @@ def evaluate_pairs(
     results = _run_jobs(jobs, config, workers)
     by_path = {Path(r.path).relative_to(root).as_posix(): r for r in results}
 
-    def live_set(probe: str, exclude: str) -> list[Encoding]:
+    def live_set(probe: str, exclude: str, frame_count: int) -> list[Encoding]:
         chosen = [probe]
-        if frames > 1:
+        if frame_count > 1:
             others = [s for s in folders[_identity_folder(probe)] if s not in (probe, exclude)]
-            chosen += others[: frames - 1]
+            chosen += others[: frame_count - 1]
         encodings = [by_path[c].live for c in chosen]
         return [e for e in encodings if e is not None]
 
-    def score(card: Encoding | None, live: list[Encoding]) -> float:
+    def score(card: Encoding | None, live: list[Encoding]) -> tuple[float, float]:
+        """(fused distance, spread of the live encodings); a missing face is never accepted."""
         if card is None or not live:
-            return float("inf")
-        if config.fusion == "mean_distance":
-            return float(np.mean([np.linalg.norm(card - e) for e in live]))
-        return float(np.linalg.norm(card - np.mean(np.stack(live), axis=0)))
+            return float("inf"), 0.0
+        return float(np.linalg.norm(card - fuse(live))), frame_spread(live)
 
-    genuine: list[float] = []
-    impostor: list[float] = []
-    for pair in pairs:
-        value = score(by_path[pair.enroll].card, live_set(pair.probe, pair.enroll))
-        (genuine if pair.genuine else impostor).append(value)
-    if extended:
-        impostor = _all_cross_identity(by_path, folders, frames, config.fusion)
-    genuine_scores = np.array(genuine, dtype=np.float64)
-    impostor_scores = np.array(impostor, dtype=np.float64)
-    far, frr = error_rates(genuine_scores, impostor_scores, config.threshold)
-    eer, eer_threshold = equal_error_rate(genuine_scores, impostor_scores)
-    frr_target, threshold_target = frr_at_far(genuine_scores, impostor_scores, FAR_TARGET)
+    def scores(frame_count: int) -> tuple[_Scores, _Scores]:
+        genuine = _Scores()
+        impostor = _Scores()
+        for pair in pairs:
+            live = live_set(pair.probe, pair.enroll, frame_count)
+            (genuine if pair.genuine else impostor).add(*score(by_path[pair.enroll].card, live))
+        if extended:
+            impostor = _all_cross_identity(by_path, folders, frame_count)
+        return genuine, impostor
+
+    genuine, impostor = scores(frames)
+    session_genuine, session_impostor = scores(1)
+    far, frr = genuine.error_rates(impostor, config)
+    session_far, session_frr = session_genuine.error_rates(session_impostor, config)
+    eer, eer_threshold = equal_error_rate(genuine.distances, impostor.distances)
+    frr_target, threshold_target = frr_at_far(genuine.distances, impostor.distances, FAR_TARGET)
+    session_frr_target, session_threshold_target = frr_at_far(
+        session_genuine.distances, session_impostor.distances, FAR_TARGET
+    )
+    finite_spreads = genuine.spreads[np.isfinite(genuine.distances)]
     encodings = sum(r.encodings for r in results)
     return VerificationReport(
         threshold=config.threshold,
+        varied_threshold=config.varied_threshold,
+        spread_reference=config.spread_reference,
         far=far,
         frr=frr,
         eer=eer,
@@ -274,10 +306,17 @@ def evaluate_pairs(
         frr_at_far_0_1pct=frr_target,
         threshold_at_far_0_1pct=threshold_target,
         pairs=len(pairs),
-        genuine_pairs=len(genuine),
-        impostor_comparisons=len(impostor),
+        genuine_pairs=genuine.distances.size,
+        impostor_comparisons=impostor.distances.size,
         images=len(results),
         frames_per_decision=frames,
+        genuine_spread_p10=(
+            float(np.percentile(finite_spreads, 10)) if finite_spreads.size else 0.0
+        ),
+        session_far=session_far,
+        session_frr=session_frr,
+        session_frr_at_far_0_1pct=session_frr_target,
+        session_threshold_at_far_0_1pct=session_threshold_target,
         ms_per_encoding=1000 * sum(r.seconds for r in results) / max(1, encodings),
         failures_to_encode=sum(
             1 for rel, r in by_path.items() if wanted[rel][1] and r.live is None
@@ -289,14 +328,46 @@ def evaluate_pairs(
     )
 
 
+class _Scores:
+    """Fused distances with the spread of the live frames they came from."""
+
+    def __init__(self) -> None:
+        self._distances: list[float] = []
+        self._spreads: list[float] = []
+
+    def add(self, distance: float, spread: float) -> None:
+        self._distances.append(distance)
+        self._spreads.append(spread)
+
+    @property
+    def distances(self) -> npt.NDArray[np.float64]:
+        return np.array(self._distances, dtype=np.float64)
+
+    @property
+    def spreads(self) -> npt.NDArray[np.float64]:
+        return np.array(self._spreads, dtype=np.float64)
+
+    def thresholds(self, config: MatchingConfig) -> npt.NDArray[np.float64]:
+        """The threshold the kiosk would apply to each score (rounded as ``decide`` does)."""
+        unique, index = np.unique(self.spreads, return_inverse=True)
+        per_spread = [round(decision_threshold(float(s), config), 4) for s in unique]
+        return np.array(per_spread, dtype=np.float64)[index] if unique.size else unique
+
+    def error_rates(self, impostor: _Scores, config: MatchingConfig) -> tuple[float, float]:
+        """(FAR, FRR) of the operating rule, self being the genuine scores."""
+        return error_rates(
+            self.distances, impostor.distances, self.thresholds(config), impostor.thresholds(config)
+        )
+
+
 def _all_cross_identity(
-    by_path: dict[str, _ImageResult], folders: dict[str, list[str]], frames: int, fusion: str
-) -> list[float]:
+    by_path: dict[str, _ImageResult], folders: dict[str, list[str]], frames: int
+) -> _Scores:
     """Every card encoding against every other identity's live set(s) of ``frames`` images."""
     cards = [(path, r.card) for path, r in by_path.items() if r.card is not None]
     card_matrix = np.stack([c for _, c in cards]) if cards else np.zeros((0, 128))
     card_folders = np.array([_identity_folder(p) for p, _ in cards])
-    scores: list[float] = []
+    scores = _Scores()
     for folder, members in folders.items():
         encodings = [e for e in (by_path[m].live for m in members) if e is not None]
         others = card_folders != folder
@@ -304,13 +375,10 @@ def _all_cross_identity(
             continue
         for start in range(len(encodings)):
             size = min(frames, len(encodings))
-            group = np.stack([encodings[(start + k) % len(encodings)] for k in range(size)])
-            if fusion == "mean_distance":
-                per_frame = np.linalg.norm(card_matrix[others][:, None, :] - group[None], axis=2)
-                values = per_frame.mean(axis=1)
-            else:
-                values = np.linalg.norm(card_matrix[others] - group.mean(axis=0), axis=1)
-            scores.extend(float(v) for v in values)
+            group = [encodings[(start + k) % len(encodings)] for k in range(size)]
+            spread = frame_spread(group)
+            for value in np.linalg.norm(card_matrix[others] - fuse(group), axis=1):
+                scores.add(float(value), spread)
     return scores
 
 
@@ -332,10 +400,20 @@ def format_report(report: VerificationReport) -> Iterable[str]:
     yield f"pairs {report.pairs} ({report.genuine_pairs} genuine), images {report.images}"
     kind = "all cross-identity" if report.extended else "listed"
     yield f"impostor comparisons ({kind}): {report.impostor_comparisons}"
-    yield f"frames per decision: {report.frames_per_decision}"
     yield (
-        f"at operating threshold {report.threshold:.3f}: FAR {100 * report.far:.3f} %"
+        f"operating rule: threshold {report.threshold:.3f} for near-identical frames, "
+        f"{report.varied_threshold:.3f} from spread {report.spread_reference:.3f} on"
+    )
+    yield (
+        f"{report.frames_per_decision} frame(s) per decision (different photos; genuine spread"
+        f" p10 {report.genuine_spread_p10:.3f}): FAR {100 * report.far:.3f} %"
         f"  FRR {100 * report.frr:.2f} %"
+    )
+    yield (
+        f"near-identical frames (one photo): FAR {100 * report.session_far:.3f} %"
+        f"  FRR {100 * report.session_frr:.2f} %  FRR at FAR <= 0.1 %:"
+        f" {100 * report.session_frr_at_far_0_1pct:.2f} %"
+        f" (threshold {report.session_threshold_at_far_0_1pct:.3f})"
     )
     yield f"EER {100 * report.eer:.2f} % (threshold {report.eer_threshold:.3f})"
     yield (

@@ -29,6 +29,9 @@ def test_packaged_thresholds_load_and_match_the_defaults() -> None:
         "[matching]\nthreshold = 'x'\n",
         "[matching]\nunknown = 1\n",
         "[matching]\nfusion = 'median'\n",
+        "[matching]\nvaried_threshold = 0.9\n",
+        "[matching]\nspread_reference = 0.0\n",
+        "[matching]\nframes = 0\n",
         "[other]\n",
         "not toml [",
     ],
@@ -44,6 +47,10 @@ def test_metric_helpers() -> None:
     assert error_rates(genuine, impostor, 0.55) == (0.4, 0.25)
     assert equal_error_rate(genuine, impostor) == (0.225, 0.5)
     assert frr_at_far(genuine, impostor, 0.2) == (0.25, 0.5)
+    # One threshold per score (the kiosk's threshold follows each decision's frame spread).
+    per_genuine = np.array([0.5, 0.5, 0.25, 0.7])
+    per_impostor = np.array([0.3, 0.4, 0.4, 0.4, 0.4])
+    assert error_rates(genuine, impostor, per_genuine, per_impostor) == (0.2, 0.25)
 
 
 @pytest.mark.slow

@@ -14,9 +14,11 @@ from kiosk.face_match.evaluation import Pair, evaluate_pairs
 from kiosk.face_match.matching import (
     MatchingError,
     decide,
+    decision_threshold,
     encode_live,
     enroll_card_photo,
     enroll_portrait,
+    frame_spread,
     fuse,
     portrait_face_box,
 )
@@ -50,24 +52,42 @@ def test_live_frames_of_the_card_holder_match_the_card() -> None:
         live.append(encode_live(image, detect_faces(image, 1)[0], CONFIG))
     result = decide(card, live, CONFIG)
     assert result.matched
-    assert result.score < CONFIG.threshold == result.threshold
+    assert result.score < result.threshold
+    assert CONFIG.varied_threshold <= result.threshold <= CONFIG.threshold
     assert result.frames_used == 2
     assert result.model_version.startswith("dlib-")
     assert set(result.to_evidence()) >= {"matched", "score", "threshold", "frames_used"}
 
 
-def test_mean_distance_fusion_averages_the_per_frame_distances() -> None:
-    from dataclasses import replace
+def test_threshold_follows_the_spread_of_the_live_frames() -> None:
+    single, varied, reference = CONFIG.threshold, CONFIG.varied_threshold, CONFIG.spread_reference
+    assert varied < single
+    assert decision_threshold(0.0, CONFIG) == single
+    assert decision_threshold(reference / 2, CONFIG) == pytest.approx((single + varied) / 2)
+    assert decision_threshold(reference, CONFIG) == pytest.approx(varied)
+    assert decision_threshold(5 * reference, CONFIG) == pytest.approx(varied)
 
+
+def test_frame_spread_is_the_mean_pairwise_distance() -> None:
+    a, b, c = np.zeros(128), np.zeros(128), np.zeros(128)
+    b[0], c[1] = 0.3, 0.4
+    assert frame_spread([a]) == 0.0
+    assert frame_spread([a, a, a]) == 0.0
+    assert frame_spread([a, b, c]) == pytest.approx((0.3 + 0.4 + 0.5) / 3)
+
+
+def test_near_identical_frames_are_held_to_the_single_frame_threshold() -> None:
     card = enroll_card_photo(make_card_photo(read_rgb(OBAMA / "obama_blue_room_2010.jpg")), CONFIG)
     image = read_rgb(OBAMA / "obama_congress_2009.jpg")
     live = encode_live(image, detect_faces(image, 1)[0], CONFIG)
-    shifted = live + 0.05
-    config = replace(CONFIG, fusion="mean_distance", threshold=0.51)
-    result = decide(card, [live, shifted], config)
-    expected = (np.linalg.norm(card.encoding - live) + np.linalg.norm(card.encoding - shifted)) / 2
-    assert result.score == pytest.approx(expected)
-    assert result.matched == (expected < 0.51)
+    steady = decide(card, [live, live.copy(), live.copy()], CONFIG)
+    assert steady.threshold == CONFIG.threshold
+    assert steady.score == pytest.approx(float(np.linalg.norm(card.encoding - live)))
+    assert steady.matched == (steady.score < CONFIG.threshold)
+    # Frames far apart (more than the reference spread) get the stricter threshold.
+    spread_out = [live + 0.05, live - 0.05]
+    assert frame_spread(spread_out) > CONFIG.spread_reference
+    assert decide(card, spread_out, CONFIG).threshold == CONFIG.varied_threshold
 
 
 def test_another_person_does_not_match_the_card() -> None:
@@ -75,7 +95,7 @@ def test_another_person_does_not_match_the_card() -> None:
     biden = read_rgb(FACES / "whitehouse/Joe_Biden/biden_portrait.jpg")
     result = decide(card, [encode_live(biden, detect_faces(biden, 1)[0], CONFIG)], CONFIG)
     assert not result.matched
-    assert result.score >= CONFIG.threshold
+    assert result.score >= result.threshold == CONFIG.threshold
 
 
 def test_card_portrait_whose_face_is_missed_still_gets_a_centred_box(
