@@ -118,7 +118,8 @@ DRIVING = """\
 - **No try without the resident**: PIN formats are checked before the card is asked; the
   last try of the auth PIN and of the text PIN needs `confirm_last_try()`; "same as before"
   needs `understood_it_costs_a_try=True`. After an I/O fault the flow reads the reader once
-  more to tell a removed (C02), swapped (C03) or unreadable (C04) card apart.
+  more to tell a removed (C02), swapped (C03) or unreadable (C04) card apart (before the first
+  read has finished: removed or unreadable).
 - **Face evidence**: attempts are bounded (`face_attempts`); only the final result goes to
   the backend (it accepts one piece of evidence per transaction).
 - **Autoplay** (`kiosk/flow/autoplay.py`): approves every step and types given PINs, never

@@ -363,10 +363,13 @@ class Flow:
 
     def _fail_with(self, error: BaseException) -> None:
         code = failure_for(error)
-        if code == FailureCode.CARD_UNREADABLE and self._tx.snapshot is not None:
+        if code == FailureCode.CARD_UNREADABLE:
             # A card pulled or swapped mid-command often looks like a plain I/O fault;
             # look at the reader once more to tell removed, swapped and unreadable apart.
-            self._probe_card_after_fault()
+            if self._tx.snapshot is not None:
+                self._probe_card_after_fault()
+            else:  # the first read: there is no card to compare with, only presence
+                self._probe_presence_after_fault()
             return
         if code == FailureCode.INTERNAL:
             log.error("flow: unexpected %s in step %s", type(error).__name__, self._step.value)
@@ -617,6 +620,17 @@ class Flow:
                 self._fail_with(error)  # swapped (C03), removed (C02), reader gone ...
 
         self._work(check, lambda _: self._fail(FailureCode.CARD_UNREADABLE), failed)
+
+    def _probe_presence_after_fault(self) -> None:
+        card = self._card
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, CardFaultError):
+                self._fail(FailureCode.CARD_UNREADABLE)
+            else:
+                self._fail_with(error)  # removed (C02), reader gone ...
+
+        self._work(card.read_counters, lambda _: self._fail(FailureCode.CARD_UNREADABLE), failed)
 
     # AUTH_PIN
 

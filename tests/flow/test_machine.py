@@ -445,6 +445,28 @@ def test_an_io_fault_is_looked_into_removed_swapped_or_unreadable() -> None:
         assert kit.card.calls[-2:] == ["read_counters", "close"]  # the probe, then power off
 
 
+def test_an_io_fault_in_the_first_read_is_looked_into_removed_or_unreadable() -> None:
+    from kiosk.flow.ports import CardFaultError
+
+    cases = [(True, FailureCode.CARD_UNREADABLE), (False, FailureCode.CARD_REMOVED)]
+    for still_there, code in cases:
+        kit = make_kit()
+        kit.card.fail["read_card"] = CardFaultError("SCardTransmit failed")
+
+        def during(name: str, card: FakeCard = kit.card, stays: bool = still_there) -> None:
+            if name == "read_card":
+                card.present = stays
+
+        kit.card.before = during
+        kit.flow.begin()
+        kit.flow.agree()
+        kit.flow.card_event(CardPresence.PRESENT)
+        kit.flow.approve()
+        assert kit.flow.view.failure == code
+        assert "read_counters" in kit.card.calls  # the probe: an empty VERIFY, no PIN try
+        assert kit.card.pins_seen == []
+
+
 def test_no_cancel_once_the_reset_is_under_way(kit: Kit) -> None:
     kit.to_processing()
     kit.flow.cancel()
