@@ -27,10 +27,10 @@ import numpy.typing as npt
 from kiosk.face_match.attacks import HandheldPhoto, Medium, ReplayedVideo, StillInjection
 from kiosk.face_match.card_photo import decode_card_photo, make_card_photo
 from kiosk.face_match.check import FaceCheck, FaceCheckResult
-from kiosk.face_match.config import FaceConfig
+from kiosk.face_match.config import FaceConfig, QualityConfig
 from kiosk.face_match.detection import detect_faces
 from kiosk.face_match.encoding import landmarks_68
-from kiosk.face_match.geometry import yaw
+from kiosk.face_match.geometry import roll_degrees, yaw
 from kiosk.face_match.matching import enroll_card_photo
 from kiosk.face_match.resident import SyntheticResident
 from kiosk.face_match.sources import Renderer
@@ -98,12 +98,16 @@ def _read_rgb(path: str) -> npt.NDArray[np.uint8]:
 
 
 def is_frontal(path: str) -> bool:
-    """A photo whose person looks into the camera (a resident at the kiosk can do that)."""
+    """A photo of one person looking straight into the camera, head upright: what a resident
+    at the kiosk does when asked. (An animated photo cannot step a bystander out of the picture
+    or straighten a tilted head, so such photos would measure the animation, not the check.)"""
     image = _read_rgb(path)
     faces = detect_faces(image, upsample=1)
-    if not faces:
+    if len(faces) != 1:
         return False
-    return abs(yaw(landmarks_68(image, faces[0]))) <= FRONTAL_YAW
+    points = landmarks_68(image, faces[0])
+    upright = abs(roll_degrees(points)) <= QualityConfig().max_roll_degrees
+    return upright and abs(yaw(points)) <= FRONTAL_YAW
 
 
 def build_cases(
