@@ -285,7 +285,7 @@ def evaluate_pairs(
         return genuine, impostor
 
     genuine, impostor = scores(frames)
-    session_genuine, session_impostor = scores(1)
+    session_genuine, session_impostor = (genuine, impostor) if frames == 1 else scores(1)
     far, frr = genuine.error_rates(impostor, config)
     session_far, session_frr = session_genuine.error_rates(session_impostor, config)
     eer, eer_threshold = equal_error_rate(genuine.distances, impostor.distances)

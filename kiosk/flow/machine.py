@@ -367,9 +367,9 @@ class Flow:
             # A card pulled or swapped mid-command often looks like a plain I/O fault;
             # look at the reader once more to tell removed, swapped and unreadable apart.
             if self._tx.snapshot is not None:
-                self._probe_card_after_fault()
+                self._probe_after_fault(self._same_card_check(auth_known=False))
             else:  # the first read: there is no card to compare with, only presence
-                self._probe_presence_after_fault()
+                self._probe_after_fault(self._card.read_counters)
             return
         if code == FailureCode.INTERNAL:
             log.error("flow: unexpected %s in step %s", type(error).__name__, self._step.value)
@@ -610,27 +610,17 @@ class Flow:
 
         return check
 
-    def _probe_card_after_fault(self) -> None:
-        check = self._same_card_check(auth_known=False)
+    def _probe_after_fault(self, probe: Callable[[], object]) -> None:
+        """Run ``probe`` on the worker: another I/O fault means unreadable (C04); any other
+        error is classified as usual (swapped C03, removed C02, reader gone ...)."""
 
         def failed(error: BaseException) -> None:
             if isinstance(error, CardFaultError):
                 self._fail(FailureCode.CARD_UNREADABLE)
             else:
-                self._fail_with(error)  # swapped (C03), removed (C02), reader gone ...
+                self._fail_with(error)
 
-        self._work(check, lambda _: self._fail(FailureCode.CARD_UNREADABLE), failed)
-
-    def _probe_presence_after_fault(self) -> None:
-        card = self._card
-
-        def failed(error: BaseException) -> None:
-            if isinstance(error, CardFaultError):
-                self._fail(FailureCode.CARD_UNREADABLE)
-            else:
-                self._fail_with(error)  # removed (C02), reader gone ...
-
-        self._work(card.read_counters, lambda _: self._fail(FailureCode.CARD_UNREADABLE), failed)
+        self._work(probe, lambda _: self._fail(FailureCode.CARD_UNREADABLE), failed)
 
     # AUTH_PIN
 
