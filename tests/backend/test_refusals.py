@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import ssl
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,6 +56,12 @@ def test_no_client_certificate_is_refused_at_the_handshake(backend: RunningBacke
         pytest.raises(httpx.TransportError),
     ):
         client.get("/health")
+    # The server thread counts the failed handshake after the client has seen it fail.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if "kiosk_backend_tls_handshake_failures_total 1" in backend.server.metrics.render():
+            break
+        time.sleep(0.02)
     assert "kiosk_backend_tls_handshake_failures_total 1" in backend.server.metrics.render()
 
 
