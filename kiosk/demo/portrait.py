@@ -1,7 +1,6 @@
 """The demo resident's default face: NASA's public-domain portrait shipped with scikit-image.
 
-The face data in ../shared may not be redistributed, so the demo's default person comes from an
-installed package: `skimage/data/astronaut.png` (Eileen Collins, official NASA portrait, a US
+The demo's default person comes from an installed package, so the demo needs no photo beside it: `skimage/data/astronaut.png` (Eileen Collins, official NASA portrait, a US
 government work in the public domain).
 """
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 from kiosk.face_match.attacks import HandheldPhoto, ReplayedVideo, StillInjection
-from kiosk.face_match.card_photo import decode_card_photo, make_card_photo
+from kiosk.face_match.card_photo import decode_card_photo
 from kiosk.face_match.check import FaceCheck, Progress, Stage
 from kiosk.face_match.liveness import LivenessFailure
 from kiosk.face_match.pad_eval import simulate
 from kiosk.face_match.quality import Hint
 from kiosk.face_match.resident import SyntheticResident
 from kiosk.face_match.sources import RenderedSource
-from tests.face_match.faces import FACES, VIDEO, read_rgb
+from tests.face_match.faces import BIDEN, read_rgb, record_resident_clip
 
 
 def _check(card_photo: bytes, seed: int = 1) -> FaceCheck:
@@ -59,7 +60,7 @@ def test_resident_in_real_time_through_the_threaded_source(
 
 
 def test_someone_else_passes_liveness_but_does_not_match(obama_card_photo: bytes) -> None:
-    biden = read_rgb(FACES / "whitehouse/Joe_Biden/biden_portrait.jpg")
+    biden = read_rgb(BIDEN)
     result = simulate(_check(obama_card_photo, 5), SyntheticResident(biden, seed=5))
     assert result is not None
     assert result.match is not None and not result.match.matched
@@ -93,11 +94,12 @@ def test_the_cards_own_photo_held_up_is_rejected(obama_card_photo: bytes) -> Non
     assert result is not None and not result.liveness.passed
 
 
-def test_a_replayed_video_that_ignores_the_prompts_is_rejected(no_new_image_files: None) -> None:
-    card = make_card_photo(
-        read_rgb(FACES / "whitehouse/Lin-Manuel_Miranda/lin_manuel_miranda_still.png")
-    )
-    result = simulate(_check(card, 8), ReplayedVideo(VIDEO, start_s=3.0, seed=8), fps=10.0)
+def test_a_replayed_video_that_ignores_the_prompts_is_rejected(
+    obama_card_photo: bytes, tmp_path: Path, no_new_image_files: None
+) -> None:
+    clip = record_resident_clip(tmp_path / "resident.avi", frames=90)
+    replay = ReplayedVideo(clip, start_s=1.0, seed=8)
+    result = simulate(_check(obama_card_photo, 8), replay, fps=10.0)
     assert result is not None
     assert not result.liveness.passed
     assert not result.passed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,22 +23,43 @@ from kiosk.face_match.matching import (
     fuse,
     portrait_face_box,
 )
-from tests.face_match.faces import FACES, OBAMA, read_rgb
+from tests.face_match.faces import (
+    BIDEN,
+    BUNDLED,
+    OBAMA,
+    dataset,
+    needs_dataset,
+    read_rgb,
+    write_bundled_pairs,
+)
 
 CONFIG = load_config().matching
 
 
-def _pairs(label: str, count: int) -> list[Pair]:
-    with (FACES / "pairs.csv").open(newline="") as handle:
+def _pairs(pairs_csv: Path, label: str, count: int) -> list[Pair]:
+    with pairs_csv.open(newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["label"] == label]
     step = max(1, len(rows) // count)
     return [Pair(label == "genuine", r["enroll"], r["probe"]) for r in rows[::step][:count]]
 
 
 @pytest.mark.slow
-def test_subset_of_pairs_genuine_match_and_impostors_do_not() -> None:
-    pairs = _pairs("genuine", 5) + _pairs("impostor", 8)
-    report = evaluate_pairs(pairs, FACES, CONFIG, workers=2)
+def test_bundled_pairs_genuine_match_and_impostors_do_not(tmp_path: Path) -> None:
+    pairs_csv = write_bundled_pairs(tmp_path / "pairs.csv")
+    pairs = _pairs(pairs_csv, "genuine", 3) + _pairs(pairs_csv, "impostor", 3)
+    report = evaluate_pairs(pairs, BUNDLED, CONFIG, workers=2)
+    assert report.genuine_pairs == 3
+    assert report.impostor_comparisons == 3
+    assert report.frr == 0.0
+    assert report.far == 0.0
+
+
+@pytest.mark.slow
+@needs_dataset
+def test_subset_of_the_data_sets_pairs_genuine_match_and_impostors_do_not() -> None:
+    pairs_csv = dataset() / "pairs.csv"
+    pairs = _pairs(pairs_csv, "genuine", 5) + _pairs(pairs_csv, "impostor", 8)
+    report = evaluate_pairs(pairs, dataset(), CONFIG, workers=2)
     assert report.genuine_pairs == 5
     assert report.impostor_comparisons == 8
     assert report.frr == 0.0
@@ -92,7 +114,7 @@ def test_near_identical_frames_are_held_to_the_single_frame_threshold() -> None:
 
 def test_another_person_does_not_match_the_card() -> None:
     card = enroll_card_photo(make_card_photo(read_rgb(OBAMA / "obama_blue_room_2010.jpg")), CONFIG)
-    biden = read_rgb(FACES / "whitehouse/Joe_Biden/biden_portrait.jpg")
+    biden = read_rgb(BIDEN)
     result = decide(card, [encode_live(biden, detect_faces(biden, 1)[0], CONFIG)], CONFIG)
     assert not result.matched
     assert result.score >= result.threshold == CONFIG.threshold

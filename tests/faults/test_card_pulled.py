@@ -26,7 +26,6 @@ from tests.helpers.virtual_card import DEFAULT_PHOTO, InsertedCard
 
 pytestmark = [
     pytest.mark.pcsc,
-    pytest.mark.skipif(not DEFAULT_PHOTO.exists(), reason="needs the shared face data"),
 ]
 
 BEFORE_BEGIN = ("recognition", "counters")  # read_card runs before the backend is asked

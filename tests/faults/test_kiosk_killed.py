@@ -31,7 +31,6 @@ from tests.helpers.virtual_card import DEFAULT_PHOTO, InsertedCard
 
 pytestmark = [
     pytest.mark.pcsc,
-    pytest.mark.skipif(not DEFAULT_PHOTO.exists(), reason="needs the shared face data"),
 ]
 REPO = Path(__file__).resolve().parents[2]
 

@@ -31,7 +31,6 @@ file lock (``/tmp/kiosk-testbed-vpcd-<port>.lock``) while a test uses it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -50,8 +49,10 @@ from kiosk_testbed.photo import card_photo_from_file
 from kiosk_testbed.vpcd import READER_PORTS, VpcdCardLink, reader_lock
 
 REPO = Path(__file__).resolve().parents[2]
-FACES_DIR = Path(os.environ.get("KIOSK_FACES_DIR", REPO.parent / "shared" / "data" / "faces"))
-DEFAULT_PHOTO = FACES_DIR / "whitehouse" / "Barack_Obama" / "obama_official_portrait_2012.jpg"
+# Public-domain photos the repository carries (tests/data/faces/NOTICE.md).
+FACES_DIR = REPO / "tests" / "data" / "faces"
+DEFAULT_PHOTO = FACES_DIR / "Barack_Obama" / "obama_official_portrait_2012.jpg"
+OTHER_PERSON_PHOTO = FACES_DIR / "Joe_Biden" / "biden_blue_room_2010.jpg"
 
 READER_0 = "Virtual PCD 00 00"
 READER_1 = "Virtual PCD 00 01"

@@ -10,14 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.virtual_card import DEFAULT_PHOTO
-
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.pcsc,
     pytest.mark.slow,
-    pytest.mark.skipif(not DEFAULT_PHOTO.exists(), reason="needs the shared face data"),
 ]
 
 

@@ -26,13 +26,12 @@ from kiosk.ui.maintenance import MaintenanceController, MaintenanceParts, thread
 from kiosk.ui.qt import Qt
 from tests.backend.harness import RunningBackend
 from tests.diagnostics.test_kiosk_diag import assert_no_personal_data
-from tests.helpers.virtual_card import DEFAULT_PHOTO, READER_0, TEST_PINS, InsertedCard
+from tests.helpers.virtual_card import READER_0, TEST_PINS, InsertedCard
 from tests.ui.test_real_stack import backend, camera, real_kiosk  # noqa: F401
 
 pytestmark = [
     pytest.mark.pcsc,
     pytest.mark.slow,
-    pytest.mark.skipif(not DEFAULT_PHOTO.exists(), reason="needs the shared face data"),
 ]
 NEW_PIN = "RESET2026"
 PASSPHRASE = "field-engineer-7Q"
