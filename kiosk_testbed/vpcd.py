@@ -1,6 +1,7 @@
 """Plug a ``VirtualCard`` into Debian's vsmartcard-vpcd reader driver over TCP.
 
-vpcd (inside pcscd) listens on 35963 (reader 'Virtual PCD 00 00') and 35964 ('... 00 01').
+vpcd (inside pcscd) listens on 35963 (reader 'Virtual PCD 00 00') and 35964 ('... 00 01');
+``$KIOSK_VPCD_PORT`` moves the pair (a private pcscd per checkout, see scripts/services).
 Framing: 2-byte big-endian length, then the payload. A 1-byte payload is a control message
 (00 power off, 01 power on, 02 reset, 04 get ATR — only 04 is answered, with the ATR); any
 longer payload is an APDU, answered with response data ‖ SW.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 import socket
 import threading
 import time
@@ -27,7 +29,14 @@ from kiosk_testbed.card.virtual_card import VirtualCard
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
-READER_PORTS = (35963, 35964)
+
+
+def _reader_ports() -> tuple[int, int]:
+    first = int(os.environ.get("KIOSK_VPCD_PORT") or 35963)
+    return first, first + 1
+
+
+READER_PORTS = _reader_ports()
 _CONTROL_POWER_OFF = 0x00
 _CONTROL_POWER_ON = 0x01
 _CONTROL_RESET = 0x02

@@ -30,6 +30,7 @@ from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.text_ap import parse_basic_info
 from kiosk.journal import Journal
 from kiosk_testbed.authority import TestAuthority
+from kiosk_testbed.vpcd import READER_PORTS
 from tests.backend.harness import RunningBackend, database_for, running_backend
 from tests.faults.stack import kiosk_config, resident_camera, run_flow
 from tests.helpers.virtual_card import DEFAULT_PHOTO, OTHER_PERSON_PHOTO, InsertedCard, TestCard
@@ -212,12 +213,12 @@ set -u
 mkdir -p "$REAL"
 mount --bind /tmp "$REAL"
 mount -t tmpfs kiosk-private-tmp /tmp
-for lock in kiosk-testbed-vpcd-35963.lock kiosk-testbed-vpcd-35964.lock; do
+for lock in $LOCKS; do
     touch "$REAL/$lock" /tmp/$lock && mount --bind "$REAL/$lock" /tmp/$lock
 done
 "$PYTHON" -m kiosk demo --autoplay --data-dir "$DATA" > "$STREAMS/stdout" 2> "$STREAMS/stderr"
 status=$?
-for lock in kiosk-testbed-vpcd-35963.lock kiosk-testbed-vpcd-35964.lock; do
+for lock in $LOCKS; do
     umount /tmp/$lock; rm -f /tmp/$lock
 done
 cp -a /tmp/. "$SNAPSHOT/"
@@ -251,6 +252,7 @@ def _demo_scan(tmp_path: Path, outside: Path) -> None:
         "QT_QPA_PLATFORM": "offscreen", "REAL": str(outside / "real-tmp"),
         "PYTHON": sys.executable, "DATA": str(data), "STREAMS": str(streams),
         "SNAPSHOT": str(snapshot),
+        "LOCKS": " ".join(f"kiosk-testbed-vpcd-{port}.lock" for port in READER_PORTS),
     }
     demo = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
                            PRIVATE_TMP], cwd=REPO, env=env, capture_output=True, timeout=280,

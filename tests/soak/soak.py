@@ -219,7 +219,9 @@ def main() -> None:
         if args.child:
             reader, port = args.child.split("|")
         else:
-            reader, port = "Virtual PCD 00 01", "35964"
+            from kiosk_testbed.vpcd import READER_PORTS
+
+            reader, port = "Virtual PCD 00 01", str(READER_PORTS[1])
         report = run_soak(args, reader, int(port))
         problems = verdict(report)
         report["problems"] = problems
