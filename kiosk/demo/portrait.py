@@ -1,7 +1,8 @@
 """The demo resident's default face: NASA's public-domain portrait shipped with scikit-image.
 
-The demo's default person comes from an installed package, so the demo needs no photo beside it: `skimage/data/astronaut.png` (Eileen Collins, official NASA portrait, a US
-government work in the public domain).
+The demo's default person comes from an installed package, so the demo needs no photo beside
+it: `skimage/data/astronaut.png` (Eileen Collins, official NASA portrait, a US government work
+in the public domain).
 """
 
 from __future__ import annotations
