@@ -23,10 +23,12 @@ from kiosk.backend_client.errors import (
     BackendOfflineError,
     BackendUntrustedError,
     CardRejectedError,
+    KioskIntegrityError,
     ProtocolError,
     RefusedByPolicyError,
     ServerError,
 )
+from kiosk.tpm import TpmError
 from kiosk_protocol.errors import MessageError
 from kiosk_protocol.messages import (
     AbortReason,
@@ -44,10 +46,16 @@ from kiosk_protocol.messages import (
     ResetCommandRequest,
     ResetCommandResponse,
     ServerKey,
+    TpmQuote,
     TransactionStatus,
 )
 from kiosk_protocol.pin_envelope import PIN_ALGORITHM, encrypt_pin, load_public_key_pem
-from kiosk_protocol.signing import card_proof_digest_info, sign_face_evidence
+from kiosk_protocol.signing import (
+    card_proof_digest_info,
+    face_evidence_payload,
+    sign_face_evidence,
+)
+from kiosk_protocol.tpm import quote_qualifying_data
 
 T = TypeVar("T")
 _RETRY_STATUSES = {500, 502, 503, 504}
@@ -102,14 +110,16 @@ class BackendClient:
     ) -> None:
         self.config = config
         self.kiosk_id, self._signing_key = config.kiosk_identity()
+        self._tpm = config.tpm() if self._signing_key is None else None
         timeout = httpx.Timeout(
             config.read_timeout, connect=config.connect_timeout, pool=config.connect_timeout
         )
         self._http = httpx.Client(
             base_url=config.base_url,
-            verify=config.ssl_context(),
+            verify=config.ssl_context() if transport is None else True,
             timeout=timeout,
             transport=transport,
+            trust_env=False,  # no proxies, no SSLKEYLOGFILE from the environment
             headers={"User-Agent": "kiosk-backend-client/1"},
         )
         self._sleep = sleep
@@ -200,11 +210,26 @@ class BackendClient:
             liveness=Liveness.PASSED if report.live else Liveness.FAILED,
             model_version=report.model_version[:128],
         )
-        request = FaceEvidenceRequest(
-            _new_key(), evidence, sign_face_evidence(self._signing_key, evidence)
-        )
+        request = self._signed(transaction, evidence)
         path = f"/v1/transactions/{transaction.transaction_id}/face-evidence"
         return self._parse(TransactionStatus.from_json, self._call("POST", path, request.to_json()))
+
+    def _signed(self, transaction: Transaction, evidence: FaceEvidence) -> FaceEvidenceRequest:
+        """Signed with the key file (testbeds), or inside the TPM with the PCR-bound evidence
+        key plus a quote over the backend's nonce."""
+        if self._signing_key is not None:
+            return FaceEvidenceRequest(
+                _new_key(), evidence, sign_face_evidence(self._signing_key, evidence))
+        assert self._tpm is not None
+        payload = face_evidence_payload(evidence)
+        try:
+            signature, attest, quote_signature = self._tpm.sign_evidence(
+                payload, quote_qualifying_data(transaction.transaction_id, transaction.nonce,
+                                               payload))
+        except TpmError as error:
+            raise KioskIntegrityError(str(error)) from None
+        return FaceEvidenceRequest(_new_key(), evidence, signature,
+                                   TpmQuote(attest, quote_signature))
 
     def request_reset_command(
         self, transaction: Transaction, new_pin: bytearray, card_challenge: bytes

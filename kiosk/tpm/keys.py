@@ -126,8 +126,13 @@ class KioskTpm:
     def _esapi(self) -> Iterator[Any]:
         tss = _tss()
         try:
-            context = tss.ESAPI(tss.TCTILdr.parse(self.tcti))
+            link = tss.TCTILdr.parse(self.tcti)
         except Exception as error:
+            raise TpmError(f"cannot open the TPM at {self.tcti!r} ({_why(error)})") from None
+        try:
+            context = tss.ESAPI(link)
+        except Exception as error:
+            link.close()
             raise TpmError(f"cannot open the TPM at {self.tcti!r} ({_why(error)})") from None
         try:
             yield context
@@ -137,6 +142,7 @@ class KioskTpm:
             raise TpmError(f"the TPM refused: {_why(error)}") from None
         finally:
             context.close()
+            link.close()  # at once: a resource manager allows few connections
 
     def _key(self, name: str) -> Any:
         _tss()
@@ -223,13 +229,19 @@ class KioskTpm:
             tls = TSSPrivKey.create_ecc(esapi)
             attestation = TSSPrivKey.create(esapi, _template(tss, restricted=True))
             evidence = TSSPrivKey.create(esapi, _template(tss, policy=policy))
-            handles = [tls.load(esapi), attestation.load(esapi), evidence.load(esapi)]
+            # One key beside the AK at a time: a TPM without a resource manager has only a
+            # few object slots.
+            ak = attestation.load(esapi)
             try:
-                certified = [self._certify(esapi, handles[i], handles[1], blob)
-                             for i, blob in ((0, tls), (2, evidence))]
+                certified = []
+                for blob in (tls, evidence):
+                    handle = blob.load(esapi)
+                    try:
+                        certified.append(self._certify(esapi, handle, ak, blob))
+                    finally:
+                        esapi.flush_context(handle)
             finally:
-                for handle in handles:
-                    esapi.flush_context(handle)
+                esapi.flush_context(ak)
             ek_public, ek_certificate = _endorsement(esapi)
         self.folder.mkdir(parents=True, exist_ok=True)
         for name, key in ((TLS_KEY_FILE, tls), (ATTESTATION_KEY_FILE, attestation),

@@ -43,7 +43,7 @@ def test_report_holds_no_personal_data_after_a_completed_transaction(
         caplog: pytest.LogCaptureFixture) -> None:
     tls = backend.kiosks["kiosk-1"]
     config = parse_config({
-        "kiosk": {"id": "kiosk-1", "data_dir": str(tmp_path / "state")},
+        "kiosk": {"id": "kiosk-1", "data_dir": str(tmp_path / "state"), "mode": "testbed"},
         "card": {"reader": READER_0},
         "camera": {"source": "synthetic"},
         "backend": {"url": backend.url, "ca_file": str(tls.ca),
