@@ -29,6 +29,8 @@ from kiosk.backend_client.errors import (
     ServerError,
 )
 from kiosk.tpm import TpmError
+from kiosk.tpm.bridge import ERROR_HEADER as BRIDGE_ERROR_HEADER
+from kiosk.tpm.bridge import TlsBridge
 from kiosk_protocol.errors import MessageError
 from kiosk_protocol.messages import (
     AbortReason,
@@ -114,8 +116,24 @@ class BackendClient:
         timeout = httpx.Timeout(
             config.read_timeout, connect=config.connect_timeout, pool=config.connect_timeout
         )
+        self._bridge: TlsBridge | None = None
+        base_url = config.base_url
+        if transport is None and config.key_in_tpm:
+            # TLS with the TPM-held key runs in its own small process (kiosk.tpm.tls_bridge).
+            try:
+                self._bridge = TlsBridge(config.base_url, config.client_certificate,
+                                         config.client_key, config.ca_certificate,
+                                         config.tpm_tcti)
+            except TpmError as error:
+                raise KioskIntegrityError(str(error)) from None
+            # Plain HTTP to the bridge over a private UNIX socket; the bridge verifies the
+            # server. An explicit context keeps httpx from making one (which would read
+            # $SSLKEYLOGFILE).
+            transport = httpx.HTTPTransport(uds=str(self._bridge.socket_path),
+                                            verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+            base_url = self._bridge.server_url
         self._http = httpx.Client(
-            base_url=config.base_url,
+            base_url=base_url,
             verify=config.ssl_context() if transport is None else True,
             timeout=timeout,
             transport=transport,
@@ -127,6 +145,8 @@ class BackendClient:
 
     def close(self) -> None:
         self._http.close()
+        if self._bridge is not None:
+            self._bridge.close()
 
     def __enter__(self) -> BackendClient:
         return self
@@ -157,11 +177,17 @@ class BackendClient:
                     ) from None
                 last = error
                 continue
+            bridge_error = response.headers.get(BRIDGE_ERROR_HEADER)
+            if bridge_error == "untrusted":
+                raise BackendUntrustedError("the server's certificate is not from the operator CA")
+            if bridge_error is not None:
+                last = BackendOfflineError(f"TLS with the backend failed ({bridge_error[:32]})")
+                continue
             if response.status_code in _RETRY_STATUSES:
                 last = _server_error(response)
                 continue
             return _decode(response)
-        if isinstance(last, ServerError):
+        if isinstance(last, ServerError | BackendOfflineError):
             raise last
         name = type(last).__name__ if last else "unknown"
         raise BackendOfflineError(f"backend unreachable after {attempts} attempts ({name})")

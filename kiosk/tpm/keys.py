@@ -214,6 +214,21 @@ class KioskTpm:
         with self._esapi() as esapi:
             esapi.pcr_reset(getattr(_tss().ESYS_TR, f"PCR{pcr}"))
 
+    def check_keys(self) -> None:
+        """Load each key into the TPM once (and flush it): raises TpmError when a blob is not
+        this TPM's (copied from another kiosk) or a file is missing or damaged."""
+        keys = [(name, self._key(name)) for name in
+                (TLS_KEY_FILE, ATTESTATION_KEY_FILE, EVIDENCE_KEY_FILE)]
+        self.selection()
+        with self._esapi() as esapi:
+            for name, key in keys:
+                try:
+                    handle = key.load(esapi)
+                except Exception as error:
+                    raise TpmError(f"{self.folder / name}: this TPM cannot load it "
+                                   f"({_why(error)}); enrol the kiosk again") from None
+                esapi.flush_context(handle)
+
     # --- enrolment -------------------------------------------------------------------------
 
     def create_keys(self, selection: tpm_format.PcrSelection = DEFAULT_PCRS
