@@ -44,7 +44,6 @@ from kiosk.flow.machine import Flow
 from kiosk.flow.ports import CardPresence, MonotonicClock
 from kiosk.journal import Journal, reconcile
 from kiosk.run.outcomes import OutcomeRecorder
-from kiosk.tpm import TpmError
 from kiosk.run.parts import (
     ReaderChoice,
     StartupError,
@@ -54,6 +53,7 @@ from kiosk.run.parts import (
     flow_config,
     load_anchors,
 )
+from kiosk.tpm import TpmError
 
 JOURNAL_FILE = "journal.jsonl"
 
