@@ -25,7 +25,7 @@ from kiosk_protocol.tpm import PcrSelection, TpmFormatError
 @click.option("--out", "out_file", required=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the enrolment request for the operator.")
-def tpm_enroll(config_file: Path | None, kiosk_id: str | None, keys_dir: Path | None,
+def tpm_enroll(*, config_file: Path | None, kiosk_id: str | None, keys_dir: Path | None,
                tcti: str | None, pcrs: str, out_file: Path) -> None:
     """Create this kiosk's keys inside its TPM and write the request the operator certifies
     with `kiosk-backend enroll-kiosk --tpm-request`. The private keys never leave the TPM."""
