@@ -159,7 +159,7 @@ class BackendSection:
         "`kiosk-backend enroll-kiosk`."
     )
     client_key: Path = setting(
-        Path("/etc/kiosk/tls/kiosk.key.pem"), "Private key of the client certificate: the TPM "
+        Path("/etc/kiosk/tpm/kiosk.tls.key"), "Private key of the client certificate: the TPM "
         "key file `kiosk tpm-enroll` wrote (its evidence and attestation keys beside it), or a "
         "PEM key on a testbed."
     )
