@@ -140,8 +140,6 @@ class Api:
         except DatabaseError as error:
             self.log.error("database_error", error=type(error).__name__, operation=operation)
             reply = _error(503, ErrorKind.SERVER, "unavailable", "the database is unavailable")
-        except ValueError:  # a peer certificate that does not parse
-            reply = _error(403, ErrorKind.POLICY, "unknown_kiosk", "unreadable certificate")
         except Exception as error:  # a bug: answer 500, keep serving, log no data
             self.log.error("internal_error", error=type(error).__name__, operation=operation)
             reply = _error(500, ErrorKind.SERVER, "internal", "internal error")
@@ -201,7 +199,12 @@ class Api:
     ) -> KioskCaller:
         if peer_der is None:
             raise RefusalError(401, ErrorKind.POLICY, "no_client_certificate", "no certificate")
-        certificate = x509.load_der_x509_certificate(peer_der)
+        try:
+            certificate = x509.load_der_x509_certificate(peer_der)
+        except ValueError:
+            raise RefusalError(
+                403, ErrorKind.POLICY, "unknown_kiosk", "unreadable certificate"
+            ) from None
         names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         kiosk_id = str(names[0].value) if names else ""
         fields["kiosk_id"] = kiosk_id
