@@ -57,7 +57,8 @@ def test_every_route_refuses_a_revoked_disabled_or_unknown_kiosk(
     old, current = _old_and_current(backend, tmp_path)
     assert _statuses(backend, current)["GET /health"] == 200
     assert _statuses(backend, current)["GET /v1/server-key"] == 200
-    for name, der in (("re-enrolled (old certificate)", old), ("no certificate", None)):
+    for name, der in (("re-enrolled (old certificate)", old), ("no certificate", None),
+                      ("unreadable certificate", b"\x30\x03\x02\x01\x00")):
         refused = _statuses(backend, der)
         assert all(status in (401, 403) for status in refused.values()), (name, refused)
     assert set_kiosk_enabled(backend.server.database, "kiosk-r", False)
