@@ -9,8 +9,9 @@ from kiosk.demo.app import demo
 from kiosk.demo.card_bench import card_bench
 from kiosk.diagnostics.cli import diag
 from kiosk.face_match.cli import face_eval_command
-from kiosk.maintenance.cli import set_credential
+from kiosk.maintenance.cli import reset_lockout, set_credential
 from kiosk.run.app import run
+from kiosk.tpm.cli import tpm_enroll
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,6 +21,8 @@ def main() -> None:
 
 
 main.add_command(set_credential)
+main.add_command(reset_lockout)
+main.add_command(tpm_enroll)
 main.add_command(diag)
 main.add_command(card_bench)
 main.add_command(demo)

@@ -129,7 +129,14 @@ class Api:
         operation = "unknown"
         fields: dict[str, object] = {}
         try:
-            operation, reply = self._route(method, path.split("?", 1)[0], body, peer_der, fields)
+            try:
+                self.admit(peer_der, fields)
+            except RefusalError as refusal:
+                reply = _refusal_reply(refusal)
+            else:
+                operation, reply = self._route(
+                    method, path.split("?", 1)[0], body, peer_der, fields
+                )
         except DatabaseError as error:
             self.log.error("database_error", error=type(error).__name__, operation=operation)
             reply = _error(503, ErrorKind.SERVER, "unavailable", "the database is unavailable")
@@ -192,7 +199,12 @@ class Api:
     ) -> KioskCaller:
         if peer_der is None:
             raise RefusalError(401, ErrorKind.POLICY, "no_client_certificate", "no certificate")
-        certificate = x509.load_der_x509_certificate(peer_der)
+        try:
+            certificate = x509.load_der_x509_certificate(peer_der)
+        except ValueError:
+            raise RefusalError(
+                403, ErrorKind.POLICY, "unknown_kiosk", "unreadable certificate"
+            ) from None
         names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         kiosk_id = str(names[0].value) if names else ""
         fields["kiosk_id"] = kiosk_id
@@ -205,7 +217,22 @@ class Api:
         public_key = certificate.public_key()
         if not isinstance(public_key, ec.EllipticCurvePublicKey):
             raise RefusalError(403, ErrorKind.POLICY, "unknown_kiosk", "unexpected kiosk key")
-        return KioskCaller(kiosk_id=kiosk_id, public_key=public_key)
+        tpm = store.get_kiosk_tpm(connection, kiosk_id) if kiosk.attestation == "tpm" else None
+        if kiosk.attestation == "tpm" and tpm is None:
+            raise RefusalError(403, ErrorKind.POLICY, "unknown_kiosk", "TPM identity missing")
+        return KioskCaller(
+            kiosk_id=kiosk_id,
+            public_key=public_key,
+            attestation=kiosk.attestation,
+            tpm=tpm,
+            store_name=kiosk.store_name,
+        )
+
+    def admit(self, peer_der: bytes | None, fields: dict[str, object]) -> KioskCaller:
+        """Every route, whatever the transport: only an enrolled, enabled kiosk presenting its
+        current certificate gets an answer (revoked, re-enrolled or disabled: 401/403)."""
+        with self.database.transaction() as connection:
+            return self._caller(connection, peer_der, fields)
 
     # --- operations --------------------------------------------------------------------
 

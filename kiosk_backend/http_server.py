@@ -21,12 +21,18 @@ IDLE_TIMEOUT = 30.0
 MAX_CONNECTIONS = 256
 
 
-def server_tls_context(certificate: Path, key: Path, client_ca: Path) -> ssl.SSLContext:
-    """TLS 1.2+; a client certificate chaining to the operator CA is required."""
+def server_tls_context(
+    certificate: Path, key: Path, client_ca: Path, crl: Path | None = None
+) -> ssl.SSLContext:
+    """TLS 1.2+; a client certificate chaining to the operator CA is required, and with `crl`
+    one the operator CA revoked is refused in the handshake."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(certfile=str(certificate), keyfile=str(key))
     context.load_verify_locations(cafile=str(client_ca))
+    if crl is not None:
+        context.load_verify_locations(cafile=str(crl))
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
     context.verify_mode = ssl.CERT_REQUIRED
     return context
 
@@ -121,6 +127,10 @@ class TlsHttpServer(ThreadingHTTPServer):
             super().process_request_thread(request, client_address)
         finally:
             self._slots.release()
+
+    def set_tls_context(self, tls: ssl.SSLContext) -> None:
+        """Use `tls` for connections accepted from now on (a new CRL)."""
+        self._tls = tls
 
     def get_request(self) -> tuple[Any, Any]:
         raw, address = self.socket.accept()

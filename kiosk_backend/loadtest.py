@@ -83,6 +83,7 @@ class _SubprocessServer:
             "--authority-dir", str(settings.authority_dir),
             "--port", str(self._port),
             "--policy", str(policy_file),
+            "--allow-software-kiosks",
         ]  # fmt: skip
         if settings.database_url:
             self._command += ["--database-url", settings.database_url]
@@ -288,6 +289,7 @@ def _run(  # noqa: PLR0917 - one internal call site
         port=0,
         policy=Policy().with_overrides(limits),
         pool_size=min(32, kiosk_count + 4),
+        software_kiosks=True,  # simulated kiosks hold file keys
     )
     server: _ServerHandle = (
         _SubprocessServer(settings, limits) if separate_process else _InThreadServer(settings)

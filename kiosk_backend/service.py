@@ -27,6 +27,7 @@ from kiosk_backend.authority import Authority, CardCertificateError
 from kiosk_backend.database import Connection
 from kiosk_backend.policy import Policy
 from kiosk_protocol import IDENTITY_CHECK_TYPE
+from kiosk_protocol import tpm as tpm_format
 from kiosk_protocol.errors import MessageError
 from kiosk_protocol.messages import (
     AbortRequest,
@@ -44,7 +45,11 @@ from kiosk_protocol.messages import (
     TransactionStatus,
 )
 from kiosk_protocol.pin_envelope import decrypt_pin, is_valid_signature_pin
-from kiosk_protocol.signing import verify_card_proof, verify_face_evidence
+from kiosk_protocol.signing import (
+    face_evidence_payload,
+    verify_card_proof,
+    verify_face_evidence,
+)
 
 Clock = Callable[[], float]
 _FAILURE_OUTCOMES = (Outcome.CARD_REJECTED, Outcome.FACE_CHECK_FAILED, Outcome.ANSWER_NOT_AUTHENTIC)
@@ -82,6 +87,14 @@ class KioskCaller:
 
     kiosk_id: str
     public_key: ec.EllipticCurvePublicKey
+    attestation: str = "software"  # "tpm": evidence must be TPM-signed and quoted
+    tpm: store.KioskTpmRow | None = None
+    store_name: str = ""
+
+
+# Outcomes after which the holder is told: the PIN was reset, or may have been (the command
+# went out and no authentic answer came back).
+NOTIFIED_OUTCOMES = (Outcome.PIN_RESET, Outcome.UNCONFIRMED)
 
 
 class AuthorityService:
@@ -98,6 +111,8 @@ class AuthorityService:
         self.policy = policy
         self._pin_key = pin_key
         self._clock = clock
+        # Kiosks enrolled without a TPM (testbeds) are refused unless the server allows them.
+        self.allow_software_kiosks = False
 
     def set_closed_hook(self, on_closed: Callable[[str, Outcome], None]) -> None:
         """Told of every transaction this service closes (inside the database transaction)."""
@@ -163,9 +178,30 @@ class AuthorityService:
         card_ref: str | None = None,
     ) -> bool:
         closed = store.close(connection, transaction_id, outcome, now, card_ref)
+        if closed and outcome in NOTIFIED_OUTCOMES:
+            self._notify_holder(connection, transaction_id, outcome, now)
         if closed and self._on_closed is not None:
             self._on_closed(transaction_id, outcome)
         return closed
+
+    def _notify_holder(
+        self, connection: Connection, transaction_id: str, outcome: Outcome, now: int
+    ) -> None:
+        """Into the outbox, in the same database transaction as the outcome."""
+        row = store.get_transaction(connection, transaction_id)
+        if row is None or row.card_ref is None:
+            return
+        kiosk = store.get_kiosk(connection, row.kiosk_id)
+        store.enqueue_notification(connection, store.NotificationRow(
+            notification_id="ntf_" + secrets.token_hex(16),
+            transaction_id=transaction_id,
+            card_ref=row.card_ref,
+            kiosk_id=row.kiosk_id,
+            store_name=kiosk.store_name if kiosk is not None else "",
+            outcome=outcome.value,
+            reset_at=now,
+            attempts=0,
+        ))
 
     def _advance(
         self,
@@ -323,7 +359,34 @@ class AuthorityService:
                 "the evidence names another transaction or kiosk",
                 transaction_id,
             )
-        if not verify_face_evidence(caller.public_key, evidence, request.signature):
+        if caller.attestation == "tpm":
+            if not self._tpm_evidence_ok(caller, row, request):
+                raise self._close_and_refuse(
+                    connection,
+                    row,
+                    Outcome.REFUSED_BY_POLICY,
+                    RefusalError(
+                        403,
+                        ErrorKind.POLICY,
+                        "kiosk_attestation_failed",
+                        "the evidence is not signed in this kiosk's TPM in its enrolled state",
+                        transaction_id,
+                    ),
+                )
+        elif not self.allow_software_kiosks:
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.REFUSED_BY_POLICY,
+                RefusalError(
+                    403,
+                    ErrorKind.POLICY,
+                    "kiosk_attestation_required",
+                    "this kiosk was not enrolled with a TPM",
+                    transaction_id,
+                ),
+            )
+        elif not verify_face_evidence(caller.public_key, evidence, request.signature):
             raise RefusalError(
                 400,
                 ErrorKind.PROTOCOL,
@@ -368,6 +431,34 @@ class AuthorityService:
             identity_check=IDENTITY_CHECK_TYPE,
         )
         return self._status(connection, transaction_id)
+
+    @staticmethod
+    def _tpm_evidence_ok(
+        caller: KioskCaller, row: store.TransactionRow, request: FaceEvidenceRequest
+    ) -> bool:
+        """Signed by the enrolled, PCR-bound evidence key, and quoted by the enrolled AK over
+        this transaction's nonce with the PCRs of enrolment."""
+        tpm, quote = caller.tpm, request.tpm_quote
+        if tpm is None or quote is None:
+            return False
+        try:
+            evidence_key = tpm_format.parse_public(tpm.evidence_public)
+            attestation_key = tpm_format.parse_public(tpm.attestation_public)
+        except tpm_format.TpmFormatError:
+            return False
+        payload = face_evidence_payload(request.evidence)
+        if not tpm_format.verify_signed(evidence_key, payload, request.signature):
+            return False
+        quoted = tpm_format.verify_attestation(attestation_key, quote.attest, quote.signature)
+        return (
+            quoted is not None
+            and quoted.type == tpm_format.ST_ATTEST_QUOTE
+            and quoted.extra_data
+            == tpm_format.quote_qualifying_data(row.transaction_id, row.nonce, payload)
+            and quoted.selection is not None
+            and quoted.selection.text() == tpm.pcr_selection
+            and quoted.pcr_digest == tpm.pcr_digest
+        )
 
     def reset_command(
         self,

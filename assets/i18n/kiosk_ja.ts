@@ -184,6 +184,10 @@
       <translation>技術者用パスフレーズを入力してください(キーボードも使えます)</translation>
     </message>
     <message>
+      <source>Sign-in is locked until an engineer resets it on the machine (kiosk reset-lockout).</source>
+      <translation>技術者が本体でロックを解除する（kiosk reset-lockout）まで、サインインできません。</translation>
+    </message>
+    <message>
       <source>No credential is set for this role (kiosk set-credential).</source>
       <translation>この役割の認証情報が設定されていません(kiosk set-credential)。</translation>
     </message>
@@ -192,12 +196,12 @@
       <translation>サインインできませんでした。もう一度お試しください。</translation>
     </message>
     <message>
-      <source>Too many wrong entries. Sign-in is locked for %1 more seconds.</source>
-      <translation>入力の誤りが続いたため、あと%1秒間サインインできません。</translation>
-    </message>
-    <message>
       <source>Wrong entry. Tries left before a lockout: %1</source>
       <translation>入力が違います。ロックまでの残り回数: %1</translation>
+    </message>
+    <message>
+      <source>Too many wrong entries. Sign-in is locked for %1 more seconds.</source>
+      <translation>入力の誤りが続いたため、あと%1秒間サインインできません。</translation>
     </message>
     <message>
       <source>Previous</source>

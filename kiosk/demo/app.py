@@ -5,7 +5,8 @@
 - Camera: the synthetic resident animating `--resident PHOTO` (NASA's public-domain portrait
   shipped with scikit-image by default), or a real webcam with `--camera N`.
 - Backend: the reference backend on loopback with mutual TLS, its own SQLite database and
-  operator PKI in the data folder; the kiosk is enrolled on start.
+  operator PKI in the data folder; the kiosk is enrolled on start, with its keys made in the
+  TPM named by $KIOSK_TPM_TCTI (scripts/demo starts swtpm), else with a key file.
 - `--autoplay` drives a resident through the success path and prints `RESULT: ...` last.
 """
 
@@ -50,14 +51,20 @@ from kiosk.flow.config import FlowConfig
 from kiosk.flow.machine import Flow
 from kiosk.flow.ports import CardPresence, MonotonicClock
 from kiosk.journal import Journal, reconcile
-from kiosk_backend.enrollment import enroll_kiosk
+from kiosk.tpm import KioskTpm, TpmError
+from kiosk.tpm.enrollment import prepare_enrollment
+from kiosk_backend.enrollment import enroll_kiosk, enroll_tpm_kiosk
 from kiosk_backend.observability import JsonLog
 from kiosk_backend.server import BackendServer, BackendSettings
+from kiosk_backend.tpm_enrollment import TpmEnrollmentError, load_vendor_cas
 from kiosk_testbed.authority import TestAuthority, default_data_dir
 from kiosk_testbed.card.in_process import InProcessTransport
 from kiosk_testbed.card.virtual_card import VirtualCard
 
 DEMO_KIOSK_ID = "demo-kiosk"
+DEMO_STORE = "Demo store (kiosk demo)"
+TPM_ENV = "KIOSK_TPM_TCTI"
+VENDOR_CA_ENV = "KIOSK_TPM_VENDOR_CA"
 DEMO_AUTH_PIN = "1234"  # the text PIN is the same, as many residents choose
 DEMO_NEW_PIN = "DEMO2026"
 AUTOPLAY_TIMEOUT_S = 240.0
@@ -106,19 +113,43 @@ def _data_folder(requested: Path | None) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def demo_tpm() -> str | None:
+    """The TPM the demo's kiosk keeps its keys in: scripts/demo starts swtpm and exports
+    KIOSK_TPM_TCTI. Without one, the demo falls back to a key file (and says so)."""
+    return os.environ.get(TPM_ENV) or None
+
+
 @contextmanager
 def _backend(data_dir: Path, authority: TestAuthority) -> Iterator[BackendClientConfig]:
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    tcti = demo_tpm()
     with (logs / "backend.jsonl").open("a", encoding="utf-8") as log_stream:
         settings = BackendSettings(
-            data_dir=data_dir / "backend", authority_dir=authority.dir, port=0, pool_size=4
+            data_dir=data_dir / "backend", authority_dir=authority.dir, port=0, pool_size=4,
+            software_kiosks=tcti is None,
         )
         server = BackendServer(settings, log=JsonLog(stream=log_stream)).start()
         try:
             bundle = data_dir / "kiosk-credentials"
-            enroll_kiosk(server.pki, server.database, DEMO_KIOSK_ID, bundle)
-            yield BackendClientConfig.from_bundle(server.url, bundle)
+            if tcti is None:
+                enroll_kiosk(server.pki, server.database, DEMO_KIOSK_ID, bundle, DEMO_STORE)
+                yield BackendClientConfig.from_bundle(server.url, bundle)
+                return
+            # As on a real kiosk: keys made in the TPM, the operator certifies the TLS key.
+            tpm = KioskTpm(tcti, bundle / "tpm")
+            try:
+                request = prepare_enrollment(tpm, DEMO_KIOSK_ID)
+                vendor = os.environ.get(VENDOR_CA_ENV)
+                paths = enroll_tpm_kiosk(
+                    server.pki, server.database, request, bundle, store_name=DEMO_STORE,
+                    vendor_cas=load_vendor_cas(Path(vendor).read_bytes()) if vendor else None)
+            except (TpmError, TpmEnrollmentError, OSError) as error:
+                raise DemoError(f"the demo's TPM is not usable: {error}") from None
+            yield BackendClientConfig(
+                base_url=server.url, client_certificate=paths["certificate"],
+                client_key=tpm.folder / "kiosk.tls.key", ca_certificate=paths["ca"],
+                tpm_tcti=tcti)
         finally:
             server.stop()
 
@@ -248,7 +279,9 @@ def run_demo(options: DemoOptions) -> int:
 
 def _banner(use_pcscd: bool, card: DemoCard | None, data_dir: Path | None) -> str:
     where = f"pcscd reader '{VPCD_READERS[0]}'" if use_pcscd else "in process (pcscd not running)"
-    lines = [f"kiosk demo: virtual card {where}; reference backend on loopback."]
+    keys = ("kiosk keys in the TPM (swtpm)" if demo_tpm()
+            else "kiosk key in a file (no TPM: run scripts/demo for swtpm)")
+    lines = [f"kiosk demo: virtual card {where}; reference backend on loopback; {keys}."]
     if card is not None:
         lines.append(
             f"Demo card PINs: user authentication {DEMO_AUTH_PIN} "

@@ -53,6 +53,7 @@ from kiosk.run.parts import (
     flow_config,
     load_anchors,
 )
+from kiosk.tpm import TpmError
 
 JOURNAL_FILE = "journal.jsonl"
 
@@ -132,7 +133,12 @@ class _Parts:
 def _check_identity(backend: BackendClientConfig) -> None:
     try:
         backend.kiosk_identity()
-        backend.ssl_context()
+        if backend.key_in_tpm:
+            backend.tpm().check_keys()
+        else:
+            backend.ssl_context()
+    except TpmError as error:
+        raise StartupError(f"tpm: {error}") from None
     except BackendError as error:
         raise StartupError(f"backend.client_cert / backend.client_key / backend.ca_file: "
                            f"{error}") from None

@@ -112,6 +112,7 @@ def running_backend(
         policy=policy or Policy(),
         pool_size=6,
         sweep_interval_seconds=3600,
+        software_kiosks=True,
     )
     server = BackendServer(settings, clock=clock, log=JsonLog(stream=log)).start()
     backend = RunningBackend(server=server, folder=folder, clock=clock, log=log)

@@ -41,6 +41,9 @@ def test_enroll_serve_health_metrics_disable(
             "store-0042",
             "--out",
             str(tmp_path / "kiosk"),
+            "--software-key",
+            "--store",
+            "Test store",
         ],
     )
     assert enrolled.exit_code == 0, enrolled.output
@@ -51,7 +54,8 @@ def test_enroll_serve_health_metrics_disable(
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "kiosk_backend", "serve", "--data-dir", str(data),
-         "--testbed-dir", str(testbed_authority.data_dir), "--port", str(port)],
+         "--testbed-dir", str(testbed_authority.data_dir), "--port", str(port),
+         "--allow-software-kiosks"],
         cwd=REPO, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -69,7 +73,7 @@ def test_enroll_serve_health_metrics_disable(
                     assert server.poll() is None, "the server exited"
                     assert time.monotonic() < deadline, "the server did not come up"
                     time.sleep(0.1)
-            assert health.json() == {"status": "ok", "database": "ok", "schema_version": 1}
+            assert health.json() == {"status": "ok", "database": "ok", "schema_version": 2}
             assert (
                 client.post("/v1/transactions", json={"idempotency_key": "a" * 20}).status_code
                 == 201
@@ -91,14 +95,16 @@ def test_enroll_serve_health_metrics_disable(
     events = [record["event"] for record in records]
     assert "server_started" in events and "request" in events
     listed = runner.invoke(main, ["list-kiosks", "--data-dir", str(data)])
-    assert json.loads(listed.output) == {"kiosk_id": "store-0042", "enabled": False}
+    assert json.loads(listed.output) == {
+        "kiosk_id": "store-0042", "enabled": False, "attestation": "software",
+        "store": "Test store"}
     assert (
         runner.invoke(
             main, ["disable-kiosk", "--data-dir", str(data), "--kiosk-id", "nobody"]
         ).exit_code
         != 0
     )
-    assert "schema version 1" in runner.invoke(main, ["migrate", "--data-dir", str(data)]).output
+    assert "schema version 2" in runner.invoke(main, ["migrate", "--data-dir", str(data)]).output
 
 
 def test_bad_kiosk_id_and_missing_authority_are_clear_errors(tmp_path: Path) -> None:
@@ -113,6 +119,7 @@ def test_bad_kiosk_id_and_missing_authority_are_clear_errors(tmp_path: Path) -> 
             "../x",
             "--out",
             str(tmp_path / "k"),
+            "--software-key",
         ],
     )
     assert bad.exit_code != 0 and "kiosk id" in bad.output

@@ -139,6 +139,7 @@ def test_report_and_logs_hold_no_personal_data_after_a_card_session(
     from kiosk.config import load_config
     from kiosk.diagnostics.logging_setup import configure_logging
     from kiosk.maintenance import Maintenance, Role
+    from kiosk.maintenance.session import install_lockout_state
 
     values = card_in_reader.values
     config_path = write_config(logging={"directory": str(tmp_path / "logs"), "level": "DEBUG",
@@ -166,6 +167,7 @@ def test_report_and_logs_hold_no_personal_data_after_a_card_session(
             handler.close()
         kiosk_logger.setLevel(logging.NOTSET)
         logging.getLogger("kiosk.card_reader.traffic").setLevel(logging.NOTSET)
+    install_lockout_state(config)
     maintenance = Maintenance.from_config(config)
     maintenance.counters.record("completed")
     session = maintenance.sign_in(Role.STAFF, bytearray(b"482913"))

@@ -22,6 +22,7 @@ from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
 from kiosk.maintenance import Maintenance, MaintenanceSession, Role, hash_credential
 from kiosk.maintenance.credentials import ScryptCost
+from kiosk.maintenance.session import install_lockout_state
 from kiosk.ui.driver import StillFlow
 from kiosk.ui.maintenance.camera import PreviewFrame
 from kiosk.ui.maintenance.controller import MaintenanceController
@@ -80,6 +81,7 @@ class MaintenanceGallery:
                 "engineer_credential": hash_credential(
                     Role.ENGINEER, bytearray(ENGINEER_PASSPHRASE), KIOSK_ID, cost)},
         }, base_dir=data_dir)
+        install_lockout_state(config)
         self.maintenance = Maintenance.from_config(config)
         self.board = HealthBoard()
         self.board.absorb(sample_report())
