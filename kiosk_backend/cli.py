@@ -188,6 +188,35 @@ def migrate(data_dir: Path | None, database_url: str | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 if kiosk_backend/openapi.json differs from the generated document.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write it to this file (default: print it).",
+)
+def openapi(check: bool, out: Path | None) -> None:
+    """The OpenAPI document, generated from the server's routing table."""
+    from kiosk_backend.openapi import committed_document_path, document_text
+
+    text = document_text()
+    if check:
+        committed = committed_document_path()
+        if committed.read_text("utf-8") != text:
+            raise click.ClickException(
+                f"{committed} is out of date: kiosk-backend openapi --out {committed}"
+            )
+        click.echo(f"{committed} is up to date")
+    elif out is not None:
+        out.write_text(text, "utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
 @click.option("--kiosks", default=20, show_default=True, help="Simulated kiosks at once.")
 @click.option("--seconds", default=20.0, show_default=True, help="How long to drive them.")
 @click.option("--cards", default=0, help="Virtual cards to share (default: one per kiosk).")

@@ -75,7 +75,7 @@ def test_enroll_serve_health_metrics_disable(
                 == 201
             )
             metrics = client.get("/metrics").text
-            assert 'kiosk_backend_requests_total{operation="begin",status="201"} 1' in metrics
+            assert 'kiosk_backend_requests_total{operation="begin",status="201"} 1.0' in metrics
             assert client.get("/v1/server-key").json()["algorithm"].startswith("ECDH-ES")
 
             disabled = runner.invoke(
@@ -134,7 +134,7 @@ def test_bad_kiosk_id_and_missing_authority_are_clear_errors(tmp_path: Path) -> 
 def test_health_reports_the_database(backend: RunningBackend) -> None:
     with backend.http() as client:
         assert client.get("/health").json()["database"] == "ok"
-        assert "kiosk_backend_uptime_seconds" in client.get("/metrics").text
+        assert "process_start_time_seconds" in client.get("/metrics").text
 
 
 @pytest.mark.slow
