@@ -13,7 +13,6 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from kiosk_backend.api import MAX_BODY, Api, Reply, error_reply
@@ -78,5 +77,9 @@ def _too_large() -> Reply:
 
 def create_app(api: Api, workers: int) -> Starlette:
     """`workers`: requests handled at once (each holds a database connection meanwhile)."""
+    app = Starlette()
+    # No Starlette routes: every request, whatever its method and path (even one no route
+    # pattern could match), goes to the one endpoint, and `Api` routes it by its table.
     endpoint: Any = _ApiEndpoint(api, workers)
-    return Starlette(routes=[Route("/{path:path}", endpoint)])
+    app.router.default = endpoint
+    return app
