@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -62,10 +62,13 @@ async def _read_body(request: Request) -> bytes | Reply:
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
         return _too_large()
     received = bytearray()
-    async for chunk in request.stream():
-        received += chunk
-        if len(received) > MAX_BODY:
-            return _too_large()
+    try:
+        async for chunk in request.stream():
+            received += chunk
+            if len(received) > MAX_BODY:
+                return _too_large()
+    except ClientDisconnect:  # gone, or cut off by the request deadline (gate.py)
+        return error_reply(408, ErrorKind.PROTOCOL, "request_timeout", "the body did not arrive")
     return bytes(received)
 
 

@@ -234,6 +234,12 @@ def openapi(check: bool, out: Path | None) -> None:
     type=click.FloatRange(0.0, 0.5),
     help="Fraction of replies dropped after the server acted; kiosks retry with the same key.",
 )
+@click.option(
+    "--ratio",
+    is_flag=True,
+    help="First GET /health on the same stack (new mTLS connection each, then kept-alive), "
+    "then complete resets on a connection each; print both, p50/p99 and the ratio.",
+)
 def loadtest(
     *,
     kiosks: int,
@@ -243,6 +249,7 @@ def loadtest(
     as_json: bool,
     in_process: bool,
     lose_replies: float,
+    ratio: bool,
 ) -> None:
     """Drive simulated kiosks through complete resets against a real server on loopback."""
     from kiosk_backend.loadtest import run_loadtest
@@ -255,6 +262,7 @@ def loadtest(
         progress=lambda text: click.echo(text, err=True),
         separate_process=not in_process,
         lose_replies=lose_replies,
+        ratio=ratio,
     )
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.text())
     if not report.consistent:

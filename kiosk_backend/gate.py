@@ -227,7 +227,12 @@ class KioskHttpProtocol(HttpToolsProtocol):
 
     def _refuse(self, response: bytes) -> None:
         self._cancel_deadline()
-        if self.transport is not None and not self.transport.is_closing():
-            if self.cycle is None or self.cycle.response_complete:
-                self.transport.write(response)
-            self.transport.close()
+        if self.transport is None or self.transport.is_closing():
+            return
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete or not cycle.response_started:
+            self.transport.write(response)
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True  # the application, waiting for the body, stops here
+            cycle.message_event.set()
+        self.transport.close()

@@ -10,7 +10,10 @@ of them may share one PostgreSQL database (docs/backend.md, "Scaling out").
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
+import resource
 import socket
 import threading
 import time
@@ -58,6 +61,21 @@ def open_database(settings: BackendSettings) -> Database:
     database = Database(settings.resolved_database_url(), pool_size=settings.pool_size)
     migrate(database)
     return database
+
+
+def fit_to_descriptors(limits: GateLimits) -> tuple[GateLimits, int]:
+    """Caps that fit the process's file descriptors: raise the soft limit to the hard one,
+    then give at most half of what is left to pending handshakes and half to kiosks'
+    connections, so a flood evicts its own connections instead of exhausting descriptors
+    (then nothing, not even a kiosk, could be accepted)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    budget = max(16, (soft - 64) // 2)  # 64 for the database pool, logs and the like
+    fitted = dataclasses.replace(limits, max_pending=min(limits.max_pending, budget))
+    return fitted, min(MAX_CONNECTIONS, budget)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -138,14 +156,15 @@ class BackendServer:
             self.pki.server_key_path,
             self.pki.ca_certificate_path,
         )
-        self.gate = ConnectionGate(self.tls_context, settings.limits, self.metrics, self.log)
+        limits, self._max_connections = fit_to_descriptors(settings.limits)
+        self.gate = ConnectionGate(self.tls_context, limits, self.metrics, self.log)
         self._listener = _listen(settings.host, settings.port)
         self._uvicorn = _Uvicorn(self._uvicorn_config(), self.gate)
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
 
     def _uvicorn_config(self) -> uvicorn.Config:
-        limits = self.settings.limits
+        limits = self.gate.limits
         config = uvicorn.Config(
             create_app(self.api, workers=self.settings.pool_size),
             http="httptools",
@@ -155,7 +174,7 @@ class BackendServer:
             server_header=False,
             timeout_keep_alive=int(max(1, limits.idle_timeout)),
             timeout_graceful_shutdown=5,
-            limit_concurrency=MAX_CONNECTIONS,
+            limit_concurrency=self._max_connections,
             backlog=2048,
         )
         uvicorn_log = logging.getLogger("uvicorn.error")

@@ -164,9 +164,10 @@ class SimulatedKiosk:
         self._key = credentials.signing_key()
         context = credentials.ssl_context()
         transport = _LossyTransport(context, lose_replies) if lose_replies else None
-        self.http = httpx.Client(
-            base_url=base_url, verify=context, timeout=timeout, transport=transport
-        )
+        self._client_options: dict[str, Any] = {
+            "base_url": base_url, "verify": context, "timeout": timeout, "transport": transport
+        }
+        self.http = httpx.Client(**self._client_options)
         self._server_key: ec.EllipticCurvePublicKey | None = None
         self.retries = 0
         self.attempts = max(1, attempts)
@@ -175,6 +176,11 @@ class SimulatedKiosk:
 
     def close(self) -> None:
         self.http.close()
+
+    def reconnect(self) -> None:
+        """Drop the kept-alive connection; the next call opens a new one (a new handshake)."""
+        self.http.close()
+        self.http = httpx.Client(**self._client_options)
 
     def _post(self, path: str, body: dict[str, Any], what: str) -> Any:
         """POST with up to 3 attempts of the very same body (safe: idempotency key)."""

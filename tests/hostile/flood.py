@@ -79,6 +79,7 @@ class Flood:
     target: int = ATTACK_TARGET
     hold: float = 4.5  # seconds before the attacker replaces a connection itself
     source: str = "127.0.0.2"  # the attacker's own loopback address
+    sources: int = 1  # spread over this many addresses from `source` on (127.0.0.2, .3, ...)
     seconds: float = 30.0  # hard bound on the whole flood
     stats: FloodStats = field(default_factory=FloodStats)
     _stop: Any = field(default_factory=multiprocessing.Event)
@@ -134,7 +135,9 @@ class Flood:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
         try:
-            sock.bind((self.source, 0))
+            base = self.source.rsplit(".", 1)
+            address = f"{base[0]}.{int(base[1]) + self.stats.opened % self.sources}"
+            sock.bind((address, 0))
             await asyncio.wait_for(loop.sock_connect(sock, (self.host, self.port)), 5)
         except (OSError, TimeoutError):
             self.stats.add("refused")

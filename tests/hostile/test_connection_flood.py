@@ -11,6 +11,7 @@ it, this file fails: `KIOSK_FLOOD_SERVER_TREE=DIR` serves from another source tr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -57,11 +58,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, testbed_authority: TestAuthority
+@contextlib.contextmanager
+def _serving(
+    folder: Path, testbed_authority: TestAuthority, descriptors: int | None = None
 ) -> Iterator[Served]:
-    folder = tmp_path_factory.mktemp("flood")
+    """`kiosk-backend serve` in its own process (with at most `descriptors` open files)."""
     data, bundle = folder / "backend", folder / "kiosk"
     enrolled = CliRunner().invoke(
         main, ["enroll-kiosk", "--data-dir", str(data), "--kiosk-id", "k-1", "--out", str(bundle)]
@@ -70,8 +71,10 @@ def served(
     assert json.loads(enrolled.output)
     port = _free_port()
     tree = Path(os.environ.get("KIOSK_FLOOD_SERVER_TREE") or REPO)
+
+    limit = [] if descriptors is None else ["prlimit", f"--nofile={descriptors}:{descriptors}"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "kiosk_backend", "serve", "--data-dir", str(data),
+        [*limit, sys.executable, "-m", "kiosk_backend", "serve", "--data-dir", str(data),
          "--testbed-dir", str(testbed_authority.data_dir), "--port", str(port)],
         cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -88,6 +91,14 @@ def served(
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, testbed_authority: TestAuthority
+) -> Iterator[Served]:
+    with _serving(tmp_path_factory.mktemp("flood"), testbed_authority) as running:
+        yield running
 
 
 def _assert_served_normally(served: Served, during: KioskView, what: str) -> None:
@@ -151,3 +162,17 @@ def test_idle_flood_from_the_kiosks_own_address(served: Served) -> None:
     )  # fmt: skip
     during = _under_attack(served, flood, opened=int(ATTACK_RATE * hold))
     _assert_served_normally(served, during, "idle flood from the same address")
+
+
+def test_a_flood_from_many_addresses_cannot_exhaust_descriptors(
+    tmp_path: Path, testbed_authority: TestAuthority
+) -> None:
+    """The server may open 256 files; 600 idle connections from 20 addresses. Without the cap
+    on pending handshakes, accept() fails for lack of descriptors and no kiosk gets in."""
+    with _serving(tmp_path, testbed_authority, descriptors=256) as small:
+        flood = Flood(
+            small.host, small.port, kind="burst", rate=300, hold=9.5, target=600, sources=20,
+            seconds=60,
+        )  # fmt: skip
+        during = _under_attack(small, flood, opened=600)
+        _assert_served_normally(small, during, "flood from 20 addresses, 256 descriptors")
