@@ -187,6 +187,22 @@ def migrate(data_dir: Path | None, database_url: str | None) -> None:
     click.echo(f"schema version {current_version(database)}")
 
 
+@main.command("haproxy-config")
+@click.option("--listen", default="0.0.0.0:443", show_default=True, help="Where kiosks connect.")
+@click.option(
+    "--instance",
+    "instances",
+    multiple=True,
+    required=True,
+    help="host:port of a `kiosk-backend serve` instance (repeat for each).",
+)
+def haproxy_config_cmd(listen: str, instances: tuple[str, ...]) -> None:
+    """HAProxy's configuration for instances behind one address (TCP, TLS passes through)."""
+    from kiosk_backend.cluster import haproxy_config
+
+    click.echo(haproxy_config(listen, list(instances)), nl=False)
+
+
 @main.command()
 @click.option(
     "--check",
