@@ -164,3 +164,24 @@ def test_load_benchmark_counts_no_lost_or_duplicated_transactions(database: str)
     else:
         assert report.failed == 0 and report.db_outcomes == {"pin_reset": report.completed}
     assert report.percentile(0.5) <= report.percentile(0.99)
+
+
+def test_haproxy_config_is_valid_for_haproxy(tmp_path: Path) -> None:
+    from kiosk_backend.cluster import haproxy_binary
+
+    result = CliRunner().invoke(
+        main, ["haproxy-config", "--listen", "127.0.0.1:8440", "--instance", "127.0.0.1:8443",
+               "--instance", "127.0.0.1:8444"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "server instance1 127.0.0.1:8444" in result.output
+    assert "req.ssl_hello_type 1" in result.output  # no bytes reach an instance before a hello
+    binary = haproxy_binary()
+    if binary is None:
+        pytest.fail("haproxy is missing: scripts/setup installs it from Debian")
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(result.output.replace("maxconn 20000", "maxconn 1000"))
+    checked = subprocess.run(
+        [binary, "-c", "-f", str(config)], check=False, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
