@@ -13,6 +13,7 @@ import click
 from kiosk_backend.authority import AuthorityError
 from kiosk_backend.database import DatabaseError
 from kiosk_backend.enrollment import enroll_kiosk, set_kiosk_enabled
+from kiosk_backend.gate import GateLimits
 from kiosk_backend.migrator import current_version
 from kiosk_backend.operator_pki import OperatorPki, PkiError
 from kiosk_backend.policy import Policy, PolicyError
@@ -83,6 +84,13 @@ def main() -> None:
     help="TOML file with a [policy] table.",
 )
 @click.option("--pool-size", default=16, show_default=True, help="Database connections.")
+@click.option(
+    "--max-pending-per-source",
+    default=GateLimits.max_pending_per_source,
+    show_default=True,
+    help="TLS handshakes in progress from one address (raise it behind a load balancer, "
+    "where every connection comes from the balancer's address).",
+)
 def serve(
     *,
     data_dir: Path | None,
@@ -93,6 +101,7 @@ def serve(
     authority_dir: Path | None,
     policy_file: Path | None,
     pool_size: int,
+    max_pending_per_source: int,
 ) -> None:
     """Serve the API over HTTPS with mutual TLS (loopback by default)."""
     try:
@@ -106,6 +115,7 @@ def serve(
             port=port,
             policy=policy,
             pool_size=pool_size,
+            limits=GateLimits(max_pending_per_source=max(1, max_pending_per_source)),
         )
         server = BackendServer(settings)
     except (PolicyError, PkiError, AuthorityError, DatabaseError, OSError) as error:

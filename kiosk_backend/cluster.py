@@ -194,6 +194,8 @@ class LocalCluster:
             "--authority-dir", str(self.authority_dir),
             "--database-url", self.database_url,
             "--port", str(instance.port),
+            # every connection comes from HAProxy's address; HAProxy limits per source
+            "--max-pending-per-source", "1024",
         ]  # fmt: skip
         if self.policy_file is not None:
             command += ["--policy", str(self.policy_file)]

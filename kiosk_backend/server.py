@@ -159,12 +159,16 @@ class BackendServer:
         limits, self._max_connections = fit_to_descriptors(settings.limits)
         self.gate = ConnectionGate(self.tls_context, limits, self.metrics, self.log)
         self._listener = _listen(settings.host, settings.port)
+        self._port = int(self._listener.getsockname()[1])  # still known after stop()
         self._uvicorn = _Uvicorn(self._uvicorn_config(), self.gate)
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
 
     def _uvicorn_config(self) -> uvicorn.Config:
         limits = self.gate.limits
+        # uvicorn.Config names log level 5 "TRACE"; in a process that embeds the server (the
+        # demo) that level is the kiosk's APDU trace, "TRAFFIC": keep whatever name it had.
+        level_5 = logging.getLevelName(5)
         config = uvicorn.Config(
             create_app(self.api, workers=self.settings.pool_size),
             http="httptools",
@@ -177,6 +181,8 @@ class BackendServer:
             limit_concurrency=self._max_connections,
             backlog=2048,
         )
+        if level_5 != "Level 5":
+            logging.addLevelName(5, level_5)
         uvicorn_log = logging.getLogger("uvicorn.error")
         uvicorn_log.propagate = False
         if not any(isinstance(handler, _UvicornLog) for handler in uvicorn_log.handlers):
@@ -185,7 +191,7 @@ class BackendServer:
 
     @property
     def port(self) -> int:
-        return int(self._listener.getsockname()[1])
+        return self._port
 
     @property
     def url(self) -> str:

@@ -185,3 +185,22 @@ def test_haproxy_config_is_valid_for_haproxy(tmp_path: Path) -> None:
         [binary, "-c", "-f", str(config)], check=False, capture_output=True, text=True
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def test_an_embedded_server_keeps_the_kiosks_log_level_names(
+    tmp_path: Path, testbed_authority: TestAuthority
+) -> None:
+    """The demo runs the kiosk and the server in one process: the server must not rename
+    the kiosk's APDU trace level (5, "TRAFFIC")."""
+    import logging
+
+    from kiosk.card_reader.traffic import TRAFFIC
+    from kiosk_backend.server import BackendServer, BackendSettings
+
+    server = BackendServer(
+        BackendSettings(data_dir=tmp_path / "b", authority_dir=testbed_authority.dir, port=0)
+    )
+    try:
+        assert logging.getLevelName(TRAFFIC) == "TRAFFIC"
+    finally:
+        server.stop()
