@@ -13,6 +13,7 @@ import click
 from kiosk_backend.authority import AuthorityError
 from kiosk_backend.database import DatabaseError
 from kiosk_backend.enrollment import enroll_kiosk, enroll_tpm_kiosk, set_kiosk_enabled
+from kiosk_backend.gate import GateLimits
 from kiosk_backend.migrator import current_version
 from kiosk_backend.operator_pki import OperatorPki, PkiError
 from kiosk_backend.policy import Policy, PolicyError
@@ -94,6 +95,13 @@ def main() -> None:
 @click.option("--smtp", "smtp", metavar="HOST:PORT",
               help="Tell holders of resets by e-mail through this SMTP server "
               "(default: the holder's portal inbox).")
+@click.option(
+    "--max-pending-per-source",
+    default=GateLimits.max_pending_per_source,
+    show_default=True,
+    help="TLS handshakes in progress from one address (raise it behind a load balancer, "
+    "where every connection comes from the balancer's address).",
+)
 def serve(
     *,
     data_dir: Path | None,
@@ -106,6 +114,7 @@ def serve(
     pool_size: int,
     allow_software_kiosks: bool,
     smtp: str | None,
+    max_pending_per_source: int,
 ) -> None:
     """Serve the API over HTTPS with mutual TLS (loopback by default)."""
     smtp_host, _, smtp_port = (smtp or "").rpartition(":")
@@ -125,6 +134,7 @@ def serve(
             software_kiosks=allow_software_kiosks,
             smtp_host=smtp_host if smtp else "",
             smtp_port=int(smtp_port) if smtp else 25,
+            limits=GateLimits(max_pending_per_source=max(1, max_pending_per_source)),
         )
         server = BackendServer(settings)
     except (PolicyError, PkiError, AuthorityError, DatabaseError, OSError) as error:
@@ -243,6 +253,51 @@ def migrate(data_dir: Path | None, database_url: str | None) -> None:
     click.echo(f"schema version {current_version(database)}")
 
 
+@main.command("haproxy-config")
+@click.option("--listen", default="0.0.0.0:443", show_default=True, help="Where kiosks connect.")
+@click.option(
+    "--instance",
+    "instances",
+    multiple=True,
+    required=True,
+    help="host:port of a `kiosk-backend serve` instance (repeat for each).",
+)
+def haproxy_config_cmd(listen: str, instances: tuple[str, ...]) -> None:
+    """HAProxy's configuration for instances behind one address (TCP, TLS passes through)."""
+    from kiosk_backend.cluster import haproxy_config
+
+    click.echo(haproxy_config(listen, list(instances)), nl=False)
+
+
+@main.command()
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 if kiosk_backend/openapi.json differs from the generated document.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write it to this file (default: print it).",
+)
+def openapi(check: bool, out: Path | None) -> None:
+    """The OpenAPI document, generated from the server's routing table."""
+    from kiosk_backend.openapi import committed_document_path, document_text
+
+    text = document_text()
+    if check:
+        committed = committed_document_path()
+        if committed.read_text("utf-8") != text:
+            raise click.ClickException(
+                f"{committed} is out of date: kiosk-backend openapi --out {committed}"
+            )
+        click.echo(f"{committed} is up to date")
+    elif out is not None:
+        out.write_text(text, "utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
 @main.command()
 @click.option("--kiosks", default=20, show_default=True, help="Simulated kiosks at once.")
 @click.option("--seconds", default=20.0, show_default=True, help="How long to drive them.")
@@ -261,6 +316,12 @@ def migrate(data_dir: Path | None, database_url: str | None) -> None:
     type=click.FloatRange(0.0, 0.5),
     help="Fraction of replies dropped after the server acted; kiosks retry with the same key.",
 )
+@click.option(
+    "--ratio",
+    is_flag=True,
+    help="First GET /health on the same stack (new mTLS connection each, then kept-alive), "
+    "then complete resets on a connection each; print both, p50/p99 and the ratio.",
+)
 def loadtest(
     *,
     kiosks: int,
@@ -270,6 +331,7 @@ def loadtest(
     as_json: bool,
     in_process: bool,
     lose_replies: float,
+    ratio: bool,
 ) -> None:
     """Drive simulated kiosks through complete resets against a real server on loopback."""
     from kiosk_backend.loadtest import run_loadtest
@@ -282,6 +344,7 @@ def loadtest(
         progress=lambda text: click.echo(text, err=True),
         separate_process=not in_process,
         lose_replies=lose_replies,
+        ratio=ratio,
     )
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.text())
     if not report.consistent:

@@ -472,6 +472,57 @@ class AuthorityService:
         )
         if row.card_serial is None:
             raise RefusalError(500, ErrorKind.SERVER, "internal", "transaction lost its card")
+        apdu = self._build_command(row.card_serial, transaction_id, request)
+        self._advance(
+            connection,
+            transaction_id,
+            TransactionState.AWAITING_RESET_REQUEST,
+            TransactionState.AWAITING_CARD_ANSWER,
+            card_challenge=request.card_challenge.hex(),
+        )
+        return ResetCommandResponse(
+            transaction_id=transaction_id, apdu=apdu, expires_at_ms=row.expires_at
+        )
+
+    def reissue_reset_command(
+        self,
+        connection: Connection,
+        caller: KioskCaller,
+        transaction_id: str,
+        request: ResetCommandRequest,
+    ) -> ResetCommandResponse:
+        """The reset command again, for a retry of the very call that issued it (the caller
+        has matched the retried body to the stored reply), on whichever instance.
+
+        Nothing of the command is stored: it is rebuilt from the retried request and the
+        open transaction's card serial and challenge, and so comes out byte for byte the
+        same. Once the transaction has closed (answered, aborted, overdue) those are erased
+        and the command is no longer available; the kiosk asks for the status."""
+        row = store.get_transaction(connection, transaction_id, for_update=True)
+        if row is None or row.kiosk_id != caller.kiosk_id:
+            raise _unknown_transaction()
+        gone = RefusalError(
+            409,
+            ErrorKind.PROTOCOL,
+            "command_no_longer_available",
+            "the reset command is no longer available; ask for the transaction status",
+            transaction_id,
+        )
+        if (
+            row.state != TransactionState.AWAITING_CARD_ANSWER
+            or row.card_serial is None
+            or row.card_challenge != request.card_challenge
+            or self._expire_if_overdue(connection, row)
+        ):
+            raise gone
+        apdu = self._build_command(row.card_serial, transaction_id, request)
+        return ResetCommandResponse(
+            transaction_id=transaction_id, apdu=apdu, expires_at_ms=row.expires_at
+        )
+
+    def _build_command(
+        self, card_serial: int, transaction_id: str, request: ResetCommandRequest
+    ) -> bytes:
         try:
             pin = decrypt_pin(self._pin_key, request.encrypted_pin, transaction_id)
         except MessageError as error:
@@ -489,22 +540,12 @@ class AuthorityService:
                 )
             keys = session_keys(
                 self.authority.admin_master,
-                card_id_from_serial(row.card_serial),
+                card_id_from_serial(card_serial),
                 request.card_challenge,
             )
-            apdu = build_reset_command(keys, pin)
+            return build_reset_command(keys, pin)
         finally:
             pin[:] = bytes(len(pin))
-        self._advance(
-            connection,
-            transaction_id,
-            TransactionState.AWAITING_RESET_REQUEST,
-            TransactionState.AWAITING_CARD_ANSWER,
-            card_challenge=request.card_challenge.hex(),
-        )
-        return ResetCommandResponse(
-            transaction_id=transaction_id, apdu=apdu, expires_at_ms=row.expires_at
-        )
 
     def card_answer(
         self,
