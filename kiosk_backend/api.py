@@ -283,7 +283,8 @@ class Api:
         try:
             if operation == "begin":
                 return Reply(201, service.begin(connection, caller).to_json())
-            assert transaction_id is not None
+            if transaction_id is None:
+                raise RuntimeError(f"{operation} routed without a transaction id")
             step: Callable[..., Any] = getattr(service, operation)
             return Reply(200, step(connection, caller, transaction_id, request).to_json())
         except RefusalError as refusal:

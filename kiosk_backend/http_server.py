@@ -132,7 +132,8 @@ class TlsHttpServer(ThreadingHTTPServer):
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         """Runs in the connection's thread: handshake first, then HTTP."""
-        assert isinstance(request, ssl.SSLSocket)
+        if not isinstance(request, ssl.SSLSocket):
+            raise TypeError("the server speaks TLS only")
         try:
             request.settimeout(HANDSHAKE_TIMEOUT)
             request.do_handshake()

@@ -147,7 +147,9 @@ def get_transaction(
 ) -> TransactionRow | None:
     suffix = " FOR UPDATE" if for_update and connection.dialect == "postgresql" else ""
     row = connection.execute(
-        f"SELECT {_TRANSACTION_COLUMNS} FROM transactions WHERE transaction_id = ?{suffix}",
+        # Only constants are formatted in; every value is a bound parameter.
+        f"SELECT {_TRANSACTION_COLUMNS} FROM transactions"  # noqa: S608
+        f" WHERE transaction_id = ?{suffix}",
         (transaction_id,),
     ).one()
     return None if row is None else TransactionRow.from_row(row)
@@ -167,7 +169,8 @@ def advance(
     assignments = "".join(f", {name} = ?" for name in values)
     return (
         connection.execute(
-            f"UPDATE transactions SET state = ?{assignments}"
+            # column names from `allowed` above, values bound as parameters
+            f"UPDATE transactions SET state = ?{assignments}"  # noqa: S608
             " WHERE transaction_id = ? AND state = ?",
             (new_state.value, *values.values(), transaction_id, expected.value),
         ).rowcount
@@ -225,7 +228,8 @@ def overdue_transactions(
     connection: Connection, now: int, answer_grace_ms: int
 ) -> list[TransactionRow]:
     rows = connection.execute(
-        f"SELECT {_TRANSACTION_COLUMNS} FROM transactions WHERE state <> ? AND expires_at < ?",
+        f"SELECT {_TRANSACTION_COLUMNS} FROM transactions"  # noqa: S608 (constants only)
+        " WHERE state <> ? AND expires_at < ?",
         (TransactionState.CLOSED.value, now),
     ).rows
     found = [TransactionRow.from_row(row) for row in rows]
