@@ -157,8 +157,11 @@ def _postgres_problem() -> str | None:
     url = postgres_url()
     if url is None:
         return "no PostgreSQL (set KIOSK_TEST_POSTGRES_URL or run scripts/services postgres)"
-    probe = ("import os, psycopg\n"
-             "psycopg.connect(os.environ['KIOSK_PROBE_URL'], connect_timeout=10).close()")
+    probe = ("import os, sys, psycopg\n"
+             "try:\n"
+             "    psycopg.connect(os.environ['KIOSK_PROBE_URL'], connect_timeout=10).close()\n"
+             "except Exception as error:\n"
+             "    sys.exit(f'{type(error).__name__}: {(str(error).splitlines() or [\"\"])[0]}')")
     try:
         done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                               env={**os.environ, "KIOSK_PROBE_URL": url},
@@ -166,7 +169,7 @@ def _postgres_problem() -> str | None:
     except subprocess.TimeoutExpired:
         return f"PostgreSQL did not answer within {PROBE_TIMEOUT_S:.0f} s"
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1].split(":")[0]
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return f"PostgreSQL does not accept a connection ({last})"
     return None
 
