@@ -230,7 +230,8 @@ class Api:
         if operation == "server_key":
             return Reply(200, self._server_key.to_json())
         if operation == "status":
-            assert transaction_id is not None
+            if transaction_id is None:
+                raise TypeError("the status route names a transaction")
             return self._get_status(transaction_id, peer_der, fields)
         return self._post(operation, transaction_id, body, peer_der, fields)
 
@@ -346,7 +347,8 @@ class Api:
         try:
             if operation == "begin":
                 return Reply(201, service.begin(connection, caller).to_json())
-            assert transaction_id is not None
+            if transaction_id is None:
+                raise RuntimeError(f"{operation} routed without a transaction id")
             step: Callable[..., Any] = getattr(service, operation)
             return Reply(200, step(connection, caller, transaction_id, request).to_json())
         except RefusalError as refusal:

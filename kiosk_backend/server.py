@@ -117,7 +117,8 @@ class _Uvicorn(uvicorn.Server):
         self._accepting: asyncio.Task[None] | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        assert sockets is not None and len(sockets) == 1
+        if sockets is None or len(sockets) != 1:
+            raise RuntimeError("the gate serves exactly one listening socket")
         await self.lifespan.startup()
         config = self.config
 

@@ -125,7 +125,8 @@ class KioskCredentials:
 
     def signing_key(self) -> ec.EllipticCurvePrivateKey:
         key = serialization.load_pem_private_key(self.key.read_bytes(), password=None)
-        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise TypeError(f"{self.key} does not hold an EC private key")
         return key
 
 
@@ -301,7 +302,7 @@ class _LossyTransport(httpx.HTTPTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
-        if random.random() < self._fraction:
+        if random.random() < self._fraction:  # noqa: S311 (fault injection, not security)
             response.read()
             response.close()
             raise httpx.ReadError("reply lost (simulated)", request=request)

@@ -41,7 +41,8 @@ def _kiosk(row: Row) -> KioskRow:
 
 def get_kiosk(connection: Connection, kiosk_id: str) -> KioskRow | None:
     row = connection.execute(
-        f"SELECT {_KIOSK_COLUMNS} FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+        f"SELECT {_KIOSK_COLUMNS} FROM kiosks WHERE kiosk_id = ?",  # noqa: S608 - constant columns
+        (kiosk_id,),
     ).one()
     return None if row is None else _kiosk(row)
 
@@ -81,7 +82,8 @@ def set_kiosk_enabled(connection: Connection, kiosk_id: str, enabled: bool, now:
 
 
 def list_kiosks(connection: Connection) -> list[KioskRow]:
-    rows = connection.execute(f"SELECT {_KIOSK_COLUMNS} FROM kiosks ORDER BY kiosk_id").rows
+    query = f"SELECT {_KIOSK_COLUMNS} FROM kiosks ORDER BY kiosk_id"  # noqa: S608 - constant columns
+    rows = connection.execute(query).rows
     return [_kiosk(row) for row in rows]
 
 
@@ -225,7 +227,9 @@ def get_transaction(
 ) -> TransactionRow | None:
     suffix = " FOR UPDATE" if for_update and connection.dialect == "postgresql" else ""
     row = connection.execute(
-        f"SELECT {_TRANSACTION_COLUMNS} FROM transactions WHERE transaction_id = ?{suffix}",
+        # Only constants are formatted in; every value is a bound parameter.
+        f"SELECT {_TRANSACTION_COLUMNS} FROM transactions"  # noqa: S608
+        f" WHERE transaction_id = ?{suffix}",
         (transaction_id,),
     ).one()
     return None if row is None else TransactionRow.from_row(row)
@@ -245,7 +249,8 @@ def advance(
     assignments = "".join(f", {name} = ?" for name in values)
     return (
         connection.execute(
-            f"UPDATE transactions SET state = ?{assignments}"
+            # column names from `allowed` above, values bound as parameters
+            f"UPDATE transactions SET state = ?{assignments}"  # noqa: S608
             " WHERE transaction_id = ? AND state = ?",
             (new_state.value, *values.values(), transaction_id, expected.value),
         ).rowcount
@@ -303,7 +308,8 @@ def overdue_transactions(
     connection: Connection, now: int, answer_grace_ms: int
 ) -> list[TransactionRow]:
     rows = connection.execute(
-        f"SELECT {_TRANSACTION_COLUMNS} FROM transactions WHERE state <> ? AND expires_at < ?",
+        f"SELECT {_TRANSACTION_COLUMNS} FROM transactions"  # noqa: S608 (constants only)
+        " WHERE state <> ? AND expires_at < ?",
         (TransactionState.CLOSED.value, now),
     ).rows
     found = [TransactionRow.from_row(row) for row in rows]
@@ -387,7 +393,7 @@ _NOTIFICATION_COLUMNS = (
 def enqueue_notification(connection: Connection, row: NotificationRow) -> None:
     """Write the notification into the outbox (once per transaction)."""
     connection.execute(
-        f"INSERT INTO holder_notifications ({_NOTIFICATION_COLUMNS}, next_attempt_at)"
+        f"INSERT INTO holder_notifications ({_NOTIFICATION_COLUMNS}, next_attempt_at)"  # noqa: S608 - constants
         " VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (transaction_id) DO NOTHING",
         (row.notification_id, row.transaction_id, row.card_ref, row.kiosk_id, row.store_name,
          row.outcome, row.reset_at, row.reset_at),
@@ -400,7 +406,7 @@ def claim_notifications(
     """Due, undelivered notifications, leased to the caller so no other worker sends them."""
     suffix = " FOR UPDATE SKIP LOCKED" if connection.dialect == "postgresql" else ""
     rows = connection.execute(
-        f"SELECT {_NOTIFICATION_COLUMNS} FROM holder_notifications WHERE delivered_at IS NULL"
+        f"SELECT {_NOTIFICATION_COLUMNS} FROM holder_notifications WHERE delivered_at IS NULL"  # noqa: S608 - constants and an int
         " AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)"
         f" ORDER BY reset_at LIMIT {int(limit)}{suffix}",
         (now, now),

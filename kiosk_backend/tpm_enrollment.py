@@ -99,7 +99,8 @@ def verify_tpm_request(
 
 
 def _spki(key: object) -> bytes:
-    assert isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey)
+    if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise TypeError("not an EC or RSA public key")
     return key.public_bytes(serialization.Encoding.DER,
                             serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -127,11 +128,13 @@ def _issued_by(certificate: x509.Certificate, ca: x509.Certificate) -> bool:
     key = ca.public_key()
     try:
         if isinstance(key, rsa.RSAPublicKey):
-            assert certificate.signature_hash_algorithm is not None
+            if certificate.signature_hash_algorithm is None:
+                return False
             key.verify(certificate.signature, certificate.tbs_certificate_bytes,
                        padding.PKCS1v15(), certificate.signature_hash_algorithm)
         elif isinstance(key, ec.EllipticCurvePublicKey):
-            assert certificate.signature_hash_algorithm is not None
+            if certificate.signature_hash_algorithm is None:
+                return False
             key.verify(certificate.signature, certificate.tbs_certificate_bytes,
                        ec.ECDSA(certificate.signature_hash_algorithm))
         else:

@@ -246,7 +246,8 @@ class BackendClient:
         if self._signing_key is not None:
             return FaceEvidenceRequest(
                 _new_key(), evidence, sign_face_evidence(self._signing_key, evidence))
-        assert self._tpm is not None
+        if self._tpm is None:
+            raise TypeError("the client has neither a signing key nor a TPM")
         payload = face_evidence_payload(evidence)
         try:
             signature, attest, quote_signature = self._tpm.sign_evidence(

@@ -81,8 +81,10 @@ def lockout_path(config: KioskConfig) -> Path:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Configuration file (default: $KIOSK_CONFIG or /etc/kiosk/kiosk.toml).")
 def reset_lockout(config_file: Path | None) -> None:
-    """Unlock staff and engineer sign-in (after a sealed lockout: its state file was missing or
-    damaged). Run on the machine by an engineer; audited."""
+    """Unlock staff and engineer sign-in after a lock-out.
+
+    Also after a sealed lock-out (its state file was missing or damaged). Run on the machine by
+    an engineer; audited."""
     try:
         config = load_config(config_file)
     except ConfigError as error:

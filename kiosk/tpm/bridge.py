@@ -37,7 +37,7 @@ class TlsBridge:
         env.setdefault("TSS2_LOG", "all+NONE")
         command = [sys.executable, "-I", str(BRIDGE_SCRIPT), str(self.socket_path), self.host,
                    str(self.port), self.host, str(certificate), str(key), str(ca)]
-        self._process = subprocess.Popen(
+        self._process = subprocess.Popen(  # noqa: S603 - our own script, arguments from config
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env)
         if not self._wait_ready():
@@ -59,7 +59,8 @@ class TlsBridge:
             self._process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             return "no answer"
-        assert self._process.stderr is not None
+        if self._process.stderr is None:
+            return "no error stream"
         err = self._process.stderr.read()
         return err.decode("utf-8", "replace").strip()[-300:] or "no reason given"
 

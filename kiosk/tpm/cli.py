@@ -27,8 +27,10 @@ from kiosk_protocol.tpm import PcrSelection, TpmFormatError
               help="Where to write the enrolment request for the operator.")
 def tpm_enroll(*, config_file: Path | None, kiosk_id: str | None, keys_dir: Path | None,
                tcti: str | None, pcrs: str, out_file: Path) -> None:
-    """Create this kiosk's keys inside its TPM and write the request the operator certifies
-    with `kiosk-backend enroll-kiosk --tpm-request`. The private keys never leave the TPM."""
+    """Create this kiosk's keys in its TPM and write the enrolment request.
+
+    The operator certifies it with `kiosk-backend enroll-kiosk --tpm-request`. The private keys
+    never leave the TPM."""
     try:
         config = load_config(config_file)
     except ConfigError as error:

@@ -74,7 +74,8 @@ def synthetic_frame(width: int = 640, height: int = 480) -> np.ndarray:
 def _page(index: int) -> Callable[[KioskWindow], None]:
     def setup(window: KioskWindow) -> None:
         screen = window.screens[Step.UNLOCK_PHOTO]
-        assert isinstance(screen, UnlockPhotoScreen)
+        if not isinstance(screen, UnlockPhotoScreen):
+            raise TypeError(type(screen).__name__)
         screen._show_page(index)
         if index == 2:
             for digit in "0601011203":
@@ -85,13 +86,15 @@ def _page(index: int) -> Callable[[KioskWindow], None]:
 
 def _preview(window: KioskWindow) -> None:
     screen = window.screens[Step.FACE_CHECK]
-    assert isinstance(screen, FaceCheckScreen)
+    if not isinstance(screen, FaceCheckScreen):
+        raise TypeError(type(screen).__name__)
     screen.camera.show_frame(synthetic_frame())
 
 
 def _typed_pin(window: KioskWindow) -> None:
     screen = window.screens[Step.NEW_PIN]
-    assert isinstance(screen, NewPinScreen)
+    if not isinstance(screen, NewPinScreen):
+        raise TypeError(type(screen).__name__)
     for char in "ABC12":
         screen.first.type(char)
 
@@ -241,7 +244,8 @@ def show_scene(window: KioskWindow, flow: StillFlow, scene: Scene) -> None:
         scene.setup(window)
     window._show_countdown()
     app = QApplication.instance()
-    assert app is not None
+    if app is None:
+        raise RuntimeError("no QApplication")
     app.processEvents()
 
 
@@ -298,7 +302,8 @@ def render_maintenance(window: KioskWindow, flow: StillFlow, out_dir: Path, pref
     if window.scale.large:
         window.toggle_large_text()
     app = QApplication.instance()
-    assert app is not None
+    if app is None:
+        raise RuntimeError("no QApplication")
     with tempfile.TemporaryDirectory(prefix="kiosk-gallery-") as state:
         gallery = MaintenanceGallery(window, flow, Path(state), synthetic_frame())
         try:
@@ -324,7 +329,7 @@ def xvfb() -> Iterator[str]:
     if binary is None:
         raise RuntimeError("Xvfb is not installed (Debian package xvfb)")
     read_end, write_end = os.pipe()
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 (Xvfb from PATH with a fixed argv)
         [binary, "-displayfd", str(write_end), "-screen", "0", "1920x1920x24", "-nolisten", "tcp"],
         pass_fds=(write_end,),
         stdout=subprocess.DEVNULL,

@@ -152,7 +152,8 @@ class KioskWindow(QMainWindow):
     @property
     def current_screen(self) -> Screen:
         screen = self.stack.currentWidget()
-        assert isinstance(screen, Screen)
+        if not isinstance(screen, Screen):
+            raise TypeError(f"the stack shows a {type(screen).__name__}, not a screen")
         return screen
 
     def show_kiosk(self) -> None:

@@ -129,6 +129,7 @@ def test_bad_configuration_is_named_without_a_traceback(tmp_path: Path, text: st
 
 @pytest.mark.pcsc
 @pytest.mark.slow
+@pytest.mark.expect_logged_errors  # one, for the report's log excerpt
 def test_report_and_logs_hold_no_personal_data_after_a_card_session(
         card_in_reader: InsertedCard, write_config: Callable[..., Path], tmp_path: Path) -> None:
     """Everything personal passes through the card layer with full APDU tracing on; then

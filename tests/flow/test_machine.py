@@ -412,6 +412,7 @@ def test_a_transition_outside_the_table_is_refused(kit: Kit) -> None:
         kit.flow._go(Exit.RESET_DONE)
 
 
+@pytest.mark.expect_logged_errors
 def test_unexpected_errors_become_internal(kit: Kit) -> None:
     kit.card.fail["verify_auth_pin"] = RuntimeError("boom")
     kit.to_auth_pin()

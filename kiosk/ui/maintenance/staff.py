@@ -163,7 +163,8 @@ class StaffPage(QWidget):
                          tr("Restarting the application..."))
 
     def _report(self, act: Callable[[MaintenanceSession], None], done: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise RuntimeError("staff actions need a signed-in session")
         try:
             act(self.session)
         except Exception as error:
