@@ -2,7 +2,8 @@
 state and transaction counters. Qt-free; the maintenance screens and the CLI both use it.
 
 Entry point for the UI: :class:`Maintenance` (see :mod:`kiosk.maintenance.session`).
-For the flow: ``maintenance.counters.record(outcome)`` and ``maintenance.service.current()``.
+For the flow: ``maintenance.counters.record(outcome)`` and ``maintenance.service.current()``;
+for the resident screens' help: ``maintenance.staff_calls.ring(step)``.
 """
 
 from kiosk.maintenance.audit import AuditEntry, AuditLog, Outcome
@@ -17,6 +18,7 @@ from kiosk.maintenance.credentials import (
 from kiosk.maintenance.lockout import LockedOutError, Lockout, LockoutPolicy
 from kiosk.maintenance.roles import Action, PermissionDeniedError, Role, allowed, require
 from kiosk.maintenance.service_state import ServiceState, ServiceStatus
+from kiosk.maintenance.staff_call import StaffCall, StaffCalls
 from kiosk.maintenance.session import (
     Maintenance,
     MaintenanceSession,
@@ -42,6 +44,8 @@ __all__ = [
     "ServiceState",
     "ServiceStatus",
     "SessionExpiredError",
+    "StaffCall",
+    "StaffCalls",
     "TransactionCounters",
     "WeakCredentialError",
     "WrongCredentialError",
