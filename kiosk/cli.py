@@ -7,6 +7,7 @@ import click
 from kiosk import __version__
 from kiosk.demo.app import demo
 from kiosk.demo.card_bench import card_bench
+from kiosk.demo.card_ocr_bench import card_ocr_bench
 from kiosk.diagnostics.cli import diag
 from kiosk.face_match.cli import face_eval_command
 from kiosk.maintenance.cli import set_credential
@@ -22,6 +23,7 @@ def main() -> None:
 main.add_command(set_credential)
 main.add_command(diag)
 main.add_command(card_bench)
+main.add_command(card_ocr_bench)
 main.add_command(demo)
 main.add_command(run)
 main.add_command(face_eval_command)

@@ -105,9 +105,23 @@ class SecretEntry(QWidget):
         self._render()
         self.changed.emit()
 
+    @property
+    def masked(self) -> bool:
+        return self._masked
+
+    def set_masked(self, masked: bool) -> None:
+        """Dots (the default) or the characters themselves (the resident's "show" choice)."""
+        self._masked = masked
+        self._render()
+
     def _render(self) -> None:
-        if self._masked:
+        if self._masked and self._max > 4:
+            # A long secret: one dot per character typed, nothing hinting at a fixed length.
+            shown = "●" * len(self._buffer) if self._buffer else "—"
+        elif self._masked:
             shown = "●" * len(self._buffer) + "○" * max(0, min(self._max, 4) - len(self._buffer))
+        elif self._max > 4 and not self._groups:
+            shown = self._buffer.decode("ascii") if self._buffer else "—"
         else:
             text = self._buffer.decode("ascii") + "_" * (self._max - len(self._buffer))
             parts, start = [], 0

@@ -9,7 +9,7 @@ from typing import ClassVar
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
 from kiosk.ui.driver import FlowDriver
-from kiosk.ui.qt import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from kiosk.ui.qt import QAbstractButton, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from kiosk.ui.widgets import label
 
 
@@ -64,3 +64,24 @@ class Screen(QWidget):
 
     def flash(self, lit: bool) -> None:
         """The take-your-card alarm blinks (only screens with a card banner react)."""
+
+    def spoken_text(self) -> str:
+        """What the voice reads: the visible texts and the main buttons, one per line.
+
+        Entry fields (role ``dots``), keys and anything marked ``speak=False`` (what was read
+        from a card, a PIN's length) are never part of it.
+        """
+        lines: list[str] = []
+        for widget in self.findChildren(QWidget):
+            if not widget.isVisibleTo(self) or widget.property("speak") is False:
+                continue
+            role = widget.property("role")
+            if isinstance(widget, QLabel) and role not in ("dots",):
+                text = widget.text()
+            elif isinstance(widget, QAbstractButton) and role in ("primary", "choice"):
+                text = widget.text() if widget.isEnabled() else ""
+            else:
+                continue
+            if text.strip() and text not in lines:
+                lines.append(text)
+        return "\n".join(lines)

@@ -32,17 +32,28 @@ class NewPinScreen(Screen):
         self.second_label = label("subtitle")
         self.first_pick = button("small", lambda: self._focus(self.first))
         self.second_pick = button("small", lambda: self._focus(self.second))
+        # How many characters are typed: shown, never spoken (a bystander could hear it).
+        self.first_count = label("quiet")
+        self.second_count = label("quiet")
+        for count in (self.first_count, self.second_count):
+            count.setProperty("speak", False)
+        self.show_hide = button("small", self._toggle_shown)
         fields = QWidget()
         grid = QGridLayout(fields)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.first_label, 0, 0)
         grid.addWidget(self.first, 0, 1)
         grid.addWidget(self.first_pick, 0, 2)
-        grid.addWidget(self.second_label, 1, 0)
-        grid.addWidget(self.second, 1, 1)
-        grid.addWidget(self.second_pick, 1, 2)
+        grid.addWidget(self.first_count, 1, 1)
+        grid.addWidget(self.second_label, 2, 0)
+        grid.addWidget(self.second, 2, 1)
+        grid.addWidget(self.second_pick, 2, 2)
+        grid.addWidget(self.second_count, 3, 1)
+        grid.addWidget(self.show_hide, 4, 1)
         grid.setColumnStretch(1, 1)
         self.rules = RuleList(5)
+        for line in self.rules.lines:
+            line.setProperty("speak", False)  # which rules the typed PIN meets stays unsaid
         self.problem = label("warning")
         self.keyboard = AlphaKeyboard()
         self.body.addWidget(AdaptiveRow(column(fields, self.rules, self.problem),
@@ -60,7 +71,25 @@ class NewPinScreen(Screen):
         self.first_pick.setEnabled(entry is not self.first)
         self.second_pick.setEnabled(entry is not self.second)
 
+    def _toggle_shown(self) -> None:
+        shown = self.first.masked
+        self.first.set_masked(not shown)
+        self.second.set_masked(not shown)
+        self._retranslate_show_hide()
+
+    def _retranslate_show_hide(self) -> None:
+        self.show_hide.setText(tr("Hide the PIN") if not self.first.masked
+                               else tr("Show the PIN"))
+
+    def _hide(self) -> None:
+        self.first.set_masked(True)
+        self.second.set_masked(True)
+        self._retranslate_show_hide()
+
     def _check(self) -> None:
+        for entry, count in ((self.first, self.first_count), (self.second, self.second_count)):
+            count.setText(tr("%1 of %2 characters").replace("%1", str(len(entry)))
+                          .replace("%2", str(SIGN_PIN_MAX)))
         broken = set(self.first.inspect(sign_pin_broken_rules))
         matched = len(self.second) > 0 and self.first.inspect(
             lambda first: self.second.inspect(lambda second: same_secret(first, second))
@@ -84,11 +113,13 @@ class NewPinScreen(Screen):
     def shown(self, view: FlowView) -> None:
         self.first.clear()
         self.second.clear()
+        self._hide()
         self._focus(self.first)
 
     def leave(self) -> None:
         self.first.clear()
         self.second.clear()
+        self._hide()
 
     def refresh(self, view: FlowView) -> None:
         self.title.setText(tr("Choose a new signature PIN"))
@@ -106,5 +137,6 @@ class NewPinScreen(Screen):
         self.problem.setVisible(problem is not None)
         self.keyboard.retranslate(tr("Clear all"), tr("Delete"))
         self.ok.setText(tr("Set this PIN"))
+        self._retranslate_show_hide()
         self.cancel.setText(tr("Cancel"))
         self._check()

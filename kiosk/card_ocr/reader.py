@@ -1,0 +1,198 @@
+"""Find the card in a camera frame, straighten it, read the three parts of 照合番号B.
+
+The card's front (ID-1, 85.6 x 54 mm) is printed in a fixed layout: the birth date line under
+the address on the left, the expiry ("…まで有効") in a box below it, the photo on the right
+with the 4-digit security code under it. After straightening, generous boxes around those
+places are cut out, stacked into one strip and read by Tesseract in one call (Japanese data,
+characters limited to what those lines may hold); the text is then checked like a form: a
+real era date, a plausible expiry year, exactly four digits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from kiosk.card_ocr.tesseract import OcrUnavailableError, recognise
+from kiosk.card_reader.era import Era, era_yymmdd
+
+__all__ = ["CardFaceReading", "OcrUnavailableError", "find_card", "read_card_face"]
+
+WIDTH, HEIGHT = 1000, 631  # the straightened card
+ASPECT = WIDTH / HEIGHT
+# Where the parts are printed, as fractions of the card (left, top, right, bottom), with room
+# for a card that is not quite straightened.
+BIRTH_BOX = (0.0, 0.36, 0.47, 0.53)
+EXPIRY_BOX = (0.0, 0.50, 0.60, 0.64)
+CODE_BOX = (0.64, 0.64, 0.98, 0.80)
+# Where the screen's guide asks the resident to hold the card (fractions of the frame); used
+# when no card outline is found.
+GUIDE_BOX = (0.12, 0.16, 0.88, 0.84)
+_WHITELIST = "0123456789年月日生元大正昭和平成令まで有効"
+_ERA_NAMES = {era.kanji: era for era in Era}
+_ERA_END = {Era.TAISHO: dt.date(1926, 12, 24), Era.SHOWA: dt.date(1989, 1, 7),
+            Era.HEISEI: dt.date(2019, 4, 30), Era.REIWA: dt.date(2200, 1, 1)}
+
+
+@dataclass(frozen=True)
+class CardFaceReading:
+    """The three parts of 照合番号B as read; ``repr`` shows none of them."""
+
+    birth_date: dt.date
+    expiry_year: int
+    security_code: str
+
+    def __repr__(self) -> str:
+        return "CardFaceReading(<hidden>)"
+
+    def number_b(self) -> bytearray:
+        """The 14 digits for the card (the caller owns and wipes the buffer)."""
+        return bytearray(
+            f"{era_yymmdd(self.birth_date)}{self.expiry_year:04d}{self.security_code}",
+            "ascii",
+        )
+
+
+def parse_birth_date(text: str) -> dt.date | None:
+    """``昭和55年 2月17日生`` (spaces, 元 for year 1) -> the Gregorian date, if it is real."""
+    flat = re.sub(r"\s+", "", text)
+    match = re.search(r"(大正|昭和|平成|令和)(元|\d{1,2})年(\d{1,2})月(\d{1,2})日", flat)
+    if match is None:
+        return None
+    era = _ERA_NAMES[match.group(1)]
+    year = 1 if match.group(2) == "元" else int(match.group(2))
+    try:
+        date = dt.date(era.first_day.year + year - 1, int(match.group(3)), int(match.group(4)))
+    except ValueError:
+        return None
+    if not era.first_day <= date <= _ERA_END[era] or year < 1:
+        return None
+    return date
+
+
+def parse_expiry_year(text: str, today: dt.date | None = None) -> int | None:
+    """``2035年 2月17日まで有効`` -> 2035 (a year a valid card may have)."""
+    flat = re.sub(r"\s+", "", text)
+    match = re.search(r"(20\d\d)年(?:\d{1,2}月\d{1,2}日)?(?:まで|有効)", flat) \
+        or re.search(r"(20\d\d)年\d{1,2}月\d{1,2}日", flat)
+    if match is None:
+        return None
+    year = int(match.group(1))
+    now = (today or dt.date.today()).year
+    return year if 2015 <= year <= now + 11 else None
+
+
+def parse_security_code(text: str) -> str | None:
+    """Exactly four digits on their own."""
+    found = re.findall(r"(?<!\d)\d{4}(?!\d)", re.sub(r"[ \t]", "", text))
+    return found[0] if len(found) == 1 else None
+
+
+def _order(points: np.ndarray) -> np.ndarray:
+    """Top-left, top-right, bottom-right, bottom-left."""
+    pts = points.reshape(4, 2).astype(np.float32)
+    by_sum = pts.sum(axis=1)
+    by_diff = np.diff(pts, axis=1).ravel()
+    return np.array([pts[np.argmin(by_sum)], pts[np.argmin(by_diff)],
+                     pts[np.argmax(by_sum)], pts[np.argmax(by_diff)]], dtype=np.float32)
+
+
+def _quad_from_contours(gray: np.ndarray) -> np.ndarray | None:
+    h, w = gray.shape
+    edges = cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), 30, 90)
+    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)
+    contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:5]:
+        if cv2.contourArea(contour) < 0.12 * w * h:
+            break
+        hull = cv2.convexHull(contour)
+        approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+        quad = _order(approx) if len(approx) == 4 else _order(cv2.boxPoints(cv2.minAreaRect(hull)))
+        top = np.linalg.norm(quad[1] - quad[0])
+        side = np.linalg.norm(quad[3] - quad[0])
+        if side > 0 and 1.2 < top / side < 2.1:
+            return quad
+    return None
+
+
+def find_card(frame: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The straightened card (BGR, WIDTH x HEIGHT) and whether its outline was found (else
+    the guide's area is used)."""
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    quad = _quad_from_contours(gray)
+    found = quad is not None
+    if quad is None:
+        h, w = gray.shape
+        left, top, right, bottom = GUIDE_BOX
+        quad = np.array([[left * w, top * h], [right * w, top * h], [right * w, bottom * h],
+                         [left * w, bottom * h]], dtype=np.float32)
+    target = np.array([[0, 0], [WIDTH - 1, 0], [WIDTH - 1, HEIGHT - 1], [0, HEIGHT - 1]],
+                      dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(quad, target)
+    card = cv2.warpPerspective(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), matrix, (WIDTH, HEIGHT))
+    return card, found
+
+
+def _crop(gray: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    left, top, right, bottom = box
+    return gray[int(top * HEIGHT):int(bottom * HEIGHT), int(left * WIDTH):int(right * WIDTH)]
+
+
+def _clean(gray: np.ndarray) -> np.ndarray:
+    """Even out light and glare, then black text on white."""
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(4, 8))
+    even = clahe.apply(gray)
+    background = cv2.medianBlur(even, 31)
+    flat = cv2.divide(even, background, scale=255)
+    return cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+
+
+def _strip(card: np.ndarray) -> np.ndarray:
+    gray = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY)
+    parts = [_clean(_crop(gray, box)) for box in (BIRTH_BOX, EXPIRY_BOX, CODE_BOX)]
+    width = max(part.shape[1] for part in parts)
+    gap = np.full((30, width), 255, np.uint8)
+    rows: list[np.ndarray] = []
+    for part in parts:
+        pad = np.full((part.shape[0], width - part.shape[1]), 255, np.uint8)
+        rows += [np.hstack([part, pad]), gap]
+    return np.vstack([gap, *rows])
+
+
+def read_card_face(frame: np.ndarray, today: dt.date | None = None
+                   ) -> CardFaceReading | None:
+    """Read 照合番号B's parts from an RGB frame showing the card's front; None when any part
+    is missing or not plausible. Raises ``OcrUnavailableError`` when Tesseract cannot run."""
+    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 \
+            or frame.dtype != np.uint8 or min(frame.shape[:2]) < 120:
+        return None
+    card, _ = find_card(frame)
+    lines = [line for line in recognise(_strip(card), whitelist=_WHITELIST).splitlines()
+             if line.strip()]
+    birth = expiry = code = None
+    for line in lines:
+        birth = birth or parse_birth_date(line)
+        if expiry is None and ("有" in line or "ま" in line):
+            expiry = expiry or parse_expiry_year(line, today)
+        if code is None and "年" not in line:
+            code = parse_security_code(line)
+    if expiry is None:
+        for line in lines:
+            if parse_birth_date(line) is None:
+                expiry = expiry or parse_expiry_year(line, today)
+    if birth is None or expiry is None or code is None:
+        return None
+    return CardFaceReading(birth, expiry, code)
+
+
+def timed_read(frame: np.ndarray, today: dt.date | None = None
+               ) -> tuple[CardFaceReading | None, float]:
+    """``read_card_face`` and the seconds it took."""
+    start = time.monotonic()
+    reading = read_card_face(frame, today)
+    return reading, time.monotonic() - start
