@@ -23,7 +23,7 @@ def _background(rng: np.random.Generator) -> np.ndarray:
     base = rng.integers(30, 200, size=3).astype(np.float32)
     noise = rng.normal(0, 1, size=(FRAME_H // 40, FRAME_W // 40, 3)).astype(np.float32)
     texture = cv2.resize(noise, (FRAME_W, FRAME_H), interpolation=cv2.INTER_CUBIC)
-    return np.clip(base + 18 * texture, 0, 255).astype(np.float32)
+    return np.asarray(np.clip(base + 18 * texture, 0, 255), dtype=np.float32)
 
 
 def _corners(rng: np.random.Generator, tilt: float, turn: float) -> np.ndarray:
@@ -61,10 +61,10 @@ def card_in_frame(card: Image.Image, condition: str, rng: np.random.Generator) -
     matrix = cv2.getPerspectiveTransform(source, corners)
     warped = cv2.warpPerspective(face, matrix, (FRAME_W, FRAME_H))
     mask = cv2.warpPerspective(np.ones((h, w), np.float32), matrix, (FRAME_W, FRAME_H))
-    frame = _background(rng) * (1 - mask[..., None]) + warped * mask[..., None]
+    frame: np.ndarray = _background(rng) * (1 - mask[..., None]) + warped * mask[..., None]
     if condition == "glare":
         # a reflected light: a soft white spot somewhere on the card
-        spot = np.zeros((FRAME_H, FRAME_W), np.float32)
+        spot: np.ndarray = np.zeros((FRAME_H, FRAME_W), np.float32)
         x, y = corners[:, 0], corners[:, 1]
         centre = (int(rng.uniform(x.min(), x.max())), int(rng.uniform(y.min(), y.max())))
         axes = (int(rng.uniform(0.08, 0.18) * FRAME_W), int(rng.uniform(0.05, 0.12) * FRAME_W))
@@ -76,7 +76,7 @@ def card_in_frame(card: Image.Image, condition: str, rng: np.random.Generator) -
             frame = cv2.GaussianBlur(frame, (0, 0), rng.uniform(1.4, 2.4))
         else:
             length = int(rng.integers(7, 14))
-            kernel = np.zeros((length, length), np.float32)
+            kernel: np.ndarray = np.zeros((length, length), np.float32)
             kernel[length // 2, :] = 1 / length
             rotation = cv2.getRotationMatrix2D((length / 2, length / 2), rng.uniform(0, 180), 1)
             kernel = cv2.warpAffine(kernel, rotation, (length, length))

@@ -18,7 +18,6 @@ from kiosk.maintenance.credentials import (
 from kiosk.maintenance.lockout import LockedOutError, Lockout, LockoutPolicy
 from kiosk.maintenance.roles import Action, PermissionDeniedError, Role, allowed, require
 from kiosk.maintenance.service_state import ServiceState, ServiceStatus
-from kiosk.maintenance.staff_call import StaffCall, StaffCalls
 from kiosk.maintenance.session import (
     Maintenance,
     MaintenanceSession,
@@ -26,6 +25,7 @@ from kiosk.maintenance.session import (
     SessionExpiredError,
     WrongCredentialError,
 )
+from kiosk.maintenance.staff_call import StaffCall, StaffCalls
 
 __all__ = [
     "Action",

@@ -119,11 +119,11 @@ def paint_pose(painter: QPainter, box: QRectF, pose: Pose) -> None:
     else:
         painter.drawLine(QPointF(mouth.left(), mouth.center().y()),
                          QPointF(mouth.right(), mouth.center().y()))
-    _arrow(painter, box, pose.arrow, cx, cy, r, size)
+    _arrow(painter, pose.arrow, cx=cx, cy=cy, r=r, size=size)
     painter.restore()
 
 
-def _arrow(painter: QPainter, box: QRectF, kind: str, cx: float, cy: float, r: float,
+def _arrow(painter: QPainter, kind: str, *, cx: float, cy: float, r: float,
            size: float) -> None:
     if not kind:
         return

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kiosk.card_ocr.scanner import CardFaceScanner
 from kiosk.flow.progress import position
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
@@ -34,6 +35,7 @@ from kiosk.ui.qt import (
 from kiosk.ui.screens import SCREEN_TYPES, Screen, UiContext
 from kiosk.ui.screens.ending import OutOfServiceScreen
 from kiosk.ui.screens.face import FaceCheckScreen
+from kiosk.ui.screens.pins import UnlockPhotoScreen
 from kiosk.ui.theme import Scale, app_font, stylesheet
 from kiosk.ui.widgets import AdaptiveRow, button, label
 from kiosk.voice import Speaker
@@ -80,9 +82,11 @@ class ActivityFilter(QObject):
 
 class KioskWindow(QMainWindow):
     def __init__(self, flow: FlowDriver, options: UiOptions, *, speaker: Speaker | None = None,
-                 call_staff: Callable[[str], None] | None = None) -> None:
+                 call_staff: Callable[[str], None] | None = None,
+                 card_scanner: CardFaceScanner | None = None) -> None:
         """``speaker`` reads the screens aloud (None: no voice); ``call_staff(step)`` rings
-        the store staff (None: the help panel offers no staff call)."""
+        the store staff (None: the help panel offers no staff call); ``card_scanner`` reads
+        照合番号B from the card face with the camera (None: typing only)."""
         super().__init__()
         self.flow = flow
         self.options = options
@@ -90,7 +94,8 @@ class KioskWindow(QMainWindow):
         self._call_staff = call_staff
         self._spoken: list[str] = []
         self.translations = Translations(options.language)
-        self.context = UiContext(options.language, options.shuffle_pin_pad, self.set_language)
+        self.context = UiContext(options.language, options.shuffle_pin_pad, self.set_language,
+                                 card_scanner)
         self.scale = Scale(options.large_text)
         self._allow_close = False
         self._current: Screen | None = None
@@ -401,7 +406,7 @@ class KioskWindow(QMainWindow):
         self._show_countdown()
 
     def _poll_preview(self) -> None:
-        if isinstance(self._current, FaceCheckScreen):
+        if isinstance(self._current, FaceCheckScreen | UnlockPhotoScreen):
             self._current.poll_preview()
 
 

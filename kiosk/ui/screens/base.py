@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from kiosk.card_ocr.scanner import CardFaceScanner
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
 from kiosk.ui.driver import FlowDriver
@@ -20,6 +21,8 @@ class UiContext:
     language: str = "ja"
     shuffle_pin_pad: bool = False
     choose_language: Callable[[str], None] = field(default=lambda language: None)
+    # Reads 照合番号B from the card face with the camera (None: typing only).
+    card_scanner: CardFaceScanner | None = None
 
 
 class Screen(QWidget):

@@ -14,8 +14,8 @@ from kiosk.flow.failure_codes import FailureCode
 from kiosk.flow.ports import FaceHint, LivenessPrompt
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
-from kiosk.ui.driver import FlowDriver
 from kiosk.ui.actions import Pose, action_text, paint_pose, pose_for
+from kiosk.ui.driver import FlowDriver
 from kiosk.ui.i18n import tr
 from kiosk.ui.qt import QColor, QImage, QPainter, QPaintEvent, QPen, QRectF, QResizeEvent, Qt
 from kiosk.ui.screens.base import Screen, UiContext
