@@ -32,11 +32,11 @@ import cv2
 import numpy as np
 
 from kiosk.backend_client import BackendClient, BackendClientConfig
+from kiosk.card_ocr import CardFaceScanner
 from kiosk.card_reader.errors import ReaderUnavailable
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher, list_readers
 from kiosk.card_reader.transport import Transport
 from kiosk.demo.portrait import PortraitUnavailableError, default_portrait_path
-from kiosk.card_ocr import CardFaceScanner
 from kiosk.demo.virtual_reader import (
     VPCD_READERS,
     DemoCard,
@@ -64,10 +64,10 @@ from kiosk_backend.observability import JsonLog
 from kiosk_backend.server import BackendServer, BackendSettings
 from kiosk_testbed.authority import TestAuthority, default_data_dir
 from kiosk_testbed.card.card_file import CardFileError
-from kiosk_testbed.card_camera import HeldCard
-from kiosk_testbed.card_face import render_card_face
 from kiosk_testbed.card.in_process import InProcessTransport
 from kiosk_testbed.card.virtual_card import VirtualCard
+from kiosk_testbed.card_camera import HeldCard
+from kiosk_testbed.card_face import render_card_face
 
 DEMO_KIOSK_ID = "demo-kiosk"
 DEMO_AUTH_PIN = "1234"  # the text PIN is the same, as many residents choose
@@ -259,7 +259,7 @@ def run_demo(options: DemoOptions) -> int:
             UiOptions(language=options.language, kiosk_mode=not options.autoplay,
                       sound=not options.autoplay),
             speaker=speaker,
-            call_staff=staff_calls.ring,
+            call_staff=lambda step: None if staff_calls.ring(step) else None,
             card_scanner=CardFaceScanner(_card_camera(card_file, resident)),
         )
         stack.callback(window.shut_down)
