@@ -17,6 +17,7 @@ from kiosk.diagnostics import Report, export_report, run_checks
 from kiosk.diagnostics.logs import read_log
 from kiosk.maintenance import Action, MaintenanceSession, PermissionDeniedError, Role
 from kiosk.ui.i18n import tr
+from kiosk.ui.maintenance.texts import summary_text
 from kiosk.ui.maintenance.camera import PreviewFrame, PreviewView, PreviewWorker, describe
 from kiosk.ui.maintenance.paged import PagedLines
 from kiosk.ui.maintenance.parts import MaintenanceParts, action_button
@@ -46,7 +47,7 @@ def section_title(key: str) -> str:
 
 def report_lines(report: Report) -> list[str]:
     marks = {"ok": "✓", "warn": "!", "fail": "✗"}
-    return [f"{marks[r.status.value]} {r.id}: {r.summary}" for r in report.results]
+    return [f"{marks[r.status.value]} {r.id}: {summary_text(r.summary)}" for r in report.results]
 
 
 def detailed_lines(report: Report) -> list[str]:
