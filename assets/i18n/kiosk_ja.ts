@@ -940,12 +940,12 @@
       <translation>この暗証番号にする</translation>
     </message>
     <message>
-      <source>Hide the PIN</source>
-      <translation>暗証番号を隠す</translation>
+      <source>Hide</source>
+      <translation>隠す</translation>
     </message>
     <message>
-      <source>Show the PIN</source>
-      <translation>暗証番号を表示</translation>
+      <source>Show</source>
+      <translation>表示する</translation>
     </message>
     <message>
       <source>6 to 16 characters</source>
@@ -974,10 +974,6 @@
     <message>
       <source>The two entries were different. Please enter it again.</source>
       <translation>2回の入力が違いました。もう一度入力してください。</translation>
-    </message>
-    <message>
-      <source>%1 of %2 characters</source>
-      <translation>%1 / %2 文字</translation>
     </message>
     <message>
       <source>1 try left</source>

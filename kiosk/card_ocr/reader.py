@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kiosk.card_ocr.tesseract import OcrUnavailableError, recognise
+from kiosk.card_ocr.tesseract import OcrTimeoutError, OcrUnavailableError, recognise
 from kiosk.card_reader.era import Era, era_yymmdd
 
 __all__ = ["CardFaceReading", "OcrUnavailableError", "find_card", "read_card_face"]
@@ -243,7 +243,10 @@ def read_card_face(frame: np.ndarray, today: dt.date | None = None
     # Each way of cleaning the picture suits other damage (blur, glare, dim light); a part is
     # taken from the first that reads it plausibly.
     for clean in (_sharpened, _binarised):
-        text = recognise(_strip(card, clean), whitelist=_WHITELIST)
+        try:
+            text = recognise(_strip(card, clean), whitelist=_WHITELIST)
+        except OcrTimeoutError:
+            return None  # the next frame gets another chance
         found = _fields([line for line in text.splitlines() if line.strip()], today)
         birth, expiry, code = birth or found[0], expiry or found[1], code or found[2]
         if birth is not None and expiry is not None and code is not None:

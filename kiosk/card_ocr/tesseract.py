@@ -13,6 +13,10 @@ class OcrUnavailableError(Exception):
     """Tesseract or its Japanese data is not installed, or it failed (no content quoted)."""
 
 
+class OcrTimeoutError(OcrUnavailableError):
+    """Tesseract took longer than allowed (a busy machine): this picture is not read."""
+
+
 def recognise(image: np.ndarray, *, lang: str = "jpn", psm: int = 6,
               whitelist: str | None = None, timeout: float = 5.0) -> str:
     """The text Tesseract reads in ``image`` (grey or BGR ``uint8``)."""
@@ -30,7 +34,9 @@ def recognise(image: np.ndarray, *, lang: str = "jpn", psm: int = 6,
         done = subprocess.run(command, input=png.tobytes(), capture_output=True,
                               timeout=timeout, check=False,
                               env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"})
-    except (OSError, subprocess.TimeoutExpired) as error:
+    except subprocess.TimeoutExpired:
+        raise OcrTimeoutError(f"tesseract took more than {timeout:g} s") from None
+    except OSError as error:
         raise OcrUnavailableError(f"tesseract failed: {type(error).__name__}") from None
     if done.returncode != 0:
         # stderr names missing language data, never the image's content

@@ -68,8 +68,8 @@ def stylesheet(scale: Scale) -> str:
         font-size: {s(96)}px; font-weight: bold; color: {ALARM};
     }}
     QLabel[role="step"] {{
-        font-size: {s(28)}px; font-weight: bold; color: white; background: {PRIMARY};
-        border-radius: 18px; padding: 4px 18px;
+        font-size: {s(28)}px; font-weight: bold; color: {PRIMARY};
+        border-bottom: 4px solid {PRIMARY}; padding: 2px 6px;
     }}
     QLabel[role="read_value"] {{
         font-size: {s(40)}px; font-weight: bold; background: white;
@@ -88,6 +88,7 @@ def stylesheet(scale: Scale) -> str:
     QLabel[role="rule_ok"] {{ font-size: {s(28)}px; color: {GOOD}; }}
     QLabel[role="rule_todo"] {{ font-size: {s(28)}px; color: {QUIET}; }}
     QLabel[role="dots"] {{ font-size: {s(56)}px; letter-spacing: 8px; }}
+    QLabel[role="dots_long"] {{ font-size: {s(36)}px; letter-spacing: 2px; }}
     QPushButton {{
         min-height: {MIN_TOUCH}px; min-width: {MIN_TOUCH}px; border-radius: 14px;
         padding: 8px 28px; font-size: {s(34)}px; font-weight: bold;

@@ -65,13 +65,17 @@ class SecretEntry(QWidget):
 
     changed = Signal()
 
-    def __init__(self, max_length: int, masked: bool = True, groups: Sequence[int] = ()) -> None:
+    def __init__(self, max_length: int, masked: bool = True, groups: Sequence[int] = (),
+                 show_count: bool = False) -> None:
+        """``show_count``: the number of characters typed follows the entry ("5/16")."""
         super().__init__()
         self._buffer = bytearray()
         self._max = max_length
         self._masked = masked
         self._groups = tuple(groups)
-        self._display = label("dots", wrap=False, centre=True)
+        self._show_count = show_count
+        self._display = label("dots" if max_length <= 4 or groups else "dots_long", wrap=False,
+                              centre=True)
         self._display.setMinimumHeight(80)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -134,7 +138,13 @@ class SecretEntry(QWidget):
                 parts.append(text[start : start + size])
                 start += size
             shown = " ".join(parts)
+        if self._show_count:
+            shown += f"   {self.count_text()}"
         self._display.setText(shown)
+
+    def count_text(self) -> str:
+        """How many characters are typed, of how many at most ("5/16")."""
+        return f"{len(self._buffer)}/{self._max}"
 
 
 class Keypad(QWidget):

@@ -17,6 +17,7 @@ from kiosk.ui.i18n import Translations, tr
 from kiosk.ui.overlays import HelpOverlay, MoreTimeOverlay
 from kiosk.ui.qt import (
     QApplication,
+    QBoxLayout,
     QCloseEvent,
     QEvent,
     QFrame,
@@ -111,7 +112,9 @@ class KioskWindow(QMainWindow):
 
         header = QFrame()
         header.setObjectName("Header")
-        rows = QVBoxLayout(header)
+        # One row on a landscape screen, two (name and step; buttons) on a portrait one.
+        rows = QBoxLayout(QBoxLayout.Direction.TopToBottom, header)
+        self._header_rows = rows
         rows.setContentsMargins(32, 10, 32, 10)
         rows.setSpacing(8)
         bar = QHBoxLayout()
@@ -122,7 +125,7 @@ class KioskWindow(QMainWindow):
         bar.addWidget(self.service_name, 1)
         bar.addWidget(self.countdown)
         bar.addWidget(self.step_indicator)
-        rows.addLayout(bar)
+        rows.addLayout(bar, 1)
         tools = QHBoxLayout()
         tools.setSpacing(16)
         self.help_button = button("help", self.open_help)
@@ -287,6 +290,8 @@ class KioskWindow(QMainWindow):
         super().resizeEvent(event)
 
     def _adapt(self, wide: bool) -> None:
+        self._header_rows.setDirection(QBoxLayout.Direction.LeftToRight if wide
+                                       else QBoxLayout.Direction.TopToBottom)
         for row in self.findChildren(AdaptiveRow):
             row.set_wide(wide)
         for screen in self.screens.values():

@@ -79,7 +79,7 @@ class Screen(QWidget):
             if not widget.isVisibleTo(self) or widget.property("speak") is False:
                 continue
             role = widget.property("role")
-            if isinstance(widget, QLabel) and role not in ("dots",):
+            if isinstance(widget, QLabel) and role not in ("dots", "dots_long"):
                 text = widget.text()
             elif isinstance(widget, QAbstractButton) and role in ("primary", "choice"):
                 text = widget.text() if widget.isEnabled() else ""

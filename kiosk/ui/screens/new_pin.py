@@ -7,7 +7,7 @@ from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView, NewPinProblem
 from kiosk.ui.driver import FlowDriver
 from kiosk.ui.i18n import tr
-from kiosk.ui.qt import QGridLayout, QWidget
+from kiosk.ui.qt import QGridLayout, QSizePolicy, QWidget
 from kiosk.ui.screens.base import Screen, UiContext
 from kiosk.ui.widgets import (
     AdaptiveRow,
@@ -26,30 +26,25 @@ class NewPinScreen(Screen):
     def __init__(self, flow: FlowDriver, context: UiContext) -> None:
         super().__init__(flow, context)
         self.explain = label()
-        self.first = SecretEntry(SIGN_PIN_MAX)
-        self.second = SecretEntry(SIGN_PIN_MAX)
-        self.first_label = label("subtitle")
-        self.second_label = label("subtitle")
+        # Dots (or the characters, when shown) and how many are typed: "●●●●●   5/16".
+        self.first = SecretEntry(SIGN_PIN_MAX, show_count=True)
+        self.second = SecretEntry(SIGN_PIN_MAX, show_count=True)
+        self.first_label = label()
+        self.second_label = label()
         self.first_pick = button("small", lambda: self._focus(self.first))
         self.second_pick = button("small", lambda: self._focus(self.second))
-        # How many characters are typed: shown, never spoken (a bystander could hear it).
-        self.first_count = label("quiet")
-        self.second_count = label("quiet")
-        for count in (self.first_count, self.second_count):
-            count.setProperty("speak", False)
         self.show_hide = button("small", self._toggle_shown)
+        self.show_hide.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
         fields = QWidget()
         grid = QGridLayout(fields)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.first_label, 0, 0)
         grid.addWidget(self.first, 0, 1)
         grid.addWidget(self.first_pick, 0, 2)
-        grid.addWidget(self.first_count, 1, 1)
-        grid.addWidget(self.second_label, 2, 0)
-        grid.addWidget(self.second, 2, 1)
-        grid.addWidget(self.second_pick, 2, 2)
-        grid.addWidget(self.second_count, 3, 1)
-        grid.addWidget(self.show_hide, 4, 1)
+        grid.addWidget(self.second_label, 1, 0)
+        grid.addWidget(self.second, 1, 1)
+        grid.addWidget(self.second_pick, 1, 2)
+        grid.addWidget(self.show_hide, 0, 3, 2, 1)
         grid.setColumnStretch(1, 1)
         self.rules = RuleList(5)
         for line in self.rules.lines:
@@ -78,8 +73,7 @@ class NewPinScreen(Screen):
         self._retranslate_show_hide()
 
     def _retranslate_show_hide(self) -> None:
-        self.show_hide.setText(tr("Hide the PIN") if not self.first.masked
-                               else tr("Show the PIN"))
+        self.show_hide.setText(tr("Hide") if not self.first.masked else tr("Show"))
 
     def _hide(self) -> None:
         self.first.set_masked(True)
@@ -87,9 +81,6 @@ class NewPinScreen(Screen):
         self._retranslate_show_hide()
 
     def _check(self) -> None:
-        for entry, count in ((self.first, self.first_count), (self.second, self.second_count)):
-            count.setText(tr("%1 of %2 characters").replace("%1", str(len(entry)))
-                          .replace("%2", str(SIGN_PIN_MAX)))
         broken = set(self.first.inspect(sign_pin_broken_rules))
         matched = len(self.second) > 0 and self.first.inspect(
             lambda first: self.second.inspect(lambda second: same_secret(first, second))
