@@ -180,6 +180,10 @@ def _card_camera(card_file: Path, resident: Path) -> Callable[[], FrameSource]:
     return lambda: RenderedSource(HeldCard(face, seed=secrets.randbits(16)), fps=10.0)
 
 
+def _ring(calls: StaffCalls, step: str) -> None:
+    calls.ring(step)
+
+
 def _autoplay_secrets(options: DemoOptions, card_file: Path, demo_card: DemoCard | None
                       ) -> tuple[str, str | None]:
     """(auth PIN, 照合番号B or None) for autoplay: the demo card's own, or for a given card
@@ -259,7 +263,7 @@ def run_demo(options: DemoOptions) -> int:
             UiOptions(language=options.language, kiosk_mode=not options.autoplay,
                       sound=not options.autoplay),
             speaker=speaker,
-            call_staff=lambda step: None if staff_calls.ring(step) else None,
+            call_staff=lambda step: _ring(staff_calls, step),
             card_scanner=CardFaceScanner(_card_camera(card_file, resident)),
         )
         stack.callback(window.shut_down)

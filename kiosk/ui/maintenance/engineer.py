@@ -17,10 +17,10 @@ from kiosk.diagnostics import Report, export_report, run_checks
 from kiosk.diagnostics.logs import read_log
 from kiosk.maintenance import Action, MaintenanceSession, PermissionDeniedError, Role
 from kiosk.ui.i18n import tr
-from kiosk.ui.maintenance.texts import summary_text
 from kiosk.ui.maintenance.camera import PreviewFrame, PreviewView, PreviewWorker, describe
 from kiosk.ui.maintenance.paged import PagedLines
 from kiosk.ui.maintenance.parts import MaintenanceParts, action_button
+from kiosk.ui.maintenance.texts import summary_text
 from kiosk.ui.qt import QGridLayout, QHBoxLayout, QPushButton, QTimer, QVBoxLayout, QWidget
 from kiosk.ui.widgets import AdaptiveRow, label
 
