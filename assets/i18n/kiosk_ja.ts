@@ -945,7 +945,7 @@
     </message>
     <message>
       <source>Show</source>
-      <translation>表示する</translation>
+      <translation>表示</translation>
     </message>
     <message>
       <source>6 to 16 characters</source>

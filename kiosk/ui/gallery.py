@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,7 @@ from kiosk.ui.qt import (
 from kiosk.ui.screens.face import FaceCheckScreen
 from kiosk.ui.screens.new_pin import NewPinScreen
 from kiosk.ui.screens.pins import UnlockPhotoScreen
+from kiosk.ui.widgets import prop
 from kiosk.ui.window import KioskWindow, UiOptions
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -208,6 +210,42 @@ def layout_problems(window: QWidget) -> list[str]:
     return problems
 
 
+# Words that stay as they are in Japanese text: names of things, units, technical tokens.
+KEPT_WORDS = frozenset({
+    "PIN", "OK", "English", "My", "Number", "Python", "pcscd", "NTP", "TLS", "HTTP", "PEM",
+    "CA", "kiosk", "ms", "MB", "USB", "IC", "DEBUG", "WARNING", "ERROR", "INFO", "Date",
+    "timedatectl", "set", "credential", "id", "thresholds", "file", "face", "settings", "JST",
+    "UTC", "JPKI", "QR", "ATR", "PC", "SC", "ABC",
+})
+_WORD = re.compile(r"[A-Za-z]{3,}")
+_JAPANESE = re.compile(r"[\u3001-\u303f\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
+
+
+def untranslated_texts(window: QWidget) -> list[str]:
+    """Visible texts with English words and no Japanese, in a window meant to be Japanese.
+    Widgets that show data (file paths, reader names, log lines) carry ``data=True``."""
+    found = []
+    for widget in window.findChildren(QWidget):
+        if not _visible_in(widget, window) or _shows_data(widget, window):
+            continue
+        if not isinstance(widget, QLabel | QAbstractButton):
+            continue
+        text = widget.text()
+        words = [w for w in _WORD.findall(text) if w not in KEPT_WORDS]
+        if words and not _JAPANESE.search(text):
+            found.append(f"untranslated: {text[:60]!r}")
+    return found
+
+
+def _shows_data(widget: QWidget, window: QWidget) -> bool:
+    current: QWidget | None = widget
+    while current is not None and current is not window:
+        if prop(current, "data") is True:
+            return True
+        current = current.parentWidget()
+    return False
+
+
 def touch_target_problems(window: QWidget, minimum: int = 90) -> list[str]:
     problems = []
     for widget in window.findChildren(QAbstractButton):
@@ -276,6 +314,8 @@ def render_gallery(
                     if (window.width(), window.height()) != (width, height):
                         problems.append(f"window grew to {window.width()}x{window.height()}")
                     problems += layout_problems(window) + touch_target_problems(window)
+                    if language == "ja":
+                        problems += untranslated_texts(window)
                     if is_blank(image):
                         problems.append("blank image")
                     results.append(Rendered(path, problems))
@@ -309,6 +349,8 @@ def render_maintenance(window: KioskWindow, flow: StillFlow, out_dir: Path, pref
                 path = out_dir / f"{prefix}-{number:02d}-{name}.png"
                 image.save(str(path))
                 problems = layout_problems(window) + touch_target_problems(window)
+                if "-ja" in prefix:
+                    problems += untranslated_texts(window)
                 if is_blank(image):
                     problems.append("blank image")
                 results.append(Rendered(path, problems))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from kiosk.flow.states import Step
 from kiosk.ui.i18n import tr
 from kiosk.ui.qt import QFrame, QLabel, Qt, QVBoxLayout, QWidget
-from kiosk.ui.widgets import button, label
+from kiosk.ui.widgets import button, label, prop
 
 
 def help_text(step: Step) -> str:
@@ -75,7 +75,7 @@ class Overlay(QWidget):
 
     def spoken_text(self) -> str:
         parts = [w.text() for w in self.findChildren(QLabel)
-                 if w.isVisibleTo(self) and w.property("speak") is not False and w.text()]
+                 if w.isVisibleTo(self) and prop(w, "speak") is not False and w.text()]
         return "\n".join(parts)
 
 

@@ -37,6 +37,18 @@ DIGITS = "0123456789"
 ALPHANUMERIC_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
 
 
+def prop(widget: QWidget, name: str) -> object:
+    """A dynamic property's value, or None when it was never set.
+
+    Asking Qt for a property that was never set hands back None with one reference too few
+    (seen with PySide6 6.x), which crashes the interpreter after enough calls; so ask only
+    for properties that exist.
+    """
+    if name.encode() not in [bytes(n.data()) for n in widget.dynamicPropertyNames()]:
+        return None
+    return widget.property(name)
+
+
 def label(role: str = "body", wrap: bool = True, centre: bool = False) -> QLabel:
     """A text label with a style role; wrapping is on so no text is ever cut off."""
     widget = QLabel()

@@ -175,6 +175,8 @@ class EngineerPage(QWidget):
         action = dict(SECTIONS)[key]
         self.stop_preview()
         self.section = key
+        # Log lines, settings and versions are shown as they are (data, not sentences).
+        self.lines.setProperty("data", key in ("logs", "configuration", "versions"))
         self.heading.setText(section_title(key))
         self.status.setText("")
         self.lines.show_lines([])
@@ -317,6 +319,7 @@ class EngineerPage(QWidget):
             widget = action_button("choice")
             widget.clicked.connect(self._exporter(folder))
             widget.setText(str(folder))
+            widget.setProperty("data", True)  # a folder's path
             self.folder_layout.addWidget(widget)
             self.folder_buttons.append(widget)
 

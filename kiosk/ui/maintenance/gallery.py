@@ -38,19 +38,19 @@ MAINTENANCE_SCENES = 13  # len(MaintenanceGallery.scenes()), a test keeps them e
 
 def sample_report() -> Report:
     return Report(KIOSK_ID, "2026-11-25T09:00:00+00:00", __version__, [
-        ok("system.versions", "Versions", "kiosk and libraries installed"),
+        ok("system.versions", "Versions", "kiosk 0.1.0, Python 3.11.2"),
         ok("pcsc.service", "PC/SC service", "pcscd answers"),
         ok("pcsc.readers", "Card readers", "1 reader(s)"),
-        warn("pcsc.card", "Card", "no card (place one to probe)"),
+        warn("pcsc.card", "Card", "no card on the reader (place a card to probe it)"),
         ok("camera.open", "Camera", "640x480 at 15.0 frames/s"),
-        warn("camera.image", "Camera image", "a little dark (brightness 61)"),
-        ok("face.self_test", "Face self-test", "match and liveness as expected"),
-        ok("backend.client_certificate", "Kiosk certificate", "valid, 21 days left",
+        warn("camera.image", "Camera image", "too dark: add light"),
+        ok("face.self_test", "Face self-test", "sample accepted (score 0.38), still photo refused, 3.2 s"),
+        ok("backend.client_certificate", "Kiosk certificate", "expires in 21 day(s): renew it",
            days_left=21),
         ok("backend.dns", "DNS", "backend.example resolves"),
         ok("backend.tcp", "TCP", "connected in 3 ms"),
         ok("backend.tls", "TLS", "TLSv1.3, server certificate trusted"),
-        fail("backend.mtls", "Mutual TLS", "the backend refused the kiosk certificate"),
+        fail("backend.mtls", "Mutual TLS", "the server refused the kiosk certificate"),
         ok("backend.clock", "Clock", "skew 0.4 s"),
     ])
 
@@ -176,6 +176,7 @@ class MaintenanceGallery:
             page.open_section(section)
         elif section:
             page.section = section
+            page.lines.setProperty("data", section in ("logs", "configuration", "versions"))
             page.heading.setText("")
             page._show_only()
             page.retranslate()

@@ -11,7 +11,7 @@ from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
 from kiosk.ui.driver import FlowDriver
 from kiosk.ui.qt import QAbstractButton, QHBoxLayout, QLabel, QVBoxLayout, QWidget
-from kiosk.ui.widgets import label
+from kiosk.ui.widgets import label, prop
 
 
 @dataclass
@@ -76,9 +76,9 @@ class Screen(QWidget):
         """
         lines: list[str] = []
         for widget in self.findChildren(QWidget):
-            if not widget.isVisibleTo(self) or widget.property("speak") is False:
+            if not widget.isVisibleTo(self) or prop(widget, "speak") is False:
                 continue
-            role = widget.property("role")
+            role = prop(widget, "role")
             if isinstance(widget, QLabel) and role not in ("dots", "dots_long"):
                 text = widget.text()
             elif isinstance(widget, QAbstractButton) and role in ("primary", "choice"):
