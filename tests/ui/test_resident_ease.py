@@ -13,7 +13,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.flow.machine import Flow
-from kiosk.flow.ports import CardPresence, FaceHint, LivenessPrompt
+from kiosk.flow.ports import FaceHint, LivenessPrompt
 from kiosk.flow.progress import TOTAL, position
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
