@@ -342,3 +342,72 @@ def test_speech_never_blocks_the_ui_thread(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: ticks.append(1) or len(ticks) > 5, timeout=1000)  # loop turns
     window.shut_down()
     speaker.close()
+
+
+# --- 照合番号B read by the camera ------------------------------------------------------------
+
+
+class FakeScanner:
+    """Stands in for the camera and Tesseract: gives a reading (or none) after a moment."""
+
+    def __init__(self, reading: object) -> None:
+        self.reading = reading
+        self.stops: list[bool] = []
+
+    def scan(self, should_stop, preview=None):  # type: ignore[no-untyped-def]
+        if preview is not None:
+            preview(np.zeros((720, 1280, 3), np.uint8))
+        time.sleep(0.05)
+        self.stops.append(should_stop())
+        return self.reading
+
+
+def test_card_face_read_by_camera_is_confirmed_then_used(qtbot: QtBot) -> None:
+    from kiosk.card_ocr import CardFaceReading
+
+    create_application()
+    reading = CardFaceReading(dt.date(1980, 2, 17), 2035, "2285")
+    flow = StillFlow(FlowView(step=Step.UNLOCK_PHOTO, visit=1, text_tries_left=0))
+    window = KioskWindow(flow, UiOptions(language="ja", kiosk_mode=False, sound=False),
+                         card_scanner=FakeScanner(reading))  # type: ignore[arg-type]
+    qtbot.addWidget(window)
+    window.resize(1080, 1920)
+    window.show()
+    unlock = window.current_screen
+    assert isinstance(unlock, UnlockPhotoScreen)
+    unlock._show_page(unlock.PAGE_NUMBER_B)
+    click(qtbot, unlock.b_camera)
+    assert unlock.pages.currentIndex() == unlock.PAGE_SCAN
+    qtbot.waitUntil(lambda: unlock.pages.currentIndex() == unlock.PAGE_CONFIRM, timeout=3000)
+    assert unlock.read_birth.text() == "昭和 55年 2月 17日"
+    assert unlock.read_expiry.text() == "2035" and unlock.read_code.text() == "2285"
+    spoken = unlock.spoken_text()
+    assert "2285" not in spoken and "55年" not in spoken  # shown, never spoken
+    click(qtbot, unlock.confirm_ok)
+    assert flow.inputs == ["number_b:14"]
+    assert unlock.read_code.text() == ""  # forgotten once used
+    window.shut_down()
+
+
+def test_unreadable_card_face_keeps_typing_open(qtbot: QtBot) -> None:
+    create_application()
+    flow = StillFlow(FlowView(step=Step.UNLOCK_PHOTO, visit=1, text_tries_left=0))
+    window = KioskWindow(flow, UiOptions(language="en", kiosk_mode=False, sound=False),
+                         card_scanner=FakeScanner(None))  # type: ignore[arg-type]
+    qtbot.addWidget(window)
+    window.show()
+    unlock = window.current_screen
+    assert isinstance(unlock, UnlockPhotoScreen)
+    unlock._show_page(unlock.PAGE_NUMBER_B)
+    click(qtbot, unlock.b_camera)
+    qtbot.waitUntil(lambda: "could not be read" in unlock.scan_status.text(), timeout=3000)
+    click(qtbot, unlock.scan_type)
+    assert unlock.pages.currentIndex() == unlock.PAGE_NUMBER_B
+    assert flow.inputs == []
+    window.shut_down()
+
+
+def test_no_camera_reading_without_a_scanner(ui: UiKit, qtbot: QtBot) -> None:
+    unlock = ui.window.screens[Step.UNLOCK_PHOTO]
+    assert isinstance(unlock, UnlockPhotoScreen)
+    assert not unlock.b_camera.isVisibleTo(unlock)
