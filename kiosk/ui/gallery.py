@@ -9,6 +9,7 @@ the real X11 platform with the Noto CJK fonts; otherwise it uses the current Qt 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +90,42 @@ def _page(index: int) -> Callable[[KioskWindow], None]:
 def _preview(window: KioskWindow) -> None:
     screen = window.screens[Step.FACE_CHECK]
     assert isinstance(screen, FaceCheckScreen)
-    screen.camera.show_frame(synthetic_frame())
+    window.flow.preview.put(synthetic_frame())
+    screen.poll_preview()
+
+
+def synthetic_card_frame(width: int = 1280, height: int = 720) -> np.ndarray:
+    """A drawn stand-in for the card face held to the camera (no person's data)."""
+    frame = np.full((height, width, 3), (70, 76, 90), dtype=np.uint8)
+    top, left = int(height * 0.18), int(width * 0.15)
+    bottom, right = int(height * 0.82), int(width * 0.85)
+    frame[top:bottom, left:right] = (244, 240, 234)
+    for row, (start, end) in enumerate(((0.05, 0.35), (0.05, 0.55), (0.05, 0.4), (0.05, 0.5),
+                                        (0.05, 0.3))):
+        y = top + int((bottom - top) * (0.1 + row * 0.15))
+        x0, x1 = left + int((right - left) * start), left + int((right - left) * end)
+        frame[y:y + 14, x0:x1] = (60, 60, 70)
+    frame[top + 30:top + 250, right - 230:right - 40] = (190, 198, 214)
+    return frame
+
+
+def _scan(window: KioskWindow) -> None:
+    screen = window.screens[Step.UNLOCK_PHOTO]
+    assert isinstance(screen, UnlockPhotoScreen)
+    screen.pages.setCurrentIndex(screen.PAGE_SCAN)
+    screen.scan_camera.show_frame(synthetic_card_frame())
+    screen.refresh(window.flow.view)
+
+
+def _confirm(window: KioskWindow) -> None:
+    from kiosk.card_ocr import CardFaceReading
+
+    screen = window.screens[Step.UNLOCK_PHOTO]
+    assert isinstance(screen, UnlockPhotoScreen)
+    # mc's documented example card (1980-02-17, 2035, 2285), not a person's
+    screen._reading = CardFaceReading(dt.date(1980, 2, 17), 2035, "2285")
+    screen.pages.setCurrentIndex(screen.PAGE_CONFIRM)
+    screen.refresh(window.flow.view)
 
 
 def _typed_pin(window: KioskWindow) -> None:
@@ -96,6 +133,29 @@ def _typed_pin(window: KioskWindow) -> None:
     assert isinstance(screen, NewPinScreen)
     for char in "ABC12":
         screen.first.type(char)
+
+
+def _shown_pin(window: KioskWindow) -> None:
+    screen = window.screens[Step.NEW_PIN]
+    assert isinstance(screen, NewPinScreen)
+    for entry, text in ((screen.first, "SAKURA2026"), (screen.second, "SAKURA20")):
+        for char in text:
+            entry.type(char)
+    screen._toggle_shown()
+
+
+def _help(window: KioskWindow) -> None:
+    window.open_help()
+
+
+def _help_called(window: KioskWindow) -> None:
+    window.open_help()
+    window.help._call()
+
+
+def _accessible(window: KioskWindow) -> None:
+    if not window.accessible:
+        window.toggle_accessible()
 
 
 def scenes() -> list[Scene]:
@@ -109,7 +169,8 @@ def scenes() -> list[Scene]:
     found = [
         Scene("start", v(Step.START, card_present=False)),
         Scene("start-large", v(Step.START, card_present=False), large_text=True),
-        Scene("consent", v(Step.CONSENT, card_present=False), countdown=15),
+        Scene("consent", v(Step.CONSENT, card_present=False)),
+        Scene("more-time", v(Step.CONSENT, card_present=False), countdown=15),
         Scene("place-card", v(Step.PLACE_CARD, card_present=False)),
         Scene("read-card", v(Step.READ_CARD, busy=True)),
         Scene("auth-pin", v(Step.AUTH_PIN, auth_tries_left=3)),
@@ -118,6 +179,12 @@ def scenes() -> list[Scene]:
                                   entry_problem=EntryProblem.WRONG), countdown=9),
         Scene("auth-pin-last-try", v(Step.AUTH_PIN, auth_tries_left=1)),
         Scene("auth-pin-busy", v(Step.AUTH_PIN, auth_tries_left=3, busy=True)),
+        Scene("auth-pin-help", v(Step.AUTH_PIN, auth_tries_left=3), setup=_help),
+        Scene("auth-pin-staff-called", v(Step.AUTH_PIN, auth_tries_left=3),
+              setup=_help_called),
+        Scene("auth-pin-more-time", v(Step.AUTH_PIN, auth_tries_left=3), countdown=8),
+        Scene("auth-pin-accessible", v(Step.AUTH_PIN, auth_tries_left=3, accessible=True),
+              setup=_accessible, large_text=True),
         Scene("unlock-choose", v(Step.UNLOCK_PHOTO, text_tries_left=3,
                                  same_as_before_available=True)),
         Scene("unlock-choose-large", v(Step.UNLOCK_PHOTO, text_tries_left=3,
@@ -128,6 +195,9 @@ def scenes() -> list[Scene]:
         Scene("unlock-number-b", v(Step.UNLOCK_PHOTO, text_tries_left=0), setup=_page(2)),
         Scene("unlock-number-b-large", v(Step.UNLOCK_PHOTO, text_tries_left=0),
               setup=_page(2), large_text=True),
+        Scene("unlock-camera", v(Step.UNLOCK_PHOTO, text_tries_left=0), setup=_scan),
+        Scene("unlock-camera-confirm", v(Step.UNLOCK_PHOTO, text_tries_left=0),
+              setup=_confirm),
         Scene("face-intro", v(Step.FACE_CHECK, awaiting_approval=True)),
         Scene("face-running", v(Step.FACE_CHECK, busy=True, face_attempts_used=1,
                                 face_hint=FaceHint.MOVE_CLOSER,
@@ -138,6 +208,7 @@ def scenes() -> list[Scene]:
         Scene("face-retry", v(Step.FACE_CHECK, awaiting_approval=True, face_attempts_used=1,
                               face_last_failure=FailureCode.FACE_NOT_LIVE)),
         Scene("new-pin", v(Step.NEW_PIN), setup=_typed_pin),
+        Scene("new-pin-shown", v(Step.NEW_PIN), setup=_shown_pin),
         Scene("new-pin-large", v(Step.NEW_PIN), setup=_typed_pin, large_text=True),
         Scene("new-pin-mismatch", v(Step.NEW_PIN, new_pin_problem=NewPinProblem.MISMATCH)),
         Scene("processing", v(Step.PROCESSING, busy=True, stage=Stage.WRITE_CARD)),
@@ -145,6 +216,11 @@ def scenes() -> list[Scene]:
         Scene("done-alarm", v(Step.DONE, alarm=True)),
         Scene("out-of-service", v(Step.OUT_OF_SERVICE, card_present=False)),
     ]
+    for prompt in LivenessPrompt:
+        found.append(Scene(f"face-action-{prompt.value}",
+                           v(Step.FACE_CHECK, busy=True, face_attempts_used=1,
+                             face_hint=FaceHint.GOOD, face_prompt=prompt),
+                           setup=_preview, tags=("action",)))
     for code in FailureCode:
         found.append(Scene(f"error-{code.value}", v(Step.ERROR, failure=code), tags=("error",)))
     found.append(Scene("error-alarm", v(Step.ERROR, failure=FailureCode.CARD_REMOVED,
@@ -272,6 +348,9 @@ def is_blank(image: QImage) -> bool:
 
 
 def show_scene(window: KioskWindow, flow: StillFlow, scene: Scene) -> None:
+    window.help.hide()
+    if window.accessible and not scene.view.accessible:
+        window.toggle_accessible()
     if window.scale.large != scene.large_text:
         window.toggle_large_text()
     flow.show(scene.view, scene.countdown)
@@ -289,6 +368,20 @@ class Rendered:
     problems: list[str]
 
 
+def gallery_window(flow: StillFlow, language: str) -> KioskWindow:
+    """The kiosk window as installed: voice (silent here), staff call, camera reading."""
+    from kiosk.card_ocr import CardFaceScanner
+    from kiosk.voice import Speaker, SpeakerSettings
+
+    def no_camera() -> Any:
+        raise RuntimeError("the gallery has no camera")
+
+    return KioskWindow(flow, UiOptions(language=language, kiosk_mode=False, sound=False),
+                       speaker=Speaker({}, SpeakerSettings(enabled=True),
+                                       play=lambda audio, device: None),
+                       call_staff=lambda step: None, card_scanner=CardFaceScanner(no_camera))
+
+
 def render_gallery(
     out_dir: Path, orientations: tuple[str, ...] = ("portrait", "landscape"),
     languages: tuple[str, ...] = ("ja", "en"),
@@ -300,8 +393,7 @@ def render_gallery(
         width, height = SIZES[orientation]
         for language in languages:
             flow = StillFlow(all_scenes[0].view)
-            window = KioskWindow(flow, UiOptions(language=language, kiosk_mode=False,
-                                                 sound=False))
+            window = gallery_window(flow, language)
             window.resize(width, height)
             window.show()
             try:
@@ -323,6 +415,8 @@ def render_gallery(
                                                f"{orientation}-{language}", len(all_scenes))
             finally:
                 window.shut_down()
+                if window.speaker is not None:
+                    window.speaker.close()
                 window.deleteLater()
     return results
 

@@ -109,6 +109,7 @@ class MaintenanceGallery:
             ("maint-staff", lambda: self._staff(in_service=True)),
             ("maint-staff-out-of-service", lambda: self._staff(in_service=False)),
             ("maint-staff-only", self._staff_only),
+            ("maint-staff-call", self._staff_call),
             ("diag-home", lambda: self._engineer("")),
             ("diag-all-checks", lambda: self._engineer("all")),
             ("diag-logs", lambda: self._engineer("logs")),
@@ -126,6 +127,7 @@ class MaintenanceGallery:
 
     def _reset(self) -> None:
         self.controller.close()
+        self.maintenance.staff_calls.answer()
         self.maintenance.lockout.record_success(Role.STAFF)
         self.flow.show(FlowView(step=Step.START, visit=10_000))
         self.controller.open()
@@ -160,6 +162,13 @@ class MaintenanceGallery:
             session.set_in_service()
         else:
             session.set_out_of_service("Please use the kiosk at the entrance.")
+        self.controller.staff.open(session)
+
+    def _staff_call(self) -> None:
+        self._reset()
+        self.maintenance.staff_calls.ring("face_check")
+        session = self._sign_in(Role.STAFF)
+        session.set_in_service()
         self.controller.staff.open(session)
 
     def _staff_only(self) -> None:
