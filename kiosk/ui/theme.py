@@ -82,9 +82,10 @@ def stylesheet(scale: Scale) -> str:
     QWidget#HelpOverlay, QWidget#MoreTimeOverlay {{ background: rgba(20, 33, 61, 150); }}
     QFrame#OverlayPanel {{ background: white; border: 4px solid {PRIMARY}; border-radius: 20px; }}
     QPushButton[role="help"] {{
-        font-size: {s(26)}px; padding: 4px 18px; background: {GOOD}; color: white;
+        font-size: 26px; padding: 4px 14px; background: {GOOD}; color: white;
         border-color: {GOOD};
     }}
+    QPushButton[role="tool"] {{ font-size: 26px; padding: 4px 14px; }}
     QLabel[role="rule_ok"] {{ font-size: {s(28)}px; color: {GOOD}; }}
     QLabel[role="rule_todo"] {{ font-size: {s(28)}px; color: {QUIET}; }}
     QLabel[role="dots"] {{ font-size: {s(56)}px; letter-spacing: 8px; }}

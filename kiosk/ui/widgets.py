@@ -89,6 +89,7 @@ class SecretEntry(QWidget):
         self._display = label("dots" if max_length <= 4 or groups else "dots_long", wrap=False,
                               centre=True)
         self._display.setMinimumHeight(80)
+        self._display.setProperty("data", True)  # what was typed: never translated or spoken
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._display)
@@ -352,7 +353,7 @@ class CardFaceGuide(Picture):
     ① the birth date (Japanese era), ② the expiry (its year), ③ the security code."""
 
     def __init__(self) -> None:
-        super().__init__(min_height=300)
+        super().__init__(min_height=110)
         self.captions: tuple[str, str, str] = ("", "", "")
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)

@@ -129,10 +129,11 @@ class KioskWindow(QMainWindow):
         tools = QHBoxLayout()
         tools.setSpacing(16)
         self.help_button = button("help", self.open_help)
-        self.voice_button = button("small", self.toggle_voice)
-        self.accessible_toggle = button("small", self.toggle_accessible)
-        self.large_toggle = button("small", self.toggle_large_text)
-        self.language_button = button("small", self.toggle_language)
+        # The header's tools keep one size in the large-text mode, so all five always fit.
+        self.voice_button = button("tool", self.toggle_voice)
+        self.accessible_toggle = button("tool", self.toggle_accessible)
+        self.large_toggle = button("tool", self.toggle_large_text)
+        self.language_button = button("tool", self.toggle_language)
         for widget in (self.help_button, self.voice_button, self.accessible_toggle,
                        self.large_toggle, self.language_button):
             tools.addWidget(widget)

@@ -300,12 +300,12 @@ def test_screens_are_spoken_and_pins_never_are(voiced, qtbot: QtBot) -> None:  #
             click(qtbot, new_pin.keyboard.keys[char])
     # the whole screen is read again (language switched twice) while the PIN is shown
     click(qtbot, ui.window.language_button)
-    click(qtbot, ui.window.language_button)
     qtbot.waitUntil(lambda: any("新しい署名用暗証番号" in t for t in voices["ja"].texts),
-                    timeout=3000)
+                    timeout=5000)
+    click(qtbot, ui.window.language_button)
     click(qtbot, new_pin.ok)
     qtbot.waitUntil(lambda: ui.flow.view.step == Step.DONE, timeout=3000)
-    qtbot.waitUntil(lambda: "Your new signature PIN is set." in heard(voices), timeout=3000)
+    qtbot.waitUntil(lambda: "Your new signature PIN is set." in heard(voices), timeout=5000)
     said = heard(voices)
     for secret in ("1234", "0601", "2030", "4321", "QWERTZ", "7/16"):
         assert secret not in said, secret

@@ -166,9 +166,7 @@ class UnlockPhotoScreen(Screen):
         self.text_explain = label()
         self.text_pad = PinPanel(context)
         self.text_pad.ok.clicked.connect(self._submit_text)
-        self.text_back = button("", lambda: self._show_page(0))
-        self.pages.addWidget(AdaptiveRow(column(self.text_explain, self.text_back),
-                                         self.text_pad))
+        self.pages.addWidget(AdaptiveRow(column(self.text_explain), self.text_pad))
 
         # page 2: 照合番号B
         self.b_explain = label()
@@ -176,16 +174,15 @@ class UnlockPhotoScreen(Screen):
         self.legend = label()
         self.b_pad = PinPanel(context, length=14, masked=False, groups=(6, 4, 4))
         self.b_pad.ok.clicked.connect(self._submit_b)
-        self.b_back = button("", lambda: self._show_page(0))
-        self.b_camera = button("choice", self._start_scan)
+        self.b_camera = button("", self._start_scan)
         self.b_camera.setVisible(context.card_scanner is not None)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.b_explain, self.guide, self.legend, self.b_camera, self.b_back):
+        for widget in (self.b_explain, self.guide, self.legend, self.b_camera):
             left_layout.addWidget(widget)
         left_layout.setStretch(1, 1)
-        self.guide.setMinimumHeight(160)
+        self.guide.setMinimumHeight(110)
         self.pages.addWidget(AdaptiveRow(left, self.b_pad))
 
         # page 3: the card face held to the camera
@@ -217,11 +214,14 @@ class UnlockPhotoScreen(Screen):
             column(self.confirm_ok, self.confirm_again, self.confirm_type)))
 
         self.cancel = button("", flow.cancel)
+        # back to the choice of ways, from any other page
+        self.other_ways = button("", lambda: self._show_page(self.PAGE_CHOOSE))
         self.action_row.addWidget(self.cancel)
+        self.action_row.addWidget(self.other_ways)
 
     def set_wide(self, wide: bool) -> None:
         # Portrait has room for a bigger picture of the card face.
-        self.guide.setMinimumHeight(160 if wide else 300)
+        self.guide.setMinimumHeight(110 if wide else 240)
 
     def _show_page(self, index: int) -> None:
         if index != self.PAGE_SCAN:
@@ -298,6 +298,7 @@ class UnlockPhotoScreen(Screen):
         if reading is not None:
             self.flow.submit_number_b(reading.number_b())
         self.pages.setCurrentIndex(self.PAGE_CHOOSE)
+        self.refresh(self.flow.view)
 
     def _same_as_before(self) -> None:
         # The warning that it may cost a try is on the button's own line, shown before this.
@@ -365,7 +366,6 @@ class UnlockPhotoScreen(Screen):
         self.text_explain.setText(tr("Enter the 4-digit PIN for text input "
                                      "(券面事項入力補助用暗証番号).") + " "
                                   + tries_text(view.text_tries_left))
-        self.text_back.setText(tr("Other ways"))
         self.text_pad.retranslate()
 
         self.b_explain.setText(tr("Type the 14 digits in this order:"))
@@ -373,7 +373,8 @@ class UnlockPhotoScreen(Screen):
                                "e.g. Heisei 6 = 06)\n"
                                "② Expiry year of the card (4 digits)\n"
                                "③ Security code (4 digits)"))
-        self.b_back.setText(tr("Other ways"))
+        self.other_ways.setText(tr("Other ways"))
+        self.other_ways.setVisible(self.pages.currentIndex() != self.PAGE_CHOOSE)
         self.b_pad.retranslate()
         self.cancel.setText(tr("Cancel"))
 
