@@ -1,7 +1,6 @@
-"""Reads frames from a camera until the card face gives a plausible 照合番号B.
-
-The resident confirms what was read on the screen before it is used, so one plausible
-reading is enough (``agree`` asks for more in a row).
+"""Reads frames from a camera until the card face gives the same plausible 照合番号B on two
+frames in a row (``agree``); a single frame can misread a digit that still looks plausible.
+The resident then confirms what was read on the screen before it is used.
 
 Runs on a worker thread (the UI starts it and polls ``preview``); stops at ``should_stop()``,
 after ``timeout`` seconds, or with a reading. Frames are dropped as soon as they are read.
@@ -20,7 +19,7 @@ from kiosk.face_match.sources import FrameSource
 
 class CardFaceScanner:
     def __init__(self, open_camera: Callable[[], FrameSource], timeout: float = 30.0,
-                 agree: int = 1) -> None:
+                 agree: int = 2) -> None:
         self._open_camera = open_camera
         self._timeout = timeout
         self._agree = agree

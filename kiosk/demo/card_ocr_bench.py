@@ -8,8 +8,9 @@ read correctly within the time limit, two ways:
 - ``frame``: one camera frame, one reading;
 - ``held``: the card held to the camera as the kiosk uses it: frames keep coming (each with
   its own blur, glare, light and pose, as a hand moves), the reader takes the next frame each
-  time it is free, and the card counts as read when the first plausible reading is right and
-  came within the limit. A wrong first reading counts as wrong.
+  time it is free, and the card counts as read when two frames in a row give the same reading
+  (as ``CardFaceScanner`` asks), that reading is right and it came within the limit. An
+  agreed wrong reading counts as wrong.
 
 Persons, frames and readings stay in memory.
 """
@@ -29,16 +30,25 @@ from kiosk_testbed.card_face import render_card_face
 from kiosk_testbed.persona import make_persona
 
 
-def _held(persona_card: object, condition: str, rng: np.random.Generator, limit: float,
-          expected: bytes) -> tuple[str, float]:
-    """("correct" | "wrong" | "not_read", seconds) for one card held to the camera."""
+def _held(persona_card: object, condition: str, rng: np.random.Generator, *, limit: float,
+          expected: bytes, agree: int = 2) -> tuple[str, float]:
+    """("correct" | "wrong" | "not_read", seconds) for one card held to the camera, read as
+    the kiosk's scanner reads it: the same plausible reading on ``agree`` frames in a row."""
     start = time.monotonic()
+    last: bytes | None = None
+    seen = 0
     while True:
         frame = card_in_frame(persona_card, condition, rng)  # type: ignore[arg-type]
         reading = read_card_face(frame)
         seconds = time.monotonic() - start
         if reading is not None:
-            return ("correct" if bytes(reading.number_b()) == expected else "wrong"), seconds
+            digits = bytes(reading.number_b())
+            seen = seen + 1 if digits == last else 1
+            last = digits
+            if seen >= agree:
+                return ("correct" if digits == expected else "wrong"), seconds
+        else:
+            seen = 0
         if seconds > limit:
             return "not_read", seconds
 
@@ -58,7 +68,7 @@ def run_ocr_benchmark(per_condition: int, seed: int, limit: float,
                 card = render_card_face(persona)
                 expected = persona.collation_b.encode("ascii")
                 if mode == "held":
-                    verdict, seconds = _held(card, condition, rng, limit, expected)
+                    verdict, seconds = _held(card, condition, rng, limit=limit, expected=expected)
                 else:
                     frame = card_in_frame(card, condition, rng)
                     begin = time.monotonic()

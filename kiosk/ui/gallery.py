@@ -534,7 +534,8 @@ def render_docs(out_dir: Path) -> list[Path]:
                 source = by_key[(language, name)]
                 with Image.open(source) as image:
                     height = round(image.height * DOC_WIDTH / image.width)
-                    small = image.convert("RGB").resize((DOC_WIDTH, height), Image.Resampling.LANCZOS)
+                    small = image.convert("RGB").resize((DOC_WIDTH, height),
+                                                        Image.Resampling.LANCZOS)
                     target = out_dir / f"{language}-{number:02d}-{name}.png"
                     small.quantize(colors=64, dither=Image.Dither.NONE).save(
                         target, optimize=True)

@@ -119,9 +119,9 @@ def test_scanner_reads_skips_blank_frames_and_closes_the_camera() -> None:
     persona = make_persona()
     blank = np.full((720, 1280, 3), 90, np.uint8)
     card = card_in_frame(render_card_face(persona), "clean", rng)
-    camera = StillCamera([blank, card])
+    camera = StillCamera([blank, card, card])  # two frames in a row must agree
     previews: list[np.ndarray] = []
-    reading = CardFaceScanner(lambda: camera, timeout=20).scan(lambda: False, previews.append)
+    reading = CardFaceScanner(lambda: camera, timeout=30).scan(lambda: False, previews.append)
     assert reading is not None and bytes(reading.number_b()) == persona.collation_b.encode()
     assert camera.stopped and len(previews) >= 2
 
