@@ -31,6 +31,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "Issue a virtual card, put it in a vpcd reader and time the resident flow's reads.",
         extra="demo",
     ),
+    "card-ocr-bench": LazyCommand(
+        "kiosk.demo.card_ocr_bench:card_ocr_bench",
+        "Read 照合番号B from rendered card faces under blur, tilt, glare and low light.",
+        extra="demo",
+    ),
     "demo": LazyCommand(
         "kiosk.demo.app:demo",
         "Run the whole kiosk on embedded defaults (virtual card, synthetic camera, local "

@@ -142,9 +142,24 @@ class FlowSection:
     face_attempts: int = setting(3, "Face-check attempts before the resident is sent to the "
                                  "municipal office.", int_range(1, 10))
     countdown_from: float = setting(
-        20.0, "Show the visible countdown when this many seconds or fewer are left in a step.",
+        20.0, "Ask \"Do you need more time?\" with a countdown when this many seconds or fewer "
+        "are left in a step that waits for the resident.",
         non_negative_seconds,
     )
+    accessible_factor: float = setting(
+        2.0, "In the accessible mode (large text, voice through headphones) the resident's "
+        "steps get this many times their time limit.", float_range(1.0, 5.0),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceSection:
+    enabled: bool = setting(True, "Read every screen aloud (residents can switch it off).")
+    volume: float = setting(0.35, "Loudness of the voice, 0 to 1 (low: the kiosk is in a "
+                            "shop).", float_range(0.0, 1.0))
+    headphones_device: str = setting(
+        "", "Audio device of the headphone socket (ALSA/PipeWire name) used in the accessible "
+        "mode; empty: the default device.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +266,8 @@ class KioskConfig:
     camera: CameraSection = section(CameraSection, "The camera.")
     face: FaceSection = section(FaceSection, "Face matching and liveness.")
     flow: FlowSection = section(FlowSection, "The resident's way through the screens.")
+    voice: VoiceSection = section(VoiceSection, "Voice guidance (Japanese: Open JTalk, "
+                                  "English: espeak-ng).")
     backend: BackendSection = section(BackendSection, "The backend (mutual TLS).")
     tpm: TpmSection = section(TpmSection, "The kiosk's TPM, which holds its keys.")
     maintenance: MaintenanceSection = section(

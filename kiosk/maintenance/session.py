@@ -34,6 +34,7 @@ from kiosk.maintenance.credentials import MalformedHashError, verify_credential
 from kiosk.maintenance.lockout import Clock, LockedOutError, Lockout, LockoutPolicy
 from kiosk.maintenance.roles import Action, PermissionDeniedError, Role, allowed
 from kiosk.maintenance.service_state import ServiceState, ServiceStatus
+from kiosk.maintenance.staff_call import StaffCalls
 
 T = TypeVar("T")
 LOCKOUT_FILE = "lockout.json"
@@ -77,11 +78,15 @@ class Maintenance:
 
     def __init__(self, *, kiosk_id: str, credentials: Mapping[Role, str], lockout: Lockout,
                  audit: AuditLog, service: ServiceState, counters: TransactionCounters,
-                 auto_sign_out: float, clock: Clock = time.time) -> None:
+                 auto_sign_out: float, clock: Clock = time.time,
+                 staff_calls: StaffCalls | None = None) -> None:
         self.kiosk_id = kiosk_id
         self.audit = audit
         self.service = service
         self.counters = counters
+        # Residents' calls for staff; without a file of its own it lives beside the counters.
+        self.staff_calls = staff_calls or StaffCalls(
+            counters.path.with_name("staff_call.json"), clock)
         self.lockout = lockout
         self.auto_sign_out = auto_sign_out
         self._credentials = dict(credentials)
@@ -113,6 +118,7 @@ class Maintenance:
             counters=TransactionCounters(data / "counters.json", clock),
             auto_sign_out=config.maintenance.auto_sign_out,
             clock=clock,
+            staff_calls=StaffCalls(data / "staff_call.json", clock),
         )
 
     def is_configured(self, role: Role) -> bool:

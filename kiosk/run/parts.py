@@ -40,6 +40,7 @@ def flow_config(config: KioskConfig) -> FlowConfig:
         "timeouts": {name: getattr(timeouts, name) for name in names},
         "face_attempts": config.flow.face_attempts,
         "countdown_from": config.flow.countdown_from,
+        "accessible_factor": config.flow.accessible_factor,
     })
 
 

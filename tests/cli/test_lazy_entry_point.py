@@ -71,8 +71,8 @@ def test_the_product_never_loads_the_demo_testbed_or_backend() -> None:
 def test_help_lists_every_command_with_its_own_summary() -> None:
     context = click.Context(cli.main)
     assert cli.main.list_commands(context) == sorted(cli.COMMANDS)
-    assert set(cli.COMMANDS) == {"card-bench", "demo", "diag", "face-eval", "reset-lockout",
-                                 "run", "set-credential", "tpm-enroll"}
+    assert set(cli.COMMANDS) == {"card-bench", "card-ocr-bench", "demo", "diag", "face-eval",
+                                 "reset-lockout", "run", "set-credential", "tpm-enroll"}
     for name, entry in cli.COMMANDS.items():
         command = cli.load_command(name)
         assert command.get_short_help_str(limit=1000) == entry.summary, name
