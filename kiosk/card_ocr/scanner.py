@@ -1,54 +1,107 @@
-"""Reads frames from a camera until the card face gives the same plausible 照合番号B on two
-frames in a row (``agree``); a single frame can misread a digit that still looks plausible.
-The resident then confirms what was read on the screen before it is used.
+"""Reads frames from a camera until the card face has given 照合番号B with enough agreement.
+
+The camera gives about 30 frames a second; reading one takes a tenth of a second or more. So
+the scanner looks at a few frames in a row (``burst``), straightens each and measures how
+sharp and well-lit it is (a hand-held card is blurred by its motion on some frames and not
+on others), reads only the best of them, and adds what it read to the evidence
+(``CardFaceEvidence``: per-part votes across frames). It returns as soon as the evidence
+settles; the resident then confirms what was read on the screen before it is used.
 
 Runs on a worker thread (the UI starts it and polls ``preview``); stops at ``should_stop()``,
-after ``timeout`` seconds, or with a reading. Frames are dropped as soon as they are read.
+after ``timeout`` seconds, or with a reading. Frames are dropped as soon as they are used; the
+evidence is forgotten when the scan ends.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from kiosk.card_ocr.reader import CardFaceReading, read_card_face
+from kiosk.card_ocr.card_image import FrameQuality, frame_quality, straighten
+from kiosk.card_ocr.evidence import CardFaceEvidence, CardFaceReading
+from kiosk.card_ocr.reader import is_frame, read_card
+from kiosk.card_ocr.tesseract import OcrTimeoutError
 from kiosk.face_match.sources import FrameSource
+
+__all__ = ["CardFaceScanner", "best_of"]
+
+# A frame whose card is this much less sharp than the best seen so far is not worth a reading
+# (unless nothing better comes): its votes would mostly be noise.
+_WORTH_READING = 0.5
+
+
+def best_of(candidates: list[tuple[FrameQuality, np.ndarray]]
+            ) -> tuple[FrameQuality, np.ndarray] | None:
+    """The candidate that reads best: an outline found beats none, then the higher score."""
+    if not candidates:
+        return None
+    return max(candidates, key=lambda item: (item[0].found, item[0].score))
 
 
 class CardFaceScanner:
     def __init__(self, open_camera: Callable[[], FrameSource], timeout: float = 30.0,
-                 agree: int = 2) -> None:
+                 burst: int = 3, clock: Callable[[], float] = time.monotonic,
+                 today: Callable[[], dt.date] = dt.date.today) -> None:
+        if burst < 1:
+            raise ValueError("burst must be at least 1")
         self._open_camera = open_camera
         self._timeout = timeout
-        self._agree = agree
+        self._burst = burst
+        self._clock = clock
+        self._today = today
+        self.frames_seen = 0
+        self.frames_read = 0
 
     def scan(self, should_stop: Callable[[], bool],
              preview: Callable[[np.ndarray], None] | None = None) -> CardFaceReading | None:
-        """The reading seen ``agree`` times in a row, or None (stopped or out of time)."""
-        deadline = time.monotonic() + self._timeout
-        last: CardFaceReading | None = None
-        seen = 0
+        """照合番号B once the frames agree on it, or None (stopped or out of time)."""
+        deadline = self._clock() + self._timeout
+        today = self._today()
+        evidence = CardFaceEvidence(today)
+        best_score = 0.0
+        self.frames_seen = self.frames_read = 0
         source = self._open_camera()
         source.start()
         index = -1
         try:
-            while not should_stop() and time.monotonic() < deadline:
-                frame = source.wait_frame(after=index, timeout=0.5)
-                if frame is None:
+            while not should_stop() and self._clock() < deadline:
+                candidates: list[tuple[FrameQuality, np.ndarray]] = []
+                while len(candidates) < self._burst and not should_stop():
+                    frame = source.wait_frame(after=index, timeout=0.5)
+                    if frame is None:
+                        break
+                    index = frame.index
+                    self.frames_seen += 1
+                    if preview is not None:
+                        preview(frame.image)
+                    if not is_frame(frame.image):
+                        continue  # an odd frame is skipped, the camera goes on
+                    card, found = straighten(frame.image)
+                    quality = frame_quality(card)
+                    candidates.append((FrameQuality(found, quality.sharpness,
+                                                    quality.contrast), card))
+                chosen = best_of(candidates)
+                candidates.clear()
+                if chosen is None:
                     continue
-                index = frame.index
-                if preview is not None:
-                    preview(frame.image)
-                reading = read_card_face(frame.image)
-                if reading is None:
-                    seen = 0
+                quality, card = chosen
+                if quality.score < _WORTH_READING * best_score:
                     continue
-                seen = seen + 1 if reading == last else 1
-                last = reading
-                if seen >= self._agree:
+                best_score = max(best_score, quality.score)
+                try:
+                    fields = read_card(card, today)
+                except OcrTimeoutError:
+                    continue  # a busy moment: the next frames get their chance
+                self.frames_read += 1
+                evidence.add(fields)
+                reading = evidence.reading()
+                if reading is not None:
                     return reading
         finally:
+            evidence.clear()
             source.stop()
         return None
+

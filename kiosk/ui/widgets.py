@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from kiosk.card_ocr.reader import GUIDE_BOX
+from kiosk.card_ocr.card_image import GUIDE_BOX
 from kiosk.flow.secrets import wipe
 from kiosk.ui.qt import (
     QBoxLayout,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 
-from kiosk.card_ocr.reader import CardFaceReading, OcrUnavailableError
+from kiosk.card_ocr.evidence import CardFaceReading
+from kiosk.card_ocr.tesseract import OcrUnavailableError
 from kiosk.card_reader.era import to_era
 from kiosk.flow.machine import PreviewSlot
 from kiosk.flow.states import Step

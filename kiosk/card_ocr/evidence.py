@@ -1,0 +1,124 @@
+"""Evidence for 照合番号B gathered over camera frames, one vote per unit per frame.
+
+A single frame misreads now and then, and Tesseract can be sure of a wrong digit; so each unit
+(the era; the era year, month and day of birth; the expiry's year, month and day; the code) is
+voted on separately, and a unit is settled only when at least two frames agree on it and it
+leads every other value by a margin (``MARGIN`` frames' worth). Units settle at different
+times: a frame that read the code but blurred the date still helps.
+
+A card runs to its holder's birthday (the 10th after issue, the 5th for minors), so the
+expiry's month and day are the birth's month and day read a second time, on another line.
+When they settle to other values, the birth's month and day need twice the margin. The
+reading is given only when every unit of 照合番号B is settled and the whole is a possible
+birth date and expiry. A wrong reading costs the resident one of the card's few tries, an
+unread one costs a moment of typing: every rule here leans to "unread".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from kiosk.card_ocr.fields import UNITS, FrameFields, birth_date_of, expiry_year_plausible
+from kiosk.card_reader.era import Era, era_yymmdd
+
+__all__ = ["MARGIN", "MIN_FRAMES", "CardFaceEvidence", "CardFaceReading"]
+
+MIN_FRAMES = 2  # frames that must agree on a unit
+MARGIN = 1.5  # how far (in frames' worth) the leading value must be ahead of the next
+
+
+@dataclass(frozen=True)
+class CardFaceReading:
+    """The three parts of 照合番号B as read; ``repr`` shows none of them."""
+
+    birth_date: dt.date
+    expiry_year: int
+    security_code: str
+
+    def __repr__(self) -> str:
+        return "CardFaceReading(<hidden>)"
+
+    def number_b(self) -> bytearray:
+        """The 14 digits for the card (the caller owns and wipes the buffer)."""
+        return bytearray(
+            f"{era_yymmdd(self.birth_date)}{self.expiry_year:04d}{self.security_code}",
+            "ascii",
+        )
+
+
+def _weight(confidence: float) -> float:
+    """A frame's vote counts 0.3–1 by how sure the recogniser was: a vote it doubted still
+    counts against a rival value, so doubt never hides a disagreement."""
+    return min(1.0, max(0.3, confidence / 100.0))
+
+
+class CardFaceEvidence:
+    """Votes per unit over the frames seen; ``reading()`` once they settle. Holds the values
+    read in memory only, and ``clear()`` forgets them."""
+
+    def __init__(self, today: dt.date | None = None, *, min_frames: int = MIN_FRAMES,
+                 margin: float = MARGIN) -> None:
+        self._today = today
+        self._min_frames = min_frames
+        self._margin = margin
+        self._support: dict[str, dict[object, float]] = {u: defaultdict(float) for u in UNITS}
+        self._count: dict[str, dict[object, int]] = {u: defaultdict(int) for u in UNITS}
+        self.frames = 0
+
+    def __repr__(self) -> str:
+        return f"CardFaceEvidence(frames={self.frames})"
+
+    def add(self, fields: FrameFields) -> None:
+        self.frames += 1
+        for unit, vote in fields.votes.items():
+            self._support[unit][vote.value] += _weight(vote.confidence)
+            self._count[unit][vote.value] += 1
+
+    def clear(self) -> None:
+        for unit in UNITS:
+            self._support[unit].clear()
+            self._count[unit].clear()
+        self.frames = 0
+
+    def settled(self, unit: str, margin: float | None = None) -> object | None:
+        """The unit's value if enough frames agree and it leads the rest by the margin."""
+        support = self._support[unit]
+        if not support:
+            return None
+        ranked = sorted(support.items(), key=lambda item: item[1], reverse=True)
+        value, best = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        if self._count[unit][value] < self._min_frames:
+            return None
+        return value if best - runner_up >= (self._margin if margin is None else margin) else None
+
+    def reading(self) -> CardFaceReading | None:
+        """照合番号B once every part is settled and possible; else None."""
+        era, year = self.settled("era"), self.settled("birth_year")
+        expiry, code = self.settled("expiry_year"), self.settled("code")
+        month, day = self.settled("birth_month"), self.settled("birth_day")
+        if month is not None and day is not None:
+            # the expiry's month and day, when settled, must be the birthday or the birth's
+            # own evidence must be twice as strong
+            on_expiry = (self.settled("expiry_month"), self.settled("expiry_day"))
+            if None not in on_expiry and not _same_birthday((month, day), on_expiry):
+                month = self.settled("birth_month", 2 * self._margin)
+                day = self.settled("birth_day", 2 * self._margin)
+        if not (isinstance(era, Era) and isinstance(year, int) and isinstance(month, int)
+                and isinstance(day, int) and isinstance(expiry, int)
+                and isinstance(code, str)):
+            return None
+        birth = birth_date_of(era, year, month, day, self._today)
+        if birth is None or not expiry_year_plausible(expiry, self._today):
+            return None
+        return CardFaceReading(birth, expiry, code)
+
+
+def _same_birthday(birth: tuple[object, object], expiry: tuple[object, object]) -> bool:
+    """Whether an expiry on ``expiry`` (month, day) is the birthday ``birth``; a 29 February
+    birthday falls on 28 February or 1 March in other years."""
+    if birth == expiry:
+        return True
+    return birth == (2, 29) and expiry in ((2, 28), (3, 1))
