@@ -9,7 +9,7 @@ light reflected on the laminate) or ``low_light`` (dim and noisy).
 what belongs to the moment stays (where the card is and how it is turned, the light, the
 glare's place, how far out of focus it is, the direction the hand drifts), what belongs to
 the frame changes (a tremor of the pose, how far the card moved during the exposure, the
-sensor's noise). A blurred card does not become sharp by waiting: a defocused one stays
+sensor's noise) and the glare drifts slowly over the card as the hand turns it. A blurred card does not become sharp by waiting: a defocused one stays
 defocused, a moving one is smeared on every frame. ``HeldCard`` animates it for the demo.
 
 The severities, and how they compare with a 720p webcam and a card at 20–30 cm, are in
@@ -27,6 +27,7 @@ from PIL import Image
 
 CONDITIONS = ("clean", "blur", "tilt", "glare", "low_light")
 FRAME_W, FRAME_H = 1280, 720
+FPS = 30.0  # a webcam's frame rate
 
 
 def _background(rng: np.random.Generator) -> np.ndarray:
@@ -82,6 +83,7 @@ class _Moment:
     pose: _Pose
     background: np.ndarray
     glare: tuple[float, float, float, float, float, float] | None  # x, y, a, b, angle, strength
+    glare_drift: tuple[float, float]  # how the glare moves on a held card, pixels per frame
     defocus: float | None  # Gaussian sigma in pixels (None: in focus, or moving instead)
     drift: float | None  # direction of the hand's motion, degrees (None: no motion blur)
     light: float  # gain on the scene
@@ -100,6 +102,10 @@ def _moment(rng: np.random.Generator, condition: str) -> _Moment:
         glare = (rng.uniform(x.min(), x.max()), rng.uniform(y.min(), y.max()),
                  rng.uniform(0.08, 0.18) * FRAME_W, rng.uniform(0.05, 0.12) * FRAME_W,
                  rng.uniform(0, 180), rng.uniform(0.55, 0.85))
+    # a hand turns a held card by a degree or two a second, and a reflection moves twice as
+    # fast as the card turns: 20–60 px a second over the card
+    speed, heading = rng.uniform(20, 60) / FPS, rng.uniform(0, 2 * math.pi)
+    glare_drift = (speed * math.cos(heading), speed * math.sin(heading))
     defocus = drift = None
     if condition == "blur":
         if rng.random() < 0.5:
@@ -109,7 +115,7 @@ def _moment(rng: np.random.Generator, condition: str) -> _Moment:
     light, noise = 1.0, 2.0
     if condition == "low_light":
         light, noise = float(rng.uniform(0.18, 0.35)), float(rng.uniform(3.0, 6.0))
-    return _Moment(condition, pose, background, glare, defocus, drift, light, noise)
+    return _Moment(condition, pose, background, glare, glare_drift, defocus, drift, light, noise)
 
 
 def _motion_kernel(length: int, angle: float) -> np.ndarray:
@@ -121,7 +127,7 @@ def _motion_kernel(length: int, angle: float) -> np.ndarray:
 
 
 def _render(face: np.ndarray, moment: _Moment, pose: _Pose, rng: np.random.Generator,
-            motion: tuple[int, float] | None) -> np.ndarray:
+            motion: tuple[int, float] | None, frame_index: int = 0) -> np.ndarray:
     h, w = face.shape[:2]
     corners = _corners(pose)
     source = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
@@ -132,6 +138,8 @@ def _render(face: np.ndarray, moment: _Moment, pose: _Pose, rng: np.random.Gener
     if moment.glare is not None:
         # a reflected light: a soft white spot on the card
         x, y, a, b, angle, strength = moment.glare
+        x += moment.glare_drift[0] * frame_index
+        y += moment.glare_drift[1] * frame_index
         spot: np.ndarray = np.zeros((FRAME_H, FRAME_W), np.float32)
         cv2.ellipse(spot, (int(x), int(y)), (int(a), int(b)), angle, 0, 360, 1.0, -1)
         spot = cv2.GaussianBlur(spot, (0, 0), int(b) / 2.5) * strength
@@ -172,14 +180,19 @@ class HeldCardStream:
         self._face = _face(card)
         self._rng = rng
         self._moment = _moment(rng, condition)
+        self._index = -1
 
-    def next_frame(self) -> np.ndarray:
+    def next_frame(self, index: int | None = None) -> np.ndarray:
+        """The frame after the last one, or the ``index``-th since the card was held (a
+        camera's frames come on even when nobody looks at them)."""
+        self._index = self._index + 1 if index is None else index
         rng, pose = self._rng, self._moment.pose
         # a hand's tremor: a pixel or two, a fraction of a degree
         trembling = _Pose(pose.width * (1 + rng.normal(0, 0.003)), pose.cx + rng.normal(0, 1.5),
                           pose.cy + rng.normal(0, 1.5), max(0.0, pose.tilt + rng.normal(0, 0.5)),
                           pose.axis, pose.turn + rng.normal(0, 0.3))
-        return _render(self._face, self._moment, trembling, rng, _motion(rng, self._moment))
+        return _render(self._face, self._moment, trembling, rng, _motion(rng, self._moment),
+                       self._index)
 
 
 class HeldCard:

@@ -153,10 +153,12 @@ def frame_quality(card: np.ndarray) -> FrameQuality:
 
 @dataclass(frozen=True, slots=True, repr=False)
 class TextLine:
-    """A cut-out line of the card (grey): ``region`` is ``"dates"`` or ``"code"``."""
+    """A cut-out line of the card (grey): ``region`` is ``"dates"`` or ``"code"``;
+    ``alternative``: the same place cut from another version of the card, if one was given."""
 
     region: str
     image: np.ndarray
+    alternative: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return f"TextLine({self.region}, {self.image.shape})"
@@ -167,7 +169,7 @@ def _ratio(gray: np.ndarray, scale: float) -> np.ndarray:
     light and the printed tint divide out."""
     values = gray.astype(np.float32) + 1.0
     size = int(scale) | 1
-    background = cv2.dilate(values, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    background = cv2.dilate(values, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
     background = cv2.GaussianBlur(background, (0, 0), scale / 2)
     return np.asarray(values / np.maximum(background, 1.0), dtype=np.float32)
 
@@ -219,12 +221,13 @@ def _bands(ink: np.ndarray) -> list[tuple[int, int]]:
     return [(top, bottom) for top, bottom in bands if low <= bottom - top <= high]
 
 
-def _cut(card: np.ndarray, region: tuple[float, float, float, float], name: str
-         ) -> list[TextLine]:
+def _cut(card: np.ndarray, region: tuple[float, float, float, float], name: str,
+         other: np.ndarray | None) -> list[TextLine]:
     left, top, right, bottom = region
     x0, x1 = int(left * CARD_WIDTH), int(right * CARD_WIDTH)
     y0, y1 = int(top * CARD_HEIGHT), int(bottom * CARD_HEIGHT)
     part = card[y0:y1, x0:x1]
+    other_flat = None if other is None else _flatten(other[y0:y1, x0:x1], 0.08 * CARD_HEIGHT)
     ratio = _ratio(part, 0.08 * CARD_HEIGHT)
     flat = _stretched(ratio)
     dark = np.where(cv2.GaussianBlur(ratio, (0, 0), 1.0) < _INK_RATIO, np.uint8(255),
@@ -242,19 +245,23 @@ def _cut(card: np.ndarray, region: tuple[float, float, float, float], name: str
             continue
         first = max(0, int(columns[0]) - 2 * margin)
         last = min(part.shape[1], int(columns[-1]) + 2 * margin)
-        lines.append(TextLine(name, paper[rows, first:last]))
+        alternative = None if other_flat is None else np.where(
+            rules > 0, np.uint8(255), other_flat).astype(np.uint8)[rows, first:last]
+        lines.append(TextLine(name, paper[rows, first:last], alternative))
     return lines
 
 
-def text_lines(card: np.ndarray) -> list[TextLine]:
-    """The text lines of the dates region (top to bottom), then of the code region."""
-    return _cut(card, DATES_REGION, "dates") + _cut(card, CODE_REGION, "code")
+def text_lines(card: np.ndarray, other: np.ndarray | None = None) -> list[TextLine]:
+    """The text lines of the dates region (top to bottom), then of the code region, found on
+    ``card``; each also cut from ``other`` (the same card differently restored) if given."""
+    return _cut(card, DATES_REGION, "dates", other) + _cut(card, CODE_REGION, "code", other)
 
 
-def clean_line(line: np.ndarray, *, height: int = 28) -> np.ndarray:
+def clean_line(line: np.ndarray, *, height: int = 40) -> np.ndarray:
     """A line made easy to read: even light (glare and dim light go), noise calmed where the
-    light was low, the text scaled to about ``height`` pixels, edges crisped (unsharp mask),
-    dark text on white with a white margin."""
+    light was low, the text scaled to about ``height`` pixels (much larger text makes
+    Tesseract's line model misread digits), edges crisped (unsharp mask), the paper made
+    white, with a white margin."""
     flat = _flatten(line, max(15.0, 0.9 * line.shape[0])).astype(np.float32)
     # noise: the spread of what is left after a small blur, on the paper (bright) pixels
     detail = flat - cv2.GaussianBlur(flat, (0, 0), 1.0)
@@ -267,6 +274,7 @@ def clean_line(line: np.ndarray, *, height: int = 28) -> np.ndarray:
     big = cv2.resize(flat, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     soft = cv2.GaussianBlur(big, (0, 0), 1.2 * scale)
     crisp = cv2.addWeighted(big, 1.7, soft, -0.7, 0)
+    crisp *= 255.0 / max(float(np.percentile(crisp, 90)), 1.0)  # most of a line is paper
     out = np.asarray(np.clip(crisp, 0, 255), dtype=np.uint8)
     pad = max(8, out.shape[0] // 4)
     return cv2.copyMakeBorder(out, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)

@@ -2,13 +2,15 @@
 
 A single frame misreads now and then, and Tesseract can be sure of a wrong digit; so each unit
 (the era; the era year, month and day of birth; the expiry's year, month and day; the code) is
-voted on separately, and a unit is settled only when at least two frames agree on it and it
+voted on separately, and a unit is settled only when at least three frames agree on it and it
 leads every other value by a margin (``MARGIN`` frames' worth). Units settle at different
 times: a frame that read the code but blurred the date still helps.
 
 A card runs to its holder's birthday (the 10th after issue, the 5th for minors), so the
-expiry's month and day are the birth's month and day read a second time, on another line.
-When they settle to other values, the birth's month and day need twice the margin. The
+expiry's month and day are the birth's month and day read a second time, on another line:
+when both lines lead with the same value, the expiry's votes count for the birth's too; when
+they lead with other values (a digit lost on one of them), the birth's month and day need
+twice the margin. The
 reading is given only when every unit of 照合番号B is settled and the whole is a possible
 birth date and expiry. A wrong reading costs the resident one of the card's few tries, an
 unread one costs a moment of typing: every rule here leans to "unread".
@@ -25,8 +27,11 @@ from kiosk.card_reader.era import Era, era_yymmdd
 
 __all__ = ["MARGIN", "MIN_FRAMES", "CardFaceEvidence", "CardFaceReading"]
 
-MIN_FRAMES = 2  # frames that must agree on a unit
-MARGIN = 1.5  # how far (in frames' worth) the leading value must be ahead of the next
+# Tesseract can be sure of a wrong digit, and a card held still under the same light and
+# blur can be misread the same way twice: three frames must agree, two frames' worth ahead
+MIN_FRAMES = 3  # frames that must agree on a unit
+MARGIN = 2.0  # how far (in frames' worth) the leading value must be ahead of the next
+_BIRTHDAY_TWINS = {"birth_month": "expiry_month", "birth_day": "expiry_day"}
 
 
 @dataclass(frozen=True)
@@ -82,17 +87,39 @@ class CardFaceEvidence:
             self._count[unit].clear()
         self.frames = 0
 
+    def _ranked(self, unit: str) -> list[tuple[object, float, int]]:
+        """(value, support, frames) best first. The birth's month and day also count the
+        expiry's votes for the same value when both lead with it: the expiry printed the
+        same birthday on another line (this only ever adds agreeing evidence; a card whose
+        expiry is not a birthday simply gets no help)."""
+        support = dict(self._support[unit])
+        count = dict(self._count[unit])
+        twin = _BIRTHDAY_TWINS.get(unit)
+        if twin is not None and support and self._support[twin]:
+            lead = max(support, key=lambda value: support[value])
+            twin_lead = max(self._support[twin], key=lambda value: self._support[twin][value])
+            if lead == twin_lead:
+                support[lead] += self._support[twin][lead]
+                count[lead] += self._count[twin][lead]
+        ranked = sorted(support, key=lambda value: support[value], reverse=True)
+        return [(value, support[value], count[value]) for value in ranked]
+
+    def leading(self, unit: str) -> object | None:
+        """The unit's value with the most support so far (settled or not)."""
+        ranked = self._ranked(unit)
+        return ranked[0][0] if ranked else None
+
     def settled(self, unit: str, margin: float | None = None) -> object | None:
         """The unit's value if enough frames agree and it leads the rest by the margin."""
-        support = self._support[unit]
-        if not support:
+        ranked = self._ranked(unit)
+        if not ranked:
             return None
-        ranked = sorted(support.items(), key=lambda item: item[1], reverse=True)
-        value, best = ranked[0]
+        value, best, frames = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if self._count[unit][value] < self._min_frames:
+        if frames < self._min_frames:
             return None
-        return value if best - runner_up >= (self._margin if margin is None else margin) else None
+        return value if best - runner_up >= (self._margin if margin is None else margin) \
+            else None
 
     def reading(self) -> CardFaceReading | None:
         """照合番号B once every part is settled and possible; else None."""
@@ -100,9 +127,9 @@ class CardFaceEvidence:
         expiry, code = self.settled("expiry_year"), self.settled("code")
         month, day = self.settled("birth_month"), self.settled("birth_day")
         if month is not None and day is not None:
-            # the expiry's month and day, when settled, must be the birthday or the birth's
-            # own evidence must be twice as strong
-            on_expiry = (self.settled("expiry_month"), self.settled("expiry_day"))
+            # the expiry's month and day, as far as they are read, must be the birthday, or
+            # the birth's own evidence must be twice as strong
+            on_expiry = (self.leading("expiry_month"), self.leading("expiry_day"))
             if None not in on_expiry and not _same_birthday((month, day), on_expiry):
                 month = self.settled("birth_month", 2 * self._margin)
                 day = self.settled("birth_day", 2 * self._margin)

@@ -25,8 +25,11 @@ from kiosk.card_ocr.tesseract import Recognised, recogniser
 __all__ = ["CardFaceReading", "FrameFields", "is_frame", "read_card", "read_card_face",
            "read_frame"]
 
-_DATES_CHARACTERS = "0123456789年月日生元大正昭和平成令まで有効性別男女"
-_DIGITS = "0123456789"
+# The space belongs in every list: without it Tesseract's line model is forced to read the
+# printed padding (" 9月") as no gap and doubts the digit beside it.
+_DATES_CHARACTERS = "0123456789年月日生元大正昭和平成令まで有効性別男女 "
+_DIGITS = "0123456789 "
+_TEXT_BAND = (0.30, 0.90)  # rows of the card that hold the dates and the code
 _LINE_TIMEOUT = 1.0  # seconds for one line; a busier machine skips the frame
 # A single frame's reading is used alone only when the recogniser was this sure of every part
 _ONE_FRAME_CONFIDENCE = 90.0
@@ -38,22 +41,29 @@ def is_frame(frame: object) -> bool:
             and frame.dtype == np.uint8 and min(frame.shape[:2]) >= 120)
 
 
+def _mean_confidence(read: Recognised) -> float:
+    return sum(read.confidences) / len(read.confidences) if read.confidences else 0.0
+
+
 def read_card(card: np.ndarray, today: dt.date | None = None) -> FrameFields:
     """The units of 照合番号B the straightened grey ``card`` shows. Raises
     ``OcrUnavailableError`` when Tesseract cannot run (``OcrTimeoutError`` when too slow)."""
-    motion = estimate_motion(card[int(0.33 * CARD_HEIGHT):int(0.85 * CARD_HEIGHT)])
+    top, bottom = int(_TEXT_BAND[0] * CARD_HEIGHT), int(_TEXT_BAND[1] * CARD_HEIGHT)
+    motion = estimate_motion(card[top:bottom])
+    plain = None
     if motion is not None:
-        card = deblur_motion(card, motion)
+        # restored with the estimated streak; the plain card stays a second opinion, as a
+        # streak misjudged by some degrees can make a line worse instead of better
+        plain, card = card, card.copy()
+        card[top:bottom] = deblur_motion(card[top:bottom], motion)
     lines: list[tuple[str, Recognised]] = []
-    for line in text_lines(card):
-        if line.region == "code":
-            read = recogniser("eng").read_line(clean_line(line.image), whitelist=_DIGITS,
-                                               timeout=_LINE_TIMEOUT)
-        else:
-            read = recogniser("jpn").read_line(clean_line(line.image),
-                                               whitelist=_DATES_CHARACTERS,
-                                               timeout=_LINE_TIMEOUT)
-        lines.append((line.region, read))
+    for line in text_lines(card, plain):
+        language, characters = ("eng", _DIGITS) if line.region == "code" \
+            else ("jpn", _DATES_CHARACTERS)
+        reads = [recogniser(language).read_line(clean_line(image), whitelist=characters,
+                                                timeout=_LINE_TIMEOUT)
+                 for image in (line.image, line.alternative) if image is not None]
+        lines.append((line.region, max(reads, key=_mean_confidence)))
     return fields_of_lines(lines, today)
 
 

@@ -69,7 +69,9 @@ class CardFaceScanner:
         try:
             while not should_stop() and self._clock() < deadline:
                 candidates: list[tuple[FrameQuality, np.ndarray]] = []
-                while len(candidates) < self._burst and not should_stop():
+                for _ in range(self._burst):  # frames looked at, odd ones included
+                    if should_stop() or self._clock() >= deadline:
+                        break
                     frame = source.wait_frame(after=index, timeout=0.5)
                     if frame is None:
                         break

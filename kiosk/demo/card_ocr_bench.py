@@ -32,11 +32,10 @@ import numpy as np
 from kiosk.card_ocr.reader import read_card_face
 from kiosk.card_ocr.scanner import CardFaceScanner
 from kiosk.face_match.sources import Frame
-from kiosk_testbed.card_camera import CONDITIONS, HeldCardStream, card_in_frame
+from kiosk_testbed.card_camera import CONDITIONS, FPS, HeldCardStream, card_in_frame
 from kiosk_testbed.card_face import render_card_face
 from kiosk_testbed.persona import Persona, make_persona
 
-FPS = 30.0
 
 
 class VirtualCamera:
@@ -68,7 +67,7 @@ class VirtualCamera:
             newest = after + 1
             self._waited += max(0.0, newest / FPS - now)
         begin = time.monotonic()
-        image = self._stream.next_frame()
+        image = self._stream.next_frame(newest)
         self._left_out += time.monotonic() - begin
         return Frame(image, newest / FPS, newest)
 

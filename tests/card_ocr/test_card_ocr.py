@@ -20,7 +20,7 @@ from kiosk.card_ocr import (
     read_card_face,
 )
 from kiosk.face_match.sources import Frame
-from kiosk_testbed.card_camera import CONDITIONS, card_in_frame
+from kiosk_testbed.card_camera import CONDITIONS, HeldCardStream, card_in_frame
 from kiosk_testbed.card_face import printed_birth_date, render_card_face
 from kiosk_testbed.persona import make_persona
 
@@ -46,6 +46,8 @@ def test_impossible_dates_are_refused() -> None:
     assert parse_birth_date("昭和55年2月30日生", TODAY) is None
     assert parse_birth_date("昭和55年13月1日生", TODAY) is None
     assert parse_expiry_year("1999年 1月 1日まで有効", TODAY) is None
+    assert parse_expiry_year("2025年 1月 1日まで有効", TODAY) is None  # expired
+    assert parse_expiry_year("2037年 1月 1日まで有効", TODAY) is None  # beyond ten years
     assert parse_expiry_year("2035年 2月17日まで有効", TODAY) == 2035
     assert parse_security_code("2285") == "2285"
     assert parse_security_code("22851") is None
@@ -114,22 +116,36 @@ class StillCamera:
 
 
 @needs_tesseract
-def test_scanner_reads_skips_blank_frames_and_closes_the_camera() -> None:
+def test_scanner_reads_skips_blank_frames_and_closes_the_camera(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     rng = np.random.default_rng(3)
     persona = make_persona()
+    stream = HeldCardStream(render_card_face(persona), "clean", rng)
     blank = np.full((720, 1280, 3), 90, np.uint8)
-    card = card_in_frame(render_card_face(persona), "clean", rng)
-    camera = StillCamera([blank, card, card])  # two frames in a row must agree
+    camera = StillCamera([blank, *(stream.next_frame() for _ in range(5))])
     previews: list[np.ndarray] = []
-    reading = CardFaceScanner(lambda: camera, timeout=30).scan(lambda: False, previews.append)
+    scanner = CardFaceScanner(lambda: camera, timeout=30, burst=1)
+    reading = scanner.scan(lambda: False, previews.append)
     assert reading is not None and bytes(reading.number_b()) == persona.collation_b.encode()
-    assert camera.stopped and len(previews) >= 2
+    assert camera.stopped and len(previews) >= 3
+    assert scanner.frames_read >= 3  # three frames must agree
+    assert persona.security_code not in caplog.text
 
 
 def test_scanner_stops_when_asked() -> None:
     camera = StillCamera([np.full((720, 1280, 3), 90, np.uint8)])
     assert CardFaceScanner(lambda: camera, timeout=20).scan(lambda: True) is None
     assert camera.stopped
+
+
+def test_scanner_gives_up_on_time_and_skips_odd_frames() -> None:
+    ticks = iter(range(1000))
+    odd = np.zeros((10, 10, 3), np.uint8)
+    camera = StillCamera([odd])
+    scanner = CardFaceScanner(lambda: camera, timeout=5, clock=lambda: float(next(ticks)))
+    assert scanner.scan(lambda: False) is None
+    assert camera.stopped and scanner.frames_read == 0 and scanner.frames_seen >= 1
 
 
 def test_camera_conditions_make_different_frames() -> None:
