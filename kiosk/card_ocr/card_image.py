@@ -166,11 +166,15 @@ class TextLine:
 
 def _ratio(gray: np.ndarray, scale: float) -> np.ndarray:
     """Each pixel relative to the paper around it (paper about 1, ink well below): glare, dim
-    light and the printed tint divide out."""
+    light and the printed tint divide out. The paper's level is the local maximum, smoothed;
+    it changes slowly, so it is worked out on a quarter-size picture."""
     values = gray.astype(np.float32) + 1.0
-    size = int(scale) | 1
-    background = cv2.dilate(values, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-    background = cv2.GaussianBlur(background, (0, 0), scale / 2)
+    h, w = values.shape
+    small = cv2.resize(values, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    size = max(3, int(scale / 4) | 1)
+    background = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    background = cv2.GaussianBlur(background, (0, 0), max(1.0, scale / 8))
+    background = cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.asarray(values / np.maximum(background, 1.0), dtype=np.float32)
 
 
