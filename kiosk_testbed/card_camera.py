@@ -9,8 +9,9 @@ light reflected on the laminate) or ``low_light`` (dim and noisy).
 what belongs to the moment stays (where the card is and how it is turned, the light, the
 glare's place, how far out of focus it is, the direction the hand drifts), what belongs to
 the frame changes (a tremor of the pose, how far the card moved during the exposure, the
-sensor's noise) and the glare drifts slowly over the card as the hand turns it. A blurred card does not become sharp by waiting: a defocused one stays
-defocused, a moving one is smeared on every frame. ``HeldCard`` animates it for the demo.
+sensor's noise) and the glare drifts slowly over the card as the hand turns it. A blurred
+card does not become sharp by waiting: a defocused one stays defocused, a moving one is
+smeared on every frame. ``HeldCard`` animates it for the demo.
 
 The severities, and how they compare with a 720p webcam and a card at 20–30 cm, are in
 docs/residents.md ("How hard the simulated camera is").
@@ -28,6 +29,9 @@ from PIL import Image
 CONDITIONS = ("clean", "blur", "tilt", "glare", "low_light")
 FRAME_W, FRAME_H = 1280, 720
 FPS = 30.0  # a webcam's frame rate
+# The card's width as a share of the frame's: the resident fills the screen's guide (docs:
+# a card at 20–30 cm from a 720p webcam is smaller, 0.2–0.47; see --card-width of the bench)
+CARD_WIDTH = (0.58, 0.74)
 
 
 def _background(rng: np.random.Generator) -> np.ndarray:
@@ -47,10 +51,10 @@ class _Pose:
     turn: float  # degrees in the plane
 
 
-def _pose(rng: np.random.Generator, condition: str) -> _Pose:
+def _pose(rng: np.random.Generator, condition: str, width: tuple[float, float]) -> _Pose:
     tilt = rng.uniform(18, 30) if condition == "tilt" else rng.uniform(0, 6)
     turn = rng.uniform(-12, 12) if condition == "tilt" else rng.uniform(-4, 4)
-    return _Pose(width=rng.uniform(0.58, 0.74) * FRAME_W,
+    return _Pose(width=rng.uniform(*width) * FRAME_W,
                  cx=FRAME_W / 2 + rng.uniform(-0.05, 0.05) * FRAME_W,
                  cy=FRAME_H / 2 + rng.uniform(-0.05, 0.05) * FRAME_H,
                  tilt=tilt, axis=int(rng.integers(0, 4)), turn=turn)
@@ -90,10 +94,13 @@ class _Moment:
     noise: float  # sensor noise, grey levels
 
 
-def _moment(rng: np.random.Generator, condition: str) -> _Moment:
+def _moment(rng: np.random.Generator, condition: str,
+            width: tuple[float, float] = CARD_WIDTH) -> _Moment:
     if condition not in CONDITIONS:
         raise ValueError(f"unknown condition {condition!r}")
-    pose = _pose(rng, condition)
+    if not 0.1 <= width[0] <= width[1] <= 0.95:
+        raise ValueError("the card's width is a share of the frame's, 0.1 to 0.95")
+    pose = _pose(rng, condition, width)
     background = _background(rng)
     glare = None
     if condition == "glare":
@@ -166,9 +173,11 @@ def _motion(rng: np.random.Generator, moment: _Moment) -> tuple[int, float] | No
     return int(rng.integers(7, 14)), moment.drift + float(rng.uniform(-20, 20))
 
 
-def card_in_frame(card: Image.Image, condition: str, rng: np.random.Generator) -> np.ndarray:
-    """An RGB ``uint8`` camera frame showing ``card`` under ``condition``."""
-    moment = _moment(rng, condition)
+def card_in_frame(card: Image.Image, condition: str, rng: np.random.Generator,
+                  width: tuple[float, float] = CARD_WIDTH) -> np.ndarray:
+    """An RGB ``uint8`` camera frame showing ``card`` under ``condition``, the card
+    ``width`` (a range, shares of the frame's width) wide."""
+    moment = _moment(rng, condition, width)
     return _render(_face(card), moment, moment.pose, rng, _motion(rng, moment))
 
 
@@ -176,10 +185,11 @@ class HeldCardStream:
     """One card held to the camera under ``condition``: ``next_frame()`` gives frame after
     frame of the same moment (see the module's text)."""
 
-    def __init__(self, card: Image.Image, condition: str, rng: np.random.Generator) -> None:
+    def __init__(self, card: Image.Image, condition: str, rng: np.random.Generator,
+                 width: tuple[float, float] = CARD_WIDTH) -> None:
         self._face = _face(card)
         self._rng = rng
-        self._moment = _moment(rng, condition)
+        self._moment = _moment(rng, condition, width)
         self._index = -1
 
     def next_frame(self, index: int | None = None) -> np.ndarray:

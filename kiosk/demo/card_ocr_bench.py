@@ -32,10 +32,9 @@ import numpy as np
 from kiosk.card_ocr.reader import read_card_face
 from kiosk.card_ocr.scanner import CardFaceScanner
 from kiosk.face_match.sources import Frame
-from kiosk_testbed.card_camera import CONDITIONS, FPS, HeldCardStream, card_in_frame
+from kiosk_testbed.card_camera import CARD_WIDTH, CONDITIONS, FPS, HeldCardStream, card_in_frame
 from kiosk_testbed.card_face import render_card_face
 from kiosk_testbed.persona import Persona, make_persona
-
 
 
 class VirtualCamera:
@@ -83,18 +82,18 @@ def bench_persona(rng: np.random.Generator, today: dt.date) -> Persona:
                         sex=str(int(rng.integers(1, 3))), today=today)
 
 
-def _held(card: object, condition: str, rng: np.random.Generator, limit: float
-          ) -> tuple[bytes | None, float]:
+def _held(card: object, condition: str, rng: np.random.Generator, limit: float,
+          width: tuple[float, float]) -> tuple[bytes | None, float]:
     """What the kiosk's scanner read from the card held to the camera, and when."""
-    camera = VirtualCamera(HeldCardStream(card, condition, rng))  # type: ignore[arg-type]
+    camera = VirtualCamera(HeldCardStream(card, condition, rng, width))  # type: ignore[arg-type]
     scanner = CardFaceScanner(lambda: camera, timeout=limit, clock=camera.clock)
     reading = scanner.scan(lambda: False)
     return (None if reading is None else bytes(reading.number_b())), camera.clock()
 
 
-def _frame(card: object, condition: str, rng: np.random.Generator, limit: float
-           ) -> tuple[bytes | None, float]:
-    frame = card_in_frame(card, condition, rng)  # type: ignore[arg-type]
+def _frame(card: object, condition: str, rng: np.random.Generator, limit: float,
+           width: tuple[float, float]) -> tuple[bytes | None, float]:
+    frame = card_in_frame(card, condition, rng, width)  # type: ignore[arg-type]
     begin = time.monotonic()
     reading = read_card_face(frame)
     return (None if reading is None else bytes(reading.number_b())), time.monotonic() - begin
@@ -106,9 +105,10 @@ def _percentile(values: list[float], share: float) -> float:
 
 def run_ocr_benchmark(per_condition: int, seed: int, limit: float,
                       conditions: tuple[str, ...] = CONDITIONS,
-                      modes: tuple[str, ...] = ("frame", "held")) -> dict[str, object]:
+                      modes: tuple[str, ...] = ("frame", "held"),
+                      width: tuple[float, float] = CARD_WIDTH) -> dict[str, object]:
     today = dt.date.today()
-    result: dict[str, object] = {"limit_s": limit, "seed": seed}
+    result: dict[str, object] = {"limit_s": limit, "seed": seed, "card_width": list(width)}
     readers: dict[str, Callable[..., tuple[bytes | None, float]]] = {"frame": _frame,
                                                                      "held": _held}
     for mode in modes:
@@ -123,7 +123,7 @@ def run_ocr_benchmark(per_condition: int, seed: int, limit: float,
                 persona = bench_persona(rng, today)
                 card = render_card_face(persona)
                 expected = persona.collation_b.encode("ascii")
-                digits, seconds = readers[mode](card, condition, rng, limit)
+                digits, seconds = readers[mode](card, condition, rng, limit, width)
                 if digits is None:
                     unread += 1
                     continue
@@ -168,13 +168,25 @@ def _seconds(value: object) -> str:
               help="only these ways of reading (default: both)")
 @click.option("--condition", "conditions", multiple=True, type=click.Choice(CONDITIONS),
               help="only these conditions (default: all)")
+@click.option("--card-width", default=f"{CARD_WIDTH[0]}-{CARD_WIDTH[1]}", show_default=True,
+              help="the card's width in the frame, a range of shares of the frame's width "
+                   "(0.58-0.74: filling the screen's guide; 0.2-0.47: 20-30 cm from a 720p "
+                   "webcam)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def card_ocr_bench(per_condition: int, seed: int, limit: float, modes: tuple[str, ...],
-                   conditions: tuple[str, ...], as_json: bool) -> None:
+                   conditions: tuple[str, ...], card_width: str, as_json: bool) -> None:
     """Read 照合番号B from rendered card faces under blur, tilt, glare and low light."""
     chosen = modes or ("frame", "held")
+    try:
+        low, high = (float(part) for part in card_width.split("-"))
+    except ValueError:
+        raise click.BadParameter("give two shares, e.g. 0.3-0.45",
+                                 param_hint="--card-width") from None
+    if not 0.1 <= low <= high <= 0.95:
+        raise click.BadParameter("shares from 0.1 to 0.95, the smaller first",
+                                 param_hint="--card-width")
     result = run_ocr_benchmark(per_condition, seed, limit, conditions or CONDITIONS,
-                               modes=chosen)
+                               modes=chosen, width=(low, high))
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -195,4 +207,4 @@ def card_ocr_bench(per_condition: int, seed: int, limit: float, modes: tuple[str
                    f"within {limit:g} s = {part['rate']:.1%}, {part['wrong']} wrong; time to "
                    f"a reading: median {_seconds(part['median_s'])} s, 95th percentile "
                    f"{_seconds(part['p95_s'])} s")
-    click.echo(f"(seed {seed})")
+    click.echo(f"(seed {seed}, card {low:g}-{high:g} of the frame's width)")
