@@ -28,6 +28,11 @@ class Policy:
     # Per kiosk, over a rolling window.
     kiosk_window_seconds: int = 60
     kiosk_max_transactions: int = 30
+    # Card proofs that do not verify for their certificate count against the kiosk (never the
+    # card): this many in the window flag the kiosk for staff and refuse its new transactions
+    # until the window has passed.
+    kiosk_invalid_proof_window_seconds: int = 3600
+    kiosk_max_invalid_proofs: int = 5
     # Face evidence the server accepts.
     max_face_threshold_ppm: int = 600_000
     min_face_frames: int = 3

@@ -28,14 +28,21 @@ class KioskRow:
     kiosk_id: str
     certificate_sha256: str
     enabled: bool
+    flagged_at: int | None = None  # set once it presented too many card proofs that failed
+
+
+_KIOSK_COLUMNS = "kiosk_id, certificate_sha256, enabled, flagged_at"
+
+
+def _kiosk(row: Row) -> KioskRow:
+    return KioskRow(row[0], row[1], bool(row[2]), None if row[3] is None else int(row[3]))
 
 
 def get_kiosk(connection: Connection, kiosk_id: str) -> KioskRow | None:
     row = connection.execute(
-        "SELECT kiosk_id, certificate_sha256, enabled FROM kiosks WHERE kiosk_id = ?",
-        (kiosk_id,),
+        f"SELECT {_KIOSK_COLUMNS} FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
     ).one()
-    return None if row is None else KioskRow(row[0], row[1], bool(row[2]))
+    return None if row is None else _kiosk(row)
 
 
 def upsert_kiosk(connection: Connection, kiosk_id: str, certificate_sha256: str, now: int) -> None:
@@ -52,27 +59,38 @@ def upsert_kiosk(connection: Connection, kiosk_id: str, certificate_sha256: str,
 
 
 def set_kiosk_enabled(connection: Connection, kiosk_id: str, enabled: bool, now: int) -> bool:
+    """Enabling also clears the kiosk's flag: staff have looked at it."""
+    flag = ", flagged_at = NULL" if enabled else ""
     return (
         connection.execute(
-            "UPDATE kiosks SET enabled = ?, updated_at = ? WHERE kiosk_id = ?",
+            f"UPDATE kiosks SET enabled = ?, updated_at = ?{flag} WHERE kiosk_id = ?",
             (1 if enabled else 0, now, kiosk_id),
         ).rowcount
         == 1
     )
 
 
+def flag_kiosk(connection: Connection, kiosk_id: str, now: int) -> bool:
+    """Flag a kiosk for staff (keeps the first time it was flagged); True if newly flagged."""
+    return (
+        connection.execute(
+            "UPDATE kiosks SET flagged_at = ? WHERE kiosk_id = ? AND flagged_at IS NULL",
+            (now, kiosk_id),
+        ).rowcount
+        == 1
+    )
+
+
 def list_kiosks(connection: Connection) -> list[KioskRow]:
-    rows = connection.execute(
-        "SELECT kiosk_id, certificate_sha256, enabled FROM kiosks ORDER BY kiosk_id"
-    ).rows
-    return [KioskRow(row[0], row[1], bool(row[2])) for row in rows]
+    rows = connection.execute(f"SELECT {_KIOSK_COLUMNS} FROM kiosks ORDER BY kiosk_id").rows
+    return [_kiosk(row) for row in rows]
 
 
 # --- transactions ------------------------------------------------------------------
 
 _TRANSACTION_COLUMNS = (
     "transaction_id, kiosk_id, nonce, state, outcome, identity_check, card_ref, card_serial,"
-    " card_challenge, created_at, expires_at, closed_at"
+    " card_challenge, created_at, expires_at, closed_at, chip_nonce"
 )
 
 
@@ -90,6 +108,7 @@ class TransactionRow:
     created_at: int
     expires_at: int
     closed_at: int | None
+    chip_nonce: bytes | None = None  # None only in transactions begun before version 0002
 
     @classmethod
     def from_row(cls, row: Row) -> TransactionRow:
@@ -106,6 +125,7 @@ class TransactionRow:
             created_at=int(row[9]),
             expires_at=int(row[10]),
             closed_at=None if row[11] is None else int(row[11]),
+            chip_nonce=None if row[12] is None else bytes.fromhex(row[12]),
         )
 
     def status(self) -> TransactionStatus:
@@ -125,16 +145,18 @@ def insert_transaction(
     transaction_id: str,
     kiosk_id: str,
     nonce: bytes,
+    chip_nonce: bytes,
     created_at: int,
     expires_at: int,
 ) -> None:
     connection.execute(
-        "INSERT INTO transactions (transaction_id, kiosk_id, nonce, state, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO transactions (transaction_id, kiosk_id, nonce, chip_nonce, state,"
+        " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             transaction_id,
             kiosk_id,
             nonce.hex(),
+            chip_nonce.hex(),
             TransactionState.AWAITING_CARD_PROOF.value,
             created_at,
             expires_at,
@@ -201,11 +223,15 @@ def close(
     )
 
 
-def count_kiosk_transactions(connection: Connection, kiosk_id: str, since: int) -> int:
-    row = connection.execute(
-        "SELECT COUNT(*) FROM transactions WHERE kiosk_id = ? AND created_at >= ?",
-        (kiosk_id, since),
-    ).one()
+def count_kiosk_transactions(
+    connection: Connection, kiosk_id: str, since: int, outcomes: tuple[Outcome, ...] = ()
+) -> int:
+    sql = "SELECT COUNT(*) FROM transactions WHERE kiosk_id = ? AND created_at >= ?"
+    params: list[object] = [kiosk_id, since]
+    if outcomes:
+        sql += " AND outcome IN (" + ", ".join("?" for _ in outcomes) + ")"
+        params.extend(outcome.value for outcome in outcomes)
+    row = connection.execute(sql, params).one()
     return 0 if row is None else int(row[0])
 
 

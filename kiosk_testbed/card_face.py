@@ -96,6 +96,14 @@ def card_face_ef(
     persona: Persona, chip_public_key: rsa.RSAPublicKey, photo_jp2: bytes, signer: RawRsaKey
 ) -> bytes:
     """Card-info AP EF 0002, with DF28 signed by ``signer`` over the three digests."""
+    return card_face_ef_and_signed_message(persona, chip_public_key, photo_jp2, signer)[0]
+
+
+def card_face_ef_and_signed_message(
+    persona: Persona, chip_public_key: rsa.RSAPublicKey, photo_jp2: bytes, signer: RawRsaKey
+) -> tuple[bytes, bytes]:
+    """(EF 0002, the message DF28 signs): the authority records SHA-256 of the message as the
+    card-face digest of the card (docs/card-profile.md §6)."""
     df22 = tlv(0xDF22, persona.birth_date.strftime("%Y%m%d").encode())
     df23 = tlv(0xDF23, persona.sex.encode())
     df24 = tlv(0xDF24, rsa_public_key_value(chip_public_key))
@@ -111,7 +119,8 @@ def card_face_ef(
     df28 = tlv(0xDF28, signer.sign_pkcs1_type1(message))
     df29 = tlv(0xDF29, persona.expiry.strftime("%Y%m%d").encode())
     df2a = tlv(0xDF2A, render_text_png(persona.security_code, size=10))
-    return file_with_offsets(0xFF20, [df22, df23, df24, df25, df26, df27, df28, df29, df2a])
+    ef = file_with_offsets(0xFF20, [df22, df23, df24, df25, df26, df27, df28, df29, df2a])
+    return ef, message
 
 
 def cv_certificate(
