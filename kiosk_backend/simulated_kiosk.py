@@ -128,8 +128,10 @@ class CardDriver:
 
 
 def random_sign_pin() -> str:
+    """8 of A-Z and 0-9 with at least one letter and one digit (the signature-PIN rules)."""
     alphabet = string.ascii_uppercase + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(8))
+    rest = "".join(secrets.choice(alphabet) for _ in range(6))
+    return secrets.choice(string.ascii_uppercase) + secrets.choice(string.digits) + rest
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk_backend.cli import main
+from kiosk_backend.migrator import available_migrations
 from kiosk_testbed.authority import TestAuthority
 from tests.backend.harness import REPO, RunningBackend, postgres_url
 
@@ -69,7 +70,8 @@ def test_enroll_serve_health_metrics_disable(
                     assert server.poll() is None, "the server exited"
                     assert time.monotonic() < deadline, "the server did not come up"
                     time.sleep(0.1)
-            assert health.json() == {"status": "ok", "database": "ok", "schema_version": 1}
+            latest = available_migrations()[-1].version
+            assert health.json() == {"status": "ok", "database": "ok", "schema_version": latest}
             assert (
                 client.post("/v1/transactions", json={"idempotency_key": "a" * 20}).status_code
                 == 201
@@ -91,14 +93,17 @@ def test_enroll_serve_health_metrics_disable(
     events = [record["event"] for record in records]
     assert "server_started" in events and "request" in events
     listed = runner.invoke(main, ["list-kiosks", "--data-dir", str(data)])
-    assert json.loads(listed.output) == {"kiosk_id": "store-0042", "enabled": False}
+    assert json.loads(listed.output) == {
+        "kiosk_id": "store-0042", "enabled": False, "flagged_at": None
+    }
     assert (
         runner.invoke(
             main, ["disable-kiosk", "--data-dir", str(data), "--kiosk-id", "nobody"]
         ).exit_code
         != 0
     )
-    assert "schema version 1" in runner.invoke(main, ["migrate", "--data-dir", str(data)]).output
+    migrated = runner.invoke(main, ["migrate", "--data-dir", str(data)]).output
+    assert f"schema version {available_migrations()[-1].version}" in migrated
 
 
 def test_bad_kiosk_id_and_missing_authority_are_clear_errors(tmp_path: Path) -> None:
