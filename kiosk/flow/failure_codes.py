@@ -279,7 +279,7 @@ _add(
     "使えなければ以前の暗証番号のままです。どちらも使えないときは、この画面のコードを控えて、"
     "市区町村の窓口か公的個人認証サービスの問い合わせ窓口にご連絡ください。",
     "You do not need to try again here. The next time you use your signature certificate "
-    "(for example, to view it in J-LIS's app \"JPKI利用者ソフト\"), enter the new PIN first. If "
+    "(for example, to view it in J-LIS's app \"JPKI user software\"), enter the new PIN first. If "
     "it is refused, the old PIN still applies. If neither works, note the code on this "
     "screen and contact your municipal office or the JPKI help desk.",
 )
