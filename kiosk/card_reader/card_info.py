@@ -47,7 +47,7 @@ from kiosk.card_reader import pin as pins
 from kiosk.card_reader import tlv
 from kiosk.card_reader.apdu import SW, CardChannel, CommandApdu
 from kiosk.card_reader.era import era_yymmdd
-from kiosk.card_reader.errors import CardError, CardFaceInvalid, MalformedResponse
+from kiosk.card_reader.errors import CardError, CardFaceInvalid, ChipMismatch, MalformedResponse
 from kiosk.card_reader.jpki import SHA256_DIGEST_INFO_PREFIX
 from kiosk.card_reader.pin import PinStatus
 
@@ -156,9 +156,9 @@ def verify_chip_proof(proof: ChipProof, chip_key: rsa.RSAPublicKey) -> None:
     try:
         recovered = chip_key.recover_data_from_signature(proof.signature, padding.PKCS1v15(), None)
     except (InvalidSignature, ValueError):
-        raise CardFaceInvalid("chip signature does not verify: possible clone") from None
+        raise ChipMismatch("chip signature does not verify: another chip, or a clone") from None
     if not hmac.compare_digest(recovered, proof.digest_info):
-        raise CardFaceInvalid("chip signature covers other data: possible clone")
+        raise ChipMismatch("chip signature covers other data: a replay, or a clone")
 
 
 @dataclass(frozen=True)

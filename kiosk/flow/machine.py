@@ -31,7 +31,6 @@ from kiosk.flow.pin_rules import (
     sign_pin_broken_rules,
 )
 from kiosk.flow.ports import (
-    BackendCardMismatchError,
     BackendCardRejectedError,
     BackendFailedError,
     BackendOfflineError,
@@ -39,6 +38,7 @@ from kiosk.flow.ports import (
     BackendRefusedError,
     CardFaceInvalidError,
     CardFaultError,
+    CardMismatchError,
     CardPort,
     CardPresence,
     CardRemovedError,
@@ -140,7 +140,7 @@ _ERROR_CODES: tuple[tuple[type[BaseException], FailureCode], ...] = (
     (ReaderUnavailableError, FailureCode.READER_UNAVAILABLE),
     (NotAMyNumberCardError, FailureCode.NOT_A_MY_NUMBER_CARD),
     (CardFaceInvalidError, FailureCode.CARD_FACE_INVALID),
-    (BackendCardMismatchError, FailureCode.CARD_MISMATCH),
+    (CardMismatchError, FailureCode.CARD_MISMATCH),
     (CardFaultError, FailureCode.CARD_UNREADABLE),
     (FaceCheckUnavailableError, FailureCode.CAMERA_UNAVAILABLE),
     (BackendOfflineError, FailureCode.BACKEND_OFFLINE),

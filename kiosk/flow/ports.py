@@ -82,9 +82,11 @@ class BackendCardRejectedError(PortError):
     """The backend did not accept the card's proof (bad signature, chain or revoked cert)."""
 
 
-class BackendCardMismatchError(PortError):
-    """The backend found that the chip or the card face is not the one the authority issued
-    with this card's certificate (a spliced or replayed card); nothing on the card changed."""
+class CardMismatchError(PortError):
+    """The chip, the card face and the certificate are not of one card (a spliced, cloned or
+    replayed card): found by the backend (not what the authority issued with the certificate)
+    or by the kiosk (the chip's signature does not verify under the card face's chip key).
+    Nothing on the card was changed."""
 
 
 class BackendFailedError(PortError):
@@ -273,14 +275,14 @@ class BackendPort(Protocol):
         self, ticket: Ticket, auth_cert_der: bytes, signature: bytes, chip_signature: bytes
     ) -> None:
         """The card proof and the chip proof; a chip the authority did not issue with this
-        certificate raises ``BackendCardMismatchError``."""
+        certificate raises ``CardMismatchError``."""
         ...
 
     def report_face(self, ticket: Ticket, result: FaceResult, binding: FaceBinding) -> None:
         """Send the final face evidence (once per transaction), naming the card face it was
         made against; a failed check is refused with ``BackendRefusedError`` and closes the
         transaction at the backend, a card face not issued with the card's certificate raises
-        ``BackendCardMismatchError``."""
+        ``CardMismatchError``."""
         ...
 
     def authorise_reset(self, ticket: Ticket, new_pin: bytearray, card_challenge: bytes) -> bytes:

@@ -11,12 +11,12 @@ from kiosk.flow.failure_codes import FailureCode
 from kiosk.flow.machine import FlowError
 from kiosk.flow.pin_rules import SignPinRule
 from kiosk.flow.ports import (
-    BackendCardMismatchError,
     BackendOfflineError,
     BackendRefusedError,
-    CardRemovedError,
     CardFaceInvalidError,
+    CardMismatchError,
     CardPresence,
+    CardRemovedError,
     FaceCheckUnavailableError,
     FaceHint,
     LivenessPrompt,
@@ -475,7 +475,7 @@ def test_an_io_fault_in_the_first_read_is_looked_into_removed_or_unreadable() ->
 
 def test_a_chip_the_backend_did_not_issue_with_the_card_ends_with_its_own_code(kit: Kit) -> None:
     kit.to_auth_pin()
-    kit.backend.fail["prove_card"] = BackendCardMismatchError("card_binding_mismatch")
+    kit.backend.fail["prove_card"] = CardMismatchError("card_binding_mismatch")
     kit.flow.submit_auth_pin(bytearray(b"1234"))
     assert kit.step == Step.ERROR
     assert kit.flow.view.failure == FailureCode.CARD_MISMATCH
@@ -487,7 +487,7 @@ def test_a_card_face_the_backend_did_not_issue_with_the_card_ends_with_its_own_c
     kit: Kit,
 ) -> None:
     kit.to_face_check()
-    kit.backend.fail["report_face"] = BackendCardMismatchError("card_binding_mismatch")
+    kit.backend.fail["report_face"] = CardMismatchError("card_binding_mismatch")
     kit.flow.approve()
     assert kit.flow.view.failure == FailureCode.CARD_MISMATCH
     assert "authorise_reset" not in kit.backend.calls and "relay" not in kit.card.calls

@@ -19,10 +19,10 @@ from kiosk.backend_client.errors import (
 )
 from kiosk.flow.failure_codes import FailureCode
 from kiosk.flow.ports import (
-    BackendCardMismatchError,
     BackendCardRejectedError,
     BackendFailedError,
     BackendRefusedError,
+    CardMismatchError,
     FaceBinding,
     FaceResult,
     ResetOutcome,
@@ -63,7 +63,7 @@ def translated_backend_errors() -> Iterator[None]:
         raise BackendRefusedError(error.reason) from None
     except CardRejectedError as error:
         if error.reason == BINDING_MISMATCH:
-            raise BackendCardMismatchError(str(error)) from None
+            raise CardMismatchError(str(error)) from None
         raise BackendCardRejectedError(str(error)) from None
     except BackendError as error:
         raise BackendFailedError(str(error)) from None

@@ -30,6 +30,7 @@ from kiosk.card_reader.transport import Transport
 from kiosk.flow.ports import (
     CardFaceInvalidError,
     CardFaultError,
+    CardMismatchError,
     CardRemovedError,
     CardSnapshot,
     FaceBinding,
@@ -59,6 +60,8 @@ def translated_card_errors() -> Iterator[None]:
         raise ReaderUnavailableError(str(error)) from None
     except card_errors.NotAMyNumberCard as error:
         raise NotAMyNumberCardError(str(error)) from None
+    except card_errors.ChipMismatch as error:
+        raise CardMismatchError(str(error)) from None
     except card_errors.CardFaceInvalid as error:
         raise CardFaceInvalidError(str(error)) from None
     except card_errors.CardError as error:
