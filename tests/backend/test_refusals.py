@@ -440,16 +440,19 @@ def backend_outcome(steps: Steps, tx: str) -> str:
     return str(rows[0][0])
 
 
+@pytest.mark.parametrize("bad", ["bad pin", "ABCDEFGH", "12345678", "AB12", "A1" * 9])
 def test_new_pin_in_a_bad_format_is_refused(
-    backend: RunningBackend, steps: Steps, driver: CardDriver
+    backend: RunningBackend, steps: Steps, driver: CardDriver, bad: str
 ) -> None:
+    """The signature-PIN rules (6-16 of A-Z0-9 with a letter and a digit) are the server's
+    too, not only the kiosk's screens."""
     from kiosk_protocol import pin_envelope
 
     tx = _ready_for_command(steps, driver)
     original = pin_envelope.is_valid_signature_pin
     pin_envelope.is_valid_signature_pin = lambda pin: True  # let the kiosk side send it
     try:
-        response = steps.reset_command(tx, "bad pin", driver.get_challenge())
+        response = steps.reset_command(tx, bad, driver.get_challenge())
     finally:
         pin_envelope.is_valid_signature_pin = original
     assert (response.status_code, error_code(response)) == (400, "new_pin_format")

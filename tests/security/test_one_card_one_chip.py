@@ -40,7 +40,7 @@ from kiosk_testbed.card.shims import (
     SplicedCard,
     certificate_only_card,
 )
-from kiosk_testbed.card.virtual_card import VirtualCard
+from kiosk_testbed.card.virtual_card import CardProfile, VirtualCard
 from kiosk_testbed.vpcd import CardInSlot
 from tests.backend.harness import RunningBackend, running_backend
 from tests.backend_client.conftest import client_config
@@ -244,3 +244,35 @@ def test_forged_plain_error_after_a_real_reset_is_recorded_unconfirmed(
     assert sign_pin(victim) == (NEW_PIN, 5)  # the card acted on it
     assert result.code == "R02", result
     assert outcomes(backend) == ["unconfirmed"]
+
+
+# --- the same on a card that takes the fast forms (a smaller set) -------------------------------
+
+
+def test_owner_resets_on_a_card_taking_the_fast_forms(
+    backend: RunningBackend, anchors: TrustAnchors, test_card: TestCard, tmp_path: Path
+) -> None:
+    card = VirtualCard.from_path(test_card.copy_to(tmp_path / "fast.card.json"), CardProfile.FAST)
+    with in_reader(card, tmp_path / "slot"):
+        result = run_kiosk(backend, anchors)
+    assert result.success, result
+    assert sign_pin(card) == (NEW_PIN, 5)
+
+
+def test_spliced_fast_card_cannot_reset_the_victims_pin(
+    backend: RunningBackend,
+    anchors: TrustAnchors,
+    issue_test_card: Callable[..., TestCard],
+    tmp_path: Path,
+) -> None:
+    victim = VirtualCard.from_path(
+        issue_test_card().copy_to(tmp_path / "victim.json"), CardProfile.FAST
+    )
+    attacker = VirtualCard.from_path(
+        issue_test_card().copy_to(tmp_path / "attacker.json"), CardProfile.FAST
+    )
+    before = sign_pin(victim)
+    with in_reader(SplicedCard(victim, attacker), tmp_path / "slot"):
+        result = run_kiosk(backend, anchors)
+    assert result.code == "C11", result
+    assert sign_pin(victim) == before
