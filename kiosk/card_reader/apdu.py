@@ -297,10 +297,9 @@ class CardChannel:
             self.selected_ef = fid  # a read by short file id makes that EF the current one
             return self._read_result(response, le, what)
         if response.sw == SW.SECURITY_STATUS_NOT_SATISFIED and self.fast_reads:
-            raise SecurityStatusNotSatisfied(what)
-        if self.fast_reads:
-            # The card has read by short file id before: an error now is about the file.
-            raise CardError(f"{what} failed", response.sw)
+            raise SecurityStatusNotSatisfied(what)  # about the file's access, not the form
+        # A refusal, even after other fast reads worked (an application may differ): the
+        # reference forms from now on; a real error of the file shows there again.
         self._fast_refused()
         return None
 

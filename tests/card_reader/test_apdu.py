@@ -279,16 +279,25 @@ def test_read_errors_are_typed() -> None:
     transport = ScriptedTransport([("00A4020C020001", "9000"), ("00B0000000", "6982")])
     with pytest.raises(SecurityStatusNotSatisfied):
         CardChannel(transport, fast_forms=False).read_ef_tlv(1)
-    # once the card has taken fast reads, an error of a fast read is about the file
+    # a fast read refused after others worked falls back too; the file's own error shows there
     channel = CardChannel(ScriptedTransport([(read_sfi(1), "3003010203" + "9000")]))
     channel.read_ef_tlv(1)
     cast_transport = channel.transport
     assert isinstance(cast_transport, ScriptedTransport)
-    cast_transport.extend([(read_sfi(9), "6A82")])
+    cast_transport.extend([(read_sfi(9), "6A82"), ("00A4020C020009", "6A82")])
     with pytest.raises(CardError) as info:
         channel.read_ef_tlv(9)
+    assert channel.fast_reads is False
     assert info.value.sw == 0x6A82
     assert "SW 6A82: file or application not found" in str(info.value)
+    # once accepted, a 6982 of a fast read is about the file's access: no fallback
+    channel = CardChannel(ScriptedTransport([(read_sfi(1), "3003010203" + "9000")]))
+    channel.read_ef_tlv(1)
+    cast_transport = channel.transport
+    assert isinstance(cast_transport, ScriptedTransport)
+    cast_transport.extend([(read_sfi(2), "6982")])
+    with pytest.raises(SecurityStatusNotSatisfied):
+        channel.read_ef_tlv(2)
 
 
 def test_select_application_is_remembered() -> None:
