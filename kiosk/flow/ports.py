@@ -150,11 +150,15 @@ class CardPort(Protocol):
         ...
 
     def read_photo_with_text_pin(self, text_pin: bytearray) -> bytearray:
-        """Unlock the card face through the text AP PIN; return the verified photo (JP2)."""
+        """Unlock the card face through the text AP PIN; return the verified photo (JP2):
+        CV certificate, DF28 and this session's chip signature (``sign_with_chip_key``) under
+        the face's chip key all checked. A chip that does not sign for this face raises
+        ``CardMismatchError``."""
         ...
 
     def read_photo_with_number_b(self, number_b: bytearray) -> bytearray:
-        """Unlock the card face with 照合番号B; return the verified photo (JP2)."""
+        """Unlock the card face with 照合番号B; return the verified photo (JP2), checked as
+        ``read_photo_with_text_pin`` says."""
         ...
 
     def face_binding(self) -> FaceBinding:
