@@ -105,7 +105,8 @@ def test_two_envelopes_of_the_same_pin_differ() -> None:
     ("pin", "valid"),
     [
         (b"ABC123", True),
-        (b"A" * 16, True),
+        (b"A" * 15 + b"1", True),
+        (b"A" * 16, False),  # no digit
         (b"ABC12", False),
         (b"A" * 17, False),
         (b"abc123", False),
