@@ -108,7 +108,7 @@ class TransactionRow:
     created_at: int
     expires_at: int
     closed_at: int | None
-    chip_nonce: bytes | None = None  # None only in transactions begun before version 0002
+    chip_nonce: bytes | None = None  # None only in transactions begun before version 0003
 
     @classmethod
     def from_row(cls, row: Row) -> TransactionRow:
