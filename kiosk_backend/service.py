@@ -27,6 +27,7 @@ from kiosk_backend.authority import Authority, CardCertificateError, CardRegistr
 from kiosk_backend.database import Connection
 from kiosk_backend.policy import Policy
 from kiosk_protocol import IDENTITY_CHECK_TYPE
+from kiosk_protocol import tpm as tpm_format
 from kiosk_protocol.errors import MessageError
 from kiosk_protocol.messages import (
     AbortRequest,
@@ -44,7 +45,12 @@ from kiosk_protocol.messages import (
     TransactionStatus,
 )
 from kiosk_protocol.pin_envelope import decrypt_pin, is_valid_signature_pin
-from kiosk_protocol.signing import verify_card_proof, verify_chip_proof, verify_face_evidence
+from kiosk_protocol.signing import (
+    face_evidence_payload,
+    verify_card_proof,
+    verify_chip_proof,
+    verify_face_evidence,
+)
 
 Clock = Callable[[], float]
 # Failures that count against a card: only after the card proved possession of its key and
@@ -102,6 +108,14 @@ class KioskCaller:
 
     kiosk_id: str
     public_key: ec.EllipticCurvePublicKey
+    attestation: str = "software"  # "tpm": evidence must be TPM-signed and quoted
+    tpm: store.KioskTpmRow | None = None
+    store_name: str = ""
+
+
+# Outcomes after which the holder is told: the PIN was reset, or may have been (the command
+# went out and no authentic answer came back).
+NOTIFIED_OUTCOMES = (Outcome.PIN_RESET, Outcome.UNCONFIRMED)
 
 
 class AuthorityService:
@@ -118,6 +132,8 @@ class AuthorityService:
         self.policy = policy
         self._pin_key = pin_key
         self._clock = clock
+        # Kiosks enrolled without a TPM (testbeds) are refused unless the server allows them.
+        self.allow_software_kiosks = False
 
     def set_closed_hook(self, on_closed: Callable[[str, Outcome], None]) -> None:
         """Told of every transaction this service closes (inside the database transaction)."""
@@ -183,9 +199,30 @@ class AuthorityService:
         card_ref: str | None = None,
     ) -> bool:
         closed = store.close(connection, transaction_id, outcome, now, card_ref)
+        if closed and outcome in NOTIFIED_OUTCOMES:
+            self._notify_holder(connection, transaction_id, outcome, now)
         if closed and self._on_closed is not None:
             self._on_closed(transaction_id, outcome)
         return closed
+
+    def _notify_holder(
+        self, connection: Connection, transaction_id: str, outcome: Outcome, now: int
+    ) -> None:
+        """Into the outbox, in the same database transaction as the outcome."""
+        row = store.get_transaction(connection, transaction_id)
+        if row is None or row.card_ref is None:
+            return
+        kiosk = store.get_kiosk(connection, row.kiosk_id)
+        store.enqueue_notification(connection, store.NotificationRow(
+            notification_id="ntf_" + secrets.token_hex(16),
+            transaction_id=transaction_id,
+            card_ref=row.card_ref,
+            kiosk_id=row.kiosk_id,
+            store_name=kiosk.store_name if kiosk is not None else "",
+            outcome=outcome.value,
+            reset_at=now,
+            attempts=0,
+        ))
 
     def _advance(
         self,
@@ -396,7 +433,34 @@ class AuthorityService:
                 "the evidence names another transaction or kiosk",
                 transaction_id,
             )
-        if not verify_face_evidence(caller.public_key, evidence, request.signature):
+        if caller.attestation == "tpm":
+            if not self._tpm_evidence_ok(caller, row, request):
+                raise self._close_and_refuse(
+                    connection,
+                    row,
+                    Outcome.REFUSED_BY_POLICY,
+                    RefusalError(
+                        403,
+                        ErrorKind.POLICY,
+                        "kiosk_attestation_failed",
+                        "the evidence is not signed in this kiosk's TPM in its enrolled state",
+                        transaction_id,
+                    ),
+                )
+        elif not self.allow_software_kiosks:
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.REFUSED_BY_POLICY,
+                RefusalError(
+                    403,
+                    ErrorKind.POLICY,
+                    "kiosk_attestation_required",
+                    "this kiosk was not enrolled with a TPM",
+                    transaction_id,
+                ),
+            )
+        elif not verify_face_evidence(caller.public_key, evidence, request.signature):
             raise RefusalError(
                 400,
                 ErrorKind.PROTOCOL,
@@ -462,6 +526,34 @@ class AuthorityService:
             raise RefusalError(500, ErrorKind.SERVER, "internal", "transaction lost its card")
         return registration
 
+    @staticmethod
+    def _tpm_evidence_ok(
+        caller: KioskCaller, row: store.TransactionRow, request: FaceEvidenceRequest
+    ) -> bool:
+        """Signed by the enrolled, PCR-bound evidence key, and quoted by the enrolled AK over
+        this transaction's nonce with the PCRs of enrolment."""
+        tpm, quote = caller.tpm, request.tpm_quote
+        if tpm is None or quote is None:
+            return False
+        try:
+            evidence_key = tpm_format.parse_public(tpm.evidence_public)
+            attestation_key = tpm_format.parse_public(tpm.attestation_public)
+        except tpm_format.TpmFormatError:
+            return False
+        payload = face_evidence_payload(request.evidence)
+        if not tpm_format.verify_signed(evidence_key, payload, request.signature):
+            return False
+        quoted = tpm_format.verify_attestation(attestation_key, quote.attest, quote.signature)
+        return (
+            quoted is not None
+            and quoted.type == tpm_format.ST_ATTEST_QUOTE
+            and quoted.extra_data
+            == tpm_format.quote_qualifying_data(row.transaction_id, row.nonce, payload)
+            and quoted.selection is not None
+            and quoted.selection.text() == tpm.pcr_selection
+            and quoted.pcr_digest == tpm.pcr_digest
+        )
+
     def reset_command(
         self,
         connection: Connection,
@@ -474,6 +566,57 @@ class AuthorityService:
         )
         if row.card_serial is None:
             raise RefusalError(500, ErrorKind.SERVER, "internal", "transaction lost its card")
+        apdu = self._build_command(row.card_serial, transaction_id, request)
+        self._advance(
+            connection,
+            transaction_id,
+            TransactionState.AWAITING_RESET_REQUEST,
+            TransactionState.AWAITING_CARD_ANSWER,
+            card_challenge=request.card_challenge.hex(),
+        )
+        return ResetCommandResponse(
+            transaction_id=transaction_id, apdu=apdu, expires_at_ms=row.expires_at
+        )
+
+    def reissue_reset_command(
+        self,
+        connection: Connection,
+        caller: KioskCaller,
+        transaction_id: str,
+        request: ResetCommandRequest,
+    ) -> ResetCommandResponse:
+        """The reset command again, for a retry of the very call that issued it (the caller
+        has matched the retried body to the stored reply), on whichever instance.
+
+        Nothing of the command is stored: it is rebuilt from the retried request and the
+        open transaction's card serial and challenge, and so comes out byte for byte the
+        same. Once the transaction has closed (answered, aborted, overdue) those are erased
+        and the command is no longer available; the kiosk asks for the status."""
+        row = store.get_transaction(connection, transaction_id, for_update=True)
+        if row is None or row.kiosk_id != caller.kiosk_id:
+            raise _unknown_transaction()
+        gone = RefusalError(
+            409,
+            ErrorKind.PROTOCOL,
+            "command_no_longer_available",
+            "the reset command is no longer available; ask for the transaction status",
+            transaction_id,
+        )
+        if (
+            row.state != TransactionState.AWAITING_CARD_ANSWER
+            or row.card_serial is None
+            or row.card_challenge != request.card_challenge
+            or self._expire_if_overdue(connection, row)
+        ):
+            raise gone
+        apdu = self._build_command(row.card_serial, transaction_id, request)
+        return ResetCommandResponse(
+            transaction_id=transaction_id, apdu=apdu, expires_at_ms=row.expires_at
+        )
+
+    def _build_command(
+        self, card_serial: int, transaction_id: str, request: ResetCommandRequest
+    ) -> bytes:
         try:
             pin = decrypt_pin(self._pin_key, request.encrypted_pin, transaction_id)
         except MessageError as error:
@@ -491,22 +634,12 @@ class AuthorityService:
                 )
             keys = session_keys(
                 self.authority.admin_master,
-                card_id_from_serial(row.card_serial),
+                card_id_from_serial(card_serial),
                 request.card_challenge,
             )
-            apdu = build_reset_command(keys, pin)
+            return build_reset_command(keys, pin)
         finally:
             pin[:] = bytes(len(pin))
-        self._advance(
-            connection,
-            transaction_id,
-            TransactionState.AWAITING_RESET_REQUEST,
-            TransactionState.AWAITING_CARD_ANSWER,
-            card_challenge=request.card_challenge.hex(),
-        )
-        return ResetCommandResponse(
-            transaction_id=transaction_id, apdu=apdu, expires_at_ms=row.expires_at
-        )
 
     def card_answer(
         self,

@@ -227,25 +227,58 @@ class FaceEvidence:
 
 
 @dataclass(frozen=True)
-class FaceEvidenceRequest:
-    idempotency_key: str
-    evidence: FaceEvidence
+class TpmQuote:
+    """A TPM quote of the kiosk's measured state (TPMS_ATTEST and its TPMT_SIGNATURE by the
+    kiosk's attestation key), whose extraData binds it to the transaction's nonce and to the
+    evidence it accompanies (``kiosk_protocol.tpm.quote_qualifying_data``)."""
+
+    attest: bytes
     signature: bytes
 
     def to_json(self) -> JsonObject:
-        return {
+        return {"attest": b64encode(self.attest), "signature": b64encode(self.signature)}
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> TpmQuote:
+        return cls(
+            attest=fields.binary("attest", 16, 1024),
+            signature=fields.binary("signature", 8, 512),
+        )
+
+
+@dataclass(frozen=True)
+class FaceEvidenceRequest:
+    """The evidence, the kiosk's signature over it and, from a TPM-enrolled kiosk, a quote.
+
+    A TPM-enrolled kiosk signs with its PCR-bound evidence key inside the TPM and must send
+    ``tpm_quote``; only kiosks enrolled without a TPM (testbeds) may leave it out.
+    """
+
+    idempotency_key: str
+    evidence: FaceEvidence
+    signature: bytes
+    tpm_quote: TpmQuote | None = None
+
+    def to_json(self) -> JsonObject:
+        body: JsonObject = {
             "idempotency_key": self.idempotency_key,
             "evidence": self.evidence.to_json(),
             "signature": b64encode(self.signature),
         }
+        if self.tpm_quote is not None:
+            body["tpm_quote"] = self.tpm_quote.to_json()
+        return body
 
     @classmethod
     def from_json(cls, value: object) -> FaceEvidenceRequest:
         fields = Fields(value, "$")
+        quote = TpmQuote.from_fields(fields.nested("tpm_quote")) if fields.has(
+            "tpm_quote") else None
         return cls(
             idempotency_key=fields.text("idempotency_key", IDEMPOTENCY_KEY),
             evidence=FaceEvidence.from_json(fields.raw("evidence")),
             signature=fields.binary("signature", 8, 1024),
+            tpm_quote=quote,
         )
 
 

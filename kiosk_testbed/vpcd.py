@@ -46,7 +46,8 @@ _CONTROL_GET_ATR = 0x04
 @contextlib.contextmanager
 def reader_lock(port: int, timeout: float = 120.0) -> Iterator[None]:
     """Exclusive use of one vpcd reader across processes (tests, demos and benchmarks)."""
-    path = Path(f"/tmp/kiosk-testbed-vpcd-{port}.lock")
+    # The same path for every process and checkout on the machine, whatever their TMPDIR.
+    path = Path(f"/tmp/kiosk-testbed-vpcd-{port}.lock")  # noqa: S108
     with path.open("a") as handle:
         deadline = time.monotonic() + timeout
         while True:

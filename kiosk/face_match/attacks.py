@@ -52,7 +52,7 @@ class StillInjection:
     """The same frame every time (a still picture injected as the camera feed)."""
 
     def __init__(self, portrait_rgb: Image, *, seed: int = 0) -> None:
-        self._frame, _ = place_portrait(portrait_rgb, random.Random(seed))
+        self._frame, _ = place_portrait(portrait_rgb, random.Random(seed))  # noqa: S311 (seeded)
 
     def render(self, t: float) -> Image:
         return self._frame
@@ -109,7 +109,7 @@ class HandheldPhoto:
         seed: int = 0,
         follow_prompts: bool = True,
     ) -> None:
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 (a seeded, repeatable attack)
         self._noise_rng = np.random.default_rng(seed)
         frame, box = place_portrait(portrait_rgb, self._rng)
         self._centre = box.centre

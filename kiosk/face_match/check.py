@@ -231,7 +231,8 @@ class FaceCheck:
             if frame is None:
                 now = self._clock()
                 self._finish(now, LivenessFailure.FACE_LOST)
-                assert self._result is not None
+                if self._result is None:
+                    raise RuntimeError("the face check ended without a result")
                 return self._result
             last_index = frame.index
             progress = self.feed(frame.image, frame.t)

@@ -1,7 +1,7 @@
-"""Click commands of the face step: ``face-eval`` (with ``pad``) and ``face-bench``.
+"""Click commands of the face step: ``face-eval`` (with ``pad`` and ``bench``).
 
-Wired into ``kiosk/cli.py`` with ``main.add_command(face_eval_command)`` and
-``main.add_command(face_bench_command)``.
+Listed in ``kiosk/cli.py``'s command table, which imports this module only when
+``kiosk face-eval`` runs.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def build_cases(
     root: Path, video: Path | None, per_species: int, bona_fide: int, seed: int
 ) -> list[PadCase]:
     """Cases drawn from the face folders under ``root`` (one identity per sub-folder)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (a seeded, repeatable evaluation)
     folders = sorted(p for p in root.rglob("*") if p.is_dir())
     identities = []
     for folder in folders:
@@ -167,7 +167,7 @@ def _renderer(case: PadCase, card_photo: bytes) -> Renderer:
         enlarged = cv2.resize(grey, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
         return HandheldPhoto(np.repeat(enlarged[:, :, None], 3, axis=2), seed=case.seed)
     if case.species == "replay_video":
-        start = random.Random(case.seed).uniform(0, 9.0)
+        start = random.Random(case.seed).uniform(0, 9.0)  # noqa: S311 (seeded)
         return ReplayedVideo(Path(case.portrait), start_s=start, seed=case.seed)
     raise ValueError(f"unknown species {case.species}")
 
@@ -199,7 +199,8 @@ def _init(config: FaceConfig, fps: float) -> None:
 def run_case(case: PadCase) -> PadOutcome:
     config = _STATE.get("config")
     fps = _STATE.get("fps", 15.0)
-    assert isinstance(config, FaceConfig) and isinstance(fps, float)
+    if not (isinstance(config, FaceConfig) and isinstance(fps, float)):
+        raise RuntimeError("run_case before the worker was initialised")
     card_photo = make_card_photo(_read_rgb(case.card_source))
     enrollment = enroll_card_photo(card_photo, config.matching)
     try:
@@ -207,7 +208,8 @@ def run_case(case: PadCase) -> PadOutcome:
     except ValueError:
         # No usable face to animate: a bona fide case that cannot even start counts as an error.
         return PadOutcome(case.species, False, False, "no_face_in_source", 0.0, None)
-    check = FaceCheck(enrollment=enrollment, config=config, rng=random.Random(case.seed))
+    check = FaceCheck(enrollment=enrollment, config=config,
+                      rng=random.Random(case.seed))  # noqa: S311 (a seeded, repeatable case)
     result = simulate(check, renderer, fps)
     if result is None:
         return PadOutcome(case.species, False, False, "undecided", MAX_SIMULATED_S, None)

@@ -147,7 +147,7 @@ class SyntheticResident:
     """Animated portrait: ``render(t)`` gives the frame at ``t``; prompts via ``observe_prompt``."""
 
     def __init__(self, portrait_rgb: Image, *, seed: int = 0, obey: bool = True) -> None:
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 (a seeded, repeatable resident)
         self._np_rng = np.random.default_rng(seed)
         self._open, self._box = place_portrait(portrait_rgb, self._rng)
         points = landmarks_68(self._open, self._box)

@@ -223,6 +223,8 @@ class Flow:
         limit = self._config.timeout(self._step)
         if limit is None:
             return None
+        if self._view.accessible and _paced_by_resident(self._step):
+            limit *= self._config.accessible_factor
         return max(0.0, self._entered_at + limit - self._clock.now())
 
     def countdown(self) -> int | None:
@@ -252,6 +254,11 @@ class Flow:
     def approve(self) -> None:
         """The screen for a working step is shown: start its work."""
         self._dispatch(self._on_approve)
+
+    def set_accessible(self, on: bool) -> None:
+        """The accessible mode (voice through headphones, large text): the resident's steps
+        get ``FlowConfig.accessible_factor`` times their time limits."""
+        self._dispatch(lambda: self._set(accessible=on) if on != self._view.accessible else None)
 
     def user_activity(self) -> None:
         """A touch, click or key press: restarts the inactivity timeout of a resident's step."""
@@ -939,6 +946,12 @@ class _FaceRelay:
         self._flow.preview.put(frame)
 
 
+
+
+def _paced_by_resident(step: Step) -> bool:
+    """Steps whose length depends on the resident (reading, typing, moving), not on machines."""
+    spec = SPECS[step]
+    return spec.waits_for_resident or step in (Step.FACE_CHECK, Step.DONE, Step.ERROR)
 
 
 def _same_card(

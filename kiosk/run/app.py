@@ -27,6 +27,7 @@ import click
 
 from kiosk.backend_client import BackendClient, BackendClientConfig
 from kiosk.backend_client.errors import BackendError
+from kiosk.card_ocr import CardFaceScanner
 from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.errors import ReaderUnavailable
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher, list_readers
@@ -53,6 +54,8 @@ from kiosk.run.parts import (
     flow_config,
     load_anchors,
 )
+from kiosk.tpm import TpmError
+from kiosk.voice import Speaker, SpeakerSettings, default_voices
 
 JOURNAL_FILE = "journal.jsonl"
 
@@ -132,7 +135,12 @@ class _Parts:
 def _check_identity(backend: BackendClientConfig) -> None:
     try:
         backend.kiosk_identity()
-        backend.ssl_context()
+        if backend.key_in_tpm:
+            backend.tpm().check_keys()
+        else:
+            backend.ssl_context()
+    except TpmError as error:
+        raise StartupError(f"tpm: {error}") from None
     except BackendError as error:
         raise StartupError(f"backend.client_cert / backend.client_key / backend.ca_file: "
                            f"{error}") from None
@@ -179,9 +187,18 @@ def _run(config: KioskConfig, source: Path | None, runtime: InstalledRuntime,
         maintenance = runtime.maintenance
         stack.callback(flow.subscribe(OutcomeRecorder(maintenance.counters.record)))
 
-        window = KioskWindow(flow, UiOptions(
-            language=config.kiosk.language, large_text=config.kiosk.large_text,
-            shuffle_pin_pad=config.kiosk.shuffle_pin_pad))
+        speaker = Speaker(default_voices(), SpeakerSettings(
+            config.voice.enabled, config.voice.volume, config.voice.headphones_device or None))
+        stack.callback(speaker.close)
+        window = KioskWindow(
+            flow,
+            UiOptions(language=config.kiosk.language, large_text=config.kiosk.large_text,
+                      shuffle_pin_pad=config.kiosk.shuffle_pin_pad),
+            speaker=speaker,
+            call_staff=lambda step: threading.Thread(
+                target=maintenance.staff_calls.ring, args=(step,), daemon=True).start(),
+            card_scanner=CardFaceScanner(parts.open_camera),
+        )
         stack.callback(window.shut_down)
 
         reader_health = ReaderHealth(runtime.board, config.card.reader)

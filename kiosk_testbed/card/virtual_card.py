@@ -21,6 +21,9 @@ from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from kiosk_testbed.card import layout
 from kiosk_testbed.card.apdu import ApduLengthError, Command, parse_command
 from kiosk_testbed.card.card_file import (
@@ -38,6 +41,7 @@ from kiosk_testbed.card.secure_messaging import (
     open_reset_command,
     reset_response,
 )
+from kiosk_testbed.card_face import card_face_digests
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +132,16 @@ class VirtualCard:
     @property
     def strict(self) -> bool:
         return self.profile is CardProfile.STRICT
+
+    def card_face_digests(self) -> tuple[str, str]:
+        """(card_face_sha256, chip_key_sha256) of this card: what a kiosk that read and checked
+        its card face names in the face evidence (for simulated kiosks)."""
+        chip = serialization.load_pem_private_key(self._card.chip_key_pem, None)
+        if not isinstance(chip, rsa.RSAPrivateKey):
+            raise CardFileError("card file holds an unusable chip key")
+        return card_face_digests(
+            self._card.files[(Ap.INFO, layout.INFO_CARD_FACE)], chip.public_key()
+        )
 
     @property
     def card_file(self) -> CardFile:

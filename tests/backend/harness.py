@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from kiosk_backend.enrollment import enroll_kiosk
+from kiosk_backend.gate import GateLimits
 from kiosk_backend.observability import JsonLog
 from kiosk_backend.pg_schema import fresh_schema
 from kiosk_backend.policy import Policy
@@ -105,6 +106,7 @@ def running_backend(
     authority_dir: Path,
     database_url: str | None,
     policy: Policy | None = None,
+    limits: GateLimits | None = None,
 ) -> Iterator[RunningBackend]:
     clock = MovableClock()
     log = io.StringIO()
@@ -116,6 +118,8 @@ def running_backend(
         policy=policy or Policy(),
         pool_size=6,
         sweep_interval_seconds=3600,
+        software_kiosks=True,
+        limits=limits or GateLimits(),
     )
     server = BackendServer(settings, clock=clock, log=JsonLog(stream=log)).start()
     backend = RunningBackend(server=server, folder=folder, clock=clock, log=log)

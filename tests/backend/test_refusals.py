@@ -59,10 +59,13 @@ def test_no_client_certificate_is_refused_at_the_handshake(backend: RunningBacke
     # The server thread counts the failed handshake after the client has seen it fail.
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        if "kiosk_backend_tls_handshake_failures_total 1" in backend.server.metrics.render():
+        if backend.server.metrics.tls_failures_total() == 1:
             break
         time.sleep(0.02)
-    assert "kiosk_backend_tls_handshake_failures_total 1" in backend.server.metrics.render()
+    assert backend.server.metrics.tls_failures_total() == 1
+    assert 'kiosk_backend_tls_handshake_failures_total{reason="no_certificate"} 1.0' in (
+        backend.server.metrics.render()
+    )
 
 
 def test_client_certificate_from_another_ca_is_refused(
@@ -648,4 +651,4 @@ def test_metrics_count_each_closed_transaction_once(backend: RunningBackend, ste
     for _ in range(3):
         assert error_code(steps.face(tx)) == "transaction_closed"
     metrics = backend.server.metrics.render()
-    assert 'kiosk_backend_transactions_closed_total{outcome="aborted"} 1' in metrics
+    assert 'kiosk_backend_transactions_closed_total{outcome="aborted"} 1.0' in metrics

@@ -418,6 +418,7 @@ def test_a_transition_outside_the_table_is_refused(kit: Kit) -> None:
         kit.flow._go(Exit.RESET_DONE)
 
 
+@pytest.mark.expect_logged_errors
 def test_unexpected_errors_become_internal(kit: Kit) -> None:
     kit.card.fail["verify_auth_pin"] = RuntimeError("boom")
     kit.to_auth_pin()
@@ -572,3 +573,33 @@ def test_no_secret_reaches_the_log(caplog: pytest.LogCaptureFixture) -> None:
     assert "flow: start" in caplog.text or "--begin-->" in caplog.text
     for secret in ("8641", "8642", "9753", "QX7Z9W2K", "fake-photo"):
         assert secret not in logged
+
+
+def test_accessible_mode_lengthens_only_the_residents_steps() -> None:
+    from kiosk.flow.config import FlowConfig
+    from tests.flow.kit import make_kit
+
+    kit = make_kit(FlowConfig.from_mapping({"accessible_factor": 3}))
+    kit.flow.set_accessible(True)
+    assert kit.flow.view.accessible
+    kit.to_auth_pin()
+    limit = kit.flow.config.timeout(Step.AUTH_PIN)
+    assert limit is not None
+    assert kit.flow.seconds_left() == 3 * limit
+    kit.clock.advance(2 * limit)
+    kit.flow.tick()
+    assert kit.step == Step.AUTH_PIN
+    kit.flow.set_accessible(False)
+    kit.flow.tick()
+    assert kit.step == Step.ERROR  # the normal limit has long passed
+
+
+def test_accessible_factor_setting_is_checked() -> None:
+    import pytest
+
+    from kiosk.flow.config import FlowConfig
+
+    assert FlowConfig.from_mapping({"accessible_factor": 1.5}).accessible_factor == 1.5
+    for bad in (0.5, 6, True, "2"):
+        with pytest.raises(ValueError, match="accessible_factor"):
+            FlowConfig.from_mapping({"accessible_factor": bad})

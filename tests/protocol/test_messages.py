@@ -26,6 +26,7 @@ from kiosk_protocol.messages import (
     ResetCommandRequest,
     ResetCommandResponse,
     ServerKey,
+    TpmQuote,
     TransactionState,
     TransactionStatus,
 )
@@ -41,6 +42,7 @@ MESSAGES: list[Any] = [
     BeginResponse(TX, bytes(32), 1_700_000_000_000, bytes(range(32))),
     CardProofRequest(KEY, bytes(100), bytes(256), bytes(range(256))),
     FaceEvidenceRequest(KEY, EVIDENCE, bytes(70)),
+    FaceEvidenceRequest(KEY, EVIDENCE, bytes(70), TpmQuote(bytes(120), bytes(72))),
     ResetCommandRequest(KEY, EncryptedPin("id", "alg", bytes(100)), bytes(16)),
     ResetCommandResponse(TX, bytes(40), 5),
     CardAnswerRequest(KEY, b"\x90\x00"),

@@ -147,7 +147,8 @@ class BackendAdapter:
         return ResetOutcome(True)
 
     def _answer_pending(self, ticket: Ticket) -> bool:
-        assert self._journal is not None
+        if self._journal is None:
+            raise RuntimeError("answer recovery needs the journal")
         entry = self._journal.entries().get(ticket.transaction_id)
         return entry is not None and not entry.finished and entry.card_answer is not None
 
