@@ -12,17 +12,28 @@ import io
 from functools import cache
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from PIL import Image, ImageDraw, ImageFont
 
+from kiosk_testbed.card.face_digests import CARD_FACE_DIGEST_INFO_PREFIX, card_face_digests
 from kiosk_testbed.card.rsa_raw import RawRsaKey
 from kiosk_testbed.mynumber import era_year
 from kiosk_testbed.persona import Persona
-from kiosk_testbed.tlv import TlvError, encode_length, encode_tag, parse_all, tlv
+from kiosk_testbed.tlv import encode_length, encode_tag, tlv
 
-# DF28 signs this prefix followed by the three SHA-256 digests (profile §2, "exact bytes").
-CARD_FACE_DIGEST_INFO_PREFIX = bytes.fromhex("3071300D060960864801650304020105000460")
+__all__ = [
+    "CARD_FACE_DIGEST_INFO_PREFIX",
+    "card_face_digests",
+    "card_face_ef",
+    "card_face_ef_and_signed_message",
+    "cv_certificate",
+    "file_with_offsets",
+    "render_text_png",
+    "rsa_public_key_value",
+    "text_basic_info_ef",
+    "text_my_number_ef",
+]
 
 _FONT_FILES = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
@@ -222,24 +233,3 @@ def render_card_face(persona: Persona, portrait_rgb: Image.Image | None = None) 
     draw.text((760, 430), persona.security_code, font=_serif(38), fill=ink)
     return card
 
-
-def card_face_digests(ef: bytes, chip_public_key: rsa.RSAPublicKey) -> tuple[str, str]:
-    """(card_face_sha256, chip_key_sha256) of a card-info AP EF 0002 and its chip key, as the
-    authority records them and an honest kiosk names them (docs/card-profile.md §6)."""
-    outer = parse_all(ef)
-    if len(outer) != 1 or outer[0].tag != 0xFF20:
-        raise TlvError("not a card face")
-    fields = {element.tag: element.raw for element in parse_all(outer[0].value)}
-    try:
-        message = (
-            CARD_FACE_DIGEST_INFO_PREFIX
-            + hashlib.sha256(fields[0xDF22] + fields[0xDF23] + fields[0xDF24]).digest()
-            + hashlib.sha256(fields[0xDF25] + fields[0xDF26]).digest()
-            + hashlib.sha256(fields[0xDF27]).digest()
-        )
-    except KeyError:
-        raise TlvError("card face lacks a signed element") from None
-    spki = chip_public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(message).hexdigest(), hashlib.sha256(spki).hexdigest()

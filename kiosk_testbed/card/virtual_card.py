@@ -32,6 +32,7 @@ from kiosk_testbed.card.card_file import (
     load_card_file,
     save_card_file,
 )
+from kiosk_testbed.card.face_digests import card_face_digests
 from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.card.rsa_raw import RawRsaKey
 from kiosk_testbed.card.secure_messaging import (
@@ -41,7 +42,6 @@ from kiosk_testbed.card.secure_messaging import (
     open_reset_command,
     reset_response,
 )
-from kiosk_testbed.card_face import card_face_digests
 
 log = logging.getLogger(__name__)
 

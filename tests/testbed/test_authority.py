@@ -162,6 +162,12 @@ def test_issuance_record_binds_chip_and_card_face_to_the_auth_certificate(
     parsed = parse_card_face(face)
     assert hashlib.sha256(parsed.signed_message).hexdigest() == record.card_face_sha256
     assert public_key_sha256(parsed.chip_public_key) == hashlib.sha256(spki).hexdigest()
+    # and the virtual card names the same (what simulated kiosks put in the evidence)
+    from kiosk_testbed.card.virtual_card import VirtualCard
+
+    assert VirtualCard(card_file).card_face_digests() == (
+        record.card_face_sha256, test_card.values["chip_key_sha256"]
+    )
 
 
 def test_expired_certificate_card(issue_test_card: Callable[..., Any]) -> None:
