@@ -31,6 +31,24 @@ import click
     is_flag=True,
     help="FAR over all cross-identity combinations, not only the listed impostors.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["sface", "dlib"]),
+    default="sface",
+    show_default=True,
+    help="Face engine (as the kiosk configuration's [face] engine).",
+)
+@click.option(
+    "--holdout",
+    is_flag=True,
+    help="Also calibrate on half the identities and measure on the other half (both ways).",
+)
+@click.option(
+    "--conditions",
+    default="",
+    help="Comma-separated probe changes to report FRR under: low_light, side_light, blur, "
+    "noise, small_face, greyscale (or 'all').",
+)
 @click.option("--workers", type=click.IntRange(1, 16), default=None)
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_context
@@ -41,6 +59,9 @@ def face_eval_command(  # noqa: PLR0917 (click passes options positionally)
     as_json: bool,
     frames: int | None,
     extended: bool,
+    engine: str,
+    holdout: bool,
+    conditions: str,
     workers: int | None,
     config_path: Path | None,
 ) -> None:
@@ -54,25 +75,32 @@ def face_eval_command(  # noqa: PLR0917 (click passes options positionally)
     if pairs_path is None or root is None:
         raise click.UsageError("--pairs and --root are required")
     # Heavy imports (OpenCV, dlib) only when a command actually runs.
-    from kiosk.face_match.config import load_config
+    from kiosk.face_match.config import FaceConfigError, load_config
+    from kiosk.face_match.engine import FaceEngineError
     from kiosk.face_match.evaluation import (
+        CONDITIONS,
         EvaluationError,
         evaluate_pairs,
         format_report,
         load_pairs,
     )
 
-    config = load_config(config_path) if config_path else load_config()
+    names = [c.strip() for c in conditions.split(",") if c.strip()]
+    if names == ["all"]:
+        names = list(CONDITIONS)
     try:
+        config = load_config(config_path, engine)
         report = evaluate_pairs(
             load_pairs(pairs_path),
             root,
-            config.matching,
+            config,
             frames=frames,
             extended=extended,
             workers=workers,
+            conditions=names,
+            holdout=holdout,
         )
-    except EvaluationError as error:
+    except (EvaluationError, FaceConfigError, FaceEngineError, OSError) as error:
         raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(report.as_dict(), sort_keys=True))

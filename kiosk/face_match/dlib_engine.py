@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 
 from kiosk.face_match import models
 from kiosk.face_match.card_photo import CARD_WIDTH, FACE_WIDTH_FRACTION
@@ -71,6 +72,17 @@ class DlibEngine:
 
     def distance(self, first: Embedding, second: Embedding) -> float:
         return float(np.linalg.norm(np.asarray(first) - np.asarray(second)))
+
+    def distance_matrix(
+        self, first: npt.NDArray[np.float64], second: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """``distance`` of every row of ``first`` to every row of ``second``."""
+        squared = (
+            (first**2).sum(axis=1)[:, None]
+            + (second**2).sum(axis=1)[None, :]
+            - 2 * first @ second.T
+        )
+        return np.asarray(np.sqrt(np.maximum(squared, 0.0)), dtype=np.float64)
 
 
 @cache

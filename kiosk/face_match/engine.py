@@ -34,7 +34,7 @@ import numpy.typing as npt
 from kiosk.face_match.detection import FaceBox
 
 Image = npt.NDArray[np.uint8]
-Embedding = npt.NDArray[np.float32] | npt.NDArray[np.float64]
+Embedding = npt.NDArray[np.float64]
 Landmarks = npt.NDArray[np.float64]  # shape (5, 2): see the module docstring for the order
 
 RIGHT_EYE, LEFT_EYE, NOSE_TIP, RIGHT_MOUTH, LEFT_MOUTH = range(5)
@@ -82,6 +82,12 @@ class FaceEngine(Protocol):
 
     def distance(self, first: Embedding, second: Embedding) -> float:
         """Dissimilarity of two encodings (lower = more alike)."""
+        ...
+
+    def distance_matrix(
+        self, first: npt.NDArray[np.float64], second: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """``distance`` of every row of ``first`` to every row of ``second`` (evaluations)."""
         ...
 
 

@@ -196,7 +196,16 @@ class SFaceEngine:
         return np.asarray(mean / max(float(np.linalg.norm(mean)), 1e-12), dtype=np.float64)
 
     def distance(self, first: Embedding, second: Embedding) -> float:
-        return float(1.0 - np.dot(first, second))
+        norms = float(np.linalg.norm(first) * np.linalg.norm(second))
+        return float(1.0 - np.dot(first, second) / max(norms, 1e-12))
+
+    def distance_matrix(
+        self, first: npt.NDArray[np.float64], second: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """``distance`` of every row of ``first`` to every row of ``second``."""
+        a = first / np.maximum(np.linalg.norm(first, axis=1, keepdims=True), 1e-12)
+        b = second / np.maximum(np.linalg.norm(second, axis=1, keepdims=True), 1e-12)
+        return np.asarray(1.0 - a @ b.T, dtype=np.float64)
 
 
 @cache

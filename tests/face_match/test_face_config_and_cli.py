@@ -17,20 +17,33 @@ from tests.face_match.faces import BUNDLED, write_bundled_pairs
 
 def test_packaged_thresholds_load_and_match_the_defaults() -> None:
     config = load_config()
-    assert config == FaceConfig()
-    assert 0.3 < config.matching.threshold < 0.6  # calibrated, not face_recognition's 0.6
+    assert config.engine == "sface" and config.matching.frames == 1
+    assert config.matching == FaceConfig().matching
+    assert config.quality == FaceConfig().quality
+    assert config.liveness == FaceConfig().liveness
+    assert 0.4 < config.sface.threshold < 0.7  # cosine distance, calibrated for FAR <= 0.01 %
+    assert 0.3 < config.dlib.threshold < 0.6  # calibrated, not face_recognition's 0.6
+    assert not config.sface.grey_probe and config.dlib.grey_probe
+    assert load_config(engine="dlib").engine_settings == config.dlib
     assert config.liveness.actions >= 2
+
+
+def test_an_unknown_engine_is_refused() -> None:
+    with pytest.raises(FaceConfigError, match="unknown face engine"):
+        load_config(engine="magic")
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "[matching]\nthreshold = 'x'\n",
+        "[sface]\nthreshold = 'x'\n[dlib]\nthreshold = 0.5\n",
+        "[sface]\nthreshold = 0.6\n",
+        "[sface]\ngrey_probe = true\n[dlib]\nthreshold = 0.5\n",
+        "[sface]\nthreshold = 0.0\n[dlib]\nthreshold = 0.5\n",
+        "[sface]\nthreshold = 0.6\n[dlib]\nthreshold = 0.5\nunknown = 1\n",
         "[matching]\nunknown = 1\n",
-        "[matching]\nfusion = 'median'\n",
-        "[matching]\nvaried_threshold = 0.9\n",
-        "[matching]\nspread_reference = 0.0\n",
-        "[matching]\nframes = 0\n",
+        "[matching]\nthreshold = 0.5\n",
+        "[matching]\nframes = 0\n[sface]\nthreshold = 0.6\n[dlib]\nthreshold = 0.5\n",
         "[other]\n",
         "not toml [",
     ],
@@ -46,10 +59,6 @@ def test_metric_helpers() -> None:
     assert error_rates(genuine, impostor, 0.55) == (0.4, 0.25)
     assert equal_error_rate(genuine, impostor) == (0.225, 0.5)
     assert frr_at_far(genuine, impostor, 0.2) == (0.25, 0.5)
-    # One threshold per score (the kiosk's threshold follows each decision's frame spread).
-    per_genuine = np.array([0.5, 0.5, 0.25, 0.7])
-    per_impostor = np.array([0.3, 0.4, 0.4, 0.4, 0.4])
-    assert error_rates(genuine, impostor, per_genuine, per_impostor) == (0.2, 0.25)
 
 
 @pytest.mark.slow
@@ -59,9 +68,16 @@ def test_face_eval_prints_the_required_json_keys(tmp_path: Path) -> None:
     result = CliRunner().invoke(face_eval_command, [*arguments, "--workers", "1"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    for key in ("far", "frr", "threshold", "eer", "frr_at_far_0_1pct", "pairs", "ms_per_encoding"):
+    for key in (
+        "far", "frr", "far_interval_90", "frr_interval_90", "threshold", "eer",
+        "frr_at_far_0_1pct", "frr_at_far_0_01pct", "genuine_pairs", "impostor_pairs",
+        "ms_per_encoding",
+    ):
         assert key in report
-    assert report["pairs"] == 6 and report["images"] >= 4
+    assert report["genuine_pairs"] == 3 and report["impostor_pairs"] == 3
+    assert report["images"] >= 4
+    low, high = report["far_interval_90"]
+    assert low <= report["far"] <= high
     assert report["frames_per_decision"] == 1
 
 
