@@ -65,6 +65,9 @@ class FaceCheckResult:
     liveness: LivenessResult
     seconds: float  # from the first frame to the decision
     match_seconds: float | None  # from the first good frame to the match decision
+    # Wall-clock seconds from the capture of the first good frame to the match decision (the
+    # clock's reading at the decision minus that frame's time stamp): what the resident waits.
+    match_latency_s: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -123,6 +126,7 @@ class FaceCheck:
         self._first_good: float | None = None
         self._match: MatchResult | None = None
         self._match_seconds: float | None = None
+        self._match_latency: float | None = None
         self._result: FaceCheckResult | None = None
         self._hint: Hint | None = Hint.NO_FACE
 
@@ -203,6 +207,7 @@ class FaceCheck:
                 self._enrollment, self._live, self._engine, self._config.engine_settings, matching
             )
             self._match_seconds = now - self._first_good
+            self._match_latency = self._clock() - self._first_good
             self._challenge.start(
                 now,
                 statistics.median(a.yaw for a in self._good),
@@ -219,7 +224,9 @@ class FaceCheck:
             motion=self._passive.motion,
         )
         start = self._first_frame if self._first_frame is not None else now
-        self._result = FaceCheckResult(self._match, liveness, now - start, self._match_seconds)
+        self._result = FaceCheckResult(
+            self._match, liveness, now - start, self._match_seconds, self._match_latency
+        )
         self._stage = Stage.DONE
         self._hint = None
 

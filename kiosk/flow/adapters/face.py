@@ -84,6 +84,8 @@ class FaceCheckAdapter:
         self._open_source = open_source
         self._config = config or load_config()
         self._frame_timeout_s = frame_timeout_s
+        # The last check's result (numbers only), for diagnostics and the benchmark.
+        self.last_result: FaceCheckResult | None = None
 
     def check(
         self, card_photo: bytearray, listener: FaceListener, should_stop: Callable[[], bool]
@@ -161,6 +163,7 @@ class FaceCheckAdapter:
                 prompt = new_prompt
                 listener.prompt(prompt)
             if progress.result is not None:
+                self.last_result = progress.result
                 return to_face_result(progress.result, self._config)
 
 
