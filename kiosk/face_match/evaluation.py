@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -366,13 +367,14 @@ class ScoreSet:
         )
 
 
-def _bootstrap_weights(identities: int, rounds: int, seed: int) -> npt.NDArray[np.float64]:
-    rng = np.random.default_rng(seed)
+@cache
+def _bootstrap_weights(identities: int, rounds: int) -> npt.NDArray[np.float64]:
+    """How often each identity is drawn in each bootstrap round (fixed seed: reproducible)."""
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
     draws = rng.integers(0, identities, size=(rounds, identities))
-    weights = np.zeros((rounds, identities))
-    for row in range(rounds):
-        np.add.at(weights[row], draws[row], 1.0)
-    return weights
+    offsets = (np.arange(rounds) * identities)[:, None]
+    counts = np.bincount((draws + offsets).ravel(), minlength=rounds * identities)
+    return counts.reshape(rounds, identities).astype(np.float64)
 
 
 def rate_intervals(
@@ -380,16 +382,13 @@ def rate_intervals(
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """90 % intervals of (FAR, FRR) at ``threshold`` (see the module docstring)."""
     n = scores.identities
-    weights = _bootstrap_weights(n, rounds, BOOTSTRAP_SEED)
+    weights = _bootstrap_weights(n, rounds)
     low_q, high_q = 100 * (1 - CONFIDENCE) / 2, 100 * (1 + CONFIDENCE) / 2
     accepted = scores.impostor < threshold
-    comparisons = np.zeros((n, n))
-    accepted_matrix = np.zeros((n, n))
-    np.add.at(comparisons, (scores.impostor_card_identity, scores.impostor_live_identity), 1.0)
-    np.add.at(
-        accepted_matrix,
-        (scores.impostor_card_identity[accepted], scores.impostor_live_identity[accepted]),
-        1.0,
+    pair_index = scores.impostor_card_identity * n + scores.impostor_live_identity
+    comparisons = np.bincount(pair_index, minlength=n * n).reshape(n, n).astype(np.float64)
+    accepted_matrix = (
+        np.bincount(pair_index[accepted], minlength=n * n).reshape(n, n).astype(np.float64)
     )
     far_num = np.einsum("bi,ij,bj->b", weights, accepted_matrix, weights)
     far_den = np.einsum("bi,ij,bj->b", weights, comparisons, weights)
@@ -428,7 +427,7 @@ def calibrate_threshold(
         candidate = math.floor(float(ordered[k]) / step) * step
         if candidate <= best:
             continue
-        (_, far_high), _ = rate_intervals(scores, candidate, rounds=200)
+        (_, far_high), _ = rate_intervals(scores, candidate)
         if far_high > target:
             break
         best = candidate

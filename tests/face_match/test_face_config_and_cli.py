@@ -87,3 +87,44 @@ def test_face_eval_reports_a_bad_pairs_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(face_eval_command, ["--pairs", str(bad), "--root", str(tmp_path)])
     assert result.exit_code != 0
     assert "needs label, enroll and probe" in result.output
+
+
+def test_exact_binomial_interval() -> None:
+    from kiosk.face_match.evaluation import clopper_pearson
+
+    low, high = clopper_pearson(0, 100)
+    assert low == 0.0 and high == pytest.approx(1 - 0.05 ** (1 / 100), rel=1e-6)
+    low, high = clopper_pearson(10, 100)
+    assert low == pytest.approx(0.0553, abs=2e-4) and high == pytest.approx(0.1637, abs=2e-4)
+    assert clopper_pearson(100, 100)[1] == 1.0
+
+
+def _synthetic_scores(seed: int = 3) -> object:
+    from kiosk.face_match.evaluation import ScoreSet
+
+    rng = np.random.default_rng(seed)
+    identities = 40
+    card = np.repeat(np.arange(identities), identities - 1)
+    live = np.array([j for i in range(identities) for j in range(identities) if j != i])
+    card, live = np.repeat(card, 20), np.repeat(live, 20)
+    impostor = rng.normal(0.9, 0.1, card.size)
+    genuine_identity = np.repeat(np.arange(identities), 6)
+    genuine = rng.normal(0.3, 0.1, genuine_identity.size)
+    return ScoreSet(genuine, genuine_identity, impostor, card, live, identities)
+
+
+def test_the_calibrated_threshold_keeps_the_far_upper_bound_under_the_target() -> None:
+    from kiosk.face_match.evaluation import calibrate_threshold, error_rates, rate_intervals
+
+    scores = _synthetic_scores()
+    target = 0.001
+    threshold = calibrate_threshold(scores, target)  # type: ignore[arg-type]
+    (far_low, far_high), (frr_low, frr_high) = rate_intervals(scores, threshold)  # type: ignore[arg-type]
+    far, frr = error_rates(scores.genuine, scores.impostor, threshold)  # type: ignore[attr-defined]
+    assert far_high <= target
+    assert far_low <= far <= far_high and frr_low <= frr <= frr_high
+    # With margin: the point estimate sits well below the target, and a looser threshold
+    # (the next step up) would break the bound.
+    assert far < target
+    (_, looser_high), _ = rate_intervals(scores, threshold + 0.02)  # type: ignore[arg-type]
+    assert looser_high > target
