@@ -3,9 +3,10 @@
 Pairs file: CSV with at least ``label`` (genuine/impostor), ``enroll`` and ``probe`` (paths
 relative to the root folder, one identity per folder); other columns are ignored. Each enroll
 image is made into a card photo exactly as the card holds it (``make_card_photo``: 160 px
-greyscale JPEG 2000) and decoded again; each probe image plays the live frame (its face nearest
-the image centre, the labelled face in LFW-style data). Encodings are computed once per image,
-in worker processes, by the configured engine.
+greyscale JPEG 2000, cut around the face nearest the image centre) and decoded again; each
+probe image plays the live frame (its face nearest the image centre). In LFW-style data the
+labelled person is the central face, a bystander may be larger. Encodings are computed once
+per image, in worker processes, by the configured engine.
 
 One live image per decision by default. With ``frames=K`` the live side is the probe and K-1
 near-identical copies of it (sensor noise and a sub-pixel shift, as consecutive frames of one
@@ -222,7 +223,9 @@ def _encode_image(job: _Job) -> _Result:
     image = read_rgb(Path(job.path))
     result = _Result(job.path)
     if job.card:
-        enrollment = enroll_card_photo(make_card_photo(image), engine)  # type: ignore[arg-type]
+        # The card shows the labelled person: the face nearest the centre, as on the live side.
+        card_photo = make_card_photo(image, central=True)
+        enrollment = enroll_card_photo(card_photo, engine)  # type: ignore[arg-type]
         result.card, result.card_face_detected = enrollment.encoding, enrollment.face_detected
     if job.live:
         rng = np.random.default_rng(_seed(Path(job.path).name))
