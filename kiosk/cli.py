@@ -9,6 +9,7 @@ from kiosk.demo.app import demo
 from kiosk.demo.card_bench import card_bench
 from kiosk.diagnostics.cli import diag
 from kiosk.face_match.cli import face_eval_command
+from kiosk.flow.adapters.face_bench import face_bench_command
 from kiosk.maintenance.cli import set_credential
 from kiosk.run.app import run
 
@@ -25,3 +26,4 @@ main.add_command(card_bench)
 main.add_command(demo)
 main.add_command(run)
 main.add_command(face_eval_command)
+face_eval_command.add_command(face_bench_command)

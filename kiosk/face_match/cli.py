@@ -1,7 +1,8 @@
-"""Click commands of the face step: ``face-eval`` (with ``pad``) and ``face-bench``.
+"""Click commands of the face step: ``face-eval`` (with ``pad``).
 
-Wired into ``kiosk/cli.py`` with ``main.add_command(face_eval_command)`` and
-``main.add_command(face_bench_command)``.
+Wired into ``kiosk/cli.py`` with ``main.add_command(face_eval_command)``; ``face-eval bench``
+measures the product path through the flow's adapter, so it lives above this layer
+(``kiosk/flow/adapters/face_bench.py``) and is attached there.
 """
 
 from __future__ import annotations
@@ -153,53 +154,4 @@ def pad_command(  # noqa: PLR0917 (click passes options positionally)
         click.echo(json.dumps(report.as_dict(), sort_keys=True))
     else:
         for line in format_pad_report(report):
-            click.echo(line)
-
-
-@face_eval_command.command("bench")
-@click.option(
-    "--portrait",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Photo the synthetic resident is animated from.",
-)
-@click.option(
-    "--card-source",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Photo the card portrait is made from (same person, another photo).",
-)
-@click.option("--runs", type=click.IntRange(1, 100), default=3, show_default=True)
-@click.option(
-    "--fps",
-    type=click.FloatRange(5, 60),
-    default=30.0,
-    show_default=True,
-    help="Camera frame rate of the simulated 640x480 camera.",
-)
-@click.option("--engine", type=click.Choice(["sface", "dlib"]), default="sface", show_default=True)
-@click.option("--json", "as_json", is_flag=True)
-def bench_command(  # noqa: PLR0917 (click passes options positionally)
-    portrait: Path, card_source: Path, runs: int, fps: float, engine: str, as_json: bool
-) -> None:
-    """Real-time benchmark of the product path: a 640x480 camera thread, the flow's face
-    adapter (analysis on its thread, preview pump on another) and a preview consumer.
-
-    Prints the preview rate against the camera rate, the decision latency (first good frame to
-    match decision) beside one bare detect-and-encode of a frame, their ratio, and the whole
-    check time.
-    """
-    from kiosk.face_match.benchmark import format_bench, run_bench
-    from kiosk.face_match.config import load_config
-
-    try:
-        report = run_bench(
-            portrait, card_source, runs=runs, fps=fps, config=load_config(engine=engine)
-        )
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
-    if as_json:
-        click.echo(json.dumps(report, sort_keys=True))
-    else:
-        for line in format_bench(report):
             click.echo(line)

@@ -20,6 +20,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import threading
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ RECOGNIZER_INPUT = "data"  # the network's input name (OpenCV 5 wants it named)
 # turned faces, and a second person, visible to the quality gates).
 DETECTION_SCORE = 0.6
 NMS_THRESHOLD = 0.3
+DETECTOR_SIZES_KEPT = 4
 
 
 def model_folder() -> Path:
@@ -148,32 +150,43 @@ class SFaceEngine:
         # OpenCV's DNN objects are not documented as thread-safe: one lock per network.
         self._detector_lock = threading.Lock()
         self._recognizer_lock = threading.Lock()
+        # Built from the checked bytes, not the path: no file swap after the check.
+        self._detector_bytes = np.frombuffer(detector_bytes, np.uint8)
+        # One YuNet per input size: resizing its network costs tens of milliseconds, and a
+        # check alternates between the card (160 x 213) and the live frames.
+        self._detectors: OrderedDict[tuple[int, int], Any] = OrderedDict()
         try:
-            # Loaded from the checked bytes, not the path: no file swap after the check.
-            self._detector: Any = cv2.FaceDetectorYN.create(
-                "onnx",
-                np.frombuffer(detector_bytes, np.uint8),
-                np.zeros(0, np.uint8),
-                (320, 320),
-                DETECTION_SCORE,
-                NMS_THRESHOLD,
-                5000,
-            )
+            self._detector_for((320, 240))
             self._recognizer: Any = cv2.dnn.readNetFromONNX(
                 np.frombuffer(recognizer_bytes, np.uint8)
             )
         except cv2.error as error:
             raise FaceEngineError(f"the face models do not load: {error.err}") from None
-        self._input_size: tuple[int, int] = (0, 0)
+
+    def _detector_for(self, size: tuple[int, int]) -> Any:
+        """The YuNet instance for ``size`` (a few kept, least recently used dropped)."""
+        detector = self._detectors.get(size)
+        if detector is None:
+            detector = cv2.FaceDetectorYN.create(
+                "onnx",
+                self._detector_bytes,
+                np.zeros(0, np.uint8),
+                size,
+                DETECTION_SCORE,
+                NMS_THRESHOLD,
+                5000,
+            )
+            self._detectors[size] = detector
+            while len(self._detectors) > DETECTOR_SIZES_KEPT:
+                self._detectors.popitem(last=False)
+        self._detectors.move_to_end(size)
+        return detector
 
     def detect(self, image: Image) -> list[DetectedFace]:
         height, width = image.shape[:2]
         bgr = np.ascontiguousarray(as_three_channels(image)[:, :, ::-1])
         with self._detector_lock:
-            if self._input_size != (width, height):
-                self._detector.setInputSize((width, height))
-                self._input_size = (width, height)
-            _, rows = self._detector.detect(bgr)
+            _, rows = self._detector_for((width, height)).detect(bgr)
         if rows is None:
             return []
         faces = []

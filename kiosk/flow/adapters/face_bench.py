@@ -1,4 +1,4 @@
-"""Real-time benchmark of the face step (``kiosk face-eval bench``).
+"""Real-time benchmark of the face step (``kiosk face-eval bench``, attached in kiosk/cli.py).
 
 The product path, on wall-clock time, on this machine: a ``RenderedSource`` plays the
 synthetic resident as a 640 x 480 camera on its own thread, and the flow's ``FaceCheckAdapter``
@@ -14,12 +14,14 @@ times.
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import click
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -188,3 +190,49 @@ def format_bench(report: dict[str, object]) -> Iterable[str]:
         f"whole check (incl. the resident's reactions): median "
         f"{report['check_seconds_median']:.1f} s"
     )
+
+
+@click.command("bench")
+@click.option(
+    "--portrait",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Photo the synthetic resident is animated from.",
+)
+@click.option(
+    "--card-source",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Photo the card portrait is made from (same person, another photo).",
+)
+@click.option("--runs", type=click.IntRange(1, 100), default=3, show_default=True)
+@click.option(
+    "--fps",
+    type=click.FloatRange(5, 60),
+    default=30.0,
+    show_default=True,
+    help="Camera frame rate of the simulated 640x480 camera.",
+)
+@click.option("--engine", type=click.Choice(["sface", "dlib"]), default="sface", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def face_bench_command(  # noqa: PLR0917 (click passes options positionally)
+    portrait: Path, card_source: Path, runs: int, fps: float, engine: str, as_json: bool
+) -> None:
+    """Real-time benchmark of the product path: a 640x480 camera thread, the flow's face
+    adapter (analysis on its thread, preview pump on another) and a preview consumer.
+
+    Prints the preview rate against the camera rate, the decision latency (first good frame to
+    match decision) beside one bare detect-and-encode of a frame, their ratio, and the whole
+    check time.
+    """
+    try:
+        report = run_bench(
+            portrait, card_source, runs=runs, fps=fps, config=load_config(engine=engine)
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(report, sort_keys=True))
+    else:
+        for line in format_bench(report):
+            click.echo(line)
