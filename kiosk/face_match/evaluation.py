@@ -419,6 +419,12 @@ def rate_intervals(
     return far, frr
 
 
+def can_calibrate(impostors: int, target: float = OPERATING_FAR_TARGET) -> bool:
+    """Whether this many impostor pairs can show FAR <= ``target`` at all (the upper bound
+    with no impostor accepted is below it: about 30,000 pairs for 0.01 %)."""
+    return impostors > 0 and clopper_pearson(0, impostors)[1] <= target
+
+
 def calibrate_threshold(
     scores: ScoreSet, target: float = OPERATING_FAR_TARGET, decimals: int = 3
 ) -> float:
@@ -476,7 +482,7 @@ class VerificationReport:
     threshold_at_far_0_1pct: float
     frr_at_far_0_01pct: float
     threshold_at_far_0_01pct: float
-    calibrated_threshold: float  # this data's threshold by the shipped rule (FAR upper bound)
+    calibrated_threshold: float | None  # this data's threshold by the shipped rule
     genuine_pairs: int
     impostor_pairs: int
     identities: int
@@ -583,6 +589,8 @@ def evaluate_pairs(
         for calibration_half in (in_first, ~in_first):
             calibration = scores.subset(calibration_half)
             test = scores.subset(~calibration_half)
+            if not can_calibrate(calibration.impostor.size) or test.genuine.size == 0:
+                continue  # too few comparisons in a half to calibrate on
             chosen = calibrate_threshold(calibration)
             test_far, test_frr = error_rates(test.genuine, test.impostor, chosen)
             test_far_interval, test_frr_interval = rate_intervals(test, chosen)
@@ -618,7 +626,9 @@ def evaluate_pairs(
         threshold_at_far_0_1pct=threshold_1,
         frr_at_far_0_01pct=frr_01,
         threshold_at_far_0_01pct=threshold_01,
-        calibrated_threshold=calibrate_threshold(scores),
+        calibrated_threshold=(
+            calibrate_threshold(scores) if can_calibrate(impostor.size) else None
+        ),
         genuine_pairs=int(genuine.size),
         impostor_pairs=int(impostor.size),
         identities=len(names),
@@ -692,10 +702,11 @@ def format_report(report: VerificationReport) -> Iterable[str]:
         f"(90 % {_interval(report.far_interval_90)}), FRR {_percent(report.frr)} "
         f"(90 % {_interval(report.frr_interval_90)})"
     )
-    yield (
-        f"threshold this data calibrates (FAR upper 90 % bound <= 0.01 %): "
-        f"{report.calibrated_threshold:.4f}"
-    )
+    if report.calibrated_threshold is not None:
+        yield (
+            f"threshold this data calibrates (FAR upper 90 % bound <= 0.01 %): "
+            f"{report.calibrated_threshold:.4f}"
+        )
     for half in report.holdout:
         yield (
             f"held out: calibrated on {half.calibration_identities} identities -> "

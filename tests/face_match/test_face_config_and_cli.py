@@ -78,6 +78,7 @@ def test_face_eval_prints_the_required_json_keys(tmp_path: Path) -> None:
     assert report["images"] >= 4
     low, high = report["far_interval_90"]
     assert low <= report["far"] <= high
+    assert report["calibrated_threshold"] is None  # 3 impostor pairs cannot show FAR 0.01 %
     assert report["frames_per_decision"] == 1
 
 
@@ -97,6 +98,13 @@ def test_exact_binomial_interval() -> None:
     low, high = clopper_pearson(10, 100)
     assert low == pytest.approx(0.0553, abs=2e-4) and high == pytest.approx(0.1637, abs=2e-4)
     assert clopper_pearson(100, 100)[1] == 1.0
+
+
+def test_a_few_impostor_pairs_cannot_calibrate_a_far_of_0_01pct() -> None:
+    from kiosk.face_match.evaluation import can_calibrate
+
+    assert not can_calibrate(0) and not can_calibrate(29_000)
+    assert can_calibrate(30_000)
 
 
 def _synthetic_scores(seed: int = 3) -> object:
