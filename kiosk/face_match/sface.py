@@ -167,15 +167,22 @@ class SFaceEngine:
         """The YuNet instance for ``size`` (a few kept, least recently used dropped)."""
         detector = self._detectors.get(size)
         if detector is None:
-            detector = cv2.FaceDetectorYN.create(
-                "onnx",
-                self._detector_bytes,
-                np.zeros(0, np.uint8),
-                size,
-                DETECTION_SCORE,
-                NMS_THRESHOLD,
-                5000,
-            )
+            # OpenCV 5 warns on stderr that its new graph engine ignores the target YuNet sets
+            # (the CPU, the only one here): quiet for that call only.
+            level = cv2.utils.logging.getLogLevel()
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+            try:
+                detector = cv2.FaceDetectorYN.create(
+                    "onnx",
+                    self._detector_bytes,
+                    np.zeros(0, np.uint8),
+                    size,
+                    DETECTION_SCORE,
+                    NMS_THRESHOLD,
+                    5000,
+                )
+            finally:
+                cv2.utils.logging.setLogLevel(level)
             self._detectors[size] = detector
             while len(self._detectors) > DETECTOR_SIZES_KEPT:
                 self._detectors.popitem(last=False)
