@@ -47,7 +47,8 @@ COMMANDS: dict[str, LazyCommand] = {
         "Check card reader, camera, face pipeline, backend and the kiosk itself.",
     ),
     "face-eval": LazyCommand(
-        "kiosk.face_match.cli:face_eval_command",
+        # with `bench`, which measures the product path through the flow's adapter
+        "kiosk.flow.adapters.face_bench:face_eval_command",
         "Verification benchmark: card-photo enrollment vs live images over a pairs CSV.",
     ),
     "run": LazyCommand(
