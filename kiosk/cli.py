@@ -28,7 +28,7 @@ class LazyCommand:
 COMMANDS: dict[str, LazyCommand] = {
     "card-bench": LazyCommand(
         "kiosk.demo.card_bench:card_bench",
-        "Issue a virtual card, put it in a vpcd reader and time the resident flow's reads.",
+        "Issue a virtual card, put it in a vpcd reader and measure a transaction's card work.",
         extra="demo",
     ),
     "card-ocr-bench": LazyCommand(
