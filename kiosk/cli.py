@@ -28,7 +28,7 @@ class LazyCommand:
 COMMANDS: dict[str, LazyCommand] = {
     "card-bench": LazyCommand(
         "kiosk.demo.card_bench:card_bench",
-        "Issue a virtual card, put it in a vpcd reader and time the resident flow's reads.",
+        "Issue a virtual card, put it in a vpcd reader and measure a transaction's card work.",
         extra="demo",
     ),
     "card-ocr-bench": LazyCommand(
@@ -47,7 +47,8 @@ COMMANDS: dict[str, LazyCommand] = {
         "Check card reader, camera, face pipeline, backend and the kiosk itself.",
     ),
     "face-eval": LazyCommand(
-        "kiosk.face_match.cli:face_eval_command",
+        # with `bench`, which measures the product path through the flow's adapter
+        "kiosk.flow.adapters.face_bench:face_eval_command",
         "Verification benchmark: card-photo enrollment vs live images over a pairs CSV.",
     ),
     "run": LazyCommand(

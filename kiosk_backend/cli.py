@@ -223,14 +223,15 @@ def disable_kiosk_cmd(data_dir: Path | None, database_url: str | None, kiosk_id:
 @_common
 @click.option("--kiosk-id", required=True)
 def enable_kiosk_cmd(data_dir: Path | None, database_url: str | None, kiosk_id: str) -> None:
-    """Accept calls from this kiosk again."""
+    """Accept calls from this kiosk again, and clear its flag (staff have checked it)."""
     _set_enabled(data_dir, database_url, kiosk_id, True)
 
 
 @main.command("list-kiosks")
 @_common
 def list_kiosks_cmd(data_dir: Path | None, database_url: str | None) -> None:
-    """The enrolled kiosks, as JSON lines."""
+    """The enrolled kiosks, as JSON lines; `flagged_at` (ms) marks one that presented too many
+    card proofs that failed (see policy kiosk_max_invalid_proofs)."""
     try:
         database = open_database(_settings(data_dir, database_url))
         with database.transaction() as connection:
@@ -239,7 +240,8 @@ def list_kiosks_cmd(data_dir: Path | None, database_url: str | None) -> None:
         raise click.ClickException(str(error)) from None
     for kiosk in kiosks:
         click.echo(json.dumps({"kiosk_id": kiosk.kiosk_id, "enabled": kiosk.enabled,
-                               "attestation": kiosk.attestation, "store": kiosk.store_name}))
+                               "attestation": kiosk.attestation, "store": kiosk.store_name,
+                               "flagged_at": kiosk.flagged_at}))
 
 
 @main.command()

@@ -132,6 +132,8 @@ class LocalCluster:
     database_url: str
     count: int = 3
     policy_file: Path | None = None
+    # Testbeds only: the instances accept kiosks enrolled with a key file (simulated kiosks).
+    software_kiosks: bool = False
     limits: BalancerLimits = field(default_factory=BalancerLimits)
     instances: list[Instance] = field(default_factory=list)
     port: int = 0
@@ -199,6 +201,8 @@ class LocalCluster:
         ]  # fmt: skip
         if self.policy_file is not None:
             command += ["--policy", str(self.policy_file)]
+        if self.software_kiosks:
+            command.append("--allow-software-kiosks")
         instance.process = subprocess.Popen(  # noqa: S603 - our own kiosk-backend command
             command, stdout=subprocess.DEVNULL, stderr=instance.log.open("ab")
         )

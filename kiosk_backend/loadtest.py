@@ -33,7 +33,7 @@ from kiosk_backend.observability import JsonLog
 from kiosk_backend.operator_pki import OperatorPki
 from kiosk_backend.policy import Policy
 from kiosk_backend.server import BackendServer, BackendSettings, open_database
-from kiosk_backend.simulated_kiosk import KioskCredentials, SimulatedKiosk
+from kiosk_backend.simulated_kiosk import CardBinding, KioskCredentials, SimulatedKiosk
 from kiosk_protocol.messages import Outcome
 
 AUTH_PIN = "1234"
@@ -136,6 +136,7 @@ class _SubprocessServer:
 class _Card:
     card: Any
     certificate: bytes
+    binding: CardBinding
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_pin: str | None = None
 
@@ -394,7 +395,8 @@ def _issue_cards(testbed_dir: Path, count: int) -> list[_Card]:
         card = VirtualCard(issued.card_file)
         driver = CardDriver(card)
         driver.select_jpki()
-        cards.append(_Card(card=card, certificate=driver.read_auth_certificate()))
+        binding = CardBinding(issued.card_face_sha256, issued.chip_key_sha256)
+        cards.append(_Card(card, driver.read_auth_certificate(), binding))
     return cards
 
 
@@ -518,7 +520,7 @@ def _run(  # noqa: PLR0917 - one internal call site
                             kiosk.reconnect()  # a transaction on a connection of its own
                         try:
                             done = kiosk.run_reset(
-                                card.card, AUTH_PIN, certificate=card.certificate
+                                card.card, AUTH_PIN, card.binding, certificate=card.certificate
                             )
                         except Exception as error:
                             with lock:

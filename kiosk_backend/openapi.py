@@ -14,7 +14,7 @@ from typing import Any
 
 from kiosk_backend.routes import PATH_PARAMETERS, ROUTES, Route
 from kiosk_protocol import IDENTITY_CHECK_TYPE
-from kiosk_protocol.fields import IDEMPOTENCY_KEY, KIOSK_ID, TRANSACTION_ID
+from kiosk_protocol.fields import IDEMPOTENCY_KEY, KIOSK_ID, SHA256_HEX, TRANSACTION_ID
 from kiosk_protocol.messages import (
     CARD_CHALLENGE_LENGTH,
     NONCE_LENGTH,
@@ -97,7 +97,13 @@ def component_schemas() -> dict[str, Schema]:
         "BeginResponse": _object(
             {
                 "transaction_id": _TRANSACTION_ID,
-                "nonce": _base64(f"{NONCE_LENGTH} random bytes."),
+                "nonce": _base64(
+                    f"{NONCE_LENGTH} random bytes, single use: the card proof signs them."
+                ),
+                "chip_nonce": _base64(
+                    f"{NONCE_LENGTH} other random bytes, single use: the chip proof signs them "
+                    "(docs/protocol.md §4.2)."
+                ),
                 "expires_at_ms": _TIME,
                 "state": {"const": TransactionState.AWAITING_CARD_PROOF.value},
             }
@@ -108,6 +114,11 @@ def component_schemas() -> dict[str, Schema]:
                 "auth_certificate": _base64("The card's auth certificate (DER, EF 000A)."),
                 "signature": _base64(
                     "RSASSA-PKCS1-v1_5-SHA256 by the card's auth key over the card-proof payload."
+                ),
+                "chip_signature": _base64(
+                    "RSASSA-PKCS1-v1_5-SHA256 by the card-info AP's chip key (80 2A 00 00) over "
+                    "the chip-proof payload; checked against the chip key the authority "
+                    "registered for this certificate."
                 ),
             }
         ),
@@ -121,6 +132,17 @@ def component_schemas() -> dict[str, Schema]:
                 "frames_used": _integer(0, 10_000),
                 "liveness": _enum(Liveness),
                 "model_version": _text(max_length=128),
+                "card_face_sha256": _text(
+                    SHA256_HEX.pattern,
+                    "SHA-256 of the message the card face's DF28 signs: the card face the photo "
+                    "came from. Must be the one the authority registered for the card's "
+                    "certificate.",
+                ),
+                "chip_key_sha256": _text(
+                    SHA256_HEX.pattern,
+                    "SHA-256 of the SubjectPublicKeyInfo DER of the card face's chip key (DF24). "
+                    "Must be the registered one.",
+                ),
             }
         ),
         "FaceEvidenceRequest": _object(
@@ -190,7 +212,16 @@ def component_schemas() -> dict[str, Schema]:
             {
                 "transaction_id": _TRANSACTION_ID,
                 "state": _enum(TransactionState),
-                "outcome": _enum(Outcome, nullable=True),
+                "outcome": {
+                    **_enum(Outcome, nullable=True),
+                    "description": "unconfirmed: the command went out and no answer with a "
+                    "valid MAC came back (a plain status word or a malformed answer included): "
+                    "the card may or may not hold the new PIN. command_refused_by_card and "
+                    "answer_not_authentic are no longer given. card_proof_invalid: the card "
+                    "proof did not verify for the certificate (counts against the kiosk). "
+                    "card_binding_mismatch: the chip or the card face is not the one issued "
+                    "with the certificate.",
+                },
                 "identity_check": {
                     "type": ["string", "null"],
                     "description": f'"{IDENTITY_CHECK_TYPE}" once the face evidence was accepted.',

@@ -89,18 +89,29 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/openapi.json", "openapi", "This description", None),
     Route("GET", "/v1/server-key", "server_key",
           "The server's public key for the new-PIN envelope", "ServerKey"),
-    Route("POST", "/v1/transactions", "begin", "Begin a transaction: fresh nonce, id, expiry",
+    Route("POST", "/v1/transactions", "begin", "Begin a transaction: fresh nonces, id, expiry",
           "BeginResponse", success=201, request="BeginRequest", kiosk_call=True,
-          refusals=((403, "outside_service_hours (policy)"), (429, "kiosk_rate_limited (policy)"))),
+          refusals=((403, "outside_service_hours (policy)"),
+                    (429, "kiosk_rate_limited, kiosk_flagged (too many card proofs that failed "
+                          "at this kiosk; policy)"))),
     Route("GET", "/v1/transactions/{transaction_id}", "status",
           "What the server knows about a transaction (crash recovery); closes it if overdue",
           "TransactionStatus", kiosk_call=True,
           refusals=((404, "unknown_transaction (protocol)"),)),
-    _step("card-proof", "card_proof", "The card's signature over the nonce", "CardProofRequest",
+    _step("card-proof", "card_proof",
+          "The card's signature over the nonce and the chip's over the chip nonce",
+          "CardProofRequest",
+          description=(
+              "bad_card_signature closes the transaction as card_proof_invalid and counts "
+              "against the kiosk, never against the certificate's card; card_binding_mismatch "
+              "(the chip proof does not verify under the chip key registered for the "
+              "certificate) closes it as card_binding_mismatch and counts against the card."
+          ),
           refusals=(
               (422, "certificate_malformed, certificate_untrusted, certificate_expired, "
-                    "certificate_revoked, revocation_status_unknown, bad_card_signature "
-                    "(card); closes the transaction"),
+                    "certificate_revoked, revocation_status_unknown, bad_card_signature, "
+                    "card_not_registered, card_binding_mismatch (card); closes the "
+                    "transaction"),
               (429, "card_rate_limited, card_locked (policy); closes the transaction"),
           )),
     _step("face-evidence", "face_evidence",
@@ -114,6 +125,9 @@ ROUTES: tuple[Route, ...] = (
                     "transaction as refused_by_policy"),
               (403, "kiosk_attestation_required (policy): a kiosk enrolled without a TPM, on "
                     "a server that does not allow them"),
+              (422, "card_binding_mismatch (card): the evidence names another card face or "
+                    "chip key than the ones registered for the card's certificate; closes the "
+                    "transaction"),
           )),
     _step("reset-command", "reset_command",
           "New PIN (encrypted) and card challenge; returns the protected reset APDU",
@@ -129,6 +143,11 @@ ROUTES: tuple[Route, ...] = (
           )),
     _step("card-answer", "card_answer",
           "The card's protected answer; closes the transaction with its outcome",
-          "CardAnswerRequest"),
+          "CardAnswerRequest",
+          description=(
+              "Only an answer whose MAC verifies closes the transaction as pin_reset or "
+              "pin_rejected_by_card; anything else (a plain status word, a malformed answer, a "
+              "wrong MAC) closes it as unconfirmed."
+          )),
     _step("abort", "abort", "The kiosk ends the transaction without a reset", "AbortRequest"),
 )

@@ -23,7 +23,7 @@ from kiosk_backend.admin_command import (
     session_keys,
     verify_answer,
 )
-from kiosk_backend.authority import Authority, CardCertificateError
+from kiosk_backend.authority import Authority, CardCertificateError, CardRegistration
 from kiosk_backend.database import Connection
 from kiosk_backend.policy import Policy
 from kiosk_protocol import IDENTITY_CHECK_TYPE
@@ -48,17 +48,38 @@ from kiosk_protocol.pin_envelope import decrypt_pin, is_valid_signature_pin
 from kiosk_protocol.signing import (
     face_evidence_payload,
     verify_card_proof,
+    verify_chip_proof,
     verify_face_evidence,
 )
 
 Clock = Callable[[], float]
-_FAILURE_OUTCOMES = (Outcome.CARD_REJECTED, Outcome.FACE_CHECK_FAILED, Outcome.ANSWER_NOT_AUTHENTIC)
+# Failures that count against a card: only after the card proved possession of its key and
+# PIN (a proof that does not verify counts against the kiosk, CARD_PROOF_INVALID; a refused
+# certificate is not charged at all). ANSWER_NOT_AUTHENTIC is no longer given; rows from
+# before still count for their window.
+_FAILURE_OUTCOMES = (
+    Outcome.FACE_CHECK_FAILED,
+    Outcome.CARD_BINDING_MISMATCH,
+    Outcome.ANSWER_NOT_AUTHENTIC,
+)
+# Only an answer whose MAC verifies says what the card did; anything else after the command
+# went out may hide a PIN that was set, so it is UNCONFIRMED, never "nothing changed".
 _VERDICT_OUTCOME = {
     CardVerdict.PIN_SET: Outcome.PIN_RESET,
     CardVerdict.PIN_FORMAT_REJECTED: Outcome.PIN_REJECTED_BY_CARD,
-    CardVerdict.COMMAND_REFUSED: Outcome.COMMAND_REFUSED_BY_CARD,
-    CardVerdict.NOT_AUTHENTIC: Outcome.ANSWER_NOT_AUTHENTIC,
+    CardVerdict.COMMAND_REFUSED: Outcome.UNCONFIRMED,
+    CardVerdict.NOT_AUTHENTIC: Outcome.UNCONFIRMED,
 }
+
+
+def _binding_mismatch(transaction_id: str, what: str) -> RefusalError:
+    return RefusalError(
+        422,
+        ErrorKind.CARD,
+        "card_binding_mismatch",
+        f"the {what} is not the one the authority issued with this certificate",
+        transaction_id,
+    )
 
 
 class RefusalError(Exception):
@@ -246,18 +267,39 @@ class AuthorityService:
             >= self.policy.kiosk_max_transactions
         ):
             raise RefusalError(429, ErrorKind.POLICY, "kiosk_rate_limited", "too many transactions")
+        if self._invalid_proofs(connection, caller.kiosk_id, now) >= (
+            self.policy.kiosk_max_invalid_proofs
+        ):
+            raise RefusalError(
+                429,
+                ErrorKind.POLICY,
+                "kiosk_flagged",
+                "this kiosk presented too many card proofs that failed; staff must check it",
+            )
         transaction_id = "tx_" + secrets.token_hex(16)
-        nonce = secrets.token_bytes(32)
+        nonce, chip_nonce = secrets.token_bytes(32), secrets.token_bytes(32)
         expires_at = now + self.policy.transaction_ttl_seconds * 1000
         store.insert_transaction(
             connection,
             transaction_id=transaction_id,
             kiosk_id=caller.kiosk_id,
             nonce=nonce,
+            chip_nonce=chip_nonce,
             created_at=now,
             expires_at=expires_at,
         )
-        return BeginResponse(transaction_id=transaction_id, nonce=nonce, expires_at_ms=expires_at)
+        return BeginResponse(
+            transaction_id=transaction_id,
+            nonce=nonce,
+            expires_at_ms=expires_at,
+            chip_nonce=chip_nonce,
+        )
+
+    def _invalid_proofs(self, connection: Connection, kiosk_id: str, now: int) -> int:
+        since = now - self.policy.kiosk_invalid_proof_window_seconds * 1000
+        return store.count_kiosk_transactions(
+            connection, kiosk_id, since, (Outcome.CARD_PROOF_INVALID,)
+        )
 
     def card_proof(
         self,
@@ -281,6 +323,23 @@ class AuthorityService:
         if not verify_card_proof(
             card.public_key, request.signature, transaction_id, row.nonce, caller.kiosk_id
         ):
+            # Whoever holds the certificate (it is public) is not its card: charge the kiosk
+            # and this transaction, never the card.
+            self._close(connection, transaction_id, Outcome.CARD_PROOF_INVALID, self.now_ms())
+            now = self.now_ms()
+            if self._invalid_proofs(connection, caller.kiosk_id, now) >= (
+                self.policy.kiosk_max_invalid_proofs
+            ):
+                store.flag_kiosk(connection, caller.kiosk_id, now)
+            raise RefusalError(
+                422,
+                ErrorKind.CARD,
+                "bad_card_signature",
+                "the card's signature does not verify for this transaction",
+                transaction_id,
+            )
+        registration = self.authority.registration(card.serial)
+        if registration is None:
             raise self._close_and_refuse(
                 connection,
                 row,
@@ -288,11 +347,10 @@ class AuthorityService:
                 RefusalError(
                     422,
                     ErrorKind.CARD,
-                    "bad_card_signature",
-                    "the card's signature does not verify for this transaction",
+                    "card_not_registered",
+                    "the authority has no issuance record binding this card's chip",
                     transaction_id,
                 ),
-                card.card_ref,
             )
         store.lock_key(connection, f"card:{card.card_ref}")
         since = row.created_at - self.policy.card_window_seconds * 1000
@@ -328,6 +386,22 @@ class AuthorityService:
                     "too many attempts with this card",
                     transaction_id,
                 ),
+                card.card_ref,
+            )
+        if row.chip_nonce is None or not verify_chip_proof(
+            registration.chip_public_key,
+            request.chip_signature,
+            transaction_id,
+            row.chip_nonce,
+            caller.kiosk_id,
+        ):
+            # The card proved its key and PIN, but another chip answered for it (a spliced or
+            # replayed card): a failure of this card, with its own outcome.
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.CARD_BINDING_MISMATCH,
+                _binding_mismatch(transaction_id, "chip"),
                 card.card_ref,
             )
         self._advance(
@@ -394,6 +468,18 @@ class AuthorityService:
                 "the evidence is not signed by this kiosk's key",
                 transaction_id,
             )
+        registration = self._registration(row)
+        if (
+            evidence.card_face_sha256 != registration.card_face_sha256
+            or evidence.chip_key_sha256 != registration.chip_key_sha256
+        ):
+            # The face was compared with another card's photo: worthless for this card.
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.CARD_BINDING_MISMATCH,
+                _binding_mismatch(transaction_id, "card face"),
+            )
         policy = self.policy
         good_enough = (
             evidence.matched
@@ -431,6 +517,14 @@ class AuthorityService:
             identity_check=IDENTITY_CHECK_TYPE,
         )
         return self._status(connection, transaction_id)
+
+    def _registration(self, row: store.TransactionRow) -> CardRegistration:
+        registration = (
+            None if row.card_serial is None else self.authority.registration(row.card_serial)
+        )
+        if registration is None:
+            raise RefusalError(500, ErrorKind.SERVER, "internal", "transaction lost its card")
+        return registration
 
     @staticmethod
     def _tpm_evidence_ok(
@@ -535,7 +629,7 @@ class AuthorityService:
                     400,
                     ErrorKind.PROTOCOL,
                     "new_pin_format",
-                    "the new PIN must be 6 to 16 of A-Z and 0-9",
+                    "the new PIN must be 6 to 16 of A-Z and 0-9, with a letter and a digit",
                     transaction_id,
                 )
             keys = session_keys(

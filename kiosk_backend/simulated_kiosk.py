@@ -35,9 +35,14 @@ from kiosk_protocol.messages import (
     TransactionStatus,
 )
 from kiosk_protocol.pin_envelope import encrypt_pin, load_public_key_pem
-from kiosk_protocol.signing import card_proof_digest_info, sign_face_evidence
+from kiosk_protocol.signing import (
+    card_proof_digest_info,
+    chip_proof_digest_info,
+    sign_face_evidence,
+)
 
 JPKI_AID = bytes.fromhex("D392F000260100000001")
+CARD_INFO_AID = bytes.fromhex("D3921000310001010402")
 _RETRY_STATUSES = {502, 503, 504}
 _SW_OK = b"\x90\x00"
 
@@ -54,8 +59,17 @@ def _select_ef(fid: int) -> bytes:
     return bytes([0x00, 0xA4, 0x02, 0x0C, 0x02]) + fid.to_bytes(2, "big")
 
 
+@dataclass(frozen=True)
+class CardBinding:
+    """The card-face and chip-key digests the face evidence names (docs/protocol.md §4.3)."""
+
+    card_face_sha256: str
+    chip_key_sha256: str
+
+
 class CardDriver:
-    """The few APDUs a kiosk sends for a reset, on any card object."""
+    """The few APDUs a kiosk sends for a reset, on any card object, in the reference forms
+    (SELECT EF, then the command on the current EF; short READ BINARY chunks)."""
 
     def __init__(self, card: Card) -> None:
         self.card = card
@@ -82,22 +96,30 @@ class CardDriver:
         self.expect(b"\x00\x20\x00\x80\x04" + pin.encode("ascii"), "VERIFY auth PIN")
 
     def read_auth_certificate(self) -> bytes:
+        """SELECT EF 000A; the DER length from the first 256 bytes; the rest in short reads."""
         self.expect(_select_ef(0x000A), "SELECT auth certificate")
-        content = b""
-        while True:
-            offset = len(content)
-            apdu = bytes([0x00, 0xB0, offset >> 8, offset & 0xFF, 0x00])
-            data, status = self.send(apdu)
-            content += data
-            if status in {b"\x62\x82", b"\x6b\x00"}:
-                return content
-            if status != _SW_OK:
-                raise SimulationError(f"READ BINARY: card answered {status.hex()}")
+        content = self.expect(bytes([0x00, 0xB0, 0x00, 0x00, 0x00]), "READ BINARY")
+        if len(content) < 4 or content[0] != 0x30 or content[1] != 0x82:
+            raise SimulationError("READ BINARY: not a DER certificate")
+        total = int.from_bytes(content[2:4], "big") + 4
+        while len(content) < total:
+            offset, wanted = len(content), min(256, total - len(content))
+            apdu = bytes([0x00, 0xB0, offset >> 8, offset & 0xFF, wanted % 256])
+            content += self.expect(apdu, "READ BINARY")
+        return content[:total]
 
     def sign_with_auth_key(self, digest_info: bytes) -> bytes:
         self.expect(_select_ef(0x0017), "SELECT auth key")
         apdu = b"\x80\x2a\x00\x80" + bytes([len(digest_info)]) + digest_info + b"\x00"
         return self.expect(apdu, "COMPUTE SIGNATURE")
+
+    def sign_with_chip_key(self, digest_info: bytes) -> bytes:
+        """The card-info AP's chip signs (no credential); the JPKI AP is selected again."""
+        self.expect(b"\x00\xa4\x04\x0c\x0a" + CARD_INFO_AID, "SELECT card-info AP")
+        apdu = b"\x80\x2a\x00\x00" + bytes([len(digest_info)]) + digest_info + b"\x00"
+        signature = self.expect(apdu, "chip signature")
+        self.select_jpki()
+        return signature
 
     def get_challenge(self) -> bytes:
         return self.expect(b"\x00\x84\x00\x00\x10", "GET CHALLENGE")
@@ -107,8 +129,10 @@ class CardDriver:
 
 
 def random_sign_pin() -> str:
+    """8 of A-Z and 0-9 with at least one letter and one digit (the signature-PIN rules)."""
     alphabet = string.ascii_uppercase + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(8))
+    rest = "".join(secrets.choice(alphabet) for _ in range(6))
+    return secrets.choice(string.ascii_uppercase) + secrets.choice(string.digits) + rest
 
 
 @dataclass(frozen=True)
@@ -229,10 +253,15 @@ class SimulatedKiosk:
         self,
         card: Card,
         auth_pin: str,
+        binding: CardBinding | None = None,
         new_pin: str | None = None,
         certificate: bytes | None = None,
     ) -> Completed:
-        """One complete transaction; `certificate` may be given to skip reading it."""
+        """One complete transaction; `certificate` may be given to skip reading it. `binding`
+        names the card face the (simulated) face check was made against; by default the
+        card's own (a testbed card tells it: ``card_face_digests()``)."""
+        if binding is None:
+            binding = CardBinding(*_own_card_face(card))
         started = time.perf_counter()
         kiosk_id = self.credentials.kiosk_id
         driver = CardDriver(card)
@@ -246,9 +275,12 @@ class SimulatedKiosk:
         driver.verify_auth_pin(auth_pin)
         auth_certificate = certificate or driver.read_auth_certificate()
         signature = driver.sign_with_auth_key(card_proof_digest_info(tx, begun.nonce, kiosk_id))
+        chip_signature = driver.sign_with_chip_key(
+            chip_proof_digest_info(tx, begun.chip_nonce, kiosk_id)
+        )
         self._post(
             f"/v1/transactions/{tx}/card-proof",
-            CardProofRequest(_key(), auth_certificate, signature).to_json(),
+            CardProofRequest(_key(), auth_certificate, signature, chip_signature).to_json(),
             "card proof",
         )
         evidence = FaceEvidence(
@@ -260,6 +292,8 @@ class SimulatedKiosk:
             frames_used=5,
             liveness=Liveness.PASSED,
             model_version="simulated/1",
+            card_face_sha256=binding.card_face_sha256,
+            chip_key_sha256=binding.chip_key_sha256,
         )
         self._post(
             f"/v1/transactions/{tx}/face-evidence",
@@ -307,6 +341,16 @@ class _LossyTransport(httpx.HTTPTransport):
             response.close()
             raise httpx.ReadError("reply lost (simulated)", request=request)
         return response
+
+
+def _own_card_face(card: object) -> tuple[str, str]:
+    digests = getattr(card, "card_face_digests", None)
+    if digests is None:
+        raise SimulationError("the card does not tell its card face: give the binding")
+    found = digests()
+    if not (isinstance(found, tuple) and len(found) == 2):
+        raise SimulationError("the card's card-face digests are malformed")
+    return str(found[0]), str(found[1])
 
 
 def _key() -> str:

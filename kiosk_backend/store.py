@@ -30,13 +30,15 @@ class KioskRow:
     enabled: bool
     attestation: str = "software"  # "tpm" or "software" (testbeds)
     store_name: str = ""
+    flagged_at: int | None = None  # set once it presented too many card proofs that failed
 
 
-_KIOSK_COLUMNS = "kiosk_id, certificate_sha256, enabled, attestation, store_name"
+_KIOSK_COLUMNS = "kiosk_id, certificate_sha256, enabled, attestation, store_name, flagged_at"
 
 
 def _kiosk(row: Row) -> KioskRow:
-    return KioskRow(row[0], row[1], bool(row[2]), row[3], row[4])
+    flagged = None if row[5] is None else int(row[5])
+    return KioskRow(row[0], row[1], bool(row[2]), row[3], row[4], flagged)
 
 
 def get_kiosk(connection: Connection, kiosk_id: str) -> KioskRow | None:
@@ -72,10 +74,21 @@ def upsert_kiosk(
 
 
 def set_kiosk_enabled(connection: Connection, kiosk_id: str, enabled: bool, now: int) -> bool:
+    """Enabling also clears the kiosk's flag: staff have looked at it."""
+    sql = (
+        "UPDATE kiosks SET enabled = 1, updated_at = ?, flagged_at = NULL WHERE kiosk_id = ?"
+        if enabled
+        else "UPDATE kiosks SET enabled = 0, updated_at = ? WHERE kiosk_id = ?"
+    )
+    return connection.execute(sql, (now, kiosk_id)).rowcount == 1
+
+
+def flag_kiosk(connection: Connection, kiosk_id: str, now: int) -> bool:
+    """Flag a kiosk for staff (keeps the first time it was flagged); True if newly flagged."""
     return (
         connection.execute(
-            "UPDATE kiosks SET enabled = ?, updated_at = ? WHERE kiosk_id = ?",
-            (1 if enabled else 0, now, kiosk_id),
+            "UPDATE kiosks SET flagged_at = ? WHERE kiosk_id = ? AND flagged_at IS NULL",
+            (now, kiosk_id),
         ).rowcount
         == 1
     )
@@ -152,7 +165,7 @@ def revoked_serials(connection: Connection, now: int) -> list[int]:
 
 _TRANSACTION_COLUMNS = (
     "transaction_id, kiosk_id, nonce, state, outcome, identity_check, card_ref, card_serial,"
-    " card_challenge, created_at, expires_at, closed_at"
+    " card_challenge, created_at, expires_at, closed_at, chip_nonce"
 )
 
 
@@ -170,6 +183,7 @@ class TransactionRow:
     created_at: int
     expires_at: int
     closed_at: int | None
+    chip_nonce: bytes | None = None  # None only in transactions begun before version 0003
 
     @classmethod
     def from_row(cls, row: Row) -> TransactionRow:
@@ -186,6 +200,7 @@ class TransactionRow:
             created_at=int(row[9]),
             expires_at=int(row[10]),
             closed_at=None if row[11] is None else int(row[11]),
+            chip_nonce=None if row[12] is None else bytes.fromhex(row[12]),
         )
 
     def status(self) -> TransactionStatus:
@@ -205,16 +220,18 @@ def insert_transaction(
     transaction_id: str,
     kiosk_id: str,
     nonce: bytes,
+    chip_nonce: bytes,
     created_at: int,
     expires_at: int,
 ) -> None:
     connection.execute(
-        "INSERT INTO transactions (transaction_id, kiosk_id, nonce, state, created_at, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO transactions (transaction_id, kiosk_id, nonce, chip_nonce, state,"
+        " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             transaction_id,
             kiosk_id,
             nonce.hex(),
+            chip_nonce.hex(),
             TransactionState.AWAITING_CARD_PROOF.value,
             created_at,
             expires_at,
@@ -284,11 +301,15 @@ def close(
     )
 
 
-def count_kiosk_transactions(connection: Connection, kiosk_id: str, since: int) -> int:
-    row = connection.execute(
-        "SELECT COUNT(*) FROM transactions WHERE kiosk_id = ? AND created_at >= ?",
-        (kiosk_id, since),
-    ).one()
+def count_kiosk_transactions(
+    connection: Connection, kiosk_id: str, since: int, outcomes: tuple[Outcome, ...] = ()
+) -> int:
+    sql = "SELECT COUNT(*) FROM transactions WHERE kiosk_id = ? AND created_at >= ?"
+    params: list[object] = [kiosk_id, since]
+    if outcomes:
+        sql += " AND outcome IN (" + ", ".join("?" for _ in outcomes) + ")"
+        params.extend(outcome.value for outcome in outcomes)
+    row = connection.execute(sql, params).one()
     return 0 if row is None else int(row[0])
 
 

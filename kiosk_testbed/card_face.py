@@ -16,13 +16,24 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from PIL import Image, ImageDraw, ImageFont
 
+from kiosk_testbed.card.face_digests import CARD_FACE_DIGEST_INFO_PREFIX, card_face_digests
 from kiosk_testbed.card.rsa_raw import RawRsaKey
 from kiosk_testbed.mynumber import era_year
 from kiosk_testbed.persona import Persona
 from kiosk_testbed.tlv import encode_length, encode_tag, tlv
 
-# DF28 signs this prefix followed by the three SHA-256 digests (profile §2, "exact bytes").
-CARD_FACE_DIGEST_INFO_PREFIX = bytes.fromhex("3071300D060960864801650304020105000460")
+__all__ = [
+    "CARD_FACE_DIGEST_INFO_PREFIX",
+    "card_face_digests",
+    "card_face_ef",
+    "card_face_ef_and_signed_message",
+    "cv_certificate",
+    "file_with_offsets",
+    "render_text_png",
+    "rsa_public_key_value",
+    "text_basic_info_ef",
+    "text_my_number_ef",
+]
 
 _FONT_FILES = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
@@ -98,6 +109,14 @@ def card_face_ef(
     persona: Persona, chip_public_key: rsa.RSAPublicKey, photo_jp2: bytes, signer: RawRsaKey
 ) -> bytes:
     """Card-info AP EF 0002, with DF28 signed by ``signer`` over the three digests."""
+    return card_face_ef_and_signed_message(persona, chip_public_key, photo_jp2, signer)[0]
+
+
+def card_face_ef_and_signed_message(
+    persona: Persona, chip_public_key: rsa.RSAPublicKey, photo_jp2: bytes, signer: RawRsaKey
+) -> tuple[bytes, bytes]:
+    """(EF 0002, the message DF28 signs): the authority records SHA-256 of the message as the
+    card-face digest of the card (docs/card-profile.md §6)."""
     df22 = tlv(0xDF22, persona.birth_date.strftime("%Y%m%d").encode())
     df23 = tlv(0xDF23, persona.sex.encode())
     df24 = tlv(0xDF24, rsa_public_key_value(chip_public_key))
@@ -113,7 +132,8 @@ def card_face_ef(
     df28 = tlv(0xDF28, signer.sign_pkcs1_type1(message))
     df29 = tlv(0xDF29, persona.expiry.strftime("%Y%m%d").encode())
     df2a = tlv(0xDF2A, render_text_png(persona.security_code, size=10))
-    return file_with_offsets(0xFF20, [df22, df23, df24, df25, df26, df27, df28, df29, df2a])
+    ef = file_with_offsets(0xFF20, [df22, df23, df24, df25, df26, df27, df28, df29, df2a])
+    return ef, message
 
 
 def cv_certificate(
@@ -212,3 +232,4 @@ def render_card_face(persona: Persona, portrait_rgb: Image.Image | None = None) 
     draw.rectangle(photo_box, outline=(120, 120, 130), width=2)
     draw.text((760, 430), persona.security_code, font=_serif(38), fill=ink)
     return card
+

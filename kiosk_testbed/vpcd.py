@@ -22,9 +22,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 from kiosk_testbed.card.layout import ATR
-from kiosk_testbed.card.virtual_card import VirtualCard
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,18 @@ def reader_lock(port: int, timeout: float = 120.0) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class CardInSlot(Protocol):
+    """What a vpcd reader slot talks to: the ``VirtualCard`` or a shim in front of cards."""
+
+    def process(self, apdu: bytes) -> bytes: ...
+
+    def power_on(self) -> None: ...
+
+    def power_off(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+
 class _Disconnected(Exception):  # noqa: N818 - internal control flow
     pass
 
@@ -77,7 +89,7 @@ class VpcdCardLink:
 
     def __init__(
         self,
-        card: VirtualCard,
+        card: CardInSlot,
         port: int = READER_PORTS[0],
         host: str = DEFAULT_HOST,
         *,

@@ -564,8 +564,8 @@
       <translation>明るさ・鮮明さとも良好</translation>
     </message>
     <message>
-      <source>match threshold %1, %2 liveness action(s)</source>
-      <translation>照合しきい値 %1、生体確認の動作 %2 回</translation>
+      <source>engine %1, match threshold %2, %3 liveness action(s)</source>
+      <translation>エンジン %1、照合しきい値 %2、生体確認の動作 %3 回</translation>
     </message>
     <message>
       <source>sample accepted (score %1), still photo refused, %2 s</source>

@@ -54,6 +54,7 @@ from kiosk_protocol.messages import (
 from kiosk_protocol.pin_envelope import PIN_ALGORITHM, encrypt_pin, load_public_key_pem
 from kiosk_protocol.signing import (
     card_proof_digest_info,
+    chip_proof_digest_info,
     face_evidence_payload,
     sign_face_evidence,
 )
@@ -65,12 +66,14 @@ _RETRY_STATUSES = {500, 502, 503, 504}
 
 @dataclass(frozen=True)
 class Transaction:
-    """An open transaction. `to_sign` is the DigestInfo the card's auth key must sign."""
+    """An open transaction. `to_sign` is the DigestInfo the card's auth key must sign,
+    `chip_to_sign` the one the card-info AP's chip key must sign."""
 
     transaction_id: str
     nonce: bytes
     expires_at_ms: int
     to_sign: bytes
+    chip_to_sign: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class FaceReport:
     threshold: float
     frames: int
     model_version: str
+    card_face_sha256: str  # the card face the photo came from (hex)
+    chip_key_sha256: str  # the chip key that proved that card face (hex)
 
 
 def _new_key() -> str:
@@ -216,12 +221,19 @@ class BackendClient:
             nonce=begun.nonce,
             expires_at_ms=begun.expires_at_ms,
             to_sign=card_proof_digest_info(begun.transaction_id, begun.nonce, self.kiosk_id),
+            chip_to_sign=chip_proof_digest_info(
+                begun.transaction_id, begun.chip_nonce, self.kiosk_id
+            ),
         )
 
     def prove_card(
-        self, transaction: Transaction, auth_certificate: bytes, signature: bytes
+        self,
+        transaction: Transaction,
+        auth_certificate: bytes,
+        signature: bytes,
+        chip_signature: bytes,
     ) -> TransactionStatus:
-        request = CardProofRequest(_new_key(), auth_certificate, signature)
+        request = CardProofRequest(_new_key(), auth_certificate, signature, chip_signature)
         path = f"/v1/transactions/{transaction.transaction_id}/card-proof"
         return self._parse(TransactionStatus.from_json, self._call("POST", path, request.to_json()))
 
@@ -235,6 +247,8 @@ class BackendClient:
             frames_used=max(0, min(10_000, report.frames)),
             liveness=Liveness.PASSED if report.live else Liveness.FAILED,
             model_version=report.model_version[:128],
+            card_face_sha256=report.card_face_sha256,
+            chip_key_sha256=report.chip_key_sha256,
         )
         request = self._signed(transaction, evidence)
         path = f"/v1/transactions/{transaction.transaction_id}/face-evidence"

@@ -29,6 +29,7 @@ from kiosk.config.schema import (
 
 LANGUAGES = ("ja", "en")
 CAMERA_SOURCES = ("device", "file", "synthetic")
+FACE_ENGINES = ("sface", "dlib")  # kiosk.face_match.engine.ENGINE_NAMES (kept Qt- and model-free)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -96,6 +97,12 @@ class CameraSection:
 
 @dataclass(frozen=True, slots=True)
 class FaceSection:
+    engine: str = setting(
+        "sface",
+        "Face engine: \"sface\" (YuNet + SFace, the default) or \"dlib\" (face_recognition); "
+        "each has its own calibrated threshold in the thresholds file.",
+        one_of(FACE_ENGINES),
+    )
     thresholds_file: Path | None = setting(
         None,
         "TOML file of face-matching, quality and liveness settings in the format of "

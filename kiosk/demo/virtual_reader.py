@@ -15,7 +15,7 @@ from kiosk.card_reader.pcsc import PcscTransport
 from kiosk_testbed.authority import TestAuthority
 from kiosk_testbed.card.card_file import CardFileError, load_card_file
 from kiosk_testbed.card.layout import INFO_CARD_FACE, INFO_COLLATION_B, Ap
-from kiosk_testbed.card.virtual_card import VirtualCard
+from kiosk_testbed.card.virtual_card import CardProfile, VirtualCard
 from kiosk_testbed.persona import Persona, make_persona
 from kiosk_testbed.photo import card_photo_from_file
 from kiosk_testbed.tlv import TlvError, parse_all
@@ -60,14 +60,17 @@ def wait_until_present(reader: str, timeout: float = 10.0) -> None:
 
 
 @contextmanager
-def card_in_vpcd_reader(card_file: Path, slot: int = 0) -> Iterator[VpcdCardLink]:
-    """Runs the card in vpcd reader `slot` (0 or 1) for the duration of the block.
+def card_in_vpcd_reader(
+    card_file: Path, slot: int = 0, profile: CardProfile = CardProfile.STRICT
+) -> Iterator[VpcdCardLink]:
+    """Runs the card in vpcd reader `slot` (0 or 1) for the duration of the block, answering
+    as `profile` says (the strict real-card profile unless asked otherwise).
 
     The reader is held under the testbed's cross-process lock, so tests and demos running at
     the same time never talk to each other's cards.
     """
     with reader_lock(READER_PORTS[slot]):
-        link = VpcdCardLink(VirtualCard.from_path(card_file), READER_PORTS[slot])
+        link = VpcdCardLink(VirtualCard.from_path(card_file, profile), READER_PORTS[slot])
         link.insert()
         try:
             wait_until_present(VPCD_READERS[slot])

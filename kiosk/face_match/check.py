@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from kiosk.face_match.actions import Action
 from kiosk.face_match.config import FaceConfig, load_config
-from kiosk.face_match.encoding import Encoding
+from kiosk.face_match.engine import Embedding, FaceEngine, load_engine
 from kiosk.face_match.liveness import (
     Challenge,
     LivenessFailure,
@@ -65,6 +65,9 @@ class FaceCheckResult:
     liveness: LivenessResult
     seconds: float  # from the first frame to the decision
     match_seconds: float | None  # from the first good frame to the match decision
+    # Wall-clock seconds from the capture of the first good frame to the match decision (the
+    # clock's reading at the decision minus that frame's time stamp): what the resident waits.
+    match_latency_s: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -99,14 +102,16 @@ class FaceCheck:
         *,
         enrollment: Enrollment | None = None,
         config: FaceConfig | None = None,
+        engine: FaceEngine | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
         self._config = config or load_config()
+        self._engine = engine or load_engine(self._config.engine)
         if enrollment is None:
             if card_photo is None:
                 raise ValueError("give the card photo or an enrollment")
-            enrollment = enroll_card_photo(card_photo, self._config.matching)
+            enrollment = enroll_card_photo(card_photo, self._engine)
         self._enrollment = enrollment
         self._clock = clock
         rng = rng or random.SystemRandom()
@@ -114,13 +119,14 @@ class FaceCheck:
         self._challenge = Challenge(actions, self._config.liveness, rng)
         self._passive = PassiveMonitor(self._config.liveness)
         self._stage = Stage.LOOKING
-        self._live: list[Encoding] = []
+        self._live: list[Embedding] = []
         self._good: list[FrameAnalysis] = []
         self._last_collected: float | None = None
         self._first_frame: float | None = None
         self._first_good: float | None = None
         self._match: MatchResult | None = None
         self._match_seconds: float | None = None
+        self._match_latency: float | None = None
         self._result: FaceCheckResult | None = None
         self._hint: Hint | None = Hint.NO_FACE
 
@@ -149,7 +155,7 @@ class FaceCheck:
         now = self._clock() if t is None else t
         if self._first_frame is None:
             self._first_frame = now
-        analysis = analyse_frame(frame, self._config.quality)
+        analysis = analyse_frame(frame, self._config.quality, self._engine)
         observation = Observation(
             now, analysis.box, analysis.yaw, analysis.openness, analysis.grey_face
         )
@@ -171,17 +177,17 @@ class FaceCheck:
                     self._finish(now, self._challenge.failure)
                 else:
                     self._stage = Stage.CONFIRMING
-        elif self._stage is Stage.CONFIRMING and self._hint is None and analysis.box is not None:
-            final = encode_live(frame, analysis.box, self._config.matching)
-            distance = float(np.linalg.norm(final - fuse(self._live)))
-            same = distance <= self._config.liveness.same_person_distance
+        elif self._stage is Stage.CONFIRMING and self._hint is None and analysis.face is not None:
+            final = encode_live(frame, analysis.face, self._engine, self._config.engine_settings)
+            distance = self._engine.distance(final, fuse(self._live))
+            same = distance <= self._config.engine_settings.same_person_distance
             self._finish(now, None if same else LivenessFailure.PERSON_CHANGED)
         if self._result is None and now - self._first_frame > self._config.liveness.check_timeout_s:
             self._finish(now, LivenessFailure.TIMEOUT)
         return self.progress()
 
     def _look(self, frame: npt.NDArray[np.uint8], analysis: FrameAnalysis, now: float) -> None:
-        if self._hint is not None or analysis.box is None:
+        if self._hint is not None or analysis.face is None:
             return
         if self._first_good is None:
             self._first_good = now
@@ -191,12 +197,17 @@ class FaceCheck:
             and now - self._last_collected < matching.min_frame_interval_s
         ):
             return
-        self._live.append(encode_live(frame, analysis.box, matching))
+        self._live.append(
+            encode_live(frame, analysis.face, self._engine, self._config.engine_settings)
+        )
         self._good.append(analysis)
         self._last_collected = now
         if len(self._live) >= matching.frames:
-            self._match = decide(self._enrollment, self._live, matching)
+            self._match = decide(
+                self._enrollment, self._live, self._engine, self._config.engine_settings, matching
+            )
             self._match_seconds = now - self._first_good
+            self._match_latency = self._clock() - self._first_good
             self._challenge.start(
                 now,
                 statistics.median(a.yaw for a in self._good),
@@ -213,7 +224,9 @@ class FaceCheck:
             motion=self._passive.motion,
         )
         start = self._first_frame if self._first_frame is not None else now
-        self._result = FaceCheckResult(self._match, liveness, now - start, self._match_seconds)
+        self._result = FaceCheckResult(
+            self._match, liveness, now - start, self._match_seconds, self._match_latency
+        )
         self._stage = Stage.DONE
         self._hint = None
 

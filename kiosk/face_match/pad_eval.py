@@ -30,6 +30,7 @@ from kiosk.face_match.check import FaceCheck, FaceCheckResult
 from kiosk.face_match.config import FaceConfig, QualityConfig
 from kiosk.face_match.detection import detect_faces
 from kiosk.face_match.encoding import landmarks_68
+from kiosk.face_match.engine import load_engine
 from kiosk.face_match.geometry import roll_degrees, yaw
 from kiosk.face_match.matching import enroll_card_photo
 from kiosk.face_match.resident import SyntheticResident
@@ -202,7 +203,7 @@ def run_case(case: PadCase) -> PadOutcome:
     if not (isinstance(config, FaceConfig) and isinstance(fps, float)):
         raise RuntimeError("run_case before the worker was initialised")
     card_photo = make_card_photo(_read_rgb(case.card_source))
-    enrollment = enroll_card_photo(card_photo, config.matching)
+    enrollment = enroll_card_photo(card_photo, load_engine(config.engine))
     try:
         renderer = _renderer(case, card_photo)
     except ValueError:

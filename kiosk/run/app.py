@@ -37,6 +37,8 @@ from kiosk.diagnostics.live import ReaderHealth
 from kiosk.diagnostics.runtime import InstalledRuntime, start_runtime
 from kiosk.face_match.config import FaceConfig
 from kiosk.face_match.config import load_config as load_face_config
+from kiosk.face_match.engine import FaceEngineError
+from kiosk.face_match.engine import load_engine as load_face_engine
 from kiosk.face_match.sources import FrameSource
 from kiosk.flow.adapters.backend import BackendAdapter
 from kiosk.flow.adapters.card import CardReaderAdapter
@@ -93,9 +95,15 @@ def run_kiosk(config_file: Path | None) -> int:
              "Run it in the kiosk session (deploy/kiosk.service) or under cage/X.")
         return EXIT_FAILED
     try:
-        face_settings = load_face_config(config.face.thresholds_file)
+        face_settings = load_face_config(config.face.thresholds_file, config.face.engine)
     except (OSError, ValueError, RecursionError) as error:
         _say(f"face.thresholds_file: unusable ({type(error).__name__}: {error})"[:300])
+        return EXIT_CONFIG
+    try:
+        # Loads the engine's models now: a missing or altered model file stops the start.
+        load_face_engine(face_settings.engine)
+    except FaceEngineError as error:
+        _say(f"face.engine {face_settings.engine}: {error}"[:300])
         return EXIT_CONFIG
     try:
         backend_config = client_config(config)

@@ -53,7 +53,8 @@ def test_resident_in_real_time_through_the_threaded_source(
         source.stop()
     assert result.passed, result
     stages = {p.stage for p in seen}
-    assert {Stage.LOOKING, Stage.CHALLENGE, Stage.DONE} <= stages
+    # One good frame decides the match: the first good frame already ends LOOKING.
+    assert {Stage.CHALLENGE, Stage.DONE} <= stages
     prompts = [p.prompt for p in seen if p.prompt is not None]
     assert list(dict.fromkeys(prompts)) == list(result.liveness.actions)
     assert max(p.frames_collected for p in seen) == check.progress().frames_needed

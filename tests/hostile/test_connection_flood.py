@@ -65,7 +65,8 @@ def _serving(
     """`kiosk-backend serve` in its own process (with at most `descriptors` open files)."""
     data, bundle = folder / "backend", folder / "kiosk"
     enrolled = CliRunner().invoke(
-        main, ["enroll-kiosk", "--data-dir", str(data), "--kiosk-id", "k-1", "--out", str(bundle)]
+        main, ["enroll-kiosk", "--data-dir", str(data), "--kiosk-id", "k-1", "--software-key",
+               "--out", str(bundle)]
     )
     assert enrolled.exit_code == 0, enrolled.output
     assert json.loads(enrolled.output)
@@ -75,7 +76,8 @@ def _serving(
     limit = [] if descriptors is None else ["prlimit", f"--nofile={descriptors}:{descriptors}"]
     server = subprocess.Popen(
         [*limit, sys.executable, "-m", "kiosk_backend", "serve", "--data-dir", str(data),
-         "--testbed-dir", str(testbed_authority.data_dir), "--port", str(port)],
+         "--testbed-dir", str(testbed_authority.data_dir), "--port", str(port),
+         "--allow-software-kiosks"],
         cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -33,6 +33,7 @@ def test_one_instance_killed_mid_run(
         schema_url,
         count=3,
         policy_file=write_open_policy(tmp_path / "policy.toml"),
+        software_kiosks=True,  # simulated kiosks hold file keys
     )
     cluster.folder.mkdir()
     pki = cluster.prepare()

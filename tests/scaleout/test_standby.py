@@ -49,6 +49,7 @@ def test_standby_promoted_while_kiosks_keep_working(
         pair.url,
         count=2,
         policy_file=write_open_policy(tmp_path / "policy.toml"),
+        software_kiosks=True,  # simulated kiosks hold file keys
     )
     cluster.folder.mkdir()
     pki = cluster.prepare()

@@ -30,8 +30,13 @@ from tests.backend.harness import new_key
 from tests.helpers.virtual_card import TEST_PINS
 from tests.tpm.conftest import STORE, TpmKiosk
 
-GOOD_FACE = FaceReport(matched=True, live=True, score=0.4, threshold=0.55, frames=5,
-                       model_version="test/1")
+
+def _good_face(driver: CardDriver) -> FaceReport:
+    """A passed face check against the card's own card face (its digests, as the kiosk reads
+    and names them)."""
+    face, chip = driver.card.card_face_digests()  # type: ignore[attr-defined]
+    return FaceReport(matched=True, live=True, score=0.4, threshold=0.55, frames=5,
+                      model_version="test/1", card_face_sha256=face, chip_key_sha256=chip)
 SIGN = (Ap.JPKI, layout.JPKI_SIGN_PIN)
 
 
@@ -40,13 +45,16 @@ def _prove_card(client: BackendClient, driver: CardDriver) -> Transaction:
     driver.select_jpki()
     driver.verify_auth_pin(TEST_PINS["auth_pin"])
     certificate = driver.read_auth_certificate()
-    client.prove_card(transaction, certificate, driver.sign_with_auth_key(transaction.to_sign))
+    signature = driver.sign_with_auth_key(transaction.to_sign)
+    chip_signature = driver.sign_with_chip_key(transaction.chip_to_sign)
+    client.prove_card(transaction, certificate, signature, chip_signature)
     return transaction
 
 
-def _evidence(kiosk: TpmKiosk, transaction: Transaction) -> FaceEvidence:
+def _evidence(kiosk: TpmKiosk, transaction: Transaction, driver: CardDriver) -> FaceEvidence:
+    face = _good_face(driver)
     return FaceEvidence(transaction.transaction_id, kiosk.kiosk_id, True, 400_000, 550_000, 5,
-                        Liveness.PASSED, "test/1")
+                        Liveness.PASSED, "test/1", face.card_face_sha256, face.chip_key_sha256)
 
 
 def _post_face(kiosk: TpmKiosk, transaction: Transaction, request: FaceEvidenceRequest
@@ -75,7 +83,7 @@ def test_a_tpm_kiosk_resets_and_the_holder_is_told_once(
         tpm_kiosk: TpmKiosk, driver: CardDriver, virtual_card: VirtualCard) -> None:
     with tpm_kiosk.client() as client:
         transaction = _prove_card(client, driver)
-        client.report_face(transaction, GOOD_FACE)
+        client.report_face(transaction, _good_face(driver))
         driver.select_jpki()
         apdu = client.request_reset_command(transaction, bytearray(b"OWNER2026"),
                                             driver.get_challenge())
@@ -106,7 +114,7 @@ def test_copied_key_files_and_a_stolen_card_reset_nothing(
     # evidence with keys of its own (a software key; a quote from its own TPM's AK).
     with tpm_kiosk.client() as client:
         transaction = _prove_card(client, driver)
-        evidence = _evidence(tpm_kiosk, transaction)
+        evidence = _evidence(tpm_kiosk, transaction, driver)
         payload = face_evidence_payload(evidence)
         own_key = ec.generate_private_key(ec.SECP256R1())
         thief_tpm = KioskTpm(other_tpm, tmp_path / "thief-keys")
@@ -131,7 +139,7 @@ def test_evidence_not_signed_and_quoted_by_this_tpm_is_refused(
         tpm_kiosk: TpmKiosk, driver: CardDriver, forgery: str) -> None:
     with tpm_kiosk.client() as client:
         transaction = _prove_card(client, driver)
-        evidence = _evidence(tpm_kiosk, transaction)
+        evidence = _evidence(tpm_kiosk, transaction, driver)
         payload = face_evidence_payload(evidence)
         good = quote_qualifying_data(transaction.transaction_id, transaction.nonce, payload)
         other = quote_qualifying_data(transaction.transaction_id, bytes(32), payload)
@@ -155,7 +163,7 @@ def test_after_a_pcr_change_the_tpm_signs_nothing_and_old_signatures_fail(
         tpm_kiosk: TpmKiosk, driver: CardDriver) -> None:
     with tpm_kiosk.client() as client:
         transaction = _prove_card(client, driver)
-        evidence = _evidence(tpm_kiosk, transaction)
+        evidence = _evidence(tpm_kiosk, transaction, driver)
         payload = face_evidence_payload(evidence)
         qualifying = quote_qualifying_data(transaction.transaction_id, transaction.nonce,
                                            payload)
@@ -163,7 +171,7 @@ def test_after_a_pcr_change_the_tpm_signs_nothing_and_old_signatures_fail(
         tpm_kiosk.tpm.extend_pcr(16, b"something else was booted")
         try:
             with pytest.raises(KioskIntegrityError, match="measured state"):
-                client.report_face(transaction, GOOD_FACE)
+                client.report_face(transaction, _good_face(driver))
             # The AK still quotes, but the quote shows the changed state: refused.
             attest, quote_signature = _quote_only(tpm_kiosk, qualifying)
             status, body = _post_face(tpm_kiosk, transaction, FaceEvidenceRequest(
@@ -174,7 +182,7 @@ def test_after_a_pcr_change_the_tpm_signs_nothing_and_old_signatures_fail(
             tpm_kiosk.tpm.reset_pcr(16)
     # Back in the enrolled state, the kiosk works again.
     with tpm_kiosk.client() as client:
-        client.report_face(_prove_card(client, driver), GOOD_FACE)
+        client.report_face(_prove_card(client, driver), _good_face(driver))
 
 
 def _quote_only(kiosk: TpmKiosk, qualifying: bytes) -> tuple[bytes, bytes]:
@@ -215,4 +223,4 @@ def test_a_software_kiosk_is_refused_unless_the_server_allows_it(
     with BackendClient(config, transport=soft.transport()) as client:
         transaction = _prove_card(client, driver)
         with pytest.raises(RefusedByPolicyError, match="kiosk_attestation_required"):
-            client.report_face(transaction, GOOD_FACE)
+            client.report_face(transaction, _good_face(driver))
