@@ -133,7 +133,7 @@ def _motion_kernel(length: int, angle: float) -> np.ndarray:
     return kernel / max(float(kernel.sum()), 1e-6)
 
 
-def _render(face: np.ndarray, moment: _Moment, pose: _Pose, rng: np.random.Generator,
+def _render(face: np.ndarray, moment: _Moment, pose: _Pose, rng: np.random.Generator, *,
             motion: tuple[int, float] | None, frame_index: int = 0) -> np.ndarray:
     h, w = face.shape[:2]
     corners = _corners(pose)
@@ -178,7 +178,7 @@ def card_in_frame(card: Image.Image, condition: str, rng: np.random.Generator,
     """An RGB ``uint8`` camera frame showing ``card`` under ``condition``, the card
     ``width`` (a range, shares of the frame's width) wide."""
     moment = _moment(rng, condition, width)
-    return _render(_face(card), moment, moment.pose, rng, _motion(rng, moment))
+    return _render(_face(card), moment, moment.pose, rng, motion=_motion(rng, moment))
 
 
 class HeldCardStream:
@@ -201,8 +201,8 @@ class HeldCardStream:
         trembling = _Pose(pose.width * (1 + rng.normal(0, 0.003)), pose.cx + rng.normal(0, 1.5),
                           pose.cy + rng.normal(0, 1.5), max(0.0, pose.tilt + rng.normal(0, 0.5)),
                           pose.axis, pose.turn + rng.normal(0, 0.3))
-        return _render(self._face, self._moment, trembling, rng, _motion(rng, self._moment),
-                       self._index)
+        return _render(self._face, self._moment, trembling, rng,
+                       motion=_motion(rng, self._moment), frame_index=self._index)
 
 
 class HeldCard:

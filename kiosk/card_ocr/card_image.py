@@ -197,7 +197,7 @@ _INK_RATIO = 0.7
 def _without_rules(ink: np.ndarray) -> np.ndarray:
     """``ink`` (255 = ink) without long straight lines (the expiry's box, the photo's frame):
     rules are no text and would join lines."""
-    h, w = ink.shape
+    w = ink.shape[1]
     across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, max(9, w // 6)), np.uint8))
     down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(9, int(0.09 * CARD_HEIGHT)), 1),
                                                          np.uint8))
@@ -207,7 +207,7 @@ def _without_rules(ink: np.ndarray) -> np.ndarray:
 
 def _bands(ink: np.ndarray) -> list[tuple[int, int]]:
     """Rows where a text line is: runs of rows with ink, of a text line's height."""
-    h, w = ink.shape
+    w = ink.shape[1]
     profile = (ink > 0).sum(axis=1).astype(np.float32)
     profile = np.convolve(profile, np.ones(3) / 3, mode="same")
     rows = profile > max(2.0, 0.015 * w)
@@ -266,7 +266,7 @@ def clean_line(line: np.ndarray, *, height: int = 40) -> np.ndarray:
     light was low, the text scaled to about ``height`` pixels (much larger text makes
     Tesseract's line model misread digits), edges crisped (unsharp mask), the paper made
     white, with a white margin."""
-    flat = _flatten(line, max(15.0, 0.9 * line.shape[0])).astype(np.float32)
+    flat: np.ndarray = _flatten(line, max(15.0, 0.9 * line.shape[0])).astype(np.float32)
     # noise: the spread of what is left after a small blur, on the paper (bright) pixels
     detail = flat - cv2.GaussianBlur(flat, (0, 0), 1.0)
     paper = flat > np.percentile(flat, 60)
@@ -277,8 +277,8 @@ def clean_line(line: np.ndarray, *, height: int = 40) -> np.ndarray:
     scale = float(np.clip(scale, 0.5, 4.0))
     big = cv2.resize(flat, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     soft = cv2.GaussianBlur(big, (0, 0), 1.2 * scale)
-    crisp = cv2.addWeighted(big, 1.7, soft, -0.7, 0)
-    crisp *= 255.0 / max(float(np.percentile(crisp, 90)), 1.0)  # most of a line is paper
+    crisp = np.asarray(cv2.addWeighted(big, 1.7, soft, -0.7, 0), dtype=np.float32)
+    crisp = crisp * (255.0 / max(float(np.percentile(crisp, 90)), 1.0))  # most of a line is paper
     out = np.asarray(np.clip(crisp, 0, 255), dtype=np.uint8)
     pad = max(8, out.shape[0] // 4)
     return cv2.copyMakeBorder(out, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from kiosk.card_ocr.tesseract import Recognised
 from kiosk.card_reader.era import Era
 
-__all__ = ["ERA_END", "SIGNATURE_AGE", "UNITS", "FrameFields", "Vote", "birth_date_of", "expiry_year_plausible",
-           "fields_of_lines", "parse_birth_date", "parse_expiry_year", "parse_security_code"]
+__all__ = ["ERA_END", "SIGNATURE_AGE", "UNITS", "FrameFields", "Vote", "birth_date_of",
+           "expiry_year_plausible", "fields_of_lines", "parse_birth_date", "parse_expiry_year",
+           "parse_security_code"]
 
 ERA_END = {Era.TAISHO: dt.date(1926, 12, 24), Era.SHOWA: dt.date(1989, 1, 7),
            Era.HEISEI: dt.date(2019, 4, 30), Era.REIWA: dt.date(2200, 1, 1)}
@@ -78,7 +79,7 @@ def _span_confidence(confidences: list[float], start: int, end: int) -> float:
 
 
 def birth_date_of(era: Era, year: int, month: int, day: int, today: dt.date | None = None,
-                  youngest: int = SIGNATURE_AGE) -> dt.date | None:
+                  *, youngest: int = SIGNATURE_AGE) -> dt.date | None:
     """The Gregorian date of an era date if it is a real day of that era and the holder is at
     least ``youngest`` years old; else None."""
     try:
@@ -184,7 +185,7 @@ def parse_birth_date(text: str, today: dt.date | None = None) -> dt.date | None:
     youngest = SIGNATURE_AGE if cue == "和" else 0
     dates = [date for era in eras
              if (date := birth_date_of(era, year, int(match.group(3)), int(match.group(4)),
-                                       today, youngest)) is not None]
+                                       today, youngest=youngest)) is not None]
     return dates[0] if len(dates) == 1 else None
 
 

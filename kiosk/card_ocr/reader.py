@@ -2,7 +2,8 @@
 
 ``read_frame`` straightens the card (``card_image``), cuts out the text lines of the dates
 region and of the code region, cleans each (even light, calmed noise, scaled, crisped) and
-has Tesseract read it as one line (a card smeared by motion is first restored: ``restore``), limited to the characters such a line may hold: the
+has Tesseract read it as one line (a card smeared by motion is first restored: ``restore``),
+limited to the characters such a line may hold: the
 Japanese model for the date lines (era kanji, 年 月 日, まで有効), the English model with
 digits only for the security code (its digits are Latin; the Japanese model misreads large
 Latin digits). ``fields`` turns the lines into checked votes. The scanner combines frames
@@ -15,8 +16,14 @@ import datetime as dt
 
 import numpy as np
 
-from kiosk.card_ocr.card_image import CARD_HEIGHT, FrameQuality, clean_line, frame_quality, \
-    straighten, text_lines
+from kiosk.card_ocr.card_image import (
+    CARD_HEIGHT,
+    FrameQuality,
+    clean_line,
+    frame_quality,
+    straighten,
+    text_lines,
+)
 from kiosk.card_ocr.evidence import CardFaceEvidence, CardFaceReading
 from kiosk.card_ocr.fields import FrameFields, fields_of_lines
 from kiosk.card_ocr.restore import deblur_motion, estimate_motion

@@ -103,8 +103,9 @@ def motion_kernel(motion: Motion) -> np.ndarray:
     kernel = np.zeros((size, size), np.float32)
     centre = (size - 1) / 2
     half = (motion.length - 1) / 2
-    start = (round(centre - half * np.cos(motion.angle)), round(centre - half * np.sin(motion.angle)))
-    end = (round(centre + half * np.cos(motion.angle)), round(centre + half * np.sin(motion.angle)))
+    dx, dy = half * np.cos(motion.angle), half * np.sin(motion.angle)
+    start = (round(centre - dx), round(centre - dy))
+    end = (round(centre + dx), round(centre + dy))
     cv2.line(kernel, start, end, 1.0, 1, cv2.LINE_AA)
     return kernel / max(float(kernel.sum()), 1e-6)
 
@@ -125,8 +126,7 @@ def deblur_motion(gray: np.ndarray, motion: Motion) -> np.ndarray:
     picture = _spectrum(values)
     power = blur[..., 0] ** 2 + blur[..., 1] ** 2 + _NOISE_TO_SIGNAL
     # X = Y conj(K) / (|K|^2 + nsr)
-    numerator = cv2.mulSpectrums(picture, blur, 0, conjB=True)
-    numerator /= power[..., None]
+    numerator = np.asarray(cv2.mulSpectrums(picture, blur, 0, conjB=True)) / power[..., None]
     restored = cv2.idft(numerator, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
     out = restored[pad:pad + h, pad:pad + w] * 255.0
     return np.asarray(np.clip(out, 0, 255), dtype=np.uint8)

@@ -103,7 +103,7 @@ def _percentile(values: list[float], share: float) -> float:
     return float(np.percentile(values, share * 100)) if values else 0.0
 
 
-def run_ocr_benchmark(per_condition: int, seed: int, limit: float,
+def run_ocr_benchmark(per_condition: int, seed: int, limit: float, *,
                       conditions: tuple[str, ...] = CONDITIONS,
                       modes: tuple[str, ...] = ("frame", "held"),
                       width: tuple[float, float] = CARD_WIDTH) -> dict[str, object]:
@@ -173,7 +173,7 @@ def _seconds(value: object) -> str:
                    "(0.58-0.74: filling the screen's guide; 0.2-0.47: 20-30 cm from a 720p "
                    "webcam)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-def card_ocr_bench(per_condition: int, seed: int, limit: float, modes: tuple[str, ...],
+def card_ocr_bench(per_condition: int, seed: int, limit: float, *, modes: tuple[str, ...],
                    conditions: tuple[str, ...], card_width: str, as_json: bool) -> None:
     """Read 照合番号B from rendered card faces under blur, tilt, glare and low light."""
     chosen = modes or ("frame", "held")
@@ -185,7 +185,7 @@ def card_ocr_bench(per_condition: int, seed: int, limit: float, modes: tuple[str
     if not 0.1 <= low <= high <= 0.95:
         raise click.BadParameter("shares from 0.1 to 0.95, the smaller first",
                                  param_hint="--card-width")
-    result = run_ocr_benchmark(per_condition, seed, limit, conditions or CONDITIONS,
+    result = run_ocr_benchmark(per_condition, seed, limit, conditions=conditions or CONDITIONS,
                                modes=chosen, width=(low, high))
     if as_json:
         click.echo(json.dumps(result, indent=2))
