@@ -2,18 +2,23 @@
 
 A single frame misreads now and then, and Tesseract can be sure of a wrong digit; so each unit
 (the era; the era year, month and day of birth; the expiry's year, month and day; the code) is
-voted on separately, and a unit is settled only when at least three frames agree on it and it
-leads every other value by a margin (``MARGIN`` frames' worth). Units settle at different
-times: a frame that read the code but blurred the date still helps.
+voted on separately, and a unit is settled only when at least three frames agree on it, it
+leads every other value by a margin (``MARGIN`` frames' worth) and it holds a clear majority
+(``DOMINANCE`` times the support of all other values together). Frames of one held card are
+not independent: the same blur misreads the same digit the same way again and again, so a
+split vote (say 8 frames against 3) says the line itself is ambiguous, however many frames
+the leader has. Units settle at different times: a frame that read the code but blurred the
+date still helps.
 
 A card runs to its holder's birthday (the 10th after issue, the 5th for minors), so the
 expiry's month and day are the birth's month and day read a second time, on another line:
-when both lines lead with the same value, the expiry's votes count for the birth's too; when
-they lead with other values (a digit lost on one of them), the birth's month and day need
-twice the margin. The
-reading is given only when every unit of 照合番号B is settled and the whole is a possible
-birth date and expiry. A wrong reading costs the resident one of the card's few tries, an
-unread one costs a moment of typing: every rule here leans to "unread".
+when both lines lead with the same value, the expiry's votes count for the birth's too. When
+they lead with other values, one line is misread (a digit lost: "11" read as "1") or the card
+runs to another date (a foreign resident's card runs to the end of the stay): the birth's
+month and day are then taken only when both lines are settled and no frame ever read a
+rival value on either. The reading is given only when every unit of 照合番号B is settled and
+the whole is a possible birth date and expiry. A wrong reading costs the resident one of the
+card's few tries, an unread one costs a moment of typing: every rule here leans to "unread".
 """
 
 from __future__ import annotations
@@ -22,16 +27,24 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from kiosk.card_ocr.fields import UNITS, FrameFields, birth_date_of, expiry_year_plausible
+from kiosk.card_ocr.fields import (
+    UNITS,
+    FrameFields,
+    birth_date_of,
+    expiry_year_plausible,
+    same_birthday,
+)
 from kiosk.card_reader.era import Era, era_yymmdd
 
-__all__ = ["MARGIN", "MIN_FRAMES", "CardFaceEvidence", "CardFaceReading"]
+__all__ = ["DOMINANCE", "MARGIN", "MIN_FRAMES", "CardFaceEvidence", "CardFaceReading"]
 
 # Tesseract can be sure of a wrong digit, and a card held still under the same light and
 # blur can be misread the same way twice: three frames must agree, two frames' worth ahead
 MIN_FRAMES = 3  # frames that must agree on a unit
 MARGIN = 2.0  # how far (in frames' worth) the leading value must be ahead of the next
+DOMINANCE = 3.0  # the leader's support over that of all rival values together
 _BIRTHDAY_TWINS = {"birth_month": "expiry_month", "birth_day": "expiry_day"}
+_BIRTHDAY_UNITS = ("birth_month", "birth_day", "expiry_month", "expiry_day")
 
 
 @dataclass(frozen=True)
@@ -64,10 +77,11 @@ class CardFaceEvidence:
     read in memory only, and ``clear()`` forgets them."""
 
     def __init__(self, today: dt.date | None = None, *, min_frames: int = MIN_FRAMES,
-                 margin: float = MARGIN) -> None:
+                 margin: float = MARGIN, dominance: float = DOMINANCE) -> None:
         self._today = today
         self._min_frames = min_frames
         self._margin = margin
+        self._dominance = dominance
         self._support: dict[str, dict[object, float]] = {u: defaultdict(float) for u in UNITS}
         self._count: dict[str, dict[object, int]] = {u: defaultdict(int) for u in UNITS}
         self.frames = 0
@@ -109,17 +123,22 @@ class CardFaceEvidence:
         ranked = self._ranked(unit)
         return ranked[0][0] if ranked else None
 
-    def settled(self, unit: str, margin: float | None = None) -> object | None:
-        """The unit's value if enough frames agree and it leads the rest by the margin."""
+    def settled(self, unit: str) -> object | None:
+        """The unit's value if enough frames agree, it leads the next by the margin and it
+        dominates all rivals together."""
         ranked = self._ranked(unit)
         if not ranked:
             return None
         value, best, frames = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if frames < self._min_frames:
+        rivals = sum(support for _, support, _ in ranked[1:])
+        if frames < self._min_frames or best - runner_up < self._margin:
             return None
-        return value if best - runner_up >= (self._margin if margin is None else margin) \
-            else None
+        return value if best >= self._dominance * rivals else None
+
+    def unanimous(self, unit: str) -> bool:
+        """Whether every frame that read ``unit`` read the same value."""
+        return len(self._count[unit]) == 1
 
     def reading(self) -> CardFaceReading | None:
         """照合番号B once every part is settled and possible; else None."""
@@ -130,9 +149,11 @@ class CardFaceEvidence:
             # the expiry's month and day, as far as they are read, must be the birthday, or
             # the birth's own evidence must be twice as strong
             on_expiry = (self.leading("expiry_month"), self.leading("expiry_day"))
-            if None not in on_expiry and not _same_birthday((month, day), on_expiry):
-                month = self.settled("birth_month", 2 * self._margin)
-                day = self.settled("birth_day", 2 * self._margin)
+            if None not in on_expiry and not same_birthday((month, day), on_expiry):
+                clear = all(self.unanimous(unit) for unit in _BIRTHDAY_UNITS) and None not in (
+                    self.settled("expiry_month"), self.settled("expiry_day"))
+                if not clear:
+                    return None
         if not (isinstance(era, Era) and isinstance(year, int) and isinstance(month, int)
                 and isinstance(day, int) and isinstance(expiry, int)
                 and isinstance(code, str)):
@@ -142,10 +163,3 @@ class CardFaceEvidence:
             return None
         return CardFaceReading(birth, expiry, code)
 
-
-def _same_birthday(birth: tuple[object, object], expiry: tuple[object, object]) -> bool:
-    """Whether an expiry on ``expiry`` (month, day) is the birthday ``birth``; a 29 February
-    birthday falls on 28 February or 1 March in other years."""
-    if birth == expiry:
-        return True
-    return birth == (2, 29) and expiry in ((2, 28), (3, 1))

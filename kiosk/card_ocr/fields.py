@@ -20,7 +20,7 @@ from kiosk.card_reader.era import Era
 
 __all__ = ["ERA_END", "SIGNATURE_AGE", "UNITS", "FrameFields", "Vote", "birth_date_of",
            "expiry_year_plausible", "fields_of_lines", "parse_birth_date", "parse_expiry_year",
-           "parse_security_code"]
+           "parse_security_code", "same_birthday"]
 
 ERA_END = {Era.TAISHO: dt.date(1926, 12, 24), Era.SHOWA: dt.date(1989, 1, 7),
            Era.HEISEI: dt.date(2019, 4, 30), Era.REIWA: dt.date(2200, 1, 1)}
@@ -65,6 +65,23 @@ class FrameFields:
 
     def __repr__(self) -> str:
         return f"FrameFields({sorted(self.votes)})"
+
+    def same_birthday(self) -> bool:
+        """Whether this frame read the birth's month and day, and the expiry's as the same
+        birthday (a card runs to a birthday; 29 February to 28 February or 1 March)."""
+        units = ("birth_month", "birth_day", "expiry_month", "expiry_day")
+        if any(unit not in self.votes for unit in units):
+            return False
+        month, day, on_month, on_day = (self.votes[unit].value for unit in units)
+        return same_birthday((month, day), (on_month, on_day))
+
+
+def same_birthday(birth: tuple[object, object], expiry: tuple[object, object]) -> bool:
+    """Whether an expiry on ``expiry`` (month, day) is the birthday ``birth``; a 29 February
+    birthday falls on 28 February or 1 March in other years."""
+    if birth == expiry:
+        return True
+    return birth == (2, 29) and expiry in ((2, 28), (3, 1))
 
 
 def _compact(line: Recognised) -> tuple[str, list[float]]:

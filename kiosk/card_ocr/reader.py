@@ -94,6 +94,9 @@ def read_card_face(frame: np.ndarray, today: dt.date | None = None
     fields, _ = read_frame(frame, today)
     if any(vote.confidence < _ONE_FRAME_CONFIDENCE for vote in fields.votes.values()):
         return None
+    # one frame has no second look: the expiry line must show the same birthday
+    if not fields.same_birthday():
+        return None
     evidence = CardFaceEvidence(today, min_frames=1, margin=0.9)
     evidence.add(fields)
     return evidence.reading()

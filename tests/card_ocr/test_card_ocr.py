@@ -99,6 +99,19 @@ def test_a_held_card_is_read_by_tesseract(caplog: pytest.LogCaptureFixture) -> N
     assert persona.collation_b[:6] not in caplog.text
 
 
+@needs_tesseract
+def test_one_frame_reads_only_a_card_that_runs_to_the_birthday() -> None:
+    # the same card with an expiry on another day (a misread line, or a card that runs to the
+    # end of a stay) is not read from one frame: one look cannot tell which
+    clean = fixed_persona()
+    other = make_persona(name="佐藤\u3000一郎", address="大阪府大阪市北区梅田三丁目4番5号",
+                         birth_date=clean.birth_date, sex="1", security_code="4071",
+                         expiry=clean.expiry.replace(day=clean.expiry.day + 1))
+    for persona, expected in ((clean, True), (other, False)):
+        frame = card_in_frame(render_card_face(persona), "clean", np.random.default_rng(11))
+        assert (read_card_face(frame, TODAY) is not None) is expected
+
+
 class StillCamera:
     """A frame source that shows the same frames again and again."""
 

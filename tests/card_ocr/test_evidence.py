@@ -105,18 +105,41 @@ def test_the_expiry_confirms_the_birthday() -> None:
     assert other.settled("birth_day") is None
 
 
-def test_an_expiry_on_another_day_asks_more_of_the_birth_date() -> None:
-    # a digit lost on the birth line ("11" read as "1") three times, the expiry reads 11
+def test_an_expiry_on_another_day_is_taken_only_from_two_clear_lines() -> None:
+    # a card whose expiry is not a birthday (a foreign resident's), every frame alike: read
     evidence = CardFaceEvidence(TODAY)
-    for _ in range(3):
-        evidence.add(frame(birth="昭和55年 1月17日生", expiry="2035年11月17日まで有効"))
-    assert evidence.settled("birth_month") == 1
-    assert evidence.reading() is None
-    # a card whose expiry is not a birthday is still read, with more agreement
     for _ in range(3):
         evidence.add(frame(birth="昭和55年 1月17日生", expiry="2035年11月17日まで有効"))
     reading = evidence.reading()
     assert reading is not None and reading.birth_date == dt.date(1980, 1, 17)
+
+
+def test_a_digit_lost_on_the_birth_line_gives_no_reading() -> None:
+    # "11" read as "1" on most frames of a blurred birth line, the expiry reads 11: the birth
+    # day leads with 1 by far more than the margin, but the lines disagree and the birth
+    # line's own frames are split
+    evidence = CardFaceEvidence(TODAY)
+    for index in range(12):
+        day = "11" if index % 4 == 0 else " 1"
+        evidence.add(frame(birth=f"平成 2年10月{day}日生", expiry="2036年10月11日まで有効"))
+    assert evidence.leading("birth_day") == 1
+    assert evidence.reading() is None
+    # the same card with both lines read alike on every frame is read
+    consistent = CardFaceEvidence(TODAY)
+    for _ in range(3):
+        consistent.add(frame(birth="平成 2年10月11日生", expiry="2036年10月11日まで有効"))
+    assert consistent.reading() is not None
+
+
+def test_a_split_vote_settles_nothing_however_many_frames_lead() -> None:
+    evidence = CardFaceEvidence(TODAY)
+    for index in range(11):  # 8 against 3: far past the margin, yet a quarter disagrees
+        evidence.add(frame(code="9341" if index % 4 else "9541"))
+    assert evidence.leading("code") == "9341"
+    assert evidence.settled("code") is None and evidence.reading() is None
+    for _ in range(2):  # 10 against 3: more than three to one
+        evidence.add(frame(code="9341"))
+    assert evidence.settled("code") == "9341"
 
 
 def test_a_birthday_on_29_february_expires_on_28_february() -> None:
