@@ -178,10 +178,45 @@ def _ratio(gray: np.ndarray, scale: float) -> np.ndarray:
     return np.asarray(values / np.maximum(background, 1.0), dtype=np.float32)
 
 
+# A reflected light is not a dimmer or brighter paper but a veil of white laid over the card:
+# ink under it is lifted towards the paper's level (a ratio of 0.85 instead of 0.1), so the
+# ratio to the paper misses it. Within a text line's reach, the darkest ink nearby and the
+# paper nearby set the local scale instead. Where that local range is below this many grey
+# levels (or five times the noise), there is no ink, only the printed tint and noise.
+_MIN_INK_CONTRAST = 15.0
+
+
+def _lifted(gray: np.ndarray, scale: float) -> np.ndarray:
+    """Each pixel placed between the darkest ink (0) and the paper (1) around it, over
+    windows of about ``scale`` pixels (a line's height): ink under a reflection or in dim
+    light comes out as dark as ink anywhere. 1 where the local range is too small to hold
+    ink (see ``_MIN_INK_CONTRAST``). Worked out on a slightly smoothed picture: the printed
+    tint's hairlines fade there, a character's strokes do not."""
+    values = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), 1.0)
+    size = max(3, int(scale) | 1)
+    window = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    soft = max(1.0, scale / 4)
+    paper = cv2.GaussianBlur(cv2.dilate(values, window), (0, 0), soft)
+    darkest = cv2.GaussianBlur(cv2.erode(values, window), (0, 0), soft)
+    detail = gray.astype(np.float32) - values
+    noise = 1.48 * float(np.median(np.abs(detail)))
+    span = np.maximum(paper - darkest, max(_MIN_INK_CONTRAST, 5.0 * noise))
+    return np.asarray(np.clip(1.0 - (paper - values) / span, 0.0, 1.0), dtype=np.float32)
+
+
 def _stretched(ratio: np.ndarray) -> np.ndarray:
     low, high = np.percentile(ratio, [1, 99.5])
     stretched = (ratio - low) / max(float(high - low), 1e-3) * 255.0
     return np.asarray(np.clip(stretched, 0, 255), dtype=np.uint8)
+
+
+def _with_lifted(ratio: np.ndarray, lifted: np.ndarray) -> np.ndarray:
+    """``ratio`` (paper about 1) darkened where ``_lifted`` finds ink that a reflection
+    lifted: dark if either view says so (the lifted view's middle range is eased in, so the
+    printed tint and anti-aliased edges stay light)."""
+    level = float(np.percentile(ratio, 90))  # the paper's ratio
+    eased = np.clip((lifted - 0.1) / 0.3, 0.0, 1.0) * level
+    return np.asarray(np.minimum(ratio, eased), dtype=np.float32)
 
 
 def _flatten(gray: np.ndarray, scale: float) -> np.ndarray:
@@ -192,6 +227,9 @@ def _flatten(gray: np.ndarray, scale: float) -> np.ndarray:
 # Ink is printed dark: well under the paper's brightness even when blurred or dim (the photo's
 # pale background and the card's tint stay above it).
 _INK_RATIO = 0.7
+# ... or, in the lifted view (``_lifted``), within a quarter of the way from the darkest ink
+# around to the paper
+_LIFTED_INK = 0.25
 
 
 def _without_rules(ink: np.ndarray) -> np.ndarray:
@@ -233,9 +271,10 @@ def _cut(card: np.ndarray, region: tuple[float, float, float, float], name: str,
     part = card[y0:y1, x0:x1]
     other_flat = None if other is None else _flatten(other[y0:y1, x0:x1], 0.08 * CARD_HEIGHT)
     ratio = _ratio(part, 0.08 * CARD_HEIGHT)
-    flat = _stretched(ratio)
-    dark = np.where(cv2.GaussianBlur(ratio, (0, 0), 1.0) < _INK_RATIO, np.uint8(255),
-                    np.uint8(0)).astype(np.uint8)
+    lifted = _lifted(part, 0.08 * CARD_HEIGHT)
+    flat = _stretched(_with_lifted(ratio, lifted))
+    dark = np.where((cv2.GaussianBlur(ratio, (0, 0), 1.0) < _INK_RATIO)
+                    | (lifted < _LIFTED_INK), np.uint8(255), np.uint8(0)).astype(np.uint8)
     ink = _without_rules(dark)
     rules = cv2.bitwise_and(dark, cv2.bitwise_not(ink))
     # rules painted as paper, so the recogniser sees only the text
