@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,6 +112,24 @@ def test_one_frame_reads_only_a_card_that_runs_to_the_birthday() -> None:
     for persona, expected in ((clean, True), (other, False)):
         frame = card_in_frame(render_card_face(persona), "clean", np.random.default_rng(11))
         assert (read_card_face(frame, TODAY) is not None) is expected
+
+
+@needs_tesseract
+def test_reading_writes_no_file_and_prints_nothing(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capfd: pytest.CaptureFixture[str]) -> None:
+    work, temp = tmp_path / "work", tmp_path / "temp"
+    work.mkdir()
+    temp.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # Python's own cache of it
+    persona = fixed_persona()
+    frame = card_in_frame(render_card_face(persona), "glare", np.random.default_rng(3))
+    read_card_face(frame, TODAY)
+    assert list(work.iterdir()) == [] and list(temp.iterdir()) == []
+    out, err = capfd.readouterr()
+    assert persona.security_code not in out + err and "4071" not in out + err
 
 
 class StillCamera:
