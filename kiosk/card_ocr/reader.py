@@ -70,22 +70,29 @@ def read_card(card: np.ndarray, today: dt.date | None = None) -> FrameFields:
     for line in text_lines(card, plain):
         images = [image for image in (line.image, line.alternative) if image is not None]
         if line.region == "code":
-            reads = [_code(image) for image in images]
-        else:
-            reads = [recogniser("jpn").read_line(clean_line(image), whitelist=_DATES_CHARACTERS,
-                                                 timeout=_LINE_TIMEOUT) for image in images]
+            lines.append((line.region, _code(images)))
+            continue
+        reads = [recogniser("jpn").read_line(clean_line(image), whitelist=_DATES_CHARACTERS,
+                                             timeout=_LINE_TIMEOUT) for image in images]
         lines.append((line.region, max(reads, key=_mean_confidence)))
     return fields_of_lines(lines, today)
 
 
-def _code(image: np.ndarray) -> Recognised:
+def _code_read(image: np.ndarray, language: str, height: int) -> Recognised:
+    return _digits_only(recogniser(language).read_line(
+        clean_line(image, height=height), whitelist=_DIGITS, timeout=_LINE_TIMEOUT))
+
+
+def _code(images: list[np.ndarray]) -> Recognised:
     """The code line read twice, by the English model at one size and the Japanese at
     another; what they do not both read is not read. Tesseract misreads a digit of a given
     shape at a given size again and again, with full confidence (a serif 5 as 9 at some
-    sizes): the frames' votes cannot outvote that, a second model at a second size can."""
-    first, second = (_digits_only(recogniser(language).read_line(
-        clean_line(image, height=height), whitelist=_DIGITS, timeout=_LINE_TIMEOUT))
-        for language, height in _CODE_READS)
+    sizes): the frames' votes cannot outvote that, a second model at a second size can.
+    (Of a line cut twice, the cut the first model was surer of gets the second look.)"""
+    (language, height), (other, other_height) = _CODE_READS
+    image, first = max(((image, _code_read(image, language, height)) for image in images),
+                       key=lambda pair: _mean_confidence(pair[1]))
+    second = _code_read(image, other, other_height)
     if first.text != second.text:
         return Recognised("", ())
     return Recognised(first.text, tuple(map(min, first.confidences, second.confidences)))
