@@ -129,7 +129,8 @@ def _birth_votes(text: str, confidences: list[float], today: dt.date | None
     era = _ERA_CUES.get(cue) if cue else None
     if era is not None and birth_date_of(era, year, month, day, today) is None:
         return {}  # not a day of that era: some part was misread
-    if era is None and not any(birth_date_of(e, year, month, day, today) for e in Era):
+    possible = [e for e in Era if birth_date_of(e, year, month, day, today) is not None]
+    if era is None and not possible:
         return {}
     votes = {
         "birth_year": Vote(year, _span_confidence(confidences, *match.span(2))),
@@ -138,6 +139,10 @@ def _birth_votes(text: str, confidences: list[float], today: dt.date | None
     }
     if era is not None:
         votes["era"] = Vote(era, _span_confidence(confidences, *match.span(1)))
+    elif len(possible) == 1:
+        # the era's kanji lost (blurred, or a lone 和), but only one era has this year for
+        # someone old enough (昭和 alone reached a 32nd year): the year names it
+        votes["era"] = Vote(possible[0], _span_confidence(confidences, *match.span(2)))
     return votes
 
 

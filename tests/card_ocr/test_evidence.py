@@ -46,6 +46,12 @@ def test_a_frame_drops_what_cannot_be_true() -> None:
     assert "code" not in frame(code="2285 12").votes
 
 
+def test_a_lost_era_is_named_by_a_year_only_one_era_had() -> None:
+    assert frame(birth="55年 2月17日生").votes["era"].value is Era.SHOWA
+    assert frame(birth="和29年 2月17日生").votes["era"].value is Era.SHOWA  # not 令和 29
+    assert "era" not in frame(birth="5年 2月17日生").votes  # 大正, 昭和 or 平成 5
+
+
 def test_a_unit_claimed_by_two_lines_of_one_frame_is_dropped() -> None:
     fields = fields_of_lines([("dates", line("昭和55年 2月17日生")),
                               ("dates", line("昭和56年 2月17日生"))], TODAY)
