@@ -139,7 +139,7 @@ def test_tesseract_reads_a_line_in_memory(card: np.ndarray) -> None:
 
 
 @needs_tesseract
-def test_the_code_needs_two_models_at_two_sizes_to_agree() -> None:
+def test_the_code_needs_two_sizes_to_agree() -> None:
     from kiosk.card_ocr.reader import read_card
 
     face = render_card_face(make_persona(
