@@ -13,12 +13,14 @@ nothing is done: defocus is left to the unsharp mask of ``clean_line``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-__all__ = ["Motion", "deblur_motion", "estimate_motion", "motion_kernel"]
+__all__ = ["Motion", "deblur_defocus", "deblur_motion", "estimate_defocus", "estimate_motion",
+           "motion_kernel"]
 
 # Below this ratio of the weakest to the strongest directional derivative, the picture is
 # smeared along the weakest direction (printed text alone stays above about 0.8).
@@ -112,21 +114,69 @@ def motion_kernel(motion: Motion) -> np.ndarray:
 
 def deblur_motion(gray: np.ndarray, motion: Motion) -> np.ndarray:
     """``gray`` (``uint8``) with ``motion``'s streak undone by a Wiener filter."""
-    pad = int(motion.length) + 8
+    return _wiener(gray, motion_kernel(motion), _NOISE_TO_SIGNAL)
+
+
+def _wiener(gray: np.ndarray, kernel: np.ndarray, noise_to_signal: float) -> np.ndarray:
+    """``gray`` (``uint8``) deconvolved by ``kernel`` (square, odd, normalised)."""
+    pad = kernel.shape[0] + 8
     h, w = gray.shape
     size = (cv2.getOptimalDFTSize(h + 2 * pad), cv2.getOptimalDFTSize(w + 2 * pad))
     values = cv2.copyMakeBorder(gray.astype(np.float32) / 255.0, pad, size[0] - h - pad, pad,
                                 size[1] - w - pad, cv2.BORDER_REFLECT)
-    kernel = motion_kernel(motion)
     psf = np.zeros(values.shape, np.float32)
     k = kernel.shape[0]
     psf[:k, :k] = kernel
     psf = np.roll(psf, (-(k // 2), -(k // 2)), axis=(0, 1))
     blur = _spectrum(psf)
     picture = _spectrum(values)
-    power = blur[..., 0] ** 2 + blur[..., 1] ** 2 + _NOISE_TO_SIGNAL
+    power = blur[..., 0] ** 2 + blur[..., 1] ** 2 + noise_to_signal
     # X = Y conj(K) / (|K|^2 + nsr)
     numerator = np.asarray(cv2.mulSpectrums(picture, blur, 0, conjB=True)) / power[..., None]
     restored = cv2.idft(numerator, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
     out = restored[pad:pad + h, pad:pad + w] * 255.0
     return np.asarray(np.clip(out, 0, 255), dtype=np.uint8)
+
+
+# --- defocus ----------------------------------------------------------------------------------
+
+# A card out of focus is blurred by a disc that a Gaussian approximates. Its width shows at the
+# edges: blurring an edge of width sigma again by ``_REBLUR`` lowers its steepest gradient by
+# sqrt(sigma^2 + REBLUR^2) / sigma (Zhuo and Sim's defocus map), so the ratio of the two
+# gradients at the edges gives sigma. Below ``_SHARP_ENOUGH`` the unsharp mask of
+# ``clean_line`` does the work.
+_REBLUR = 1.0
+_SHARP_ENOUGH = 1.3
+_DEFOCUS_NOISE_TO_SIGNAL = 0.01
+
+
+def estimate_defocus(gray: np.ndarray) -> float | None:
+    """The sigma (pixels) of the defocus blur of ``gray`` (grey ``uint8``, text on paper), or
+    None when it is sharp enough."""
+    values = gray.astype(np.float32)
+
+    def magnitude(picture: np.ndarray) -> np.ndarray:
+        gx = cv2.Sobel(picture, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(picture, cv2.CV_32F, 0, 1, ksize=3)
+        return np.asarray(np.hypot(gx, gy), dtype=np.float32)
+
+    sharp = magnitude(values)
+    again = magnitude(cv2.GaussianBlur(values, (0, 0), _REBLUR))
+    # the edges: local maxima of the gradient among the strongest tenth
+    strong = sharp >= np.percentile(sharp, 90)
+    peaks = strong & (sharp >= cv2.dilate(sharp, np.ones((3, 3), np.uint8)))
+    if int(peaks.sum()) < 50:
+        return None
+    ratio = sharp[peaks] / np.maximum(again[peaks], 1e-3)
+    ratio = float(np.median(ratio))
+    if ratio <= 1.0 + 1e-3:
+        return None
+    sigma = _REBLUR / math.sqrt(ratio * ratio - 1.0)
+    return sigma if sigma >= _SHARP_ENOUGH else None
+
+
+def deblur_defocus(gray: np.ndarray, sigma: float) -> np.ndarray:
+    """``gray`` (``uint8``) with a Gaussian blur of ``sigma`` undone by a Wiener filter."""
+    size = math.ceil(3 * sigma) * 2 + 1
+    line = cv2.getGaussianKernel(size, sigma).astype(np.float32)
+    return _wiener(gray, line @ line.T, _DEFOCUS_NOISE_TO_SIGNAL)

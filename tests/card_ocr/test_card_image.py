@@ -19,7 +19,14 @@ from kiosk.card_ocr.card_image import (
     straighten,
     text_lines,
 )
-from kiosk.card_ocr.restore import Motion, deblur_motion, estimate_motion, motion_kernel
+from kiosk.card_ocr.restore import (
+    Motion,
+    deblur_defocus,
+    deblur_motion,
+    estimate_defocus,
+    estimate_motion,
+    motion_kernel,
+)
 from kiosk.card_ocr.scanner import best_of
 from kiosk.card_ocr.tesseract import OcrUnavailableError, Recognised, recogniser
 from kiosk_testbed.card_camera import HeldCardStream, card_in_frame
@@ -95,6 +102,25 @@ def test_a_still_or_defocused_card_is_not_deblurred(card: np.ndarray) -> None:
     band = card[190:560]
     assert estimate_motion(band) is None
     assert estimate_motion(cv2.GaussianBlur(band, (0, 0), 2.0)) is None
+
+
+def test_defocus_is_told_and_undone(card: np.ndarray) -> None:
+    band = card[190:560]
+    assert estimate_defocus(band) is None  # a sharp card is left alone
+    defocused = cv2.GaussianBlur(band, (0, 0), 2.5)
+    assert estimate_defocus(defocused) is not None
+    restored = deblur_defocus(defocused, 2.0)
+    assert frame_quality_of(restored) > 1.1 * frame_quality_of(defocused)
+
+
+@needs_tesseract
+def test_a_defocused_card_is_read_after_restoring() -> None:
+    from kiosk.card_ocr.reader import read_card
+
+    straight, _ = straighten(card_in_frame(fixed_face(), "clean", np.random.default_rng(4)))
+    defocused = cv2.GaussianBlur(straight, (0, 0), 3.0)
+    votes = read_card(defocused, dt.date(2026, 11, 25)).votes
+    assert votes["birth_year"].value == 55 and votes["code"].value == "2285"
 
 
 def test_the_lines_of_the_dates_and_the_code_are_found(card: np.ndarray) -> None:
