@@ -2,12 +2,12 @@
 
 ``read_frame`` straightens the card (``card_image``), cuts out the text lines of the dates
 region and of the code region, cleans each (even light, calmed noise, scaled, crisped) and
-has Tesseract read it as one line (a card smeared by motion is first restored: ``restore``),
-limited to the characters such a line may hold: the
-Japanese model for the date lines (era kanji, 年 月 日, まで有効), the English model with
-digits only for the security code (its digits are Latin; the Japanese model misreads large
-Latin digits). ``fields`` turns the lines into checked votes. The scanner combines frames
-(``evidence``); ``read_card_face`` is the one-frame reading, kept strict.
+has Tesseract read it as one line (a card smeared by motion or out of focus is first
+restored: ``restore``), limited to the characters such a line may hold: the Japanese model
+for the date lines (era kanji, 年 月 日, まで有効), the English model with digits only for
+the security code (its digits are Latin), read at two sizes that must agree. ``fields``
+turns the lines into checked votes. The scanner combines frames (``evidence``);
+``read_card_face`` is the one-frame reading, kept strict.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Undoing the smear of a card that moved during the exposure.
+"""Undoing the smear of a card that moved during the exposure, and the blur of one held out
+of focus.
 
 A hand-held card often moves while the camera exposes a frame: every point is drawn as a
 short straight streak (length ``L`` along a direction ``u``). Two things give the streak
@@ -7,8 +8,9 @@ derivative is weakest along ``u``, and that derivative is most negatively correl
 itself ``L`` pixels further along ``u`` (an edge is drawn twice, once going up at the
 start of the streak and once coming down at its end). Both are read from the 2-D
 autocorrelation of the gradient, computed once with FFTs; then a Wiener filter with that
-streak restores the picture. When the card did not move (no direction is clearly weaker),
-nothing is done: defocus is left to the unsharp mask of ``clean_line``.
+streak restores the picture. When the card did not move (no direction is clearly weaker)
+but is out of focus (``estimate_defocus``), a Wiener filter with a Gaussian restores it
+(``deblur_defocus``); a slight blur is left to the unsharp mask of ``clean_line``.
 """
 
 from __future__ import annotations
