@@ -2,7 +2,7 @@
 
 A single frame misreads now and then, and Tesseract can be sure of a wrong digit; so each unit
 (the era; the era year, month and day of birth; the expiry's year, month and day; the code) is
-voted on separately, and a unit is settled only when at least three frames agree on it, it
+voted on separately, and a unit is settled only when at least four frames agree on it, it
 leads every other value by a margin (``MARGIN`` frames' worth) and it holds a clear majority
 (``DOMINANCE`` times the support of all other values together). Frames of one held card are
 not independent: the same blur misreads the same digit the same way again and again, so a
@@ -39,8 +39,10 @@ from kiosk.card_reader.era import Era, era_yymmdd
 __all__ = ["DOMINANCE", "MARGIN", "MIN_FRAMES", "CardFaceEvidence", "CardFaceReading"]
 
 # Tesseract can be sure of a wrong digit, and a card held still under the same light and
-# blur can be misread the same way twice: three frames must agree, two frames' worth ahead
-MIN_FRAMES = 3  # frames that must agree on a unit
+# blur can be misread the same way several times in a row: four frames must agree, two
+# frames' worth ahead (with three, the bench on a loaded machine, where few frames are read
+# within the 3 s, saw 2 wrong readings in 100 held cards)
+MIN_FRAMES = 4  # frames that must agree on a unit
 MARGIN = 2.0  # how far (in frames' worth) the leading value must be ahead of the next
 DOMINANCE = 3.0  # the leader's support over that of all rival values together
 _BIRTHDAY_TWINS = {"birth_month": "expiry_month", "birth_day": "expiry_day"}

@@ -65,12 +65,12 @@ def test_confidence_is_that_of_the_weakest_character() -> None:
     assert fields.votes["birth_month"].confidence == 99.0
 
 
-def test_one_frame_settles_nothing_three_agreeing_frames_do() -> None:
+def test_three_frames_settle_nothing_four_agreeing_frames_do() -> None:
     evidence = CardFaceEvidence(TODAY)
-    for count in range(1, 4):
+    for count in range(1, 5):
         evidence.add(frame())
         reading = evidence.reading()
-        assert (reading is None) == (count < 3)
+        assert (reading is None) == (count < 4)
     assert reading is not None
     assert bytes(reading.number_b()) == b"55021720352285"
     evidence.clear()
@@ -89,9 +89,9 @@ def test_a_rival_value_holds_a_unit_until_the_margin_is_reached() -> None:
 
 def test_doubtful_votes_count_less_but_still_against() -> None:
     evidence = CardFaceEvidence(TODAY)
-    for _ in range(3):
+    for _ in range(4):
         evidence.add(FrameFields({"code": Vote("2285", 20.0)}))
-    assert evidence.settled("code") is None  # three doubtful frames are under the margin
+    assert evidence.settled("code") is None  # four doubtful frames are under the margin
     for _ in range(2):
         evidence.add(FrameFields({"code": Vote("2285", 99.0)}))
     assert evidence.settled("code") == "2285"
@@ -100,13 +100,13 @@ def test_doubtful_votes_count_less_but_still_against() -> None:
 def test_the_expiry_confirms_the_birthday() -> None:
     evidence = CardFaceEvidence(TODAY)
     evidence.add(FrameFields({"birth_day": Vote(17, 95.0)}))
-    for _ in range(2):
+    for _ in range(3):
         evidence.add(FrameFields({"expiry_day": Vote(17, 95.0)}))
-    # one reading of the birth line, two of the same day on the expiry line
+    # one reading of the birth line, three of the same day on the expiry line
     assert evidence.settled("birth_day") == 17
     other = CardFaceEvidence(TODAY)
     other.add(FrameFields({"birth_day": Vote(17, 95.0)}))
-    for _ in range(2):
+    for _ in range(3):
         other.add(FrameFields({"expiry_day": Vote(18, 95.0)}))
     assert other.settled("birth_day") is None
 
@@ -114,7 +114,7 @@ def test_the_expiry_confirms_the_birthday() -> None:
 def test_an_expiry_on_another_day_is_taken_only_from_two_clear_lines() -> None:
     # a card whose expiry is not a birthday (a foreign resident's), every frame alike: read
     evidence = CardFaceEvidence(TODAY)
-    for _ in range(3):
+    for _ in range(4):
         evidence.add(frame(birth="昭和55年 1月17日生", expiry="2035年11月17日まで有効"))
     reading = evidence.reading()
     assert reading is not None and reading.birth_date == dt.date(1980, 1, 17)
@@ -132,7 +132,7 @@ def test_a_digit_lost_on_the_birth_line_gives_no_reading() -> None:
     assert evidence.reading() is None
     # the same card with both lines read alike on every frame is read
     consistent = CardFaceEvidence(TODAY)
-    for _ in range(3):
+    for _ in range(4):
         consistent.add(frame(birth="平成 2年10月11日生", expiry="2036年10月11日まで有効"))
     assert consistent.reading() is not None
 
@@ -150,7 +150,7 @@ def test_a_split_vote_settles_nothing_however_many_frames_lead() -> None:
 
 def test_a_birthday_on_29_february_expires_on_28_february() -> None:
     evidence = CardFaceEvidence(TODAY)
-    for _ in range(3):
+    for _ in range(4):
         evidence.add(frame(birth="平成 4年 2月29日生", expiry="2034年 2月28日まで有効"))
     reading = evidence.reading()
     assert reading is not None and reading.birth_date == dt.date(1992, 2, 29)
@@ -158,7 +158,7 @@ def test_a_birthday_on_29_february_expires_on_28_february() -> None:
 
 def test_settled_parts_that_make_no_date_give_no_reading() -> None:
     evidence = CardFaceEvidence(TODAY)
-    for _ in range(3):
+    for _ in range(4):
         evidence.add(FrameFields({"era": Vote(Era.HEISEI, 99.0), "birth_year": Vote(31, 99.0),
                                   "birth_month": Vote(6, 99.0), "birth_day": Vote(1, 99.0),
                                   "expiry_year": Vote(2030, 99.0), "code": Vote("1234", 99.0)}))
