@@ -6,7 +6,7 @@ Public names: ``PcscTransport``, ``ReaderWatcher``, ``list_readers``, ``map_pcsc
 (no other process can send APDUs while a VERIFY is in force) and T=1 or T=0; ``close()``
 disconnects with UNPOWER so each transaction ends with the card powered off. PC/SC errors map
 to the typed errors: no service -> ``ReaderUnavailable``, card removed / reset / absent ->
-``CardRemoved``, mute card -> ``CardUnresponsive``, held by another process -> ``ReaderBusy``.
+``CardLost``, mute card -> ``CardUnresponsive``, held by another process -> ``ReaderBusy``.
 
 ``ReaderWatcher(callback)`` runs a background thread that waits on SCardGetStatusChange and
 calls ``callback`` (from that thread) with ``events.*`` objects: reader added/removed, card
@@ -28,7 +28,7 @@ from smartcard import scard as _scard
 from kiosk.card_reader import events
 from kiosk.card_reader.errors import (
     CardError,
-    CardRemoved,
+    CardLost,
     CardUnresponsive,
     MalformedResponse,
     ReaderBusy,
@@ -72,7 +72,7 @@ def map_pcsc_error(hresult: int, action: str) -> CardError:
     if code in (E_UNKNOWN_READER, E_READER_UNAVAILABLE, E_NO_READERS):
         return ReaderUnavailable(f"{detail} (reader not available)")
     if code in _CARD_GONE:
-        return CardRemoved(f"{detail} (card removed or reset)")
+        return CardLost(f"{detail} (card removed or reset)")
     if code in (W_UNRESPONSIVE_CARD, W_UNPOWERED_CARD):
         return CardUnresponsive(f"{detail} (card does not respond)")
     if code == E_SHARING_VIOLATION:
@@ -133,7 +133,7 @@ class PcscTransport:
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         if self._card is None:
-            raise CardRemoved("transport closed")
+            raise CardLost("transport closed")
         command = list(apdu)
         try:
             hresult, response = self._api.SCardTransmit(self._card, self._protocol, command)

@@ -5,7 +5,7 @@ Public names: ``ScriptedTransport``, ``ScriptMismatch``, ``Step``.
 For unit tests of sessions and flows (the libelectronic-id ``ApduScript`` idea): every
 ``transmit`` must send exactly the next scripted command (or, when the scripted command is
 ``None``, anything) and gets the scripted response, given as data+SW bytes (as the card puts
-it on the wire) or as an exception to raise (e.g. ``CardRemoved()``). ``assert_done()`` checks
+it on the wire) or as an exception to raise (e.g. ``CardLost()``). ``assert_done()`` checks
 the whole script was used. Hex strings may contain spaces.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
-from kiosk.card_reader.errors import CardRemoved
+from kiosk.card_reader.errors import CardLost
 
 
 class ScriptMismatch(AssertionError):  # noqa: N818 - reads like the assertion it is
@@ -55,7 +55,7 @@ class ScriptedTransport:
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         if self.closed:
-            raise CardRemoved("transport closed")
+            raise CardLost("transport closed")
         if self.position >= len(self.steps):
             raise ScriptMismatch(f"unexpected extra command #{self.position}: {bytes(apdu).hex()}")
         step = self.steps[self.position]

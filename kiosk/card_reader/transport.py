@@ -6,7 +6,7 @@ A transport sends one command APDU and returns ``(data, sw)``: the response data
 the status word and the status word as an int. It does no chaining (61xx / 6Cxx are the
 channel's job, see ``apdu.CardChannel``). ``close()`` ends the card session; for PC/SC this
 powers the card off so that no verification state outlives the transaction. Transports are
-context managers. Errors are the typed ones from ``errors`` (``CardRemoved``,
+context managers. Errors are the typed ones from ``errors`` (``CardLost``,
 ``ReaderUnavailable`` ...), never a library's own exception.
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from kiosk.card_reader.errors import CardRemoved
+from kiosk.card_reader.errors import CardLost
 from kiosk_testbed.card.virtual_card import VirtualCard
 
 
@@ -22,7 +22,7 @@ class InProcessTransport:
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         if self.closed:
-            raise CardRemoved("the in-process card session is closed")
+            raise CardLost("the in-process card session is closed")
         self.sent.append(bytes(apdu))
         answer = self.card.process(bytes(apdu))
         return answer[:-2], int.from_bytes(answer[-2:], "big")

@@ -24,7 +24,7 @@ from kiosk.card_reader.benchmark import BenchValues, run_card_benchmark
 from kiosk.card_reader.card import MyNumberCard
 from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.errors import (
-    CardRemoved,
+    CardLost,
     MalformedResponse,
     PinBlocked,
     ReaderBusy,
@@ -150,7 +150,7 @@ def test_card_removed_mid_read(card_in_reader: Any, trust_anchors: TrustAnchors)
         card = MyNumberCard.recognize(pcsc)
         card.card_info.unlock_with_my_number(secret(values, "my_number"))
         card.channel.transport = RemovingTransport(pcsc, card_in_reader, after=2)
-        with pytest.raises(CardRemoved):
+        with pytest.raises(CardLost):
             card.card_info.read_trusted_card_face(trust_anchors)
     card_in_reader.insert()
     with PcscTransport(READER_0) as pcsc:  # back in: works again, verification gone
@@ -160,7 +160,7 @@ def test_card_removed_mid_read(card_in_reader: Any, trust_anchors: TrustAnchors)
 
 def test_no_card_in_the_reader(card_in_reader: Any) -> None:
     card_in_reader.remove()
-    with pytest.raises(CardRemoved):
+    with pytest.raises(CardLost):
         PcscTransport(READER_0)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from kiosk.backend_client import BackendClient, BackendClientConfig
 from kiosk.card_reader.card import MyNumberCard
 from kiosk.card_reader.card_info import TrustAnchors
-from kiosk.card_reader.errors import CardError, CardRemoved
+from kiosk.card_reader.errors import CardError, CardLost
 from kiosk.card_reader.jpki import JpkiPin
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher
 from kiosk.card_reader.transport import Transport
@@ -146,7 +146,7 @@ class CardPuller:
     resident pulls the card (the virtual card leaves the vpcd reader and pcscd reports it
     gone), so that command meets an empty reader. With ``after_processing`` the card runs the
     command first and is pulled before its answer is read: the answer is lost (raised as the
-    card layer's ``CardRemoved``, which is what the kiosk sees when a card leaves mid-answer).
+    card layer's ``CardLost``, which is what the kiosk sees when a card leaves mid-answer).
 
     Pulling at the transport rather than by cutting vpcd's socket mid-command: vsmartcard's
     vpcd stays wedged (no card seen) for a long while after that, which would disturb every
@@ -212,7 +212,7 @@ class _PullingTransport:
         if self.puller.after_processing:
             self.inner.transmit(apdu)
             self.puller.pull()
-            raise CardRemoved("the card left the reader before it answered")
+            raise CardLost("the card left the reader before it answered")
         self.puller.pull()
         return self.inner.transmit(apdu)
 

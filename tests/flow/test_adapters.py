@@ -59,7 +59,7 @@ def test_presence_relay_posts_to_the_driving_thread() -> None:
     [
         (card_errors.WrongPin(2), ports.WrongPinError),
         (card_errors.PinBlocked(), ports.PinBlockedError),
-        (card_errors.CardRemoved(), ports.CardRemovedError),
+        (card_errors.CardLost(), ports.CardRemovedError),
         (card_errors.ReaderUnavailable("gone"), ports.ReaderUnavailableError),
         (card_errors.ReaderBusy(), ports.ReaderUnavailableError),
         (card_errors.NotAMyNumberCard("no JPKI AP"), ports.NotAMyNumberCardError),

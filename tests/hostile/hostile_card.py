@@ -8,7 +8,7 @@ from typing import Self
 
 from hypothesis import strategies as st
 
-from kiosk.card_reader.errors import CardRemoved, CardUnresponsive
+from kiosk.card_reader.errors import CardLost, CardUnresponsive
 
 MAX_APDUS = 3000  # far above anything a session sends; more means a loop that never ends
 
@@ -51,7 +51,7 @@ class HostileTransport:
             raise AssertionError(f"more than {MAX_APDUS} APDUs: the host never stops asking")
         kind = self.data.draw(st.integers(0, 40), label="event")
         if kind == 0:
-            raise CardRemoved()
+            raise CardLost()
         if kind == 1:
             raise CardUnresponsive()
         return self.data.draw(payloads, label="data"), self.data.draw(status_words, label="sw")

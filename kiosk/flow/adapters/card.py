@@ -54,7 +54,7 @@ def translated_card_errors() -> Iterator[None]:
         raise WrongPinError(error.attempts_left) from None
     except card_errors.PinBlocked:
         raise PinBlockedError("blocked") from None
-    except card_errors.CardRemoved as error:
+    except card_errors.CardLost as error:
         raise CardRemovedError(str(error)) from None
     except (card_errors.ReaderUnavailable, card_errors.ReaderBusy) as error:
         raise ReaderUnavailableError(str(error)) from None
