@@ -67,7 +67,8 @@ class FaceCheckCancelledError(PortError):
 
 
 class BackendOfflineError(PortError):
-    """The backend cannot be reached (network, TLS, timeout)."""
+    """The backend cannot be reached (network, TLS, timeout): the client's
+    ``BackendUnreachableError`` as the flow sees it."""
 
 
 class BackendRefusedError(PortError):

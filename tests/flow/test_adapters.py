@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.backend_client.errors import (
-    BackendOfflineError,
+    BackendUnreachableError,
     CardRejectedError,
     ProtocolError,
     RefusedByPolicyError,
@@ -83,7 +83,7 @@ def test_wrong_pin_keeps_the_count() -> None:
 @pytest.mark.parametrize(
     ("raised", "expected"),
     [
-        (BackendOfflineError("down"), ports.BackendOfflineError),
+        (BackendUnreachableError("down"), ports.BackendOfflineError),
         (RefusedByPolicyError("rate_limit"), ports.BackendRefusedError),
         (CardRejectedError("revoked"), ports.BackendCardRejectedError),
         (CardRejectedError("card_binding_mismatch"), ports.CardMismatchError),
