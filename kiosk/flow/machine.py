@@ -69,7 +69,7 @@ from kiosk.flow.states import (
     Step,
 )
 from kiosk.flow.view import EntryProblem, FlowView, NewPinProblem, Stage
-from kiosk.flow.work import Outcome, Runner
+from kiosk.flow.work import JobResult, Runner
 
 log = logging.getLogger("kiosk.flow")
 
@@ -421,21 +421,21 @@ class Flow:
             self._secrets.lend(name)
         self._set(busy=True)
 
-        def finish(outcome: Outcome[T]) -> None:
+        def finish(result: JobResult[T]) -> None:
             def handle() -> None:
                 for name in lend:
                     self._secrets.give_back(name)
                 if generation != self._generation:
-                    values = outcome.value if isinstance(outcome.value, tuple) else (outcome.value,)
+                    values = result.value if isinstance(result.value, tuple) else (result.value,)
                     for value in values:
                         if isinstance(value, bytearray):
                             wipe(value)
                     return
                 self._set(busy=False)
-                if outcome.error is not None:
-                    (failed or self._fail_with)(outcome.error)
+                if result.error is not None:
+                    (failed or self._fail_with)(result.error)
                 else:
-                    done(outcome.value)  # type: ignore[arg-type]
+                    done(result.value)  # type: ignore[arg-type]
 
             self._dispatch(handle)
 
@@ -502,9 +502,9 @@ class Flow:
         def ignore(error: BaseException) -> None:
             log.warning("flow: releasing the card failed: %s", type(error).__name__)
 
-        def finish(outcome: Outcome[None]) -> None:
-            if outcome.error is not None:
-                ignore(outcome.error)
+        def finish(result: JobResult[None]) -> None:
+            if result.error is not None:
+                ignore(result.error)
 
         self._runner.submit(job, finish)
 

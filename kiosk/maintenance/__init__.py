@@ -6,7 +6,7 @@ For the flow: ``maintenance.counters.record(outcome)`` and ``maintenance.service
 for the resident screens' help: ``maintenance.staff_calls.ring(step)``.
 """
 
-from kiosk.maintenance.audit import AuditEntry, AuditLog, Outcome
+from kiosk.maintenance.audit import AuditEntry, AuditLog, AuditOutcome
 from kiosk.maintenance.counters import TransactionCounters
 from kiosk.maintenance.credentials import (
     MalformedHashError,
@@ -31,6 +31,7 @@ __all__ = [
     "Action",
     "AuditEntry",
     "AuditLog",
+    "AuditOutcome",
     "LockedOutError",
     "Lockout",
     "LockoutPolicy",
@@ -38,7 +39,6 @@ __all__ = [
     "MaintenanceSession",
     "MalformedHashError",
     "NotConfiguredError",
-    "Outcome",
     "PermissionDeniedError",
     "Role",
     "ServiceState",

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from kiosk.config import KioskConfig
-from kiosk.maintenance.audit import AuditLog, DetailValue, Outcome
+from kiosk.maintenance.audit import AuditLog, AuditOutcome, DetailValue
 from kiosk.maintenance.counters import TransactionCounters
 from kiosk.maintenance.credentials import MalformedHashError, verify_credential
 from kiosk.maintenance.lockout import Clock, LockedOutError, Lockout, LockoutPolicy
@@ -105,7 +105,7 @@ class Maintenance:
         audit = AuditLog(data / "audit.jsonl", clock)
 
         def damaged(role: Role) -> None:
-            audit.record("system", "lockout_state_damaged", Outcome.DENIED,
+            audit.record("system", "lockout_state_damaged", AuditOutcome.DENIED,
                          {"role": role.value, "sealed": True})
 
         return cls(
@@ -138,25 +138,25 @@ class Maintenance:
     def _sign_in(self, role: Role, secret: bytearray) -> MaintenanceSession:
         stored = self._credentials.get(role, "")
         if not stored:
-            self.audit.record(role, "sign_in", Outcome.DENIED, {"reason": "not_configured"})
+            self.audit.record(role, "sign_in", AuditOutcome.DENIED, {"reason": "not_configured"})
             raise NotConfiguredError(f"no {role.value} credential is set")
         try:
             self.lockout.check(role)
         except LockedOutError as locked:
             left = locked.seconds_left
-            self.audit.record(role, "sign_in", Outcome.DENIED, {
+            self.audit.record(role, "sign_in", AuditOutcome.DENIED, {
                 "reason": "locked_out",
                 "seconds_left": -1 if math.isinf(left) else round(left)})  # -1: sealed
             raise
         try:
             good = verify_credential(role, secret, self.kiosk_id, stored)
         except MalformedHashError:
-            self.audit.record(role, "sign_in", Outcome.FAILED, {"reason": "malformed_hash"})
+            self.audit.record(role, "sign_in", AuditOutcome.FAILED, {"reason": "malformed_hash"})
             raise NotConfiguredError(f"the stored {role.value} credential is malformed") from None
         if not good:
             locked_for = self.lockout.record_failure(role)
             left = self.lockout.attempts_before_lockout(role) if not locked_for else 0
-            self.audit.record(role, "sign_in", Outcome.DENIED,
+            self.audit.record(role, "sign_in", AuditOutcome.DENIED,
                               {"reason": "wrong_credential", "locked_for": round(locked_for)})
             raise WrongCredentialError(role, left, locked_for)
         self.lockout.record_success(role)
@@ -165,7 +165,7 @@ class Maintenance:
             self._session = MaintenanceSession(self, role, self._clock)
         if previous is not None:
             previous.end("replaced")
-        self.audit.record(role, "sign_in", Outcome.OK)
+        self.audit.record(role, "sign_in", AuditOutcome.OK)
         return self._session
 
     def active(self) -> MaintenanceSession | None:
@@ -214,7 +214,7 @@ class MaintenanceSession:
         """Raise unless signed in and permitted; a refusal is audited."""
         self._ensure_active()
         if not allowed(self.role, action):
-            self._owner.audit.record(self.role, action.value, Outcome.DENIED,
+            self._owner.audit.record(self.role, action.value, AuditOutcome.DENIED,
                                      {"reason": "not_permitted"})
             raise PermissionDeniedError(self.role, action)
 
@@ -226,10 +226,10 @@ class MaintenanceSession:
         try:
             result = operation()
         except Exception as error:
-            self._owner.audit.record(self.role, action.value, Outcome.FAILED,
+            self._owner.audit.record(self.role, action.value, AuditOutcome.FAILED,
                                      {**(detail or {}), "error": type(error).__name__})
             raise
-        self._owner.audit.record(self.role, action.value, Outcome.OK, detail)
+        self._owner.audit.record(self.role, action.value, AuditOutcome.OK, detail)
         return result
 
     def set_out_of_service(self, message: str = "") -> ServiceStatus:
@@ -251,7 +251,7 @@ class MaintenanceSession:
             return
         self.signed_in = False
         self._owner._forget(self)
-        self._owner.audit.record(self.role, "sign_out", Outcome.OK, {"reason": reason})
+        self._owner.audit.record(self.role, "sign_out", AuditOutcome.OK, {"reason": reason})
 
     def _ensure_active(self) -> None:
         if self.signed_in and self.idle_seconds() >= self._owner.auto_sign_out:

@@ -11,10 +11,10 @@ import pytest
 from kiosk.config import KioskConfig
 from kiosk.maintenance import (
     Action,
+    AuditOutcome,
     LockedOutError,
     Maintenance,
     NotConfiguredError,
-    Outcome,
     PermissionDeniedError,
     Role,
     SessionExpiredError,
@@ -175,9 +175,9 @@ def test_every_action_is_audited_without_personal_data(
 
 def test_audit_refuses_free_text(maintenance: Maintenance) -> None:
     with pytest.raises(ValueError, match="short identifier"):
-        maintenance.audit.record(Role.STAFF, "note", Outcome.OK, {"name": "Yamada Taro"})
+        maintenance.audit.record(Role.STAFF, "note", AuditOutcome.OK, {"name": "Yamada Taro"})
     with pytest.raises(ValueError, match="unknown actor"):
-        maintenance.audit.record("resident", "note", Outcome.OK)
+        maintenance.audit.record("resident", "note", AuditOutcome.OK)
 
 
 def test_roles_without_a_credential_cannot_sign_in(make_config: Callable[..., KioskConfig],
