@@ -41,8 +41,8 @@ from kiosk.flow.ports import (
     CardMismatchError,
     CardPort,
     CardPresence,
+    CardReading,
     CardRemovedError,
-    CardSnapshot,
     Clock,
     FaceBinding,
     FaceCheckUnavailableError,
@@ -55,8 +55,8 @@ from kiosk.flow.ports import (
     PortError,
     ReaderUnavailableError,
     ResetOutcome,
-    RetryCounters,
     Ticket,
+    TriesLeft,
     WrongPinError,
 )
 from kiosk.flow.secrets import SecretStore, wipe
@@ -99,9 +99,9 @@ class _SwappedError(Exception):
 class _Transaction:
     """What one resident's transaction knows besides its secrets (nothing personal)."""
 
-    snapshot: CardSnapshot | None = None
+    snapshot: CardReading | None = None
     ticket: Ticket | None = None
-    expected: RetryCounters | None = None
+    expected: TriesLeft | None = None
     auth_verified: bool = False
     finished_at_backend: bool = False
     # The card face (and chip key) the photo came from, named in the face evidence.
@@ -597,7 +597,7 @@ class Flow:
     # READ_CARD
 
     def _read_card(self) -> None:
-        def job() -> tuple[CardSnapshot, Ticket]:
+        def job() -> tuple[CardReading, Ticket]:
             snapshot = self._card.read_card()
             if snapshot.counters.auth_pin == 0:
                 raise _StopError(FailureCode.AUTH_PIN_BLOCKED)
@@ -608,7 +608,7 @@ class Flow:
                 raise _StopError(FailureCode.SIGN_CERT_EXPIRED)
             return snapshot, self._backend.begin()
 
-        def done(result: tuple[CardSnapshot, Ticket]) -> None:
+        def done(result: tuple[CardReading, Ticket]) -> None:
             snapshot, ticket = result
             self._tx.snapshot = snapshot
             self._tx.ticket = ticket
@@ -955,7 +955,7 @@ def _paced_by_resident(step: Step) -> bool:
 
 
 def _same_card(
-    card: CardPort, snapshot: CardSnapshot, expected: RetryCounters, *, auth_known: bool
+    card: CardPort, snapshot: CardReading, expected: TriesLeft, *, auth_known: bool
 ) -> None:
     card_id, counters = card.read_counters()
     if card_id != snapshot.card_id:
