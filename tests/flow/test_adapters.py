@@ -133,6 +133,9 @@ def test_the_card_face_is_trusted_only_with_this_sessions_chip_proof(
     honest.read_card()
     with pytest.raises(CardFaceInvalidError):  # no chip proof yet in this session
         honest.read_photo_with_text_pin(bytearray(TEST_PINS["text_pin"].encode()))
+    with pytest.raises(CardFaceInvalidError):  # ... refused before the PIN goes to the card
+        honest.read_photo_with_text_pin(bytearray(b"0000"))
+    assert honest.read_counters()[1].text_pin == 3  # no try spent
     honest.sign_with_chip_key(digest_info)
     assert honest.read_photo_with_text_pin(bytearray(TEST_PINS["text_pin"].encode()))
     binding = honest.face_binding()
