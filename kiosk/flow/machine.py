@@ -68,7 +68,7 @@ from kiosk.flow.states import (
     Exit,
     Step,
 )
-from kiosk.flow.view import EntryProblem, FlowView, NewPinProblem, Stage
+from kiosk.flow.view import EntryProblem, FlowView, NewPinProblem, ProcessingStage
 from kiosk.flow.work import JobResult, Runner
 
 log = logging.getLogger("kiosk.flow")
@@ -891,16 +891,16 @@ class Flow:
         same_card = self._same_card_check(auth_known=False)
         transaction = self._tx
 
-        def stage(value: Stage) -> None:
+        def stage(value: ProcessingStage) -> None:
             self._post_update(generation, stage=value)
 
         def job() -> ResetOutcome:
-            stage(Stage.CHECK_CARD)
+            stage(ProcessingStage.CHECK_CARD)
             same_card()
             challenge = self._card.get_challenge()
-            stage(Stage.AUTHORISE)
+            stage(ProcessingStage.AUTHORISE)
             apdu = self._backend.authorise_reset(ticket, new_pin, challenge)
-            stage(Stage.WRITE_CARD)
+            stage(ProcessingStage.WRITE_CARD)
             transaction.command_sent = True
             try:
                 answer = self._card.relay(apdu)
@@ -908,7 +908,7 @@ class Flow:
                 # The command went out: the card may have acted on it before the fault, so
                 # "nothing was changed" would be wrong (the backend closes it as unconfirmed).
                 raise _StopError(FailureCode.RESET_UNCONFIRMED) from error
-            stage(Stage.CONFIRM)
+            stage(ProcessingStage.CONFIRM)
             try:
                 return self._backend.confirm(ticket, answer)
             except (BackendOfflineError, BackendFailedError) as error:
@@ -925,7 +925,7 @@ class Flow:
             else:
                 self._fail(FailureCode.RESET_FAILED)
 
-        self._set(stage=Stage.CHECK_CARD)
+        self._set(stage=ProcessingStage.CHECK_CARD)
         self._work(job, done, lend=(NEW_PIN_SECRET,))
 
 
