@@ -16,7 +16,7 @@ from kiosk.maintenance.credentials import (
     verify_credential,
 )
 from kiosk.maintenance.lockout import LockedOutError, Lockout, LockoutPolicy
-from kiosk.maintenance.roles import Action, PermissionDeniedError, Role, allowed, require
+from kiosk.maintenance.roles import MaintenanceAction, PermissionDeniedError, Role, allowed, require
 from kiosk.maintenance.service_state import ServiceState, ServiceStatus
 from kiosk.maintenance.session import (
     Maintenance,
@@ -28,7 +28,6 @@ from kiosk.maintenance.session import (
 from kiosk.maintenance.staff_call import StaffCall, StaffCalls
 
 __all__ = [
-    "Action",
     "AuditEntry",
     "AuditLog",
     "AuditOutcome",
@@ -36,6 +35,7 @@ __all__ = [
     "Lockout",
     "LockoutPolicy",
     "Maintenance",
+    "MaintenanceAction",
     "MaintenanceSession",
     "MalformedHashError",
     "NotConfiguredError",

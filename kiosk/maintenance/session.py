@@ -6,7 +6,7 @@ The UI's whole entry point::
     session = maintenance.sign_in(Role.STAFF, pin)  # wipes pin; may raise the errors below
     session.touch()                                  # on every touch while signed in
     session.set_out_of_service("Please use the kiosk at the entrance")
-    report = session.perform(Action.RUN_DIAGNOSTICS, lambda: run_checks(...))
+    report = session.perform(MaintenanceAction.RUN_DIAGNOSTICS, lambda: run_checks(...))
     session.sign_out()
 
 ``maintenance.active()`` returns the signed-in session or ``None`` (signing out, with an audit
@@ -32,7 +32,7 @@ from kiosk.maintenance.audit import AuditLog, AuditOutcome, DetailValue
 from kiosk.maintenance.counters import TransactionCounters
 from kiosk.maintenance.credentials import MalformedHashError, verify_credential
 from kiosk.maintenance.lockout import Clock, LockedOutError, Lockout, LockoutPolicy
-from kiosk.maintenance.roles import Action, PermissionDeniedError, Role, allowed
+from kiosk.maintenance.roles import MaintenanceAction, PermissionDeniedError, Role, allowed
 from kiosk.maintenance.service_state import ServiceState, ServiceStatus
 from kiosk.maintenance.staff_call import StaffCalls
 
@@ -206,11 +206,11 @@ class MaintenanceSession:
     def seconds_until_sign_out(self) -> float:
         return max(0.0, self._owner.auto_sign_out - self.idle_seconds())
 
-    def may(self, action: Action) -> bool:
+    def may(self, action: MaintenanceAction) -> bool:
         """Whether this role may do ``action`` (for showing or hiding a control)."""
         return allowed(self.role, action)
 
-    def require(self, action: Action) -> None:
+    def require(self, action: MaintenanceAction) -> None:
         """Raise unless signed in and permitted; a refusal is audited."""
         self._ensure_active()
         if not allowed(self.role, action):
@@ -218,7 +218,7 @@ class MaintenanceSession:
                                      {"reason": "not_permitted"})
             raise PermissionDeniedError(self.role, action)
 
-    def perform(self, action: Action, operation: Callable[[], T],
+    def perform(self, action: MaintenanceAction, operation: Callable[[], T],
                 detail: Mapping[str, DetailValue] | None = None) -> T:
         """Run ``operation`` as ``action`` if permitted; audit its outcome; return its result."""
         self.require(action)
@@ -233,15 +233,15 @@ class MaintenanceSession:
         return result
 
     def set_out_of_service(self, message: str = "") -> ServiceStatus:
-        return self.perform(Action.SET_OUT_OF_SERVICE,
+        return self.perform(MaintenanceAction.SET_OUT_OF_SERVICE,
                             lambda: self._owner.service.set_out_of_service(message),
                             {"message_chars": len(message.strip())})
 
     def set_in_service(self) -> ServiceStatus:
-        return self.perform(Action.SET_IN_SERVICE, self._owner.service.set_in_service)
+        return self.perform(MaintenanceAction.SET_IN_SERVICE, self._owner.service.set_in_service)
 
     def counts_today(self) -> dict[str, int]:
-        return self.perform(Action.VIEW_COUNTERS, self._owner.counters.today)
+        return self.perform(MaintenanceAction.VIEW_COUNTERS, self._owner.counters.today)
 
     def sign_out(self) -> None:
         self.end("requested")
