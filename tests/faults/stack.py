@@ -8,13 +8,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from kiosk.backend_client import BackendClient, BackendClientConfig
+from kiosk.assembly import KioskParts, assemble
+from kiosk.backend_client import BackendClientConfig
 from kiosk.card_reader.card import MyNumberCard
 from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.errors import CardError, CardLost
@@ -23,14 +25,10 @@ from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher
 from kiosk.card_reader.transport import Transport
 from kiosk.face_match.resident import SyntheticResident
 from kiosk.face_match.sources import FrameSource, RenderedSource
-from kiosk.flow.adapters.backend import BackendAdapter
-from kiosk.flow.adapters.card import CardReaderAdapter
-from kiosk.flow.adapters.face import FaceCheckAdapter
 from kiosk.flow.adapters.presence import PresenceRelay
 from kiosk.flow.autoplay import Autoplay, AutoplayResult, drive
 from kiosk.flow.config import FlowConfig
 from kiosk.flow.machine import Flow
-from kiosk.flow.ports import MonotonicClock
 from kiosk.flow.states import Step
 from kiosk.flow.work import QueuePump, ThreadRunner
 from kiosk.journal import Journal
@@ -92,29 +90,26 @@ def run_flow(
     """One resident's transaction through the product's flow, Qt-free."""
     pump = QueuePump()
     runner = ThreadRunner(pump.post)
-    client = BackendClient(config)
-    flow = Flow(
-        card=CardReaderAdapter(open_transport or (lambda: PcscTransport(reader)), anchors),
-        face=FaceCheckAdapter(camera),
-        backend=BackendAdapter(client, journal),
-        clock=MonotonicClock(),
-        runner=runner,
-        config=FlowConfig(face_attempts=2),
-    )
-    steps: list[Step] = []
-    play = Autoplay(flow, auth_pin=auth_pin, new_pin=new_pin, text_pin=text_pin,
-                    on_step=lambda view: steps.append(view.step))
-    watcher = ReaderWatcher(PresenceRelay(reader, flow.card_event, pump.post), wait_seconds=0.2)
-    watcher.start()
-    try:
+    with ExitStack() as stack:
+        flow = assemble(KioskParts(
+            open_card=open_transport or (lambda: PcscTransport(reader)),
+            anchors=anchors,
+            backend=config,
+            open_camera=camera,
+            journal=journal,
+            flow=FlowConfig(face_attempts=2),
+        ), runner, stack)
+        stack.callback(runner.shutdown)  # lets the release job (abort at the backend) finish
+        steps: list[Step] = []
+        play = Autoplay(flow, auth_pin=auth_pin, new_pin=new_pin, text_pin=text_pin,
+                        on_step=lambda view: steps.append(view.step))
+        watcher = ReaderWatcher(PresenceRelay(reader, flow.card_event, pump.post),
+                                wait_seconds=0.2)
+        watcher.start()
+        stack.callback(watcher.stop)
         result = drive(flow, pump, play, timeout=timeout,
                        between=(lambda: between(flow)) if between else None)
         settle(runner, pump)
-    finally:
-        watcher.stop()
-        runner.shutdown()  # lets the release job (abort at the backend) finish
-        flow.close()
-        client.close()
     return Run(result, steps, journal)
 
 
