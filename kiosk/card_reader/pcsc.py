@@ -34,6 +34,7 @@ from kiosk.card_reader.errors import (
     ReaderBusy,
     ReaderUnavailable,
 )
+from kiosk.card_reader.transport import TransportBase
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def list_readers(api: Any = _scard) -> list[str]:
         api.SCardReleaseContext(context)
 
 
-class PcscTransport:
+class PcscTransport(TransportBase):
     """Exclusive connection to the card in one reader; see the module docstring."""
 
     def __init__(self, reader: str, *, api: Any = _scard) -> None:
@@ -159,17 +160,6 @@ class PcscTransport:
                 self._api.SCardReleaseContext(context)
             except Exception:
                 log.debug("SCardReleaseContext failed", exc_info=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class _ServiceLostError(Exception):

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 from kiosk.card_reader.errors import CardLost
+from kiosk.card_reader.transport import TransportBase
 
 
 class ScriptMismatch(AssertionError):  # noqa: N818 - reads like the assertion it is
@@ -34,7 +33,7 @@ def _as_bytes(value: bytes | str) -> bytes:
     return bytes.fromhex(value) if isinstance(value, str) else bytes(value)
 
 
-class ScriptedTransport:
+class ScriptedTransport(TransportBase):
     """Replays ``exchanges`` in order; see the module docstring."""
 
     def __init__(
@@ -81,13 +80,3 @@ class ScriptedTransport:
     def close(self) -> None:
         self.closed = True
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -1,6 +1,7 @@
 """The connection a card session talks through.
 
-Public names: ``Transport`` (protocol), ``TransportFactory``, ``CountingTransport``.
+Public names: ``Transport`` (protocol), ``TransportBase`` and ``WrappedTransport`` (enter/exit
+written once, as yubikit's ``Connection``), ``TransportFactory``, ``CountingTransport``.
 
 A transport sends one command APDU and returns ``(data, sw)``: the response data without
 the status word and the status word as an int. It does no chaining (61xx / 6Cxx are the
@@ -13,6 +14,7 @@ context managers. Errors are the typed ones from ``errors`` (``CardLost``,
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
@@ -42,11 +44,43 @@ class Transport(Protocol):
 TransportFactory = Callable[[], Transport]
 
 
-class CountingTransport:
-    """Wraps a transport and counts APDUs, bytes and time spent in ``transmit``."""
+class TransportBase(ABC):
+    """A transport's context-manager half, written once: leaving ``with`` closes the session
+    (for PC/SC that powers the card off), also when the block raised."""
+
+    @abstractmethod
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class WrappedTransport(TransportBase):
+    """A transport around another (to count, log or disturb): closing it closes the inner."""
 
     def __init__(self, inner: Transport) -> None:
         self.inner = inner
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class CountingTransport(WrappedTransport):
+    """Wraps a transport and counts APDUs, bytes and time spent in ``transmit``."""
+
+    def __init__(self, inner: Transport) -> None:
+        super().__init__(inner)
         self.apdus = 0
         self.bytes_sent = 0
         self.bytes_received = 0
@@ -62,17 +96,3 @@ class CountingTransport:
             self.bytes_sent += len(apdu)
         self.bytes_received += len(data) + 2
         return data, sw
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

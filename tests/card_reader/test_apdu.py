@@ -13,6 +13,7 @@ from kiosk.card_reader.errors import (
     SecurityStatusNotSatisfied,
 )
 from kiosk.card_reader.scripted import ScriptedTransport
+from kiosk.card_reader.transport import TransportBase
 
 from .builders import fake_certificate, read_sfi
 
@@ -324,7 +325,7 @@ answers = st.one_of(
 )
 
 
-class _RandomCard:
+class _RandomCard(TransportBase):
     def __init__(self, data: st.DataObject) -> None:
         self.data = data
         self.count = 0
@@ -337,12 +338,6 @@ class _RandomCard:
         return raw[:-2], int.from_bytes(raw[-2:], "big")
 
     def close(self) -> None:
-        pass
-
-    def __enter__(self) -> _RandomCard:
-        return self
-
-    def __exit__(self, *args: object) -> None:
         pass
 
 

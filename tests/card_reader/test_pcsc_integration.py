@@ -13,8 +13,7 @@ import queue
 import subprocess
 import sys
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import pytest
 
@@ -33,6 +32,7 @@ from kiosk.card_reader.errors import (
 )
 from kiosk.card_reader.jpki import SHA256_DIGEST_INFO_PREFIX, JpkiPin
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher, list_readers
+from kiosk.card_reader.transport import WrappedTransport
 from kiosk_backend.admin_command import (
     CardVerdict,
     build_reset_command,
@@ -120,7 +120,7 @@ def test_exclusive_access(card_in_reader: Any) -> None:
         PcscTransport(READER_0)
 
 
-class RemovingTransport:
+class RemovingTransport(WrappedTransport):
     """Pulls the card out of the reader after ``after`` APDUs."""
 
     def __init__(self, inner: PcscTransport, slot: Any, after: int) -> None:
@@ -131,17 +131,6 @@ class RemovingTransport:
         if self.count == self.after:
             self.slot.remove()
         return self.inner.transmit(apdu)
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def test_card_removed_mid_read(card_in_reader: Any, trust_anchors: TrustAnchors) -> None:

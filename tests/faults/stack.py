@@ -22,7 +22,7 @@ from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.errors import CardError, CardLost
 from kiosk.card_reader.jpki import JpkiPin
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher
-from kiosk.card_reader.transport import Transport
+from kiosk.card_reader.transport import Transport, WrappedTransport
 from kiosk.face_match.resident import SyntheticResident
 from kiosk.face_match.sources import FrameSource, RenderedSource
 from kiosk.flow.adapters.presence import PresenceRelay
@@ -196,7 +196,7 @@ class CardPuller:
         return ins == 0x2C and apdu[0] == 0x0C  # the backend's protected reset command
 
 
-class _PullingTransport:
+class _PullingTransport(WrappedTransport):
     def __init__(self, inner: PcscTransport, puller: CardPuller) -> None:
         self.inner = inner
         self.puller = puller
@@ -210,15 +210,6 @@ class _PullingTransport:
             raise CardLost("the card left the reader before it answered")
         self.puller.pull()
         return self.inner.transmit(apdu)
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def __enter__(self) -> _PullingTransport:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
 
 # --- what each party believes -----------------------------------------------------------------

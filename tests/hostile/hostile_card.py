@@ -3,12 +3,10 @@ word), sometimes a realistic status word, sometimes no status word or a vanished
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
 from hypothesis import strategies as st
 
 from kiosk.card_reader.errors import CardLost, CardUnresponsive
+from kiosk.card_reader.transport import TransportBase
 
 MAX_APDUS = 3000  # far above anything a session sends; more means a loop that never ends
 
@@ -38,7 +36,7 @@ payloads = st.one_of(
 )
 
 
-class HostileTransport:
+class HostileTransport(TransportBase):
     """A ``Transport`` whose every answer comes from hypothesis."""
 
     def __init__(self, data: st.DataObject) -> None:
@@ -59,13 +57,3 @@ class HostileTransport:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
