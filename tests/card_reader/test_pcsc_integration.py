@@ -183,7 +183,7 @@ class BrokenCard:
 def test_malformed_answers_through_pcsc(answer: bytes, message: str, tmp_path: Path) -> None:
     broken = BrokenCard(answer)
     with (
-        inserted_card(broken, tmp_path / "none", {}),  # type: ignore[arg-type]
+        inserted_card(broken, tmp_path / "none", {}),
         PcscTransport(READER_0) as transport,
         pytest.raises(MalformedResponse, match=message),
     ):

@@ -240,5 +240,6 @@ def test_engineer_passphrase_on_the_on_screen_keyboard(kit: Kit) -> None:
     assert login.passphrase.inspect(bytes) == ENGINEER_PASSPHRASE.encode()
     kit.qtbot.mouseClick(login.sign_in_button, Qt.MouseButton.LeftButton)
     kit.qtbot.waitUntil(lambda: kit.controller.session is not None, timeout=10_000)
-    assert kit.controller.session.role is Role.ENGINEER
+    session = kit.controller.session
+    assert session is not None and session.role is Role.ENGINEER
     assert len(login.passphrase) == 0  # handed over and wiped
