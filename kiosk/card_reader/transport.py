@@ -1,7 +1,7 @@
 """The connection a card session talks through.
 
 Public names: ``Transport`` (protocol), ``TransportBase`` and ``WrappedTransport`` (enter/exit
-written once, as yubikit's ``Connection``), ``TransportFactory``, ``CountingTransport``.
+written once, as yubikit's ``Connection``), ``CountingTransport``.
 
 A transport sends one command APDU and returns ``(data, sw)``: the response data without
 the status word and the status word as an int. It does no chaining (61xx / 6Cxx are the
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -39,9 +38,6 @@ class Transport(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-
-
-TransportFactory = Callable[[], Transport]
 
 
 class TransportBase(ABC):

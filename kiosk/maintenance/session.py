@@ -121,9 +121,6 @@ class Maintenance:
             staff_calls=StaffCalls(data / "staff_call.json", clock),
         )
 
-    def is_configured(self, role: Role) -> bool:
-        return bool(self._credentials.get(role))
-
     def sign_in(self, role: Role, secret: bytearray) -> MaintenanceSession:
         """Check ``secret`` for ``role`` and start a session; ``secret`` is wiped either way.
 
