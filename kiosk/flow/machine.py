@@ -486,7 +486,7 @@ class Flow:
         if not self._view.awaiting_approval or self._view.busy:
             return
         self._set(awaiting_approval=False)
-        behaviour = _APPROVED.get(self._step)
+        behaviour = WORK_ON_APPROVAL.get(self._step)
         if behaviour is not None:
             behaviour(self._steps)
 
@@ -511,7 +511,7 @@ class Flow:
 
 
 # The work a step starts once the UI shows its screen (``StepSpec.needs_approval``).
-_APPROVED: dict[Step, Callable[[StepContext], None]] = {
+WORK_ON_APPROVAL: dict[Step, Callable[[StepContext], None]] = {
     Step.READ_CARD: read_card.approved,
     Step.FACE_CHECK: face_check.approved,
     Step.PROCESSING: processing.approved,
