@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -252,11 +251,3 @@ def read_card_face(frame: np.ndarray, today: dt.date | None = None
         if birth is not None and expiry is not None and code is not None:
             return CardFaceReading(birth, expiry, code)
     return None
-
-
-def timed_read(frame: np.ndarray, today: dt.date | None = None
-               ) -> tuple[CardFaceReading | None, float]:
-    """``read_card_face`` and the seconds it took."""
-    start = time.monotonic()
-    reading = read_card_face(frame, today)
-    return reading, time.monotonic() - start
