@@ -24,8 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 import numpy as np
@@ -41,9 +40,10 @@ from kiosk.card_reader.card_info import (
     verify_cv_certificate,
     verify_face_signature,
 )
-from kiosk.card_reader.errors import CardError, MalformedResponse
+from kiosk.card_reader.errors import CardError, CardLost, MalformedResponse
 from kiosk.card_reader.jpki import JpkiPin
 from kiosk.card_reader.text_ap import parse_basic_info, parse_my_number
+from kiosk.card_reader.transport import TransportBase
 from kiosk.config import ConfigError, load_config
 from kiosk.face_match.card_photo import CardPhotoError, decode_card_photo, make_card_photo
 from kiosk.face_match.config import FaceConfigError
@@ -177,7 +177,7 @@ def fuzz_card_photo(data: bytes) -> None:
 # --- APDUs -----------------------------------------------------------------------------------
 
 
-class StreamTransport:
+class StreamTransport(TransportBase):
     """Card answers cut from the fuzz input: [length byte][data][SW1 SW2] ... ; at the end of
     the input the card is gone."""
 
@@ -191,9 +191,7 @@ class StreamTransport:
         if self.count > 5000:
             raise AssertionError("the host never stops asking")
         if self.position + 3 > len(self.data):
-            from kiosk.card_reader.errors import CardRemoved
-
-            raise CardRemoved()
+            raise CardLost()
         length = self.data[self.position] * 3  # reach long answers with few input bytes
         start = self.position + 1
         body = self.data[start : start + length]
@@ -205,17 +203,6 @@ class StreamTransport:
 
     def close(self) -> None:
         pass
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 _CARD_OPERATIONS: list[Callable[[MyNumberCard], object]] = [

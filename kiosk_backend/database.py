@@ -31,7 +31,6 @@ class IntegrityViolationError(DatabaseError):
 class _Cursor(Protocol):
     rowcount: int
 
-    def fetchone(self) -> Any: ...
     def fetchall(self) -> Any: ...
 
 

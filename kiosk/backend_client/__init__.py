@@ -5,7 +5,7 @@ from kiosk.backend_client.client import BackendClient, FaceReport, Transaction
 from kiosk.backend_client.config import BackendClientConfig
 from kiosk.backend_client.errors import (
     BackendError,
-    BackendOfflineError,
+    BackendUnreachableError,
     BackendUntrustedError,
     CardRejectedError,
     ProtocolError,
@@ -17,7 +17,7 @@ __all__ = [
     "BackendClient",
     "BackendClientConfig",
     "BackendError",
-    "BackendOfflineError",
+    "BackendUnreachableError",
     "BackendUntrustedError",
     "CardRejectedError",
     "FaceReport",

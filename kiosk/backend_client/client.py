@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from kiosk.backend_client.config import BackendClientConfig
 from kiosk.backend_client.errors import (
-    BackendOfflineError,
+    BackendUnreachableError,
     BackendUntrustedError,
     CardRejectedError,
     KioskIntegrityError,
@@ -186,16 +186,16 @@ class BackendClient:
             if bridge_error == "untrusted":
                 raise BackendUntrustedError("the server's certificate is not from the operator CA")
             if bridge_error is not None:
-                last = BackendOfflineError(f"TLS with the backend failed ({bridge_error[:32]})")
+                last = BackendUnreachableError(f"TLS with the backend failed ({bridge_error[:32]})")
                 continue
             if response.status_code in _RETRY_STATUSES:
                 last = _server_error(response)
                 continue
             return _decode(response)
-        if isinstance(last, ServerError | BackendOfflineError):
+        if isinstance(last, ServerError | BackendUnreachableError):
             raise last
         name = type(last).__name__ if last else "unknown"
-        raise BackendOfflineError(f"backend unreachable after {attempts} attempts ({name})")
+        raise BackendUnreachableError(f"backend unreachable after {attempts} attempts ({name})")
 
     def _parse(self, parser: Callable[[object], T], document: object) -> T:
         try:

@@ -7,11 +7,11 @@ class BackendError(Exception):
     """Base of every backend client error."""
 
 
-class BackendOfflineError(BackendError):
+class BackendUnreachableError(BackendError):
     """The backend cannot be reached: network down, timeout, TLS failure, retries used up."""
 
 
-class BackendUntrustedError(BackendOfflineError):
+class BackendUntrustedError(BackendUnreachableError):
     """The server's certificate does not chain to the configured operator CA (never retried)."""
 
 

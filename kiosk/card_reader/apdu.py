@@ -31,7 +31,7 @@ from typing import cast
 from kiosk.card_reader import tlv, traffic
 from kiosk.card_reader.errors import (
     CardError,
-    CardRemoved,
+    CardLost,
     CardUnresponsive,
     MalformedResponse,
     ReaderBusy,
@@ -282,7 +282,7 @@ class CardChannel:
         command = CommandApdu(0x00, 0xB0, 0x80 | fid, 0x00, le=le)
         try:
             response = self.transceive(command, sensitive=sensitive, extended=True)
-        except (CardRemoved, CardUnresponsive, ReaderUnavailable, ReaderBusy):
+        except (CardLost, CardUnresponsive, ReaderUnavailable, ReaderBusy):
             raise
         except MalformedResponse:
             raise

@@ -29,13 +29,12 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from kiosk.card_reader.card import MyNumberCard
 from kiosk.card_reader.card_info import TrustAnchors, sha256_digest_info
 from kiosk.card_reader.jpki import JpkiPin
-from kiosk.card_reader.transport import Transport
+from kiosk.card_reader.transport import Transport, WrappedTransport
 
 SHORT_CHUNK = 256
 # ISO/IEC 14443-4 block framing assumed by the estimate: PCB + CRC_A (2) per I-block, frames
@@ -67,7 +66,7 @@ class _Exchange:
 
 
 @dataclass
-class LoggingTransport:
+class LoggingTransport(WrappedTransport):
     """Keeps every exchange's header, sizes and status word (the data is not kept)."""
 
     inner: Transport
@@ -83,20 +82,6 @@ class LoggingTransport:
         # header and length only: command data may hold a PIN
         self.exchanges.append(_Exchange(bytes(apdu[:4]) + bytes(len(apdu) - 4), len(data), sw))
         return data, sw
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _is_select_ef(command: bytes) -> bool:

@@ -1,6 +1,6 @@
 """The My Number card as a whole: recognition, retry counters, identity snapshot.
 
-Public names: ``MyNumberCard``, ``RetryCounters``, ``CardSnapshot``.
+Public names: ``MyNumberCard``, ``RetryCounters``, ``CardSnapshot``, ``card_fingerprint``.
 
 ``MyNumberCard.recognize(transport_or_channel)`` SELECTs the JPKI AP, the text AP and the
 card-info AP (the ATR is not used) and raises ``NotAMyNumberCard`` unless all three exist.
@@ -28,7 +28,7 @@ from kiosk.card_reader.card_info import (
     TrustedCardFace,
 )
 from kiosk.card_reader.errors import CardError, NotAMyNumberCard
-from kiosk.card_reader.jpki import JPKI_AID, JpkiPin, JpkiSession
+from kiosk.card_reader.jpki import CERTIFICATE_HEAD, JPKI_AID, JpkiPin, JpkiSession
 from kiosk.card_reader.pin import PinStatus
 from kiosk.card_reader.text_ap import TEXT_AP_AID, TextApSession
 from kiosk.card_reader.transport import Transport
@@ -38,6 +38,13 @@ APPLICATIONS = (
     ("JPKI AP", JPKI_AID),
     ("text AP", TEXT_AP_AID),  # last: reading the retry counters starts in the text AP
 )
+
+
+def card_fingerprint(auth_certificate: bytes) -> str:
+    """Tells one card from another without personal data: SHA-256 of the auth certificate's
+    first 256 bytes (its serial, issuer, validity and subject; the whole certificate or just
+    ``JpkiSession.read_auth_certificate_head()``)."""
+    return hashlib.sha256(auth_certificate[:CERTIFICATE_HEAD]).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,6 @@ class MyNumberCard:
 
     def snapshot(self) -> CardSnapshot:
         counters = self.read_retry_counters()
-        fingerprint = hashlib.sha256(self.jpki.read_auth_certificate_head()).hexdigest()
+        fingerprint = card_fingerprint(self.jpki.read_auth_certificate_head())
         tries = (counters.auth.tries_left, counters.sign.tries_left, counters.text.tries_left)
         return CardSnapshot(fingerprint, tries)

@@ -2,7 +2,7 @@
 
 Public names (stable): ``CardError`` (base, carries ``sw`` when a status word caused it),
 ``WrongPin`` (``attempts_left``), ``PinBlocked``, ``InvalidPinFormat``,
-``SecurityStatusNotSatisfied``, ``CardRemoved``, ``CardUnresponsive``, ``ReaderUnavailable``,
+``SecurityStatusNotSatisfied``, ``CardLost``, ``CardUnresponsive``, ``ReaderUnavailable``,
 ``ReaderBusy``, ``NotAMyNumberCard``, ``MalformedResponse``, ``CardFaceInvalid``,
 ``ChipMismatch``.
 
@@ -86,8 +86,9 @@ class SecurityStatusNotSatisfied(CardError):
         super().__init__(f"{what}: security status not satisfied", sw)
 
 
-class CardRemoved(CardError):
-    """The card left the reader (or was reset / powered off) before the command completed."""
+class CardLost(CardError):
+    """The card left the reader (or was reset / powered off) before the command completed (the
+    watcher reports the removal itself as ``events.CardRemoved``)."""
 
     def __init__(self, detail: str = "card removed") -> None:
         super().__init__(detail)

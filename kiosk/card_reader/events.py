@@ -3,9 +3,8 @@
 Public names: ``ReaderAdded``, ``ReaderRemoved``, ``CardInserted``, ``CardRemoved``,
 ``CardMute``, ``ServiceUnavailable``, ``ServiceBack``, ``ReaderEvent`` (their union).
 
-Note: ``events.CardRemoved`` is the event; ``errors.CardRemoved`` is the exception raised by a
-command interrupted by the removal. Import the module (``from kiosk.card_reader import
-events``) to keep them apart.
+``CardRemoved`` is the watcher's report that a card left the reader; a command interrupted by
+a removal raises ``errors.CardLost`` instead.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Public names: ``PcscTransport``, ``ReaderWatcher``, ``list_readers``, ``map_pcsc
 (no other process can send APDUs while a VERIFY is in force) and T=1 or T=0; ``close()``
 disconnects with UNPOWER so each transaction ends with the card powered off. PC/SC errors map
 to the typed errors: no service -> ``ReaderUnavailable``, card removed / reset / absent ->
-``CardRemoved``, mute card -> ``CardUnresponsive``, held by another process -> ``ReaderBusy``.
+``CardLost``, mute card -> ``CardUnresponsive``, held by another process -> ``ReaderBusy``.
 
 ``ReaderWatcher(callback)`` runs a background thread that waits on SCardGetStatusChange and
 calls ``callback`` (from that thread) with ``events.*`` objects: reader added/removed, card
@@ -28,12 +28,13 @@ from smartcard import scard as _scard
 from kiosk.card_reader import events
 from kiosk.card_reader.errors import (
     CardError,
-    CardRemoved,
+    CardLost,
     CardUnresponsive,
     MalformedResponse,
     ReaderBusy,
     ReaderUnavailable,
 )
+from kiosk.card_reader.transport import TransportBase
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def map_pcsc_error(hresult: int, action: str) -> CardError:
     if code in (E_UNKNOWN_READER, E_READER_UNAVAILABLE, E_NO_READERS):
         return ReaderUnavailable(f"{detail} (reader not available)")
     if code in _CARD_GONE:
-        return CardRemoved(f"{detail} (card removed or reset)")
+        return CardLost(f"{detail} (card removed or reset)")
     if code in (W_UNRESPONSIVE_CARD, W_UNPOWERED_CARD):
         return CardUnresponsive(f"{detail} (card does not respond)")
     if code == E_SHARING_VIOLATION:
@@ -104,7 +105,7 @@ def list_readers(api: Any = _scard) -> list[str]:
         api.SCardReleaseContext(context)
 
 
-class PcscTransport:
+class PcscTransport(TransportBase):
     """Exclusive connection to the card in one reader; see the module docstring."""
 
     def __init__(self, reader: str, *, api: Any = _scard) -> None:
@@ -133,7 +134,7 @@ class PcscTransport:
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         if self._card is None:
-            raise CardRemoved("transport closed")
+            raise CardLost("transport closed")
         command = list(apdu)
         try:
             hresult, response = self._api.SCardTransmit(self._card, self._protocol, command)
@@ -159,17 +160,6 @@ class PcscTransport:
                 self._api.SCardReleaseContext(context)
             except Exception:
                 log.debug("SCardReleaseContext failed", exc_info=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class _ServiceLostError(Exception):

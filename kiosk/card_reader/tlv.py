@@ -39,11 +39,6 @@ class Tlv:
     value: bytes
     raw: bytes
 
-    @property
-    def constructed(self) -> bool:
-        first = self.tag.to_bytes((self.tag.bit_length() + 7) // 8 or 1, "big")[0]
-        return bool(first & 0x20)
-
     def __repr__(self) -> str:  # values may be personal data: show the shape only
         return f"Tlv(tag={self.tag:X}, length={len(self.value)})"
 

@@ -32,7 +32,8 @@ import click
 import cv2
 import numpy as np
 
-from kiosk.backend_client import BackendClient, BackendClientConfig
+from kiosk.assembly import KioskParts, assemble
+from kiosk.backend_client import BackendClientConfig
 from kiosk.card_ocr import CardFaceScanner
 from kiosk.card_reader.errors import ReaderUnavailable
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher, list_readers
@@ -49,15 +50,10 @@ from kiosk.demo.virtual_reader import (
 )
 from kiosk.face_match.resident import SyntheticResident
 from kiosk.face_match.sources import CameraSource, FrameSource, RenderedSource
-from kiosk.flow.adapters.backend import BackendAdapter
-from kiosk.flow.adapters.card import CardReaderAdapter
-from kiosk.flow.adapters.face import FaceCheckAdapter
 from kiosk.flow.adapters.presence import PresenceRelay
 from kiosk.flow.autoplay import Autoplay, AutoplayResult
-from kiosk.flow.config import FlowConfig
-from kiosk.flow.machine import Flow
-from kiosk.flow.ports import CardPresence, MonotonicClock
-from kiosk.journal import Journal, reconcile
+from kiosk.flow.ports import CardPresence
+from kiosk.journal import Journal
 from kiosk.maintenance.staff_call import StaffCalls
 from kiosk.tpm import KioskTpm, TpmError
 from kiosk.tpm.enrollment import prepare_enrollment
@@ -262,10 +258,6 @@ def run_demo(options: DemoOptions) -> int:
         poster = QtPoster()
         runner = make_qt_runner(poster)
         stack.callback(runner.shutdown)
-        client = BackendClient(client_config)
-        stack.callback(client.close)
-        journal = Journal(data_dir / "kiosk" / "journal.jsonl")
-        reconcile(journal, client)  # what an earlier run on this --data-dir left unfinished
 
         reader = VPCD_READERS[0]
         use_pcscd = not options.in_process and reader in _pcscd_readers()
@@ -277,15 +269,14 @@ def run_demo(options: DemoOptions) -> int:
             in_process_card = VirtualCard.from_path(card_file)
             open_transport = lambda: InProcessTransport(in_process_card)  # noqa: E731
 
-        flow = Flow(
-            card=CardReaderAdapter(open_transport, anchors),
-            face=FaceCheckAdapter(_camera(options, resident)),
-            backend=BackendAdapter(client, journal),
-            clock=MonotonicClock(),
-            runner=runner,
-            config=FlowConfig(),
-        )
-        stack.callback(flow.close)
+        # A journal left by an earlier run on this --data-dir is settled first.
+        flow = assemble(KioskParts(
+            open_card=open_transport,
+            anchors=anchors,
+            backend=client_config,
+            open_camera=_camera(options, resident),
+            journal=Journal(data_dir / "kiosk" / "journal.jsonl"),
+        ), runner, stack)
         speaker = Speaker(default_voices(), SpeakerSettings(enabled=not options.autoplay))
         stack.callback(speaker.close)
         staff_calls = StaffCalls(data_dir / "kiosk" / "staff_call.json")

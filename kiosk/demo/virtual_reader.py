@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.card_reader.card_info import TrustAnchors
-from kiosk.card_reader.errors import CardRemoved, ReaderBusy
+from kiosk.card_reader.errors import CardLost, ReaderBusy
 from kiosk.card_reader.pcsc import PcscTransport
 from kiosk_testbed.authority import TestAuthority
 from kiosk_testbed.card.card_file import CardFileError, load_card_file
@@ -53,7 +53,7 @@ def wait_until_present(reader: str, timeout: float = 10.0) -> None:
         try:
             PcscTransport(reader).close()
             return
-        except (CardRemoved, ReaderBusy):
+        except (CardLost, ReaderBusy):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)

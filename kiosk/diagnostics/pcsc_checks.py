@@ -15,7 +15,7 @@ from pathlib import Path
 from kiosk.card_reader.card import MyNumberCard
 from kiosk.card_reader.errors import (
     CardError,
-    CardRemoved,
+    CardLost,
     CardUnresponsive,
     NotAMyNumberCard,
     ReaderBusy,
@@ -104,7 +104,7 @@ def _probe_one(reader: str, open_transport: OpenTransport) -> dict[str, JsonValu
     entry: dict[str, JsonValue] = {"reader": reader}
     try:
         transport = open_transport(reader)
-    except CardRemoved:
+    except CardLost:
         entry["card"] = "none"
         return entry
     except CardUnresponsive:

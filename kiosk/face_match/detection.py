@@ -48,10 +48,6 @@ class FaceBox:
             round(self.bottom * factor),
         )
 
-    def to_css(self) -> tuple[int, int, int, int]:
-        """face_recognition's (top, right, bottom, left) order."""
-        return self.top, self.right, self.bottom, self.left
-
 
 _lock = threading.Lock()
 

@@ -102,19 +102,6 @@ def encode_chips(
     return [np.asarray(row, dtype=np.float64) for row in encoded]
 
 
-def encode_face(
-    image: npt.NDArray[np.uint8],
-    box: FaceBox,
-    *,
-    grey: bool = False,
-    mirror: bool = True,
-    jitters: int = 0,
-) -> Encoding:
-    """One encoding of the face in ``box``."""
-    source = as_grey_rgb(image) if grey else as_rgb(image)
-    return encode_chips([face_chip(source, box)], mirror=mirror, jitters=jitters)[0]
-
-
 def encode_views(
     image: npt.NDArray[np.uint8], box: FaceBox, *, rescale: float, mirror: bool = True
 ) -> Encoding:

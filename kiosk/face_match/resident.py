@@ -166,10 +166,6 @@ class SyntheticResident:
         self._spontaneous: _Performance | None = None
         self._frame_count = 0
 
-    @property
-    def face_box(self) -> FaceBox:
-        return self._box
-
     def observe_prompt(self, action: Action | None, t: float) -> None:
         """Tell the resident the prompt on screen at time ``t`` (None: no prompt)."""
         if action == self._prompt:

@@ -1,4 +1,4 @@
-"""The resident's transaction as a state machine (see ``states.py`` for the table).
+"""The resident's transaction as a state machine: the sequencing (see ``states.py`` for the table).
 
 ``Flow`` is driven from one thread (the UI's, or a headless loop): the UI and the card watcher
 call its methods; card, face and backend work goes to a ``Runner`` and comes back as a
@@ -6,74 +6,53 @@ completion on that same thread. Re-entrant calls (a listener reacting to a chang
 and run in order, so every transition finishes before the next begins.
 
 Each step has an entry action and named exits (``states.SPECS``); the flow takes only exits
-that are in the table. Work results that arrive after the step was left are dropped (a
-generation number tells), and any secret they carried is wiped. Secrets are wiped on every
-transition unless the step entered keeps them (``StepSpec.keeps``), and all of them when a
-transaction ends.
+that are in the table. What a step does with the resident's input and its work lives in its
+own module under ``steps/``; ``Flow`` keeps the inputs, exits, timeouts, card events, service
+state and the end of a transaction. Work results that arrive after the step was left are
+dropped (a generation number tells), and any secret they carried is wiped. Secrets are wiped
+on every transition unless the step entered keeps them (``StepSpec.keeps``), and all of them
+when a transaction ends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from kiosk.flow.config import FlowConfig
 from kiosk.flow.failure_codes import FailureCode
-from kiosk.flow.pin_rules import (
-    is_four_digit_pin,
-    is_number_b,
-    same_secret,
-    sign_pin_broken_rules,
-)
+from kiosk.flow.failures import failure_for
 from kiosk.flow.ports import (
-    BackendCardRejectedError,
-    BackendFailedError,
-    BackendOfflineError,
     BackendPort,
-    BackendRefusedError,
-    CardFaceInvalidError,
     CardFaultError,
-    CardMismatchError,
     CardPort,
     CardPresence,
-    CardRemovedError,
-    CardSnapshot,
     Clock,
-    FaceBinding,
-    FaceCheckUnavailableError,
-    FaceHint,
     FacePort,
-    FaceResult,
-    LivenessPrompt,
-    NotAMyNumberCardError,
-    PinBlockedError,
     PortError,
-    ReaderUnavailableError,
-    ResetOutcome,
-    RetryCounters,
-    Ticket,
-    WrongPinError,
 )
 from kiosk.flow.secrets import SecretStore, wipe
-from kiosk.flow.states import (
-    AUTH_PIN_SECRET,
-    NEW_PIN_SECRET,
-    PHOTO_SECRET,
-    SPECS,
-    Exit,
-    Step,
+from kiosk.flow.states import SPECS, Exit, Step
+from kiosk.flow.steps import (
+    auth_pin,
+    face_check,
+    new_pin,
+    processing,
+    read_card,
+    unlock_photo,
 )
-from kiosk.flow.view import EntryProblem, FlowView, NewPinProblem, Stage
-from kiosk.flow.work import Outcome, Runner
+from kiosk.flow.steps.context import StepContext
+from kiosk.flow.steps.face_check import PreviewSlot
+from kiosk.flow.steps.same_card import same_card_check
+from kiosk.flow.transaction import Transaction
+from kiosk.flow.view import FlowView
+from kiosk.flow.work import JobResult, Runner
 
 log = logging.getLogger("kiosk.flow")
-
-KIOSK_FLAGGED_REASON = "kiosk_flagged"  # the backend's refusal of a kiosk flagged for staff
 
 T = TypeVar("T")
 Listener = Callable[[FlowView], None]
@@ -81,87 +60,6 @@ Listener = Callable[[FlowView], None]
 
 class FlowError(Exception):
     """A transition that is not in the table was asked for (a programming error)."""
-
-
-class _StopError(Exception):
-    """Raised inside a job to end the transaction with a given failure."""
-
-    def __init__(self, code: FailureCode) -> None:
-        super().__init__(code.value)
-        self.code = code
-
-
-class _SwappedError(Exception):
-    """The card on the reader is not the one the transaction started with."""
-
-
-@dataclass
-class _Transaction:
-    """What one resident's transaction knows besides its secrets (nothing personal)."""
-
-    snapshot: CardSnapshot | None = None
-    ticket: Ticket | None = None
-    expected: RetryCounters | None = None
-    auth_verified: bool = False
-    finished_at_backend: bool = False
-    # The card face (and chip key) the photo came from, named in the face evidence.
-    binding: FaceBinding | None = None
-    # Set by the worker just before the reset command goes to the card: from then on an
-    # interrupted transaction is "unconfirmed", never "nothing changed".
-    command_sent: bool = False
-
-
-class PreviewSlot:
-    """The latest camera frame, handed from the face-check worker to the screen (never kept)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._frame: object | None = None
-        self._serial = 0
-
-    def put(self, frame: object) -> None:
-        with self._lock:
-            self._frame = frame
-            self._serial += 1
-
-    def take(self) -> tuple[int, object | None]:
-        """(serial, frame); the serial changes with each new frame."""
-        with self._lock:
-            return self._serial, self._frame
-
-    def clear(self) -> None:
-        with self._lock:
-            self._frame = None
-            self._serial += 1
-
-
-_ERROR_CODES: tuple[tuple[type[BaseException], FailureCode], ...] = (
-    (CardRemovedError, FailureCode.CARD_REMOVED),
-    (ReaderUnavailableError, FailureCode.READER_UNAVAILABLE),
-    (NotAMyNumberCardError, FailureCode.NOT_A_MY_NUMBER_CARD),
-    (CardFaceInvalidError, FailureCode.CARD_FACE_INVALID),
-    (CardMismatchError, FailureCode.CARD_MISMATCH),
-    (CardFaultError, FailureCode.CARD_UNREADABLE),
-    (FaceCheckUnavailableError, FailureCode.CAMERA_UNAVAILABLE),
-    (BackendOfflineError, FailureCode.BACKEND_OFFLINE),
-    (BackendRefusedError, FailureCode.BACKEND_REFUSED),
-    (BackendCardRejectedError, FailureCode.CARD_REJECTED),
-    (BackendFailedError, FailureCode.BACKEND_ERROR),
-)
-
-
-def failure_for(error: BaseException) -> FailureCode:
-    """The catalogue code for an error raised by a port (INTERNAL for anything unexpected)."""
-    if isinstance(error, _StopError):
-        return error.code
-    if isinstance(error, _SwappedError):
-        return FailureCode.CARD_SWAPPED
-    if isinstance(error, BackendRefusedError) and error.reason == KIOSK_FLAGGED_REASON:
-        return FailureCode.KIOSK_FLAGGED
-    for kind, code in _ERROR_CODES:
-        if isinstance(error, kind):
-            return code
-    return FailureCode.INTERNAL
 
 
 class Flow:
@@ -187,7 +85,7 @@ class Flow:
         self._today = today
         self._listeners: list[Listener] = []
         self._secrets = SecretStore()
-        self._tx = _Transaction()
+        self._tx = Transaction()
         self._view = FlowView(face_attempts_max=self._config.face_attempts)
         self._step = Step.START
         self._generation = 0
@@ -197,6 +95,7 @@ class Flow:
         self._staff_out_of_service = False
         self._reader_missing = False
         self.preview = PreviewSlot()
+        self._steps: StepContext = _FlowForSteps(self)
 
     # --- observing ----------------------------------------------------------------------------
 
@@ -270,25 +169,25 @@ class Flow:
 
     def submit_auth_pin(self, pin: bytearray) -> None:
         """The 4-digit auth PIN; the flow owns ``pin`` from now on and wipes it."""
-        self._dispatch(lambda: self._on_auth_pin(pin))
+        self._dispatch(lambda: auth_pin.submit(self._steps, pin))
 
     def submit_text_pin(self, pin: bytearray) -> None:
         """The 4-digit text-AP PIN; owned and wiped by the flow."""
-        self._dispatch(lambda: self._on_text_pin(pin, from_auth=False))
+        self._dispatch(lambda: unlock_photo.submit_text_pin(self._steps, pin, from_auth=False))
 
     def submit_same_pin_as_before(self, understood_it_costs_a_try: bool) -> None:
         """Use the auth PIN as the text-AP PIN, after the resident was told it may cost a try."""
         if not understood_it_costs_a_try:
             raise ValueError("the resident must first be told that a wrong PIN costs a try")
-        self._dispatch(self._on_same_as_before)
+        self._dispatch(lambda: unlock_photo.same_as_before(self._steps))
 
     def submit_number_b(self, number_b: bytearray) -> None:
         """照合番号B (14 digits from the card face); owned and wiped by the flow."""
-        self._dispatch(lambda: self._on_number_b(number_b))
+        self._dispatch(lambda: unlock_photo.submit_number_b(self._steps, number_b))
 
     def submit_new_pin(self, first: bytearray, second: bytearray) -> None:
         """The new signature PIN, entered twice; both owned and wiped by the flow."""
-        self._dispatch(lambda: self._on_new_pin(first, second))
+        self._dispatch(lambda: new_pin.submit(self._steps, first, second))
 
     def acknowledge(self) -> None:
         """The resident pressed OK on the error screen."""
@@ -392,7 +291,7 @@ class Flow:
             # A card pulled or swapped mid-command often looks like a plain I/O fault;
             # look at the reader once more to tell removed, swapped and unreadable apart.
             if self._tx.snapshot is not None:
-                self._probe_after_fault(self._same_card_check(auth_known=False))
+                self._probe_after_fault(same_card_check(self._card, self._tx, auth_known=False))
             else:  # the first read: there is no card to compare with, only presence
                 self._probe_after_fault(self._card.read_counters)
             return
@@ -421,21 +320,21 @@ class Flow:
             self._secrets.lend(name)
         self._set(busy=True)
 
-        def finish(outcome: Outcome[T]) -> None:
+        def finish(result: JobResult[T]) -> None:
             def handle() -> None:
                 for name in lend:
                     self._secrets.give_back(name)
                 if generation != self._generation:
-                    values = outcome.value if isinstance(outcome.value, tuple) else (outcome.value,)
+                    values = result.value if isinstance(result.value, tuple) else (result.value,)
                     for value in values:
                         if isinstance(value, bytearray):
                             wipe(value)
                     return
                 self._set(busy=False)
-                if outcome.error is not None:
-                    (failed or self._fail_with)(outcome.error)
+                if result.error is not None:
+                    (failed or self._fail_with)(result.error)
                 else:
-                    done(outcome.value)  # type: ignore[arg-type]
+                    done(result.value)  # type: ignore[arg-type]
 
             self._dispatch(handle)
 
@@ -449,7 +348,7 @@ class Flow:
             if self._staff_out_of_service or self._reader_missing:
                 self._dispatch(lambda: self._go(Exit.OUT_OF_SERVICE, out_of_service=True))
         elif step == Step.CONSENT:
-            self._tx = _Transaction()
+            self._tx = Transaction()
             self._view = replace(
                 self._view,
                 transaction=self._view.transaction + 1,
@@ -464,7 +363,7 @@ class Flow:
             if self._view.card_present:
                 self._dispatch(lambda: self._step == Step.PLACE_CARD and self._go(Exit.CARD_PLACED))
         elif step == Step.UNLOCK_PHOTO:
-            self._refresh_same_as_before()
+            unlock_photo.enter(self._steps)
         elif step in (Step.DONE, Step.ERROR):
             self._release_card()
         elif step == Step.OUT_OF_SERVICE:
@@ -474,7 +373,7 @@ class Flow:
         self._secrets.wipe_all()
         if leaving not in (Step.DONE, Step.ERROR, Step.START, Step.OUT_OF_SERVICE):
             self._release_card()
-        self._tx = _Transaction()
+        self._tx = Transaction()
         self._view = replace(
             self._view,
             auth_tries_left=None,
@@ -502,9 +401,9 @@ class Flow:
         def ignore(error: BaseException) -> None:
             log.warning("flow: releasing the card failed: %s", type(error).__name__)
 
-        def finish(outcome: Outcome[None]) -> None:
-            if outcome.error is not None:
-                ignore(outcome.error)
+        def finish(result: JobResult[None]) -> None:
+            if result.error is not None:
+                ignore(result.error)
 
         self._runner.submit(job, finish)
 
@@ -587,55 +486,9 @@ class Flow:
         if not self._view.awaiting_approval or self._view.busy:
             return
         self._set(awaiting_approval=False)
-        if self._step == Step.READ_CARD:
-            self._read_card()
-        elif self._step == Step.FACE_CHECK:
-            self._check_face()
-        elif self._step == Step.PROCESSING:
-            self._process()
-
-    # READ_CARD
-
-    def _read_card(self) -> None:
-        def job() -> tuple[CardSnapshot, Ticket]:
-            snapshot = self._card.read_card()
-            if snapshot.counters.auth_pin == 0:
-                raise _StopError(FailureCode.AUTH_PIN_BLOCKED)
-            if not snapshot.sign_cert_present:
-                raise _StopError(FailureCode.SIGN_CERT_MISSING)
-            expiry = snapshot.sign_cert_expiry
-            if expiry is not None and expiry < self._today():
-                raise _StopError(FailureCode.SIGN_CERT_EXPIRED)
-            return snapshot, self._backend.begin()
-
-        def done(result: tuple[CardSnapshot, Ticket]) -> None:
-            snapshot, ticket = result
-            self._tx.snapshot = snapshot
-            self._tx.ticket = ticket
-            self._tx.expected = snapshot.counters
-            self._go(
-                Exit.CARD_OK,
-                auth_tries_left=snapshot.counters.auth_pin,
-                text_tries_left=snapshot.counters.text_pin,
-            )
-
-        self._work(job, done)
-
-    def _same_card_check(self, *, auth_known: bool = True) -> Callable[[], None]:
-        """A check for the worker: raise ``_SwappedError`` unless card and counters are as expected.
-
-        The auth counter is not compared once the auth PIN was verified (an empty VERIFY then
-        answers "verified", not a count).
-        """
-        snapshot, expected = self._tx.snapshot, self._tx.expected
-        card = self._card
-
-        def check() -> None:
-            if snapshot is None or expected is None:
-                raise _StopError(FailureCode.INTERNAL)
-            _same_card(card, snapshot, expected, auth_known=auth_known)
-
-        return check
+        behaviour = WORK_ON_APPROVAL.get(self._step)
+        if behaviour is not None:
+            behaviour(self._steps)
 
     def _probe_after_fault(self, probe: Callable[[], object]) -> None:
         """Run ``probe`` on the worker: another I/O fault means unreadable (C04); any other
@@ -649,206 +502,6 @@ class Flow:
 
         self._work(probe, lambda _: self._fail(FailureCode.CARD_UNREADABLE), failed)
 
-    # AUTH_PIN
-
-    def _on_auth_pin(self, pin: bytearray) -> None:
-        if not self._only(Step.AUTH_PIN) or self._view.busy:
-            wipe(pin)
-            return
-        if not is_four_digit_pin(pin):
-            wipe(pin)
-            self._set(entry_problem=EntryProblem.BAD_FORMAT)
-            return
-        if self._view.needs_last_try_confirmation:
-            wipe(pin)
-            self._set(entry_problem=EntryProblem.NEEDS_LAST_TRY_CONFIRMATION)
-            return
-        self._secrets.put(AUTH_PIN_SECRET, pin)
-        ticket = self._tx.ticket
-        snapshot = self._tx.snapshot
-        if ticket is None or snapshot is None:
-            self._fail(FailureCode.INTERNAL)
-            return
-
-        same_card = self._same_card_check()
-
-        def job() -> None:
-            same_card()
-            self._card.verify_auth_pin(pin)
-            signature = self._card.sign_with_auth_key(ticket.to_sign)
-            # The chip signs the backend's chip nonce: the backend checks it against the chip
-            # issued with this certificate, and the card face must carry the same chip key.
-            chip_signature = self._card.sign_with_chip_key(ticket.chip_to_sign)
-            self._backend.prove_card(ticket, snapshot.auth_cert_der, signature, chip_signature)
-
-        def done(_: None) -> None:
-            self._tx.auth_verified = True
-            self._go(Exit.VERIFIED, auth_tries_left=None)
-
-        def failed(error: BaseException) -> None:
-            self._secrets.keep_only(())
-            if isinstance(error, WrongPinError) and error.attempts_left > 0:
-                self._note_counter(auth_pin=error.attempts_left)
-                self._go(
-                    Exit.WRONG_PIN,
-                    auth_tries_left=error.attempts_left,
-                    entry_problem=EntryProblem.WRONG,
-                )
-            elif isinstance(error, WrongPinError | PinBlockedError):
-                self._fail(FailureCode.AUTH_PIN_BLOCKED)
-            else:
-                self._fail_with(error)
-
-        self._work(job, done, failed, lend=(AUTH_PIN_SECRET,))
-
-    def _note_counter(self, **changes: int) -> None:
-        if self._tx.expected is not None:
-            self._tx.expected = replace(self._tx.expected, **changes)
-
-    # UNLOCK_PHOTO
-
-    def _refresh_same_as_before(self) -> None:
-        available = self._secrets.has(AUTH_PIN_SECRET) and (self._view.text_tries_left or 0) > 0
-        self._view = replace(self._view, same_as_before_available=available)
-
-    def _on_same_as_before(self) -> None:
-        pin = self._secrets.get(AUTH_PIN_SECRET)
-        if pin is None or not self._view.same_as_before_available:
-            return
-        self._on_text_pin(pin, from_auth=True)
-
-    def _on_text_pin(self, pin: bytearray, *, from_auth: bool) -> None:
-        if not self._only(Step.UNLOCK_PHOTO) or self._view.busy:
-            if not from_auth:
-                wipe(pin)
-            return
-        if not from_auth and not is_four_digit_pin(pin):
-            wipe(pin)
-            self._set(entry_problem=EntryProblem.BAD_FORMAT)
-            return
-        if (self._view.text_tries_left or 0) <= 0:
-            if not from_auth:
-                wipe(pin)
-            self._set(entry_problem=EntryProblem.BLOCKED)
-            return
-        if self._view.needs_last_try_confirmation:
-            if not from_auth:
-                wipe(pin)
-            self._set(entry_problem=EntryProblem.NEEDS_LAST_TRY_CONFIRMATION)
-            return
-        name = AUTH_PIN_SECRET if from_auth else "text_pin"
-        if not from_auth:
-            self._secrets.put(name, pin)
-
-        same_card = self._same_card_check(auth_known=False)
-
-        def job() -> tuple[bytearray, FaceBinding]:
-            same_card()
-            photo = self._card.read_photo_with_text_pin(pin)
-            try:
-                return photo, self._card.face_binding()
-            except BaseException:
-                wipe(photo)
-                raise
-
-        def failed(error: BaseException) -> None:
-            self._secrets.keep_only(() if from_auth else (AUTH_PIN_SECRET,))
-            if isinstance(error, WrongPinError | PinBlockedError):
-                left = error.attempts_left if isinstance(error, WrongPinError) else 0
-                self._note_counter(text_pin=left)
-                self._photo_entry_failed(text_tries_left=left)
-            else:
-                self._fail_with(error)
-
-        self._work(job, self._photo_ready, failed, lend=(name,))
-
-    def _on_number_b(self, number_b: bytearray) -> None:
-        if not self._only(Step.UNLOCK_PHOTO) or self._view.busy:
-            wipe(number_b)
-            return
-        if self._view.number_b_tries_left == 0:
-            wipe(number_b)
-            self._set(entry_problem=EntryProblem.BLOCKED)
-            return
-        if not is_number_b(number_b):
-            wipe(number_b)
-            self._set(entry_problem=EntryProblem.BAD_FORMAT)
-            return
-        self._secrets.put("number_b", number_b)
-
-        same_card = self._same_card_check(auth_known=False)
-
-        def job() -> tuple[bytearray, FaceBinding]:
-            same_card()
-            photo = self._card.read_photo_with_number_b(number_b)
-            try:
-                return photo, self._card.face_binding()
-            except BaseException:
-                wipe(photo)
-                raise
-
-        def failed(error: BaseException) -> None:
-            self._secrets.keep_only((AUTH_PIN_SECRET,))
-            if isinstance(error, WrongPinError | PinBlockedError):
-                left = error.attempts_left if isinstance(error, WrongPinError) else 0
-                self._photo_entry_failed(number_b_tries_left=left)
-            else:
-                self._fail_with(error)
-
-        self._work(job, self._photo_ready, failed, lend=("number_b",))
-
-    def _photo_entry_failed(self, **tries: Any) -> None:
-        view = replace(self._view, **tries)
-        if view.text_tries_left == 0 and view.number_b_tries_left == 0:
-            self._fail(FailureCode.PHOTO_LOCKED)
-            return
-        self._go(Exit.WRONG_PIN, entry_problem=EntryProblem.WRONG, **tries)
-
-    def _photo_ready(self, read: tuple[bytearray, FaceBinding]) -> None:
-        photo, self._tx.binding = read
-        self._secrets.put(PHOTO_SECRET, photo)
-        self._go(Exit.PHOTO_READY)
-
-    # FACE_CHECK
-
-    def _check_face(self) -> None:
-        photo = self._secrets.get(PHOTO_SECRET)
-        ticket, binding = self._tx.ticket, self._tx.binding
-        if photo is None or ticket is None or binding is None:
-            self._fail(FailureCode.INTERNAL)
-            return
-        attempt = self._view.face_attempts_used + 1
-        self._set(face_attempts_used=attempt, face_hint=None, face_prompt=None)
-        generation = self._generation
-        listener = _FaceRelay(self, generation)
-
-        final = attempt >= self._config.face_attempts
-
-        def job() -> FaceResult:
-            result = self._face.check(photo, listener, lambda: generation != self._generation)
-            passed = result.matched and result.live
-            # The backend takes one piece of evidence per transaction: the success, or the
-            # last failure (which it refuses, closing the transaction; that is expected).
-            if passed or final:
-                try:
-                    self._backend.report_face(ticket, result, binding)
-                except BackendRefusedError:
-                    if passed:
-                        raise
-            return result
-
-        def done(result: FaceResult) -> None:
-            if result.matched and result.live:
-                self._go(Exit.FACE_MATCHED, face_last_failure=None)
-                return
-            code = FailureCode.FACE_NOT_LIVE if not result.live else FailureCode.FACE_NO_MATCH
-            if attempt < self._config.face_attempts:
-                self._go(Exit.RETRY, face_last_failure=code)
-            else:
-                self._fail(code)
-
-        self._work(job, done, lend=(PHOTO_SECRET,))
-
     def _post_update(self, generation: int, **changes: Any) -> None:
         def apply() -> None:
             if generation == self._generation:
@@ -856,112 +509,92 @@ class Flow:
 
         self._runner.post(lambda: self._dispatch(apply))
 
-    # NEW_PIN
 
-    def _on_new_pin(self, first: bytearray, second: bytearray) -> None:
-        if not self._only(Step.NEW_PIN) or self._view.busy:
-            wipe(first)
-            wipe(second)
-            return
-        broken = tuple(sign_pin_broken_rules(first))
-        if broken:
-            wipe(first)
-            wipe(second)
-            self._set(new_pin_problem=NewPinProblem.BROKEN_RULES, new_pin_broken_rules=broken)
-            return
-        if not same_secret(first, second):
-            wipe(first)
-            wipe(second)
-            self._set(new_pin_problem=NewPinProblem.MISMATCH, new_pin_broken_rules=())
-            return
-        wipe(second)
-        self._secrets.put(NEW_PIN_SECRET, first)
-        self._go(Exit.PIN_CHOSEN)
-
-    # PROCESSING
-
-    def _process(self) -> None:
-        new_pin = self._secrets.get(NEW_PIN_SECRET)
-        ticket = self._tx.ticket
-        if new_pin is None or ticket is None:
-            self._fail(FailureCode.INTERNAL)
-            return
-        generation = self._generation
-
-        same_card = self._same_card_check(auth_known=False)
-        transaction = self._tx
-
-        def stage(value: Stage) -> None:
-            self._post_update(generation, stage=value)
-
-        def job() -> ResetOutcome:
-            stage(Stage.CHECK_CARD)
-            same_card()
-            challenge = self._card.get_challenge()
-            stage(Stage.AUTHORISE)
-            apdu = self._backend.authorise_reset(ticket, new_pin, challenge)
-            stage(Stage.WRITE_CARD)
-            transaction.command_sent = True
-            try:
-                answer = self._card.relay(apdu)
-            except Exception as error:
-                # The command went out: the card may have acted on it before the fault, so
-                # "nothing was changed" would be wrong (the backend closes it as unconfirmed).
-                raise _StopError(FailureCode.RESET_UNCONFIRMED) from error
-            stage(Stage.CONFIRM)
-            try:
-                return self._backend.confirm(ticket, answer)
-            except (BackendOfflineError, BackendFailedError) as error:
-                # The card has answered: it may hold the new PIN already, so "nothing was
-                # changed" would be wrong. The journal settles it with the backend later.
-                raise _StopError(FailureCode.RESET_UNCONFIRMED) from error
-
-        def done(outcome: ResetOutcome) -> None:
-            self._tx.finished_at_backend = True
-            if outcome.success:
-                self._go(Exit.RESET_DONE)
-            elif outcome.unconfirmed:
-                self._fail(FailureCode.RESET_UNCONFIRMED)
-            else:
-                self._fail(FailureCode.RESET_FAILED)
-
-        self._set(stage=Stage.CHECK_CARD)
-        self._work(job, done, lend=(NEW_PIN_SECRET,))
+# The work a step starts once the UI shows its screen (``StepSpec.needs_approval``).
+WORK_ON_APPROVAL: dict[Step, Callable[[StepContext], None]] = {
+    Step.READ_CARD: read_card.approved,
+    Step.FACE_CHECK: face_check.approved,
+    Step.PROCESSING: processing.approved,
+}
 
 
-class _FaceRelay:
-    """Forwards the face check's callbacks from the worker to the flow's thread."""
+class _FlowForSteps:
+    """The flow as its steps see it (``StepContext``): its ports, state and moves, no more."""
 
-    def __init__(self, flow: Flow, generation: int) -> None:
+    def __init__(self, flow: Flow) -> None:
         self._flow = flow
-        self._generation = generation
 
-    def hint(self, hint: FaceHint) -> None:
-        self._flow._post_update(self._generation, face_hint=hint)
+    @property
+    def card(self) -> CardPort:
+        return self._flow._card
 
-    def prompt(self, prompt: LivenessPrompt | None) -> None:
-        self._flow._post_update(self._generation, face_prompt=prompt)
+    @property
+    def face(self) -> FacePort:
+        return self._flow._face
 
-    def preview(self, frame: object) -> None:
-        self._flow.preview.put(frame)
+    @property
+    def backend(self) -> BackendPort:
+        return self._flow._backend
 
+    @property
+    def config(self) -> FlowConfig:
+        return self._flow._config
 
+    @property
+    def secrets(self) -> SecretStore:
+        return self._flow._secrets
+
+    @property
+    def tx(self) -> Transaction:
+        return self._flow._tx
+
+    @property
+    def view(self) -> FlowView:
+        return self._flow._view
+
+    @property
+    def generation(self) -> int:
+        return self._flow._generation
+
+    @property
+    def preview(self) -> PreviewSlot:
+        return self._flow.preview
+
+    def today(self) -> dt.date:
+        return self._flow._today()
+
+    def only(self, *steps: Step) -> bool:
+        return self._flow._only(*steps)
+
+    def set(self, **changes: Any) -> None:
+        self._flow._set(**changes)
+
+    def set_quietly(self, **changes: Any) -> None:
+        self._flow._view = replace(self._flow._view, **changes)
+
+    def go(self, exit_: Exit, **changes: Any) -> bool:
+        return self._flow._go(exit_, **changes)
+
+    def fail(self, code: FailureCode, exit_: Exit = Exit.FAILED) -> None:
+        self._flow._fail(code, exit_)
+
+    def fail_with(self, error: BaseException) -> None:
+        self._flow._fail_with(error)
+
+    def work(
+        self,
+        job: Callable[[], T],
+        done: Callable[[T], None],
+        failed: Callable[[BaseException], None] | None = None,
+        lend: tuple[str, ...] = (),
+    ) -> None:
+        self._flow._work(job, done, failed, lend)
+
+    def post_update(self, generation: int, **changes: Any) -> None:
+        self._flow._post_update(generation, **changes)
 
 
 def _paced_by_resident(step: Step) -> bool:
     """Steps whose length depends on the resident (reading, typing, moving), not on machines."""
     spec = SPECS[step]
     return spec.waits_for_resident or step in (Step.FACE_CHECK, Step.DONE, Step.ERROR)
-
-
-def _same_card(
-    card: CardPort, snapshot: CardSnapshot, expected: RetryCounters, *, auth_known: bool
-) -> None:
-    card_id, counters = card.read_counters()
-    if card_id != snapshot.card_id:
-        raise _SwappedError()
-    same = counters.sign_pin == expected.sign_pin and counters.text_pin == expected.text_pin
-    if auth_known:
-        same = same and counters.auth_pin == expected.auth_pin
-    if not same:
-        raise _SwappedError()

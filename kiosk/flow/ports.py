@@ -67,7 +67,8 @@ class FaceCheckCancelledError(PortError):
 
 
 class BackendOfflineError(PortError):
-    """The backend cannot be reached (network, TLS, timeout)."""
+    """The backend cannot be reached (network, TLS, timeout): the client's
+    ``BackendUnreachableError`` as the flow sees it."""
 
 
 class BackendRefusedError(PortError):
@@ -97,8 +98,9 @@ class BackendFailedError(PortError):
 
 
 @dataclass(frozen=True)
-class RetryCounters:
-    """Tries left per PIN, read with an empty VERIFY (0 = blocked)."""
+class TriesLeft:
+    """Tries left per PIN, read with an empty VERIFY (0 = blocked): the numbers the flow shows
+    and compares (the card layer's ``RetryCounters`` hold each PIN's full status)."""
 
     auth_pin: int
     sign_pin: int
@@ -106,11 +108,12 @@ class RetryCounters:
 
 
 @dataclass(frozen=True)
-class CardSnapshot:
-    """What reading the card yields: who it is (a fingerprint, not personal) and its state."""
+class CardReading:
+    """What reading the card yields: who it is (``card_fingerprint``, nothing personal) and its
+    state."""
 
     card_id: str  # fingerprint of the auth certificate; tells one card from another
-    counters: RetryCounters
+    counters: TriesLeft
     sign_cert_present: bool
     sign_cert_expiry: dt.date | None  # None when unknown or absent
     auth_cert_der: bytes  # sent to the backend with the card's proof
@@ -128,11 +131,11 @@ class FaceBinding:
 class CardPort(Protocol):
     """The card on the kiosk's reader, opened exclusively for one transaction."""
 
-    def read_card(self) -> CardSnapshot:
+    def read_card(self) -> CardReading:
         """Connect, recognise the card by SELECT, read counters and certificate presence."""
         ...
 
-    def read_counters(self) -> tuple[str, RetryCounters]:
+    def read_counters(self) -> tuple[str, TriesLeft]:
         """(card id, counters) again, to notice a swapped card; costs no try."""
         ...
 

@@ -60,6 +60,8 @@ class Exit(Enum):
 AUTH_PIN_SECRET = "auth_pin"  # noqa: S105
 PHOTO_SECRET = "card_photo"  # noqa: S105
 NEW_PIN_SECRET = "new_pin"  # noqa: S105
+TEXT_PIN_SECRET = "text_pin"  # noqa: S105
+NUMBER_B_SECRET = "number_b"  # noqa: S105
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from kiosk.flow.ports import FaceHint, LivenessPrompt
 from kiosk.flow.states import Step
 
 
-class Stage(Enum):
+class ProcessingStage(Enum):
     """Progress through the processing step, in order."""
 
     CHECK_CARD = "check_card"
@@ -20,7 +20,7 @@ class Stage(Enum):
     CONFIRM = "confirm"
 
 
-STAGES = tuple(Stage)
+PROCESSING_STAGES = tuple(ProcessingStage)
 
 
 class NewPinProblem(Enum):
@@ -66,7 +66,7 @@ class FlowView:
     new_pin_problem: NewPinProblem | None = None
     new_pin_broken_rules: tuple[SignPinRule, ...] = ()
     # processing step
-    stage: Stage | None = None
+    stage: ProcessingStage | None = None
     # done / error
     failure: FailureCode | None = None
     alarm: bool = False

@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Outcome(Generic[T]):
+class JobResult(Generic[T]):
     """What a job produced: a value, or the exception it raised."""
 
     value: T | None = None
@@ -28,7 +28,7 @@ class Outcome(Generic[T]):
 
 
 class Runner(Protocol):
-    def submit(self, job: Callable[[], T], done: Callable[[Outcome[T]], None]) -> None: ...
+    def submit(self, job: Callable[[], T], done: Callable[[JobResult[T]], None]) -> None: ...
 
     def post(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` on the driving thread (soon, never inside the caller's frame)."""
@@ -37,17 +37,17 @@ class Runner(Protocol):
     def shutdown(self) -> None: ...
 
 
-def _run(job: Callable[[], T]) -> Outcome[T]:
+def _run(job: Callable[[], T]) -> JobResult[T]:
     try:
-        return Outcome(value=job())
+        return JobResult(value=job())
     except Exception as error:  # every failure goes back to the flow, typed or not
-        return Outcome(error=error)
+        return JobResult(error=error)
 
 
 class InlineRunner:
     """Runs each job at once on the calling thread; ``post`` calls immediately too."""
 
-    def submit(self, job: Callable[[], T], done: Callable[[Outcome[T]], None]) -> None:
+    def submit(self, job: Callable[[], T], done: Callable[[JobResult[T]], None]) -> None:
         done(_run(job))
 
     def post(self, callback: Callable[[], None]) -> None:
@@ -64,10 +64,10 @@ class ThreadRunner:
         self._post = post
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-flow-work")
 
-    def submit(self, job: Callable[[], T], done: Callable[[Outcome[T]], None]) -> None:
+    def submit(self, job: Callable[[], T], done: Callable[[JobResult[T]], None]) -> None:
         def task() -> None:
-            outcome = _run(job)
-            self._post(lambda: done(outcome))
+            result = _run(job)
+            self._post(lambda: done(result))
 
         self._pool.submit(task)
 

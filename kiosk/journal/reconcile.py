@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from kiosk.backend_client.client import BackendClient, Transaction
 from kiosk.backend_client.errors import (
-    BackendOfflineError,
+    BackendUnreachableError,
     CardRejectedError,
     ProtocolError,
     RefusedByPolicyError,
@@ -63,7 +63,7 @@ def _settle(journal: Journal, client: BackendClient, entry: JournalEntry) -> Rec
             status, delivered = _deliver_answer(client, entry.transaction_id, entry.card_answer)
         else:
             status = client.abort(entry.transaction_id, AbortReason.KIOSK_FAULT)
-    except (BackendOfflineError, ServerError):
+    except (BackendUnreachableError, ServerError):
         return Reconciled(entry.transaction_id, None)
     except ProtocolError as error:
         if error.code != "unknown_transaction":

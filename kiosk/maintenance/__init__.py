@@ -6,7 +6,7 @@ For the flow: ``maintenance.counters.record(outcome)`` and ``maintenance.service
 for the resident screens' help: ``maintenance.staff_calls.ring(step)``.
 """
 
-from kiosk.maintenance.audit import AuditEntry, AuditLog, Outcome
+from kiosk.maintenance.audit import AuditEntry, AuditLog, AuditOutcome
 from kiosk.maintenance.counters import TransactionCounters
 from kiosk.maintenance.credentials import (
     MalformedHashError,
@@ -16,7 +16,7 @@ from kiosk.maintenance.credentials import (
     verify_credential,
 )
 from kiosk.maintenance.lockout import LockedOutError, Lockout, LockoutPolicy
-from kiosk.maintenance.roles import Action, PermissionDeniedError, Role, allowed, require
+from kiosk.maintenance.roles import MaintenanceAction, PermissionDeniedError, Role, allowed, require
 from kiosk.maintenance.service_state import ServiceState, ServiceStatus
 from kiosk.maintenance.session import (
     Maintenance,
@@ -28,17 +28,17 @@ from kiosk.maintenance.session import (
 from kiosk.maintenance.staff_call import StaffCall, StaffCalls
 
 __all__ = [
-    "Action",
     "AuditEntry",
     "AuditLog",
+    "AuditOutcome",
     "LockedOutError",
     "Lockout",
     "LockoutPolicy",
     "Maintenance",
+    "MaintenanceAction",
     "MaintenanceSession",
     "MalformedHashError",
     "NotConfiguredError",
-    "Outcome",
     "PermissionDeniedError",
     "Role",
     "ServiceState",

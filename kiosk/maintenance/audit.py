@@ -29,7 +29,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9_.:-]{0,64}")
 _MAX_DETAIL = 8
 
 
-class Outcome(Enum):
+class AuditOutcome(Enum):
     OK = "ok"
     DENIED = "denied"   # wrong credential, not permitted, locked out
     FAILED = "failed"   # permitted but the operation failed
@@ -52,7 +52,7 @@ class AuditLog:
         self._clock = clock
         self._lock = threading.Lock()
 
-    def record(self, who: Role | str, action: str, outcome: Outcome,
+    def record(self, who: Role | str, action: str, outcome: AuditOutcome,
                detail: Mapping[str, DetailValue] | None = None) -> AuditEntry:
         """Append one entry (and fsync it). Raises ``ValueError`` for a bad actor or detail."""
         actor = who.value if isinstance(who, Role) else who

@@ -14,7 +14,7 @@ import click
 from kiosk.config import ConfigError, KioskConfig, config_path, load_config
 from kiosk.config.edit import set_string_setting
 from kiosk.config.loader import SYSTEM_CONFIG
-from kiosk.maintenance.audit import AuditLog, Outcome
+from kiosk.maintenance.audit import AuditLog, AuditOutcome
 from kiosk.maintenance.credentials import WeakCredentialError, check_strength, hash_credential
 from kiosk.maintenance.roles import Role
 from kiosk.maintenance.session import LOCKOUT_FILE, install_lockout_state, lockout_for
@@ -104,7 +104,7 @@ def _audit(config_after: KioskConfig, role: Role | None,
     log = AuditLog(data_dir / "audit.jsonl")
     existed = log.path.exists()
     try:
-        log.record("command_line", action, Outcome.OK,
+        log.record("command_line", action, AuditOutcome.OK,
                    {"role": role.value} if role is not None else None)
     except OSError as error:
         click.echo(f"Warning: could not write the audit log {log.path}: {error.strerror}",

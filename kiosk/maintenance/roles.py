@@ -16,7 +16,7 @@ class Role(Enum):
     ENGINEER = "engineer"
 
 
-class Action(Enum):
+class MaintenanceAction(Enum):
     """Everything a signed-in role can do; the value is the name written to the audit log."""
 
     # Staff (maintenance mode)
@@ -39,17 +39,17 @@ class Action(Enum):
 
 
 STAFF_ACTIONS = frozenset({
-    Action.VIEW_HEALTH,
-    Action.VIEW_COUNTERS,
-    Action.SET_OUT_OF_SERVICE,
-    Action.SET_IN_SERVICE,
-    Action.RESET_READER,
-    Action.RESTART_APPLICATION,
-    Action.ANSWER_STAFF_CALL,
+    MaintenanceAction.VIEW_HEALTH,
+    MaintenanceAction.VIEW_COUNTERS,
+    MaintenanceAction.SET_OUT_OF_SERVICE,
+    MaintenanceAction.SET_IN_SERVICE,
+    MaintenanceAction.RESET_READER,
+    MaintenanceAction.RESTART_APPLICATION,
+    MaintenanceAction.ANSWER_STAFF_CALL,
 })
-ENGINEER_ACTIONS = frozenset(Action)
+ENGINEER_ACTIONS = frozenset(MaintenanceAction)
 
-_PERMISSIONS: dict[Role, frozenset[Action]] = {
+_PERMISSIONS: dict[Role, frozenset[MaintenanceAction]] = {
     Role.STAFF: STAFF_ACTIONS,
     Role.ENGINEER: ENGINEER_ACTIONS,
 }
@@ -58,17 +58,17 @@ _PERMISSIONS: dict[Role, frozenset[Action]] = {
 class PermissionDeniedError(Exception):
     """The role may not perform the action."""
 
-    def __init__(self, role: Role, action: Action) -> None:
+    def __init__(self, role: Role, action: MaintenanceAction) -> None:
         super().__init__(f"{role.value} may not {action.value}")
         self.role = role
         self.action = action
 
 
-def allowed(role: Role, action: Action) -> bool:
+def allowed(role: Role, action: MaintenanceAction) -> bool:
     return action in _PERMISSIONS[role]
 
 
-def require(role: Role, action: Action) -> None:
+def require(role: Role, action: MaintenanceAction) -> None:
     """Raise :class:`PermissionDeniedError` unless ``role`` may perform ``action``."""
     if not allowed(role, action):
         raise PermissionDeniedError(role, action)

@@ -6,7 +6,7 @@ The UI's whole entry point::
     session = maintenance.sign_in(Role.STAFF, pin)  # wipes pin; may raise the errors below
     session.touch()                                  # on every touch while signed in
     session.set_out_of_service("Please use the kiosk at the entrance")
-    report = session.perform(Action.RUN_DIAGNOSTICS, lambda: run_checks(...))
+    report = session.perform(MaintenanceAction.RUN_DIAGNOSTICS, lambda: run_checks(...))
     session.sign_out()
 
 ``maintenance.active()`` returns the signed-in session or ``None`` (signing out, with an audit
@@ -28,11 +28,11 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from kiosk.config import KioskConfig
-from kiosk.maintenance.audit import AuditLog, DetailValue, Outcome
+from kiosk.maintenance.audit import AuditLog, AuditOutcome, DetailValue
 from kiosk.maintenance.counters import TransactionCounters
 from kiosk.maintenance.credentials import MalformedHashError, verify_credential
 from kiosk.maintenance.lockout import Clock, LockedOutError, Lockout, LockoutPolicy
-from kiosk.maintenance.roles import Action, PermissionDeniedError, Role, allowed
+from kiosk.maintenance.roles import MaintenanceAction, PermissionDeniedError, Role, allowed
 from kiosk.maintenance.service_state import ServiceState, ServiceStatus
 from kiosk.maintenance.staff_call import StaffCalls
 
@@ -105,7 +105,7 @@ class Maintenance:
         audit = AuditLog(data / "audit.jsonl", clock)
 
         def damaged(role: Role) -> None:
-            audit.record("system", "lockout_state_damaged", Outcome.DENIED,
+            audit.record("system", "lockout_state_damaged", AuditOutcome.DENIED,
                          {"role": role.value, "sealed": True})
 
         return cls(
@@ -121,9 +121,6 @@ class Maintenance:
             staff_calls=StaffCalls(data / "staff_call.json", clock),
         )
 
-    def is_configured(self, role: Role) -> bool:
-        return bool(self._credentials.get(role))
-
     def sign_in(self, role: Role, secret: bytearray) -> MaintenanceSession:
         """Check ``secret`` for ``role`` and start a session; ``secret`` is wiped either way.
 
@@ -138,25 +135,25 @@ class Maintenance:
     def _sign_in(self, role: Role, secret: bytearray) -> MaintenanceSession:
         stored = self._credentials.get(role, "")
         if not stored:
-            self.audit.record(role, "sign_in", Outcome.DENIED, {"reason": "not_configured"})
+            self.audit.record(role, "sign_in", AuditOutcome.DENIED, {"reason": "not_configured"})
             raise NotConfiguredError(f"no {role.value} credential is set")
         try:
             self.lockout.check(role)
         except LockedOutError as locked:
             left = locked.seconds_left
-            self.audit.record(role, "sign_in", Outcome.DENIED, {
+            self.audit.record(role, "sign_in", AuditOutcome.DENIED, {
                 "reason": "locked_out",
                 "seconds_left": -1 if math.isinf(left) else round(left)})  # -1: sealed
             raise
         try:
             good = verify_credential(role, secret, self.kiosk_id, stored)
         except MalformedHashError:
-            self.audit.record(role, "sign_in", Outcome.FAILED, {"reason": "malformed_hash"})
+            self.audit.record(role, "sign_in", AuditOutcome.FAILED, {"reason": "malformed_hash"})
             raise NotConfiguredError(f"the stored {role.value} credential is malformed") from None
         if not good:
             locked_for = self.lockout.record_failure(role)
             left = self.lockout.attempts_before_lockout(role) if not locked_for else 0
-            self.audit.record(role, "sign_in", Outcome.DENIED,
+            self.audit.record(role, "sign_in", AuditOutcome.DENIED,
                               {"reason": "wrong_credential", "locked_for": round(locked_for)})
             raise WrongCredentialError(role, left, locked_for)
         self.lockout.record_success(role)
@@ -165,7 +162,7 @@ class Maintenance:
             self._session = MaintenanceSession(self, role, self._clock)
         if previous is not None:
             previous.end("replaced")
-        self.audit.record(role, "sign_in", Outcome.OK)
+        self.audit.record(role, "sign_in", AuditOutcome.OK)
         return self._session
 
     def active(self) -> MaintenanceSession | None:
@@ -206,19 +203,19 @@ class MaintenanceSession:
     def seconds_until_sign_out(self) -> float:
         return max(0.0, self._owner.auto_sign_out - self.idle_seconds())
 
-    def may(self, action: Action) -> bool:
+    def may(self, action: MaintenanceAction) -> bool:
         """Whether this role may do ``action`` (for showing or hiding a control)."""
         return allowed(self.role, action)
 
-    def require(self, action: Action) -> None:
+    def require(self, action: MaintenanceAction) -> None:
         """Raise unless signed in and permitted; a refusal is audited."""
         self._ensure_active()
         if not allowed(self.role, action):
-            self._owner.audit.record(self.role, action.value, Outcome.DENIED,
+            self._owner.audit.record(self.role, action.value, AuditOutcome.DENIED,
                                      {"reason": "not_permitted"})
             raise PermissionDeniedError(self.role, action)
 
-    def perform(self, action: Action, operation: Callable[[], T],
+    def perform(self, action: MaintenanceAction, operation: Callable[[], T],
                 detail: Mapping[str, DetailValue] | None = None) -> T:
         """Run ``operation`` as ``action`` if permitted; audit its outcome; return its result."""
         self.require(action)
@@ -226,22 +223,22 @@ class MaintenanceSession:
         try:
             result = operation()
         except Exception as error:
-            self._owner.audit.record(self.role, action.value, Outcome.FAILED,
+            self._owner.audit.record(self.role, action.value, AuditOutcome.FAILED,
                                      {**(detail or {}), "error": type(error).__name__})
             raise
-        self._owner.audit.record(self.role, action.value, Outcome.OK, detail)
+        self._owner.audit.record(self.role, action.value, AuditOutcome.OK, detail)
         return result
 
     def set_out_of_service(self, message: str = "") -> ServiceStatus:
-        return self.perform(Action.SET_OUT_OF_SERVICE,
+        return self.perform(MaintenanceAction.SET_OUT_OF_SERVICE,
                             lambda: self._owner.service.set_out_of_service(message),
                             {"message_chars": len(message.strip())})
 
     def set_in_service(self) -> ServiceStatus:
-        return self.perform(Action.SET_IN_SERVICE, self._owner.service.set_in_service)
+        return self.perform(MaintenanceAction.SET_IN_SERVICE, self._owner.service.set_in_service)
 
     def counts_today(self) -> dict[str, int]:
-        return self.perform(Action.VIEW_COUNTERS, self._owner.counters.today)
+        return self.perform(MaintenanceAction.VIEW_COUNTERS, self._owner.counters.today)
 
     def sign_out(self) -> None:
         self.end("requested")
@@ -251,7 +248,7 @@ class MaintenanceSession:
             return
         self.signed_in = False
         self._owner._forget(self)
-        self._owner.audit.record(self.role, "sign_out", Outcome.OK, {"reason": reason})
+        self._owner.audit.record(self.role, "sign_out", AuditOutcome.OK, {"reason": reason})
 
     def _ensure_active(self) -> None:
         if self.signed_in and self.idle_seconds() >= self._owner.auto_sign_out:

@@ -25,7 +25,8 @@ from typing import Any
 
 import click
 
-from kiosk.backend_client import BackendClient, BackendClientConfig
+from kiosk.assembly import KioskParts, assemble
+from kiosk.backend_client import BackendClientConfig
 from kiosk.backend_client.errors import BackendError
 from kiosk.card_ocr import CardFaceScanner
 from kiosk.card_reader.card_info import TrustAnchors
@@ -40,12 +41,8 @@ from kiosk.face_match.config import load_config as load_face_config
 from kiosk.face_match.engine import FaceEngineError
 from kiosk.face_match.engine import load_engine as load_face_engine
 from kiosk.face_match.sources import FrameSource
-from kiosk.flow.adapters.backend import BackendAdapter
-from kiosk.flow.adapters.card import CardReaderAdapter
-from kiosk.flow.adapters.face import FaceCheckAdapter
-from kiosk.flow.machine import Flow
-from kiosk.flow.ports import CardPresence, MonotonicClock
-from kiosk.journal import Journal, reconcile
+from kiosk.flow.ports import CardPresence
+from kiosk.journal import Journal
 from kiosk.run.outcomes import OutcomeRecorder
 from kiosk.run.parts import (
     ReaderChoice,
@@ -172,26 +169,20 @@ def _run(config: KioskConfig, source: Path | None, runtime: InstalledRuntime,
         poster = QtPoster()
         runner = make_qt_runner(poster)
         stack.callback(runner.shutdown)
-        client = BackendClient(parts.backend)
-        stack.callback(client.close)
-        # Settle what a previous run left unfinished (e.g. killed after the card was reset)
-        # before the first resident; entries stay open while the backend is unreachable.
-        journal = Journal(config.kiosk.data_dir / JOURNAL_FILE)
-        reconcile(journal, client)
 
         def card_event(presence: CardPresence) -> None:
             flow.card_event(presence)
 
         choice = ReaderChoice(config.card.reader, _known_readers(), card_event, poster.post)
-        flow = Flow(
-            card=CardReaderAdapter(lambda: PcscTransport(choice.current()), parts.anchors),
-            face=FaceCheckAdapter(parts.open_camera, parts.face),
-            backend=BackendAdapter(client, journal),
-            clock=MonotonicClock(),
-            runner=runner,
-            config=flow_config(config),
-        )
-        stack.callback(flow.close)
+        flow = assemble(KioskParts(
+            open_card=lambda: PcscTransport(choice.current()),
+            anchors=parts.anchors,
+            backend=parts.backend,
+            open_camera=parts.open_camera,
+            face_settings=parts.face,
+            journal=Journal(config.kiosk.data_dir / JOURNAL_FILE),
+            flow=flow_config(config),
+        ), runner, stack)
         maintenance = runtime.maintenance
         stack.callback(flow.subscribe(OutcomeRecorder(maintenance.counters.record)))
 

@@ -37,7 +37,6 @@ EVIDENCE_KEY_FILE = "evidence.key"
 IDENTITY_FILE = "tpm-identity.json"
 DEFAULT_TCTI = "device:/dev/tpmrm0"
 DEFAULT_PCRS = tpm_format.PcrSelection((0, 1, 2, 3, 4, 5, 7))
-EK_CERT_INDEX = 0x01C00002  # TCG: RSA 2048 EK certificate
 TSS2_PEM_HEADER = b"-----BEGIN TSS2 PRIVATE KEY-----"
 
 

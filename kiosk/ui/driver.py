@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from kiosk.flow.machine import PreviewSlot
+from kiosk.flow.steps.face_check import PreviewSlot
 from kiosk.flow.view import FlowView
 
 

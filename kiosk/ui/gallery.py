@@ -29,7 +29,7 @@ from kiosk.flow.config import FlowConfig
 from kiosk.flow.failure_codes import FailureCode
 from kiosk.flow.ports import FaceHint, LivenessPrompt
 from kiosk.flow.states import Step
-from kiosk.flow.view import EntryProblem, FlowView, NewPinProblem, Stage
+from kiosk.flow.view import EntryProblem, FlowView, NewPinProblem, ProcessingStage
 from kiosk.ui.driver import StillFlow
 from kiosk.ui.qt import (
     QAbstractButton,
@@ -219,7 +219,7 @@ def scenes() -> list[Scene]:
         Scene("new-pin-shown", v(Step.NEW_PIN), setup=_shown_pin),
         Scene("new-pin-large", v(Step.NEW_PIN), setup=_typed_pin, large_text=True),
         Scene("new-pin-mismatch", v(Step.NEW_PIN, new_pin_problem=NewPinProblem.MISMATCH)),
-        Scene("processing", v(Step.PROCESSING, busy=True, stage=Stage.WRITE_CARD)),
+        Scene("processing", v(Step.PROCESSING, busy=True, stage=ProcessingStage.WRITE_CARD)),
         Scene("done", v(Step.DONE)),
         Scene("done-alarm", v(Step.DONE, alarm=True)),
         Scene("out-of-service", v(Step.OUT_OF_SERVICE, card_present=False)),

@@ -6,14 +6,12 @@ off, as a reader would; ``sent`` keeps the commands for tests that count or insp
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
-from kiosk.card_reader.errors import CardRemoved
+from kiosk.card_reader.errors import CardLost
+from kiosk.card_reader.transport import TransportBase
 from kiosk_testbed.card.virtual_card import VirtualCard
 
 
-class InProcessTransport:
+class InProcessTransport(TransportBase):
     def __init__(self, card: VirtualCard) -> None:
         self.card = card
         self.sent: list[bytes] = []
@@ -22,7 +20,7 @@ class InProcessTransport:
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         if self.closed:
-            raise CardRemoved("the in-process card session is closed")
+            raise CardLost("the in-process card session is closed")
         self.sent.append(bytes(apdu))
         answer = self.card.process(bytes(apdu))
         return answer[:-2], int.from_bytes(answer[-2:], "big")
@@ -32,13 +30,3 @@ class InProcessTransport:
             self.closed = True
             self.card.power_off()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -32,7 +32,7 @@ def _dropped(pending: _Pending) -> bool:
 
 
 def test_a_flood_from_one_address_never_evicts_another_address() -> None:
-    gate, keep = _gate(per_source=3, total=8), []
+    gate, keep = _gate(per_source=3, total=8), list[socket.socket]()
     try:
         kiosk = _arrive(gate, "192.0.2.7", keep)
         flood = [_arrive(gate, "198.51.100.1", keep) for _ in range(100)]
@@ -46,7 +46,7 @@ def test_a_flood_from_one_address_never_evicts_another_address() -> None:
 
 
 def test_beyond_the_total_cap_the_oldest_goes() -> None:
-    gate, keep = _gate(per_source=3, total=4), []
+    gate, keep = _gate(per_source=3, total=4), list[socket.socket]()
     try:
         first = [_arrive(gate, f"203.0.113.{index}", keep) for index in range(4)]
         newest = _arrive(gate, "203.0.113.99", keep)

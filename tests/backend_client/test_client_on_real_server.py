@@ -11,7 +11,7 @@ import pytest
 from kiosk.backend_client import (
     BackendClient,
     BackendClientConfig,
-    BackendOfflineError,
+    BackendUnreachableError,
     BackendUntrustedError,
     CardRejectedError,
     FaceReport,
@@ -134,7 +134,7 @@ def test_offline_after_bounded_retries(backend: RunningBackend) -> None:
         retry_backoff=0.25,
     )
     slept: list[float] = []
-    with BackendClient(dead, sleep=slept.append) as client, pytest.raises(BackendOfflineError):
+    with BackendClient(dead, sleep=slept.append) as client, pytest.raises(BackendUnreachableError):
         client.begin()
     assert slept == [0.25, 0.5]
 

@@ -132,7 +132,7 @@ class FakeScard:
                 return NO_SERVICE, []
             if not deadline_ok:
                 return TIMEOUT, []
-            out = []
+            out: list[tuple[str, int, list[int]]] = []
             for name, current in states:
                 if name.startswith("\\\\?PnP"):
                     out.append((name, len(self.readers) << 16, []))

@@ -13,6 +13,7 @@ from kiosk.card_reader.errors import (
     SecurityStatusNotSatisfied,
 )
 from kiosk.card_reader.scripted import ScriptedTransport
+from kiosk.card_reader.transport import TransportBase
 
 from .builders import fake_certificate, read_sfi
 
@@ -139,7 +140,7 @@ def test_card_refusing_the_fast_read_gets_the_reference_forms_from_then_on(refus
 
 
 def test_reader_that_cannot_carry_an_extended_apdu_falls_back() -> None:
-    from kiosk.card_reader.errors import CardRemoved
+    from kiosk.card_reader.errors import CardLost
 
     cert = fake_certificate(260)
     transport = ScriptedTransport(
@@ -154,8 +155,8 @@ def test_reader_that_cannot_carry_an_extended_apdu_falls_back() -> None:
     assert channel.read_ef_tlv(0x000A) == cert
     assert channel.fast_reads is False
     # a card that left the reader is no refusal of the form: it propagates
-    transport = ScriptedTransport([(read_sfi(0x000A), CardRemoved())])
-    with pytest.raises(CardRemoved):
+    transport = ScriptedTransport([(read_sfi(0x000A), CardLost())])
+    with pytest.raises(CardLost):
         CardChannel(transport).read_ef_tlv(0x000A)
 
 
@@ -324,7 +325,7 @@ answers = st.one_of(
 )
 
 
-class _RandomCard:
+class _RandomCard(TransportBase):
     def __init__(self, data: st.DataObject) -> None:
         self.data = data
         self.count = 0
@@ -337,12 +338,6 @@ class _RandomCard:
         return raw[:-2], int.from_bytes(raw[-2:], "big")
 
     def close(self) -> None:
-        pass
-
-    def __enter__(self) -> _RandomCard:
-        return self
-
-    def __exit__(self, *args: object) -> None:
         pass
 
 

@@ -7,7 +7,7 @@ import pytest
 from kiosk.card_reader.apdu import CardChannel
 from kiosk.card_reader.errors import (
     CardError,
-    CardRemoved,
+    CardLost,
     InvalidPinFormat,
     MalformedResponse,
     PinBlocked,
@@ -272,6 +272,6 @@ def test_relay_returns_error_status_words_as_bytes() -> None:
 
 
 def test_card_removed_mid_command_propagates_typed() -> None:
-    jpki, _ = session([(SELECT + "0018", "9000"), ("00200080", CardRemoved())])
-    with pytest.raises(CardRemoved):
+    jpki, _ = session([(SELECT + "0018", "9000"), ("00200080", CardLost())])
+    with pytest.raises(CardLost):
         jpki.pin_status(JpkiPin.AUTH)

@@ -13,8 +13,7 @@ import queue
 import subprocess
 import sys
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import pytest
 
@@ -24,7 +23,7 @@ from kiosk.card_reader.benchmark import BenchValues, run_card_benchmark
 from kiosk.card_reader.card import MyNumberCard
 from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.errors import (
-    CardRemoved,
+    CardLost,
     MalformedResponse,
     PinBlocked,
     ReaderBusy,
@@ -33,6 +32,7 @@ from kiosk.card_reader.errors import (
 )
 from kiosk.card_reader.jpki import SHA256_DIGEST_INFO_PREFIX, JpkiPin
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher, list_readers
+from kiosk.card_reader.transport import WrappedTransport
 from kiosk_backend.admin_command import (
     CardVerdict,
     build_reset_command,
@@ -120,7 +120,7 @@ def test_exclusive_access(card_in_reader: Any) -> None:
         PcscTransport(READER_0)
 
 
-class RemovingTransport:
+class RemovingTransport(WrappedTransport):
     """Pulls the card out of the reader after ``after`` APDUs."""
 
     def __init__(self, inner: PcscTransport, slot: Any, after: int) -> None:
@@ -132,17 +132,6 @@ class RemovingTransport:
             self.slot.remove()
         return self.inner.transmit(apdu)
 
-    def close(self) -> None:
-        self.inner.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
 
 def test_card_removed_mid_read(card_in_reader: Any, trust_anchors: TrustAnchors) -> None:
     values = card_in_reader.values
@@ -150,7 +139,7 @@ def test_card_removed_mid_read(card_in_reader: Any, trust_anchors: TrustAnchors)
         card = MyNumberCard.recognize(pcsc)
         card.card_info.unlock_with_my_number(secret(values, "my_number"))
         card.channel.transport = RemovingTransport(pcsc, card_in_reader, after=2)
-        with pytest.raises(CardRemoved):
+        with pytest.raises(CardLost):
             card.card_info.read_trusted_card_face(trust_anchors)
     card_in_reader.insert()
     with PcscTransport(READER_0) as pcsc:  # back in: works again, verification gone
@@ -160,7 +149,7 @@ def test_card_removed_mid_read(card_in_reader: Any, trust_anchors: TrustAnchors)
 
 def test_no_card_in_the_reader(card_in_reader: Any) -> None:
     card_in_reader.remove()
-    with pytest.raises(CardRemoved):
+    with pytest.raises(CardLost):
         PcscTransport(READER_0)
 
 
@@ -194,7 +183,7 @@ class BrokenCard:
 def test_malformed_answers_through_pcsc(answer: bytes, message: str, tmp_path: Path) -> None:
     broken = BrokenCard(answer)
     with (
-        inserted_card(broken, tmp_path / "none", {}),  # type: ignore[arg-type]
+        inserted_card(broken, tmp_path / "none", {}),
         PcscTransport(READER_0) as transport,
         pytest.raises(MalformedResponse, match=message),
     ):

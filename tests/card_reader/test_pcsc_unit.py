@@ -10,7 +10,7 @@ import pytest
 from kiosk.card_reader import events
 from kiosk.card_reader.errors import (
     CardError,
-    CardRemoved,
+    CardLost,
     CardUnresponsive,
     MalformedResponse,
     ReaderBusy,
@@ -34,16 +34,16 @@ def test_transport_opens_exclusive_and_powers_off_on_close() -> None:
     assert api.released == 1
     transport.close()  # idempotent
     assert api.disconnects == [api.SCARD_UNPOWER_CARD]
-    with pytest.raises(CardRemoved):
+    with pytest.raises(CardLost):
         transport.transmit(b"\x00\xa4\x00\x00")
 
 
 @pytest.mark.parametrize(
     ("code", "error"),
     [
-        (0x80100069, CardRemoved),
-        (0x80100068, CardRemoved),
-        (0x8010000C, CardRemoved),
+        (0x80100069, CardLost),
+        (0x80100068, CardLost),
+        (0x8010000C, CardLost),
         (0x8010001D, ReaderUnavailable),
         (0x80100009, ReaderUnavailable),
         (0x80100066, CardUnresponsive),
@@ -62,7 +62,7 @@ def test_transmit_errors_are_typed(code: int, error: type[CardError]) -> None:
 
 @pytest.mark.parametrize(
     ("code", "error"),
-    [(0x8010000C, CardRemoved), (0x8010000B, ReaderBusy), (0x80100009, ReaderUnavailable)],
+    [(0x8010000C, CardLost), (0x8010000B, ReaderBusy), (0x80100009, ReaderUnavailable)],
 )
 def test_connect_errors_are_typed_and_release_the_context(
     code: int, error: type[CardError]

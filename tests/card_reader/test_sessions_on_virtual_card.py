@@ -38,9 +38,8 @@ from kiosk_backend.admin_command import (
     session_keys,
     verify_answer,
 )
+from kiosk_testbed.card.in_process import InProcessTransport
 from tests.helpers.virtual_card import READER_0
-
-from .conftest import InProcessTransport
 
 
 def secret(values: dict[str, Any], key: str) -> bytearray:

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kiosk.card_reader.errors import CardRemoved, ReaderBusy, ReaderUnavailable
+from kiosk.card_reader.errors import CardLost, ReaderBusy, ReaderUnavailable
 from kiosk.card_reader.transport import Transport
 from kiosk.config import KioskConfig, load_config, parse_config
 from kiosk.diagnostics import CheckResult, Status, export_report, run_checks
@@ -96,7 +96,7 @@ def test_no_reader_and_missing_configured_reader(tmp_path: Path) -> None:
 def test_empty_and_busy_readers_are_warnings(tmp_path: Path) -> None:
     def open_transport(reader: str) -> Transport:
         if reader == "empty":
-            raise CardRemoved("SCardConnect: PC/SC error 0x8010000C")
+            raise CardLost("SCardConnect: PC/SC error 0x8010000C")
         raise ReaderBusy("SCardConnect: sharing violation")
 
     results = pcsc_checks(config_with(tmp_path), readers_of=lambda: ["empty"],

@@ -6,7 +6,7 @@ import configparser
 import re
 from pathlib import Path
 
-from kiosk.maintenance import Action
+from kiosk.maintenance import MaintenanceAction
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,7 @@ def test_every_check_is_documented() -> None:
 
 def test_every_action_is_documented() -> None:
     doc = (REPO / "docs" / "diagnostics.md").read_text()
-    for action in Action:
+    for action in MaintenanceAction:
         assert f"`{action.value}`" in doc, f"{action.value} is missing from docs/diagnostics.md"
 
 

@@ -56,7 +56,7 @@ def record_resident_clip(
     from kiosk.face_match.resident import SyntheticResident
 
     resident = SyntheticResident(read_rgb(portrait), seed=3, obey=False)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 360))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (640, 360))
     assert writer.isOpened()
     try:
         for index in range(frames):

@@ -13,6 +13,7 @@ from kiosk.face_match.config import load_config
 from kiosk.face_match.engine import load_engine
 from kiosk.face_match.evaluation import Pair, evaluate_pairs
 from kiosk.face_match.matching import (
+    Enrollment,
     MatchingError,
     decide,
     encode_live,
@@ -37,7 +38,7 @@ CONFIG = FACE.engine_settings
 ENGINE = load_engine(FACE.engine)
 
 
-def _card() -> object:
+def _card() -> Enrollment:
     return enroll_card_photo(make_card_photo(read_rgb(OBAMA / "obama_blue_room_2010.jpg")), ENGINE)
 
 

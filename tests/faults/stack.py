@@ -8,29 +8,27 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from kiosk.backend_client import BackendClient, BackendClientConfig
+from kiosk.assembly import KioskParts, assemble
+from kiosk.backend_client import BackendClientConfig
 from kiosk.card_reader.card import MyNumberCard
 from kiosk.card_reader.card_info import TrustAnchors
-from kiosk.card_reader.errors import CardError, CardRemoved
+from kiosk.card_reader.errors import CardError, CardLost
 from kiosk.card_reader.jpki import JpkiPin
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher
-from kiosk.card_reader.transport import Transport
+from kiosk.card_reader.transport import Transport, WrappedTransport
 from kiosk.face_match.resident import SyntheticResident
 from kiosk.face_match.sources import FrameSource, RenderedSource
-from kiosk.flow.adapters.backend import BackendAdapter
-from kiosk.flow.adapters.card import CardReaderAdapter
-from kiosk.flow.adapters.face import FaceCheckAdapter
 from kiosk.flow.adapters.presence import PresenceRelay
 from kiosk.flow.autoplay import Autoplay, AutoplayResult, drive
 from kiosk.flow.config import FlowConfig
 from kiosk.flow.machine import Flow
-from kiosk.flow.ports import MonotonicClock
 from kiosk.flow.states import Step
 from kiosk.flow.work import QueuePump, ThreadRunner
 from kiosk.journal import Journal
@@ -92,29 +90,26 @@ def run_flow(
     """One resident's transaction through the product's flow, Qt-free."""
     pump = QueuePump()
     runner = ThreadRunner(pump.post)
-    client = BackendClient(config)
-    flow = Flow(
-        card=CardReaderAdapter(open_transport or (lambda: PcscTransport(reader)), anchors),
-        face=FaceCheckAdapter(camera),
-        backend=BackendAdapter(client, journal),
-        clock=MonotonicClock(),
-        runner=runner,
-        config=FlowConfig(face_attempts=2),
-    )
-    steps: list[Step] = []
-    play = Autoplay(flow, auth_pin=auth_pin, new_pin=new_pin, text_pin=text_pin,
-                    on_step=lambda view: steps.append(view.step))
-    watcher = ReaderWatcher(PresenceRelay(reader, flow.card_event, pump.post), wait_seconds=0.2)
-    watcher.start()
-    try:
+    with ExitStack() as stack:
+        flow = assemble(KioskParts(
+            open_card=open_transport or (lambda: PcscTransport(reader)),
+            anchors=anchors,
+            backend=config,
+            open_camera=camera,
+            journal=journal,
+            flow=FlowConfig(face_attempts=2),
+        ), runner, stack)
+        stack.callback(runner.shutdown)  # lets the release job (abort at the backend) finish
+        steps: list[Step] = []
+        play = Autoplay(flow, auth_pin=auth_pin, new_pin=new_pin, text_pin=text_pin,
+                        on_step=lambda view: steps.append(view.step))
+        watcher = ReaderWatcher(PresenceRelay(reader, flow.card_event, pump.post),
+                                wait_seconds=0.2)
+        watcher.start()
+        stack.callback(watcher.stop)
         result = drive(flow, pump, play, timeout=timeout,
                        between=(lambda: between(flow)) if between else None)
         settle(runner, pump)
-    finally:
-        watcher.stop()
-        runner.shutdown()  # lets the release job (abort at the backend) finish
-        flow.close()
-        client.close()
     return Run(result, steps, journal)
 
 
@@ -146,7 +141,7 @@ class CardPuller:
     resident pulls the card (the virtual card leaves the vpcd reader and pcscd reports it
     gone), so that command meets an empty reader. With ``after_processing`` the card runs the
     command first and is pulled before its answer is read: the answer is lost (raised as the
-    card layer's ``CardRemoved``, which is what the kiosk sees when a card leaves mid-answer).
+    card layer's ``CardLost``, which is what the kiosk sees when a card leaves mid-answer).
 
     Pulling at the transport rather than by cutting vpcd's socket mid-command: vsmartcard's
     vpcd stays wedged (no card seen) for a long while after that, which would disturb every
@@ -201,7 +196,7 @@ class CardPuller:
         return ins == 0x2C and apdu[0] == 0x0C  # the backend's protected reset command
 
 
-class _PullingTransport:
+class _PullingTransport(WrappedTransport):
     def __init__(self, inner: PcscTransport, puller: CardPuller) -> None:
         self.inner = inner
         self.puller = puller
@@ -212,18 +207,9 @@ class _PullingTransport:
         if self.puller.after_processing:
             self.inner.transmit(apdu)
             self.puller.pull()
-            raise CardRemoved("the card left the reader before it answered")
+            raise CardLost("the card left the reader before it answered")
         self.puller.pull()
         return self.inner.transmit(apdu)
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def __enter__(self) -> _PullingTransport:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
 
 # --- what each party believes -----------------------------------------------------------------

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from kiosk.flow.ports import (
     BackendRefusedError,
     CardFaceInvalidError,
+    CardReading,
     CardRemovedError,
-    CardSnapshot,
     FaceBinding,
     FaceHint,
     FaceListener,
@@ -19,8 +19,8 @@ from kiosk.flow.ports import (
     LivenessPrompt,
     PinBlockedError,
     ResetOutcome,
-    RetryCounters,
     Ticket,
+    TriesLeft,
     WrongPinError,
 )
 
@@ -81,12 +81,12 @@ class FakeCard:
         if not self.present:
             raise CardRemovedError("no card")
 
-    def counters(self) -> RetryCounters:
-        return RetryCounters(self.auth_tries, self.sign_tries, self.text_tries)
+    def counters(self) -> TriesLeft:
+        return TriesLeft(self.auth_tries, self.sign_tries, self.text_tries)
 
-    def read_card(self) -> CardSnapshot:
+    def read_card(self) -> CardReading:
         self._enter("read_card")
-        return CardSnapshot(
+        return CardReading(
             self.card_id,
             self.counters(),
             self.sign_cert_present,
@@ -94,7 +94,7 @@ class FakeCard:
             b"auth-cert-der",
         )
 
-    def read_counters(self) -> tuple[str, RetryCounters]:
+    def read_counters(self) -> tuple[str, TriesLeft]:
         self._enter("read_counters")
         return self.card_id, self.counters()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.backend_client.errors import (
-    BackendOfflineError,
+    BackendUnreachableError,
     CardRejectedError,
     ProtocolError,
     RefusedByPolicyError,
@@ -59,7 +59,7 @@ def test_presence_relay_posts_to_the_driving_thread() -> None:
     [
         (card_errors.WrongPin(2), ports.WrongPinError),
         (card_errors.PinBlocked(), ports.PinBlockedError),
-        (card_errors.CardRemoved(), ports.CardRemovedError),
+        (card_errors.CardLost(), ports.CardRemovedError),
         (card_errors.ReaderUnavailable("gone"), ports.ReaderUnavailableError),
         (card_errors.ReaderBusy(), ports.ReaderUnavailableError),
         (card_errors.NotAMyNumberCard("no JPKI AP"), ports.NotAMyNumberCardError),
@@ -83,7 +83,7 @@ def test_wrong_pin_keeps_the_count() -> None:
 @pytest.mark.parametrize(
     ("raised", "expected"),
     [
-        (BackendOfflineError("down"), ports.BackendOfflineError),
+        (BackendUnreachableError("down"), ports.BackendOfflineError),
         (RefusedByPolicyError("rate_limit"), ports.BackendRefusedError),
         (CardRejectedError("revoked"), ports.BackendCardRejectedError),
         (CardRejectedError("card_binding_mismatch"), ports.CardMismatchError),
@@ -133,6 +133,9 @@ def test_the_card_face_is_trusted_only_with_this_sessions_chip_proof(
     honest.read_card()
     with pytest.raises(CardFaceInvalidError):  # no chip proof yet in this session
         honest.read_photo_with_text_pin(bytearray(TEST_PINS["text_pin"].encode()))
+    with pytest.raises(CardFaceInvalidError):  # ... refused before the PIN goes to the card
+        honest.read_photo_with_text_pin(bytearray(b"0000"))
+    assert honest.read_counters()[1].text_pin == 3  # no try spent
     honest.sign_with_chip_key(digest_info)
     assert honest.read_photo_with_text_pin(bytearray(TEST_PINS["text_pin"].encode()))
     binding = honest.face_binding()

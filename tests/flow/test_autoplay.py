@@ -18,7 +18,7 @@ from .kit import Kit, make_kit
 
 def _autoplay(kit: Kit, **kwargs: str) -> Autoplay:
     options = {"auth_pin": "1234", "new_pin": "ZX81AB"} | kwargs
-    return Autoplay(kit.flow, **options)
+    return Autoplay(kit.flow, **options)  # type: ignore[arg-type]  # all str options
 
 
 def test_autoplay_success_inline(kit: Kit) -> None:

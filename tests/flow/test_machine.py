@@ -23,7 +23,7 @@ from kiosk.flow.ports import (
     NotAMyNumberCardError,
 )
 from kiosk.flow.states import Exit, Step
-from kiosk.flow.view import EntryProblem, NewPinProblem, Stage
+from kiosk.flow.view import EntryProblem, NewPinProblem, ProcessingStage
 
 from .fakes import BINDING, GOOD_RESULT, NO_MATCH, NOT_LIVE, PHOTO, FakeCard, FakeFace
 from .kit import Kit, make_kit
@@ -75,7 +75,7 @@ def test_success_path_resets_the_sign_pin_and_wipes_every_secret(kit: Kit) -> No
         Step.FACE_CHECK, Step.NEW_PIN, Step.PROCESSING, Step.DONE, Step.START,
     ]
     stages = [v.stage for v in kit.views if v.step == Step.PROCESSING and v.stage]
-    assert stages[-1] == Stage.CONFIRM
+    assert stages[-1] == ProcessingStage.CONFIRM
     assert repr(flow._secrets) == "SecretStore(names=[])"
 
 

@@ -4,27 +4,24 @@ over mutual TLS, and the synthetic resident as camera (Qt-free; the UI has its o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from kiosk.backend_client import BackendClient
+from kiosk.assembly import KioskParts, assemble
 from kiosk.card_reader.card import MyNumberCard
 from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.jpki import JpkiPin
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher
 from kiosk.face_match.resident import SyntheticResident
 from kiosk.face_match.sources import RenderedSource
-from kiosk.flow.adapters.backend import BackendAdapter
-from kiosk.flow.adapters.card import CardReaderAdapter
-from kiosk.flow.adapters.face import FaceCheckAdapter
 from kiosk.flow.adapters.presence import PresenceRelay
 from kiosk.flow.autoplay import Autoplay, AutoplayResult, drive
 from kiosk.flow.config import FlowConfig
 from kiosk.flow.machine import Flow
-from kiosk.flow.ports import MonotonicClock
 from kiosk.flow.states import Step
 from kiosk.flow.work import QueuePump, ThreadRunner
 from kiosk_testbed.authority import TestAuthority
@@ -66,28 +63,24 @@ def run_flow(
 ) -> tuple[AutoplayResult, list[Step]]:
     pump = QueuePump()
     runner = ThreadRunner(pump.post)
-    client = BackendClient(client_config(backend))
-    flow = Flow(
-        card=CardReaderAdapter(lambda: PcscTransport(READER_0), anchors),
-        face=FaceCheckAdapter(camera),
-        backend=BackendAdapter(client),
-        clock=MonotonicClock(),
-        runner=runner,
-        config=FlowConfig(face_attempts=2),
-    )
-    steps: list[Step] = []
-    play = Autoplay(flow, auth_pin=auth_pin, new_pin=NEW_PIN, text_pin=text_pin,
-                    on_step=lambda view: steps.append(view.step))
-    watcher = ReaderWatcher(PresenceRelay(READER_0, flow.card_event, pump.post), wait_seconds=0.2)
-    watcher.start()
-    try:
+    with ExitStack() as stack:
+        flow = assemble(KioskParts(
+            open_card=lambda: PcscTransport(READER_0),
+            anchors=anchors,
+            backend=client_config(backend),
+            open_camera=camera,
+            flow=FlowConfig(face_attempts=2),
+        ), runner, stack)
+        stack.callback(runner.shutdown)
+        steps: list[Step] = []
+        play = Autoplay(flow, auth_pin=auth_pin, new_pin=NEW_PIN, text_pin=text_pin,
+                        on_step=lambda view: steps.append(view.step))
+        watcher = ReaderWatcher(PresenceRelay(READER_0, flow.card_event, pump.post),
+                                wait_seconds=0.2)
+        watcher.start()
+        stack.callback(watcher.stop)
         result = drive(flow, pump, play, timeout=90,
                        between=(lambda: between(flow)) if between else None)
-    finally:
-        watcher.stop()
-        runner.shutdown()
-        flow.close()
-        client.close()
     return result, steps
 
 

@@ -3,12 +3,10 @@ word), sometimes a realistic status word, sometimes no status word or a vanished
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
 from hypothesis import strategies as st
 
-from kiosk.card_reader.errors import CardRemoved, CardUnresponsive
+from kiosk.card_reader.errors import CardLost, CardUnresponsive
+from kiosk.card_reader.transport import TransportBase
 
 MAX_APDUS = 3000  # far above anything a session sends; more means a loop that never ends
 
@@ -38,7 +36,7 @@ payloads = st.one_of(
 )
 
 
-class HostileTransport:
+class HostileTransport(TransportBase):
     """A ``Transport`` whose every answer comes from hypothesis."""
 
     def __init__(self, data: st.DataObject) -> None:
@@ -51,7 +49,7 @@ class HostileTransport:
             raise AssertionError(f"more than {MAX_APDUS} APDUs: the host never stops asking")
         kind = self.data.draw(st.integers(0, 40), label="event")
         if kind == 0:
-            raise CardRemoved()
+            raise CardLost()
         if kind == 1:
             raise CardUnresponsive()
         return self.data.draw(payloads, label="data"), self.data.draw(status_words, label="sw")
@@ -59,13 +57,3 @@ class HostileTransport:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

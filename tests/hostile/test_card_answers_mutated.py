@@ -8,8 +8,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -20,6 +19,7 @@ from kiosk.card_reader.card import MyNumberCard
 from kiosk.card_reader.card_info import TrustAnchors, TrustedCardFace
 from kiosk.card_reader.errors import CardError
 from kiosk.card_reader.jpki import JpkiPin
+from kiosk.card_reader.transport import TransportBase
 from kiosk_testbed.authority import TestAuthority
 from kiosk_testbed.card.card_file import CardFile
 from kiosk_testbed.card.layout import Ap
@@ -29,7 +29,7 @@ from tests.hostile.budget import bounded, hostile
 from tests.hostile.hostile_card import MAX_APDUS, PLAUSIBLE_SW
 
 
-class DamagingTransport:
+class DamagingTransport(TransportBase):
     """Passes APDUs to a real virtual card and damages some of its answers."""
 
     def __init__(self, card: VirtualCard, data: st.DataObject) -> None:
@@ -61,17 +61,6 @@ class DamagingTransport:
 
     def close(self) -> None:
         pass
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @dataclass

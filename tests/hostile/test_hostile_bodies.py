@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def call_app(
         "server": ("127.0.0.1", 8443),
         "extensions": {"tls": {"client_cert_chain": [pem]}},
     }
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         if pieces:
@@ -70,7 +70,7 @@ def call_app(
         await asyncio.sleep(3600)  # no disconnect while the app still answers
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))

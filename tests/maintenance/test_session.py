@@ -10,11 +10,11 @@ import pytest
 
 from kiosk.config import KioskConfig
 from kiosk.maintenance import (
-    Action,
+    AuditOutcome,
     LockedOutError,
     Maintenance,
+    MaintenanceAction,
     NotConfiguredError,
-    Outcome,
     PermissionDeniedError,
     Role,
     SessionExpiredError,
@@ -112,7 +112,7 @@ def test_staff_can_never_perform_engineer_actions(maintenance: Maintenance,
                                                   staff_pin: bytearray) -> None:
     session = maintenance.sign_in(Role.STAFF, staff_pin)
     engineer_only = ENGINEER_ACTIONS - STAFF_ACTIONS
-    ran: list[Action] = []
+    ran: list[MaintenanceAction] = []
     assert len(engineer_only) >= 8
     for action in engineer_only:
         assert not allowed(Role.STAFF, action)
@@ -131,9 +131,9 @@ def test_staff_can_never_perform_engineer_actions(maintenance: Maintenance,
 def test_engineer_may_do_staff_and_engineer_actions(maintenance: Maintenance,
                                                     engineer_passphrase: bytearray) -> None:
     session = maintenance.sign_in(Role.ENGINEER, engineer_passphrase)
-    for action in Action:
+    for action in MaintenanceAction:
         require(Role.ENGINEER, action)
-    assert session.perform(Action.RUN_DIAGNOSTICS, lambda: 42) == 42
+    assert session.perform(MaintenanceAction.RUN_DIAGNOSTICS, lambda: 42) == 42
 
 
 def test_every_action_is_audited_without_personal_data(
@@ -154,7 +154,7 @@ def test_every_action_is_audited_without_personal_data(
         raise OSError("reader gone")
 
     with pytest.raises(OSError):
-        session.perform(Action.RESET_READER, broken)
+        session.perform(MaintenanceAction.RESET_READER, broken)
     session.sign_out()
     lines = audit_lines(config)
     assert [(e["who"], e["action"], e["outcome"]) for e in lines] == [
@@ -175,9 +175,9 @@ def test_every_action_is_audited_without_personal_data(
 
 def test_audit_refuses_free_text(maintenance: Maintenance) -> None:
     with pytest.raises(ValueError, match="short identifier"):
-        maintenance.audit.record(Role.STAFF, "note", Outcome.OK, {"name": "Yamada Taro"})
+        maintenance.audit.record(Role.STAFF, "note", AuditOutcome.OK, {"name": "Yamada Taro"})
     with pytest.raises(ValueError, match="unknown actor"):
-        maintenance.audit.record("resident", "note", Outcome.OK)
+        maintenance.audit.record("resident", "note", AuditOutcome.OK)
 
 
 def test_roles_without_a_credential_cannot_sign_in(make_config: Callable[..., KioskConfig],

@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kiosk.backend_client import BackendClient
+from kiosk.assembly import KioskParts, assemble
 from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.pcsc import PcscTransport
-from kiosk.flow.adapters.backend import BackendAdapter
-from kiosk.flow.adapters.card import CardReaderAdapter
 from kiosk.flow.autoplay import Autoplay, AutoplayResult, drive
 from kiosk.flow.config import FlowConfig
-from kiosk.flow.machine import Flow
-from kiosk.flow.ports import CardPresence, FaceListener, FaceResult, MonotonicClock
+from kiosk.flow.ports import CardPresence, FaceListener, FaceResult
 from kiosk.flow.work import QueuePump, ThreadRunner
 from kiosk_testbed.authority import TestAuthority
 from kiosk_testbed.card import layout
@@ -68,29 +66,28 @@ def backend(tmp_path: Path, testbed_authority: TestAuthority) -> Iterator[Runnin
 
 
 def run_kiosk(
-    backend: RunningBackend, anchors: TrustAnchors, *, auth_pin: str = TEST_PINS["auth_pin"]
+    backend: RunningBackend, anchors: TrustAnchors, *, auth_pin: str = TEST_PINS["auth_pin"],
+    new_pin: str = NEW_PIN,
 ) -> AutoplayResult:
     """One resident transaction on the unmodified kiosk, the card in reader 0."""
     pump = QueuePump()
     runner = ThreadRunner(pump.post)
-    client = BackendClient(client_config(backend))
-    flow = Flow(
-        card=CardReaderAdapter(lambda: PcscTransport(READER_0), anchors),
-        face=PassingFace(),
-        backend=BackendAdapter(client),
-        clock=MonotonicClock(),
-        runner=runner,
-        config=FlowConfig(face_attempts=1),
-    )
-    play = Autoplay(flow, auth_pin=auth_pin, new_pin=NEW_PIN, text_pin=TEST_PINS["text_pin"])
-    flow.card_event(CardPresence.PRESENT)
-    try:
-        return drive(flow, pump, play, timeout=60)
-    finally:
-        settle(backend, pump)
-        runner.shutdown()
-        flow.close()
-        client.close()
+    with ExitStack() as stack:
+        flow = assemble(KioskParts(
+            open_card=lambda: PcscTransport(READER_0),
+            anchors=anchors,
+            backend=client_config(backend),
+            face_check=PassingFace(),
+            flow=FlowConfig(face_attempts=1),
+        ), runner, stack)
+        stack.callback(runner.shutdown)
+        play = Autoplay(flow, auth_pin=auth_pin, new_pin=new_pin,
+                        text_pin=TEST_PINS["text_pin"])
+        flow.card_event(CardPresence.PRESENT)
+        try:
+            return drive(flow, pump, play, timeout=60)
+        finally:
+            settle(backend, pump)
 
 
 def settle(backend: RunningBackend, pump: QueuePump, seconds: float = 10.0) -> None:
@@ -182,27 +179,7 @@ def test_replayed_chip_answer_is_worth_nothing(
 def _record_one_chip_answer(backend: RunningBackend, anchors: TrustAnchors) -> AutoplayResult:
     """A transaction that gets as far as the chip proof and is then cancelled by the resident
     (the autoplay refuses to type a new PIN that breaks the rules)."""
-    pump = QueuePump()
-    runner = ThreadRunner(pump.post)
-    client = BackendClient(client_config(backend))
-    flow = Flow(
-        card=CardReaderAdapter(lambda: PcscTransport(READER_0), anchors),
-        face=PassingFace(),
-        backend=BackendAdapter(client),
-        clock=MonotonicClock(),
-        runner=runner,
-        config=FlowConfig(face_attempts=1),
-    )
-    play = Autoplay(flow, auth_pin=TEST_PINS["auth_pin"], new_pin="lowercase",
-                    text_pin=TEST_PINS["text_pin"])
-    flow.card_event(CardPresence.PRESENT)
-    try:
-        return drive(flow, pump, play, timeout=60)
-    finally:
-        settle(backend, pump)
-        runner.shutdown()
-        flow.close()
-        client.close()
+    return run_kiosk(backend, anchors, new_pin="lowercase")
 
 
 def test_certificate_only_fake_three_times_then_the_owner_gets_through(

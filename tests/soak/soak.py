@@ -71,17 +71,12 @@ def insert_card(link: Any, reader: str, wait_for_card: Callable[..., None]) -> i
 
 
 def run_soak(args: argparse.Namespace, reader: str, vpcd_port: int) -> dict[str, object]:
-    from kiosk.backend_client import BackendClient
+    from kiosk.assembly import KioskParts, assemble
     from kiosk.card_reader.card_info import TrustAnchors
     from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher
-    from kiosk.flow.adapters.backend import BackendAdapter
-    from kiosk.flow.adapters.card import CardReaderAdapter
-    from kiosk.flow.adapters.face import FaceCheckAdapter
     from kiosk.flow.adapters.presence import PresenceRelay
     from kiosk.flow.autoplay import Autoplay, drive
     from kiosk.flow.config import FlowConfig
-    from kiosk.flow.machine import Flow
-    from kiosk.flow.ports import MonotonicClock
     from kiosk.flow.states import Step
     from kiosk.flow.work import QueuePump, ThreadRunner
     from kiosk.journal import Journal
@@ -114,17 +109,14 @@ def run_soak(args: argparse.Namespace, reader: str, vpcd_port: int) -> dict[str,
         pump = QueuePump()
         runner = ThreadRunner(pump.post)
         stack.callback(runner.shutdown)
-        client = BackendClient(kiosk_config(backend, read_timeout=15.0))
-        stack.callback(client.close)
-        flow = Flow(
-            card=CardReaderAdapter(lambda: PcscTransport(reader), anchors),
-            face=FaceCheckAdapter(resident_camera(DEFAULT_PHOTO)),
-            backend=BackendAdapter(client, journal),
-            clock=MonotonicClock(),
-            runner=runner,
-            config=FlowConfig(face_attempts=2),
-        )
-        stack.callback(flow.close)
+        flow = assemble(KioskParts(
+            open_card=lambda: PcscTransport(reader),
+            anchors=anchors,
+            backend=kiosk_config(backend, read_timeout=15.0),
+            open_camera=resident_camera(DEFAULT_PHOTO),
+            journal=journal,
+            flow=FlowConfig(face_attempts=2),
+        ), runner, stack)
         watcher = ReaderWatcher(PresenceRelay(reader, flow.card_event, pump.post),
                                 wait_seconds=0.2)
         watcher.start()

@@ -152,7 +152,7 @@ def test_issuance_record_binds_chip_and_card_face_to_the_auth_certificate(
     # the card-face digest is SHA-256 of the message DF28 signs (prefix + three digests)
     face = card_file.files[(Ap.INFO, INFO_CARD_FACE)]
     assert record.card_face_sha256 == test_card.values["card_face_sha256"]
-    assert len(record.card_face_sha256) == 64
+    assert record.card_face_sha256 is not None and len(record.card_face_sha256) == 64
     line = next(
         json.loads(line) for line in testbed_authority.cards_path.read_text().splitlines()
         if test_card.values["card_id"] in line

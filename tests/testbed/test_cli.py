@@ -16,12 +16,11 @@ from cryptography import x509
 
 from kiosk_testbed.cli import main
 from kiosk_testbed.mynumber import is_valid
-from kiosk_testbed.vpcd import READER_PORTS
+from kiosk_testbed.vpcd import READER_PORTS, reader_lock
 from tests.helpers.virtual_card import (
     DEFAULT_PHOTO,
     READER_0,
     card_present,
-    reader_lock,
     wait_for_card,
 )
 

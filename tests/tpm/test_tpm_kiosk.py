@@ -69,7 +69,8 @@ def _post_face(kiosk: TpmKiosk, transaction: Transaction, request: FaceEvidenceR
 def _outcome(kiosk: TpmKiosk, transaction: Transaction) -> str | None:
     rows = kiosk.backend.rows("SELECT outcome FROM transactions WHERE transaction_id = ?",
                               (transaction.transaction_id,))
-    return rows[0][0]
+    outcome: str | None = rows[0][0]
+    return outcome
 
 
 def _reset_is_refused(client: BackendClient, transaction: Transaction, driver: CardDriver

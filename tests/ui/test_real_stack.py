@@ -5,7 +5,7 @@ reader watcher. Work runs on the flow's worker thread; results come back through
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,20 +14,16 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kiosk.backend_client import BackendClient
+from kiosk.assembly import KioskParts, assemble
 from kiosk.card_reader.card import MyNumberCard
 from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.jpki import JpkiPin
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher
 from kiosk.face_match.resident import SyntheticResident
 from kiosk.face_match.sources import RenderedSource
-from kiosk.flow.adapters.backend import BackendAdapter
-from kiosk.flow.adapters.card import CardReaderAdapter
-from kiosk.flow.adapters.face import FaceCheckAdapter
 from kiosk.flow.adapters.presence import PresenceRelay
 from kiosk.flow.config import FlowConfig
 from kiosk.flow.machine import Flow
-from kiosk.flow.ports import MonotonicClock
 from kiosk.flow.states import Step
 from kiosk.ui.app import create_application
 from kiosk.ui.bridge import QtPoster, make_qt_runner
@@ -162,31 +158,26 @@ def real_kiosk(
     create_application()
     poster = QtPoster()
     runner = make_qt_runner(poster)
-    client = BackendClient(client_config(backend))
-    flow = Flow(
-        card=CardReaderAdapter(lambda: PcscTransport(READER_0), anchors),
-        face=FaceCheckAdapter(source),
-        backend=BackendAdapter(client),
-        clock=MonotonicClock(),
-        runner=runner,
-        config=config or FlowConfig(face_attempts=1),
-    )
-    window = KioskWindow(flow, UiOptions(language="en", kiosk_mode=False, sound=False))
-    qtbot.addWidget(window)
-    window.resize(1080, 1920)
-    window.show()
-    watcher = ReaderWatcher(PresenceRelay(READER_0, flow.card_event, poster.post),
-                            wait_seconds=0.2)
-    watcher.start()
-    try:
+    with ExitStack() as stack:
+        flow = assemble(KioskParts(
+            open_card=lambda: PcscTransport(READER_0),
+            anchors=anchors,
+            backend=client_config(backend),
+            open_camera=source,
+            flow=config or FlowConfig(face_attempts=1),
+        ), runner, stack)
+        stack.callback(runner.shutdown)
+        window = KioskWindow(flow, UiOptions(language="en", kiosk_mode=False, sound=False))
+        qtbot.addWidget(window)
+        stack.callback(window.shut_down)
+        window.resize(1080, 1920)
+        window.show()
+        watcher = ReaderWatcher(PresenceRelay(READER_0, flow.card_event, poster.post),
+                                wait_seconds=0.2)
+        watcher.start()
+        stack.callback(watcher.stop)
         qtbot.waitUntil(lambda: flow.view.card_present, timeout=5000)
         yield Kiosk(qtbot, window, flow)
-    finally:
-        watcher.stop()
-        window.shut_down()
-        runner.shutdown()
-        flow.close()
-        client.close()
 
 
 def sign_pin_accepted(pin: str) -> bool:

@@ -338,8 +338,13 @@ def test_speech_never_blocks_the_ui_thread(qtbot: QtBot) -> None:
         flow.show(FlowView(step=step, visit=visit))
     assert time.monotonic() - started < 0.5  # three screens spoken, none waited for
     assert slow.started.wait(2)
-    ticks = []
-    qtbot.waitUntil(lambda: ticks.append(1) or len(ticks) > 5, timeout=1000)  # loop turns
+    ticks: list[int] = []
+
+    def turned() -> bool:
+        ticks.append(1)
+        return len(ticks) > 5
+
+    qtbot.waitUntil(turned, timeout=1000)  # loop turns
     window.shut_down()
     speaker.close()
 

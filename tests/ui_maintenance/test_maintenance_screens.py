@@ -6,7 +6,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.flow.states import Step
-from kiosk.maintenance import Action, PermissionDeniedError, Role
+from kiosk.maintenance import MaintenanceAction, PermissionDeniedError, Role
 from kiosk.ui.qt import QPoint, Qt
 from kiosk.ui.screens.ending import OutOfServiceScreen
 from tests.ui_maintenance.conftest import ENGINEER_PASSPHRASE, STAFF_PIN, Kit
@@ -82,8 +82,9 @@ def test_staff_can_never_open_engineer_screens(kit: Kit) -> None:
     assert kit.controller.overlay.notice.isVisible()
     with pytest.raises(PermissionDeniedError):
         kit.controller.engineer.open(session)
-    for action in (Action.RUN_DIAGNOSTICS, Action.CARD_PROBE, Action.EXPORT_REPORT,
-                   Action.VIEW_LOGS, Action.CAMERA_PREVIEW):
+    for action in (MaintenanceAction.RUN_DIAGNOSTICS, MaintenanceAction.CARD_PROBE,
+                   MaintenanceAction.EXPORT_REPORT, MaintenanceAction.VIEW_LOGS,
+                   MaintenanceAction.CAMERA_PREVIEW):
         with pytest.raises(PermissionDeniedError):
             session.require(action)
     denied = [e for e in kit.audit() if e["outcome"] == "denied" and e["who"] == "staff"]
@@ -239,5 +240,6 @@ def test_engineer_passphrase_on_the_on_screen_keyboard(kit: Kit) -> None:
     assert login.passphrase.inspect(bytes) == ENGINEER_PASSPHRASE.encode()
     kit.qtbot.mouseClick(login.sign_in_button, Qt.MouseButton.LeftButton)
     kit.qtbot.waitUntil(lambda: kit.controller.session is not None, timeout=10_000)
-    assert kit.controller.session.role is Role.ENGINEER
+    session = kit.controller.session
+    assert session is not None and session.role is Role.ENGINEER
     assert len(login.passphrase) == 0  # handed over and wiped

@@ -39,7 +39,12 @@ def test_damaged_staff_call_file_reads_as_no_call(tmp_path: Path) -> None:
 
 def test_a_call_from_the_help_panel_reaches_staff_screen_and_metrics(kit: Kit) -> None:
     window = kit.ui.window
-    window._call_staff = kit.maintenance.staff_calls.ring  # wired as kiosk run wires it
+    calls = kit.maintenance.staff_calls
+
+    def ring(step: str) -> None:
+        calls.ring(step)
+
+    window._call_staff = ring  # wired as kiosk run wires it
     window.help._call_staff = window._ring_staff
     window.help.call.setVisible(True)
     kit.qtbot.mouseClick(window.help_button, Qt.MouseButton.LeftButton)

@@ -18,6 +18,12 @@ from kiosk.ui.window import KioskWindow, UiOptions
 from kiosk.voice import Audio, EspeakVoice, OpenJTalkVoice, Speaker, speakable
 
 
+def _record(devices: list[str | None], device: str | None, levels: list[int],
+            audio: Audio) -> None:
+    devices.append(device)
+    levels.append(int(audio.samples.max()))
+
+
 def screen_texts(qtbot: QtBot, language: str) -> dict[str, str]:
     """What the voice reads on each resident screen of the gallery (one per step)."""
     create_application()
@@ -113,8 +119,7 @@ def test_headphones_in_the_accessible_mode_and_volume() -> None:
     from kiosk.voice import SpeakerSettings
 
     speaker = Speaker({"en": voice}, SpeakerSettings(volume=0.3, headphones_device="hw:1"),
-                      play=lambda audio, device: (devices.append(device),
-                                                  levels.append(int(audio.samples.max()))))
+                      play=lambda audio, device: _record(devices, device, levels, audio))
     try:
         speaker.say("hello", "en")
         speaker.headphones = True

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from kiosk.backend_client.client import BackendClient, FaceReport, Transaction
 from kiosk.backend_client.errors import (
     BackendError,
-    BackendOfflineError,
+    BackendUnreachableError,
     CardRejectedError,
     ProtocolError,
     RefusedByPolicyError,
@@ -21,15 +21,13 @@ from kiosk.flow.failure_codes import FailureCode
 from kiosk.flow.ports import (
     BackendCardRejectedError,
     BackendFailedError,
+    BackendOfflineError,
     BackendRefusedError,
     CardMismatchError,
     FaceBinding,
     FaceResult,
     ResetOutcome,
     Ticket,
-)
-from kiosk.flow.ports import (
-    BackendOfflineError as PortOfflineError,
 )
 from kiosk.journal import Journal
 from kiosk.journal.reconcile import reconcile_one
@@ -57,8 +55,8 @@ ABORT_REASONS: dict[str, AbortReason] = {
 def translated_backend_errors() -> Iterator[None]:
     try:
         yield
-    except BackendOfflineError as error:
-        raise PortOfflineError(str(error)) from None
+    except BackendUnreachableError as error:
+        raise BackendOfflineError(str(error)) from None
     except RefusedByPolicyError as error:
         raise BackendRefusedError(error.reason) from None
     except CardRejectedError as error:

@@ -15,14 +15,13 @@ certificate's first 256 bytes (its serial and names), read in one command.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from cryptography import x509
 
 from kiosk.card_reader import errors as card_errors
-from kiosk.card_reader.card import MyNumberCard
+from kiosk.card_reader.card import MyNumberCard, card_fingerprint
 from kiosk.card_reader.card_info import ChipProof, TrustAnchors, TrustedCardFace
 from kiosk.card_reader.jpki import JpkiPin
 from kiosk.card_reader.pin import PinStatus
@@ -31,16 +30,15 @@ from kiosk.flow.ports import (
     CardFaceInvalidError,
     CardFaultError,
     CardMismatchError,
+    CardReading,
     CardRemovedError,
-    CardSnapshot,
     FaceBinding,
     NotAMyNumberCardError,
     PinBlockedError,
     ReaderUnavailableError,
-    RetryCounters,
+    TriesLeft,
     WrongPinError,
 )
-from kiosk.flow.secrets import wipe
 
 MAX_TRIES = {"auth": 3, "sign": 5, "text": 3}
 
@@ -54,7 +52,7 @@ def translated_card_errors() -> Iterator[None]:
         raise WrongPinError(error.attempts_left) from None
     except card_errors.PinBlocked:
         raise PinBlockedError("blocked") from None
-    except card_errors.CardRemoved as error:
+    except card_errors.CardLost as error:
         raise CardRemovedError(str(error)) from None
     except (card_errors.ReaderUnavailable, card_errors.ReaderBusy) as error:
         raise ReaderUnavailableError(str(error)) from None
@@ -104,7 +102,7 @@ class CardReaderAdapter:
         self._card = MyNumberCard.recognize(self._transport, fast_forms=self._fast_forms)
         return self._card
 
-    def read_card(self) -> CardSnapshot:
+    def read_card(self) -> CardReading:
         self.close()
         with translated_card_errors():
             card = self._connect()
@@ -112,23 +110,23 @@ class CardReaderAdapter:
             auth_cert = card.jpki.read_auth_certificate()
             presence = card.jpki.certificate_presence()
         expiry = _not_after(auth_cert)
-        return CardSnapshot(
-            card_id=_card_id(auth_cert),
+        return CardReading(
+            card_id=card_fingerprint(auth_cert),
             counters=counters,
             sign_cert_present=presence.sign,
             sign_cert_expiry=expiry,
             auth_cert_der=auth_cert,
         )
 
-    def _counters(self, card: MyNumberCard) -> RetryCounters:
+    def _counters(self, card: MyNumberCard) -> TriesLeft:
         read = card.read_retry_counters()
-        return RetryCounters(
+        return TriesLeft(
             auth_pin=_tries(read.auth, "auth"),
             sign_pin=_tries(read.sign, "sign"),
             text_pin=_tries(read.text, "text"),
         )
 
-    def read_counters(self) -> tuple[str, RetryCounters]:
+    def read_counters(self) -> tuple[str, TriesLeft]:
         """Id and counters of the card in the reader now. A connection that died (a reset, a
         swap the watcher did not see) is replaced by a new one, so another card shows up as a
         different id rather than as an I/O error."""
@@ -140,10 +138,10 @@ class CardReaderAdapter:
                 card = self._connect()
             return self._id_and_counters(card)
 
-    def _id_and_counters(self, card: MyNumberCard) -> tuple[str, RetryCounters]:
+    def _id_and_counters(self, card: MyNumberCard) -> tuple[str, TriesLeft]:
         with translated_card_errors():
             counters = self._counters(card)
-            card_id = _card_id(card.jpki.read_auth_certificate_head())
+            card_id = card_fingerprint(card.jpki.read_auth_certificate_head())
         return card_id, counters
 
     def verify_auth_pin(self, pin: bytearray) -> None:
@@ -165,27 +163,27 @@ class CardReaderAdapter:
         return proof.signature
 
     def read_photo_with_text_pin(self, text_pin: bytearray) -> bytearray:
-        card = self._connected()
+        card, proof = self._connected(), self._session_chip_proof()
+        self._trusted = None
         with translated_card_errors():
-            card.text_ap.verify_pin(text_pin)
-            my_number = card.text_ap.read_my_number()
-            try:
-                card.card_info.unlock_with_my_number(my_number)
-            finally:
-                wipe(my_number)
-            return self._trusted_photo(card)
+            trusted = card.read_trusted_face_with_text_pin(text_pin, self._anchors, proof)
+        return self._photo(trusted)
 
     def read_photo_with_number_b(self, number_b: bytearray) -> bytearray:
-        card = self._connected()
+        card, proof = self._connected(), self._session_chip_proof()
+        self._trusted = None
         with translated_card_errors():
-            card.card_info.unlock_with_check_code_b(number_b)
-            return self._trusted_photo(card)
+            trusted = card.read_trusted_face_with_check_code_b(number_b, self._anchors, proof)
+        return self._photo(trusted)
 
-    def _trusted_photo(self, card: MyNumberCard) -> bytearray:
+    def _session_chip_proof(self) -> ChipProof:
+        """The face is trusted only under this session's chip proof (checked before any PIN
+        or 照合番号B is sent: without it the photo could not be trusted anyway)."""
         if self._chip_proof is None:
             raise CardFaceInvalidError("no chip proof in this session to check the card face by")
-        self._trusted = None
-        trusted = card.card_info.read_trusted_card_face(self._anchors, self._chip_proof)
+        return self._chip_proof
+
+    def _photo(self, trusted: TrustedCardFace) -> bytearray:
         self._trusted = trusted
         return bytearray(trusted.face.photo)
 
@@ -214,11 +212,6 @@ class CardReaderAdapter:
         transport, self._transport = self._transport, None
         if transport is not None:
             transport.close()
-
-
-def _card_id(auth_certificate: bytes) -> str:
-    """Tells cards apart: the certificate's first 256 bytes hold its serial and names."""
-    return hashlib.sha256(auth_certificate[:256]).hexdigest()
 
 
 def _not_after(der: bytes) -> dt.date | None:

@@ -2,7 +2,7 @@
 preview, face self-test, backend), logs with a level filter, the configuration in effect,
 versions, and exporting the report to a chosen folder.
 
-Every section is an :class:`Action` run through ``session.perform`` (permission + audit);
+Every section is a :class:`MaintenanceAction` run through ``session.perform`` (permission + audit);
 checks, log reading and export run off the UI thread.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from kiosk.config import settings_in_effect
 from kiosk.diagnostics import Report, export_report, run_checks
 from kiosk.diagnostics.logs import read_log
-from kiosk.maintenance import Action, MaintenanceSession, PermissionDeniedError, Role
+from kiosk.maintenance import MaintenanceAction, MaintenanceSession, PermissionDeniedError, Role
 from kiosk.ui.i18n import tr
 from kiosk.ui.maintenance.camera import PreviewFrame, PreviewView, PreviewWorker, describe
 from kiosk.ui.maintenance.paged import PagedLines
@@ -24,16 +24,16 @@ from kiosk.ui.maintenance.texts import summary_text
 from kiosk.ui.qt import QGridLayout, QHBoxLayout, QPushButton, QTimer, QVBoxLayout, QWidget
 from kiosk.ui.widgets import AdaptiveRow, label
 
-SECTIONS: tuple[tuple[str, Action], ...] = (
-    ("all", Action.RUN_DIAGNOSTICS),
-    ("pcsc", Action.CARD_PROBE),
-    ("camera", Action.CAMERA_PREVIEW),
-    ("face", Action.FACE_SELF_TEST),
-    ("backend", Action.BACKEND_CHECK),
-    ("logs", Action.VIEW_LOGS),
-    ("configuration", Action.VIEW_CONFIGURATION),
-    ("versions", Action.RUN_DIAGNOSTICS),
-    ("export", Action.EXPORT_REPORT),
+SECTIONS: tuple[tuple[str, MaintenanceAction], ...] = (
+    ("all", MaintenanceAction.RUN_DIAGNOSTICS),
+    ("pcsc", MaintenanceAction.CARD_PROBE),
+    ("camera", MaintenanceAction.CAMERA_PREVIEW),
+    ("face", MaintenanceAction.FACE_SELF_TEST),
+    ("backend", MaintenanceAction.BACKEND_CHECK),
+    ("logs", MaintenanceAction.VIEW_LOGS),
+    ("configuration", MaintenanceAction.VIEW_CONFIGURATION),
+    ("versions", MaintenanceAction.RUN_DIAGNOSTICS),
+    ("export", MaintenanceAction.EXPORT_REPORT),
 )
 LOG_LEVELS = ("DEBUG", "WARNING", "ERROR")
 
@@ -154,8 +154,8 @@ class EngineerPage(QWidget):
 
     def open(self, session: MaintenanceSession) -> None:
         if session.role is not Role.ENGINEER:
-            raise PermissionDeniedError(session.role, Action.RUN_DIAGNOSTICS)
-        session.require(Action.RUN_DIAGNOSTICS)
+            raise PermissionDeniedError(session.role, MaintenanceAction.RUN_DIAGNOSTICS)
+        session.require(MaintenanceAction.RUN_DIAGNOSTICS)
         self.session = session
         self.section = ""
         self.status.setText("")
@@ -211,7 +211,7 @@ class EngineerPage(QWidget):
         self._retranslate_filters()
         folder = self._parts.config.log_dir
         self._background(
-            Action.VIEW_LOGS,
+            MaintenanceAction.VIEW_LOGS,
             lambda: [f"{line.level} {line.text}" for line in read_log(folder, level, "", 500)],
             lambda lines: self.lines.show_lines(lines or [tr("No log lines.")], last_page=True),
             {"min_level": level.lower()})
@@ -224,7 +224,7 @@ class EngineerPage(QWidget):
             return [str(path) for path in export_report(report, folder)]
 
         self.status.setText(tr("Writing the report..."))
-        self._background(Action.EXPORT_REPORT, work,
+        self._background(MaintenanceAction.EXPORT_REPORT, work,
                          lambda paths: self.status.setText(
                              tr("Report written:") + "\n" + "\n".join(paths)))
 
@@ -233,7 +233,7 @@ class EngineerPage(QWidget):
         if opener is None or self.session is None:
             self.status.setText(tr("No camera is configured."))
             return
-        self.session.perform(Action.CAMERA_PREVIEW, lambda: None)
+        self.session.perform(MaintenanceAction.CAMERA_PREVIEW, lambda: None)
         self._worker = PreviewWorker(opener).start()
         self._preview_timer.start()
         self.status.setText(tr("Starting the camera..."))
@@ -267,7 +267,7 @@ class EngineerPage(QWidget):
     def _exporter(self, folder: Path) -> Callable[[], None]:
         return lambda: self.export_to(folder)
 
-    def _checks(self, action: Action, areas: Sequence[str] | None,
+    def _checks(self, action: MaintenanceAction, areas: Sequence[str] | None,
                 lines: Callable[[Report], list[str]]) -> None:
         config, source = self._parts.config, self._parts.config_source
         self.status.setText(tr("Checking... this can take up to a minute."))
@@ -286,7 +286,8 @@ class EngineerPage(QWidget):
 
         self._background(action, work, show)
 
-    def _background(self, action: Action, work: Callable[[], Any], show: Callable[[Any], None],
+    def _background(self, action: MaintenanceAction, work: Callable[[], Any],
+                    show: Callable[[Any], None],
                     detail: dict[str, str | int | float | bool] | None = None) -> None:
         session = self.session
         if session is None:

@@ -37,7 +37,6 @@ class LoginPage(QWidget):
         self._signed_in = signed_in
         self.role = Role.STAFF
         self.busy = False
-        self._locked_until_text: float = 0.0
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         layout = QVBoxLayout(self)

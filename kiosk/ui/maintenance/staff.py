@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from kiosk.diagnostics import GlanceItem, Status, at_a_glance
-from kiosk.maintenance import Action, MaintenanceSession
+from kiosk.maintenance import MaintenanceAction, MaintenanceSession
 from kiosk.ui.i18n import tr
 from kiosk.ui.maintenance.parts import MaintenanceParts, action_button
 from kiosk.ui.maintenance.texts import summary_text
@@ -122,7 +122,7 @@ class StaffPage(QWidget):
 
     def open(self, session: MaintenanceSession) -> None:
         self.session = session
-        self.engineer_button.setVisible(session.may(Action.RUN_DIAGNOSTICS))
+        self.engineer_button.setVisible(session.may(MaintenanceAction.RUN_DIAGNOSTICS))
         self.result.setVisible(False)
         status = self._parts.maintenance.service.current()
         self._message_index = (PRESET_MESSAGES.index(status.message)
@@ -147,11 +147,11 @@ class StaffPage(QWidget):
         self._show_call()
         self.health_title.setText(tr("Health at a glance"))
         if audit:
-            items = session.perform(Action.VIEW_HEALTH, self._glance)
+            items = session.perform(MaintenanceAction.VIEW_HEALTH, self._glance)
             counts = session.counts_today()
         else:
-            session.require(Action.VIEW_HEALTH)
-            session.require(Action.VIEW_COUNTERS)
+            session.require(MaintenanceAction.VIEW_HEALTH)
+            session.require(MaintenanceAction.VIEW_COUNTERS)
             items, counts = self._glance(), self._parts.maintenance.counters.today()
         for item in items:
             self._show_item(item)
@@ -177,7 +177,8 @@ class StaffPage(QWidget):
         session = self.session
         if session is None:
             return
-        session.perform(Action.ANSWER_STAFF_CALL, self._parts.maintenance.staff_calls.answer)
+        session.perform(MaintenanceAction.ANSWER_STAFF_CALL,
+                        self._parts.maintenance.staff_calls.answer)
         self.refresh()
 
     def _glance(self) -> list[GlanceItem]:
@@ -200,12 +201,13 @@ class StaffPage(QWidget):
 
     def reset_reader(self) -> None:
         if self.session is not None:
-            self._report(lambda s: s.perform(Action.RESET_READER, self._parts.reset_reader),
+            self._report(lambda s: s.perform(MaintenanceAction.RESET_READER,
+                                             self._parts.reset_reader),
                          tr("The reader was reset."))
 
     def restart(self) -> None:
         if self.session is not None:
-            self._report(lambda s: s.perform(Action.RESTART_APPLICATION,
+            self._report(lambda s: s.perform(MaintenanceAction.RESTART_APPLICATION,
                                              self._parts.restart_application),
                          tr("Restarting the application..."))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.flow.failure_codes import NEXT_STEP_LABELS, failure
 from kiosk.flow.states import Step
-from kiosk.flow.view import STAGES, FlowView, Stage
+from kiosk.flow.view import PROCESSING_STAGES, FlowView, ProcessingStage
 from kiosk.ui.driver import FlowDriver
 from kiosk.ui.i18n import tr
 from kiosk.ui.qt import QLabel, QProgressBar
@@ -20,10 +20,10 @@ class ProcessingScreen(Screen):
         self.body.addStretch(1)
         self.status = self.add_text("big", centre=True)
         self.bar = QProgressBar()
-        self.bar.setRange(0, len(STAGES))
+        self.bar.setRange(0, len(PROCESSING_STAGES))
         self.bar.setTextVisible(False)
         self.body.addWidget(self.bar)
-        self.stages = RuleList(len(STAGES))
+        self.stages = RuleList(len(PROCESSING_STAGES))
         self.body.addWidget(self.stages)
         self.keep = self.add_text("warning")
         self.body.addStretch(1)
@@ -31,15 +31,16 @@ class ProcessingScreen(Screen):
     def refresh(self, view: FlowView) -> None:
         self.title.setText(tr("Setting your new PIN"))
         self.status.setText(tr("Please wait…"))
-        done = STAGES.index(view.stage) if view.stage else 0
+        done = PROCESSING_STAGES.index(view.stage) if view.stage else 0
         self.bar.setValue(done)
         names = {
-            Stage.CHECK_CARD: tr("Checking the card"),
-            Stage.AUTHORISE: tr("Asking the service centre"),
-            Stage.WRITE_CARD: tr("Writing the new PIN to the card"),
-            Stage.CONFIRM: tr("Confirming"),
+            ProcessingStage.CHECK_CARD: tr("Checking the card"),
+            ProcessingStage.AUTHORISE: tr("Asking the service centre"),
+            ProcessingStage.WRITE_CARD: tr("Writing the new PIN to the card"),
+            ProcessingStage.CONFIRM: tr("Confirming"),
         }
-        self.stages.show_rules([(names[stage], i < done) for i, stage in enumerate(STAGES)])
+        self.stages.show_rules(
+            [(names[stage], i < done) for i, stage in enumerate(PROCESSING_STAGES)])
         self.keep.setText(tr("Do not remove your card."))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.flow.failure_codes import FailureCode
-from kiosk.flow.ports import FaceHint, LivenessPrompt
+from kiosk.flow.ports import FaceHint
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
 from kiosk.ui.actions import Pose, action_text, paint_pose, pose_for
@@ -37,10 +37,6 @@ def hint_text(hint: FaceHint | None) -> str:
         FaceHint.GOOD: tr("Good. Hold still."),
     }
     return texts.get(hint, "") if hint else tr("Look into the camera.")
-
-
-def prompt_text(prompt: LivenessPrompt | None) -> str:
-    return action_text(prompt)
 
 
 # Hints that leave the resident free to follow a prompt; any other hint comes first.

@@ -12,8 +12,8 @@ import threading
 from kiosk.card_ocr.evidence import CardFaceReading
 from kiosk.card_ocr.tesseract import OcrUnavailableError
 from kiosk.card_reader.era import to_era
-from kiosk.flow.machine import PreviewSlot
 from kiosk.flow.states import Step
+from kiosk.flow.steps.face_check import PreviewSlot
 from kiosk.flow.view import EntryProblem, FlowView
 from kiosk.ui.driver import FlowDriver
 from kiosk.ui.i18n import tr

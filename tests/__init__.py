@@ -1,0 +1,1 @@
+"""The test suite: a package, so each module has one name (``tests.<area>.<module>``)."""
