@@ -751,5 +751,25 @@
       <source>%n s left</source>
       <translation>残り %n 秒</translation>
     </message>
+    <message>
+      <source>That movement was not seen. Take your time: here is another one.</source>
+      <translation>その動きを確認できませんでした。あわてずに、次の動きをお願いします。</translation>
+    </message>
+    <message>
+      <source>Tip your head back slowly and look up.</source>
+      <translation>ゆっくり顔を上げて、上を見てください。</translation>
+    </message>
+    <message>
+      <source>Tip your head forward slowly and look down.</source>
+      <translation>ゆっくり顔を下げて、下を見てください。</translation>
+    </message>
+    <message>
+      <source>Open your mouth wide.</source>
+      <translation>口を大きく開けてください。</translation>
+    </message>
+    <message>
+      <source>Lean slowly towards the screen.</source>
+      <translation>ゆっくり画面に顔を近づけてください。</translation>
+    </message>
   </context>
 </TS>

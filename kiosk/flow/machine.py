@@ -53,6 +53,7 @@ from kiosk.flow.ports import (
     PortError,
     ReaderUnavailableError,
     RetryCounters,
+    ScreenColour,
     Ticket,
     WrongPinError,
 )
@@ -343,6 +344,7 @@ class Flow:
             "last_try_confirmed": False,
             "face_hint": None,
             "face_prompt": None,
+            "face_illumination": None,
             "new_pin_problem": None,
             "new_pin_broken_rules": (),
             "stage": None,
@@ -777,7 +779,9 @@ class Flow:
             self._fail(FailureCode.INTERNAL)
             return
         attempt = self._view.face_attempts_used + 1
-        self._set(face_attempts_used=attempt, face_hint=None, face_prompt=None)
+        self._set(
+            face_attempts_used=attempt, face_hint=None, face_prompt=None, face_illumination=None
+        )
         generation = self._generation
         listener = _FaceRelay(self, generation)
 
@@ -891,6 +895,9 @@ class _FaceRelay:
 
     def prompt(self, prompt: LivenessPrompt | None) -> None:
         self._flow._post_update(self._generation, face_prompt=prompt)
+
+    def illumination(self, colour: ScreenColour | None) -> None:
+        self._flow._post_update(self._generation, face_illumination=colour)
 
     def preview(self, frame: object) -> None:
         self._flow.preview.put(frame)

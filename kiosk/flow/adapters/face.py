@@ -1,9 +1,11 @@
 """The real face pipeline (``kiosk.face_match.FaceCheck``) behind the flow's ``FacePort``.
 
 Each check opens a fresh frame source (camera, video or synthetic resident), feeds its newest
-frames to a new ``FaceCheck`` and reports hints, liveness prompts and preview frames through
-the flow's listener. It stops when the check decides or when the flow says stop. Only numbers
-leave: the result carries scores, thresholds, frame counts and the model version.
+frames to a new ``FaceCheck`` and reports hints, liveness prompts, the screen's illumination
+colour and preview frames through the flow's listener; a source that stands for a presenter
+(the synthetic resident) is told the prompt and the colour too. It stops when the check decides
+or when the flow says stop. Only numbers leave: the result carries scores, thresholds, frame
+counts and the model version.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 
 from kiosk.face_match.actions import Action
 from kiosk.face_match.card_photo import CardPhotoError
-from kiosk.face_match.check import FaceCheck, FaceCheckResult
+from kiosk.face_match.check import FaceCheck, FaceCheckResult, tell_presenter
 from kiosk.face_match.config import FaceConfig, load_config
 from kiosk.face_match.matching import MatchingError
 from kiosk.face_match.models import ModelFilesMissingError
@@ -27,6 +29,7 @@ from kiosk.flow.ports import (
     FaceListener,
     FaceResult,
     LivenessPrompt,
+    ScreenColour,
 )
 
 HINTS: dict[Hint, FaceHint] = {
@@ -39,6 +42,7 @@ HINTS: dict[Hint, FaceHint] = {
     Hint.LESS_LIGHT: FaceHint.LESS_LIGHT,
     Hint.HOLD_STILL: FaceHint.HOLD_STILL,
     Hint.LOOK_STRAIGHT: FaceHint.LOOK_STRAIGHT,
+    Hint.ACTION_NOT_SEEN: FaceHint.ACTION_NOT_SEEN,
 }
 
 
@@ -109,6 +113,7 @@ class FaceCheckAdapter:
         last_frame_at = time.monotonic()
         hint: FaceHint | None = None
         prompt: LivenessPrompt | None = None
+        colour: ScreenColour | None = None
         while True:
             if should_stop():
                 raise FaceCheckCancelledError("stopped by the flow")
@@ -122,10 +127,11 @@ class FaceCheckAdapter:
                 continue
             last_index, last_frame_at = frame.index, time.monotonic()
             listener.preview(frame.image)
-            progress = check.feed(frame.image, frame.t)
-            observe = getattr(source, "observe_prompt", None)
-            if callable(observe):
-                observe(progress.prompt, frame.t)
+            progress = check.feed(frame.image, frame.t, depth=frame.depth)
+            if progress.illumination != colour:
+                colour = progress.illumination
+                listener.illumination(colour)  # first: the face must reflect it in time
+            tell_presenter(source, progress, frame.t)
             new_hint = FaceHint.GOOD if progress.hint is None else HINTS.get(progress.hint)
             if new_hint != hint:
                 hint = new_hint

@@ -1,4 +1,9 @@
-"""The face check: live preview with a guide oval, plain hints and liveness prompts."""
+"""The face check: live preview with a guide oval, plain hints and liveness prompts.
+
+While the face check runs its screen-illumination code (``FlowView.face_illumination``), the
+whole screen is lit in the code's colour: the camera measures that light on the face. The
+colours change at most three times a second and keep about the same brightness (no strobing).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.flow.failure_codes import FailureCode
-from kiosk.flow.ports import FaceHint, LivenessPrompt
+from kiosk.flow.ports import FaceHint, LivenessPrompt, ScreenColour
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
 from kiosk.ui.driver import FlowDriver
@@ -29,6 +34,8 @@ def hint_text(hint: FaceHint | None) -> str:
         FaceHint.ONE_PERSON: tr("Only one person in front of the camera, please."),
         FaceHint.LOOK_STRAIGHT: tr("Look straight at the camera."),
         FaceHint.HOLD_STILL: tr("Hold still."),
+        FaceHint.ACTION_NOT_SEEN: tr("That movement was not seen. Take your time: "
+                                     "here is another one."),
         FaceHint.GOOD: tr("Good. Hold still."),
     }
     return texts.get(hint, "") if hint else tr("Look into the camera.")
@@ -39,6 +46,10 @@ def prompt_text(prompt: LivenessPrompt | None) -> str:
         LivenessPrompt.BLINK: tr("Please blink."),
         LivenessPrompt.TURN_LEFT: tr("Turn your head slowly to the left."),
         LivenessPrompt.TURN_RIGHT: tr("Turn your head slowly to the right."),
+        LivenessPrompt.LOOK_UP: tr("Tip your head back slowly and look up."),
+        LivenessPrompt.LOOK_DOWN: tr("Tip your head forward slowly and look down."),
+        LivenessPrompt.OPEN_MOUTH: tr("Open your mouth wide."),
+        LivenessPrompt.MOVE_CLOSER: tr("Lean slowly towards the screen."),
         LivenessPrompt.NOD: tr("Nod slowly."),
     }
     return texts.get(prompt, "") if prompt else ""
@@ -51,6 +62,7 @@ class CameraView(Picture):
         super().__init__(min_height=420)
         self._image: QImage | None = None
         self.good = False
+        self.light: QColor | None = None  # the screen's illumination colour, while it runs
 
     def show_frame(self, frame: Any) -> None:
         """Show an RGB ``uint8`` array (H x W x 3); anything else clears the picture."""
@@ -70,7 +82,7 @@ class CameraView(Picture):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         full = QRectF(self.rect())
-        painter.fillRect(full, QColor(PAPER))
+        painter.fillRect(full, self.light if self.light is not None else QColor(PAPER))
         # A 4:3 (landscape) or 3:4 (portrait) picture, centred, never cropped.
         ratio = 4 / 3 if full.width() > full.height() else 3 / 4
         w = min(full.width(), full.height() * ratio)
@@ -114,6 +126,24 @@ class FaceCheckScreen(Screen):
         self.action_row.addWidget(self.cancel)
         self.action_row.addWidget(self.go, 2)
         self._serial = -1
+        self._light: QColor | None = None
+
+    def light_screen(self, colour: ScreenColour | None) -> None:
+        """Fill the screen with the illumination colour (None: the ordinary background)."""
+        light = None if colour is None else QColor.fromRgbF(*(min(1.0, max(0.0, c))
+                                                                for c in colour))
+        if light == self._light:
+            return
+        self._light = light
+        self.camera.light = light
+        self.update()
+        self.camera.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        if self._light is not None:
+            painter = QPainter(self)
+            painter.fillRect(self.rect(), self._light)
+            painter.end()
 
     def poll_preview(self) -> None:
         serial, frame = self.flow.preview.take()
@@ -123,9 +153,11 @@ class FaceCheckScreen(Screen):
 
     def shown(self, view: FlowView) -> None:
         self.camera.clear()
+        self.light_screen(None)
 
     def leave(self) -> None:
         self.camera.clear()
+        self.light_screen(None)
 
     def refresh(self, view: FlowView) -> None:
         waiting = view.awaiting_approval
@@ -140,6 +172,7 @@ class FaceCheckScreen(Screen):
         self.failure.setText(failure or "")
         self.failure.setVisible(waiting and failure is not None)
         self.camera.good = view.face_hint == FaceHint.GOOD
+        self.light_screen(None if waiting else view.face_illumination)
         self.camera.update()
         self.prompt.setText(prompt_text(view.face_prompt))
         self.prompt.setVisible(not waiting and view.face_prompt is not None)
