@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.face_match.actions import LOOKS, TURNS, Action
+from kiosk.face_match.actions import Action
 from kiosk.face_match.encoding import landmarks_68
 from kiosk.face_match.geometry import five_points, interocular
 from kiosk.face_match.resident import (
@@ -429,10 +429,9 @@ class PreparedClip:
         self._spacing = spacing_s if spacing_s is not None else rng.uniform(1.8, 2.6)
         self._period = self._spacing * len(order)
         self._start = rng.uniform(0, self._period)
-        self._scripted_until = -1.0
+        self._scripted_until = -1
         self._look = _ScreenReplay(rng, np.random.default_rng(seed))
         self._light = ScreenLight(rng)
-        self._last_clip_t = -1.0
 
     def observe_prompt(self, action: Action | None, t: float) -> None:
         """A recording cannot react."""
@@ -440,17 +439,13 @@ class PreparedClip:
     def observe_illumination(self, colour: Colour | None, t: float) -> None:
         self._light.observe(colour, t)
 
-    def _clip_time(self, t: float) -> float:
-        clip_t = self._start + t
-        # The script of the clip: action i starts at i * spacing (modulo the period).
-        return clip_t
-
     def render(self, t: float) -> Image:
-        clip_t = self._clip_time(t)
+        # The clip's script: action k starts at k * spacing, in the fixed order, looping.
+        clip_t = self._start + t
         index = math.floor(clip_t / self._spacing)
         while self._scripted_until < index:
             self._scripted_until += 1
-            k = int(self._scripted_until)
+            k = self._scripted_until
             action = self._order[k % len(self._order)]
             self._person.observe_prompt(None, k * self._spacing)
             self._person.observe_prompt(action, k * self._spacing)
@@ -550,16 +545,3 @@ class RealTimePuppet(SyntheticResident):
         ys, xs = np.mgrid[0:FRAME_HEIGHT, 0:FRAME_WIDTH].astype(np.float32)
         plane = HAND_MM + 0.05 * (xs - FRAME_WIDTH / 2) - 0.03 * (ys - FRAME_HEIGHT / 2)
         return np.asarray(plane + rng.normal(0, 1.5, plane.shape), dtype=np.float32)
-
-
-__all__ = [
-    "LOOKS",
-    "TURNS",
-    "HandheldPhoto",
-    "PaperMask",
-    "PreparedClip",
-    "RealTimePuppet",
-    "ReplayedVideo",
-    "ScreenLight",
-    "StillInjection",
-]

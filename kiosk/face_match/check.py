@@ -79,6 +79,7 @@ from kiosk.face_match.sources import FrameSource
 
 RETRY_HINT_S = 3.0  # how long the "try another movement" hint stays after a replaced action
 CUE_FRAMES = 6  # good frontal frames whose depth relief is measured (with a depth camera)
+RESTING_FRAMES = 60  # good frames before the challenge that define the resident's neutral face
 
 
 class Stage(StrEnum):
@@ -163,7 +164,9 @@ class FaceCheck:
         config: FaceConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        avoid_actions: tuple[Action, ...] = (),
     ) -> None:
+        """``avoid_actions``: the previous attempt's sequence, never asked again."""
         self._config = config or load_config()
         if enrollment is None:
             if card_photo is None:
@@ -174,7 +177,7 @@ class FaceCheck:
         rng = rng or random.SystemRandom()
         liveness, pad = self._config.liveness, self._config.pad
         pool = parse_pool(liveness.pool)
-        actions = random_actions(rng, liveness.actions, pool)
+        actions = random_actions(rng, liveness.actions, pool, avoid_actions)
         self._challenge = Challenge(actions, liveness, rng, pool)
         self._passive = PassiveMonitor(liveness)
         self._code = IlluminationCode(rng, pad.colour_segments, pad.colour_segment_s)
@@ -182,10 +185,10 @@ class FaceCheck:
         self._depth_reliefs: list[float] = []
         self._tracked: tuple[object, NoseParallax] | None = None  # (turn record, its tracker)
         self._parallaxes: list[float] = []
+        self._resting: list[Observation] = []  # good frames before the challenge: the neutral face
         self._frame_times: list[float] = []
         self._stage = Stage.LOOKING
         self._live: list[Encoding] = []
-        self._good: list[Observation] = []
         self._last_collected: float | None = None
         self._first_frame: float | None = None
         self._first_good: float | None = None
@@ -299,20 +302,21 @@ class FaceCheck:
             measured = depth_relief_mm(depth, analysis.points)
             if measured is not None:
                 self._depth_reliefs.append(measured)
+        if len(self._resting) < RESTING_FRAMES:
+            self._resting.append(observation)
         matching = self._config.matching
         if len(self._live) < matching.frames and (
             self._last_collected is None
             or now - self._last_collected >= matching.min_frame_interval_s
         ):
             self._live.append(encode_live(frame, analysis.box, matching))
-            self._good.append(observation)
             self._last_collected = now
             if len(self._live) >= matching.frames:
                 self._match = decide(self._enrollment, self._live, matching)
                 self._match_seconds = now - self._first_good
         probe = self._probe
         if self._match is not None and probe is not None and now >= probe.end:
-            self._challenge.start(now, self._good)
+            self._challenge.start(now, self._resting)
             self._stage = Stage.CHALLENGE
 
     def _track_turn(self, frame: npt.NDArray[np.uint8], analysis: FrameAnalysis) -> None:

@@ -142,6 +142,7 @@ def face_eval_command(  # noqa: PLR0917 (click passes options positionally)
 )
 @click.option("--depth", is_flag=True, help="Simulate a depth camera beside the colour one.")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--cases", "with_cases", is_flag=True, help="With --json: every case's outcome.")
 @click.option("--workers", type=click.IntRange(1, 16), default=None)
 def pad_command(  # noqa: PLR0917 (click passes options positionally)
     root: Path,
@@ -154,6 +155,7 @@ def pad_command(  # noqa: PLR0917 (click passes options positionally)
     fps: float,
     depth: bool,
     as_json: bool,
+    with_cases: bool,
     workers: int | None,
 ) -> None:
     """Presentation-attack evaluation: APCER per attack species and BPCER (ISO/IEC 30107-3),
@@ -186,7 +188,7 @@ def pad_command(  # noqa: PLR0917 (click passes options positionally)
         raise click.ClickException(str(error)) from error
     report = evaluate_pad(cases, load_config(), fps=fps, workers=workers, depth=depth, seed=seed)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), sort_keys=True))
+        click.echo(json.dumps(report.as_dict(cases=with_cases), sort_keys=True))
     else:
         for line in format_pad_report(report):
             click.echo(line)

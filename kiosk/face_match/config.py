@@ -62,14 +62,14 @@ class LivenessConfig:
     mouth_open: float = 0.15
     closer_scale: float = 1.12
     neutral_yaw: float = 0.15
-    neutral_pitch: float = 0.05
+    neutral_pitch: float = 0.07
     blink_ratio: float = 0.72
     open_ratio: float = 0.88
     wrong_turn_yaw: float = 0.30
     wrong_look_pitch: float = 0.07
     min_motion: float = 0.35
-    max_face_gap_s: float = 1.5
-    max_jump_fraction: float = 0.35
+    max_face_gap_s: float = 2.5
+    max_jump_fraction: float = 0.5
     same_person_distance: float = 0.55
     check_timeout_s: float = 30.0
 
@@ -84,8 +84,8 @@ class PadConfig:
     threshold: float = -0.5
     timing_live: float = 0.85
     timing_attack: float = 0.5
-    shading_live: float = 0.85
-    shading_attack: float = 1.0
+    shading_live: float = 0.92
+    shading_attack: float = 1.05
     parallax_live: float = 0.05
     parallax_attack: float = 0.015
     depth_relief_live_mm: float = 12.0

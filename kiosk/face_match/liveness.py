@@ -38,6 +38,7 @@ from kiosk.face_match.detection import FaceBox
 from kiosk.face_match.geometry import Points
 
 CONFIRM_FRAMES = 2  # consecutive frames an action's threshold must hold to count
+STILL_YAW = 0.05  # yaw change between frames below which the head counts as at rest
 
 
 class LivenessFailure(StrEnum):
@@ -102,12 +103,24 @@ class LivenessResult:
 
 
 def random_actions(
-    rng: random.Random, count: int, pool: tuple[Action, ...] = tuple(Action)
+    rng: random.Random,
+    count: int,
+    pool: tuple[Action, ...] = tuple(Action),
+    avoid: tuple[Action, ...] = (),
 ) -> list[Action]:
     """``count`` distinct actions from ``pool`` in random order, at least one of them a turn
-    (the 3-D relief cue measures turns). Drawn fresh for every check, never replayed."""
+    (the 3-D relief cue measures turns). Drawn fresh for every check; never the sequence in
+    ``avoid`` (the one the resident just failed)."""
     if count < 1:
         raise ValueError("a challenge needs at least one action")
+    for _ in range(20):
+        chosen = _draw(rng, count, pool)
+        if tuple(chosen) != tuple(avoid):
+            return chosen
+    return chosen
+
+
+def _draw(rng: random.Random, count: int, pool: tuple[Action, ...]) -> list[Action]:
     count = min(count, len(pool))
     turns = [a for a in pool if a in TURNS]
     first = rng.choice(turns)
@@ -286,9 +299,7 @@ class Challenge:
         reference, config = self._reference, self._config
         assert reference is not None
         eyes = observation.eye_openness()
-        eyes_open = all(
-            now >= config.open_ratio * ref for now, ref in zip(eyes, reference.eyes, strict=True)
-        )
+        eyes_open = sum(eyes) >= config.open_ratio * sum(reference.eyes)
         pitch_ok = abs(observation.pitch - reference.pitch) < config.neutral_pitch
         mouth_ok = (
             reference.mouth is None
@@ -309,12 +320,20 @@ class Challenge:
             return
         elapsed = observation.t - self._phase_start
         if self._phase is _Phase.NEUTRAL:
-            if observation.box is not None and self._is_neutral(observation):
+            still = not self._neutral or abs(observation.yaw - self._neutral[-1].yaw) < STILL_YAW
+            if observation.box is not None and self._is_neutral(observation) and still:
                 self._neutral.append(observation)
             else:
                 self._neutral.clear()
             if len(self._neutral) >= 2:
-                self._base = _median_neutral(self._neutral)
+                local = _median_neutral(self._neutral)
+                reference = self._reference
+                assert reference is not None
+                # Where the head rests now; the eyes' and mouth's resting shape from the many
+                # frames before the challenge (a frame's landmarks jitter).
+                self._base = _Neutral(
+                    local.yaw, local.pitch, reference.eyes, reference.mouth, local.scale
+                )
                 self._phase, self._phase_start = _Phase.PROMPT, observation.t
                 self._streak, self._closed_at, self._onset = 0, None, None
                 self._record = ActionRecord(
@@ -390,9 +409,11 @@ class Challenge:
             wanted = 1.0 if action is Action.LOOK_UP else -1.0
             wrong = tip * wanted <= -config.wrong_look_pitch or abs(turn) >= config.wrong_turn_yaw
             return tip * wanted / config.look_pitch, wrong
+        # Turning or clearly looking up or down during another action fails (an open mouth
+        # moves the mouth line, so it is not asked to keep the pitch).
         wrong = abs(turn) >= config.wrong_turn_yaw
-        if action is not Action.OPEN_MOUTH:  # an open mouth moves the mouth line: no pitch
-            wrong = wrong or abs(tip) >= config.wrong_look_pitch
+        if action is not Action.OPEN_MOUTH:
+            wrong = wrong or abs(tip) >= 1.5 * config.look_pitch
         if action is Action.BLINK:
             eyes = observation.eye_openness()
             ratio = min(now / max(1e-6, ref) for now, ref in zip(eyes, base.eyes, strict=True))

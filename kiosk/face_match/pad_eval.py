@@ -101,6 +101,24 @@ class PadOutcome:
     cues: dict[str, float] = field(default_factory=dict)
     score: float | None = None
     retries: int = 0
+    actions: tuple[str, ...] = ()
+    completed: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        """Numbers and codes only (no file names: they may name a person)."""
+        return {
+            "species": self.species,
+            "population": self.population,
+            "liveness_passed": self.liveness_passed,
+            "check_passed": self.check_passed,
+            "failure": self.failure,
+            "seconds": round(self.seconds, 2),
+            "score": None if self.score is None else round(self.score, 3),
+            "cues": {k: round(v, 4) for k, v in self.cues.items()},
+            "retries": self.retries,
+            "actions": list(self.actions),
+            "completed": self.completed,
+        }
 
 
 def _binomial_tail(successes: int, trials: int, p: float) -> float:
@@ -254,7 +272,7 @@ class PadReport:
                 table[species] = {k: round(statistics.median(v), 3) for k, v in values.items()}
         return table
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, cases: bool = False) -> dict[str, object]:
         apcer: dict[str, object] = {}
         for species, rate in self.apcer().items():
             entry = rate.as_dict()
@@ -276,7 +294,7 @@ class PadReport:
             "timing": self.timing(),
             "failure_reasons": self.failures(),
             "cue_medians": self.cue_medians(),
-        }
+        } | ({"cases": [o.as_dict() for o in self.outcomes]} if cases else {})
 
 
 def _read_rgb(path: str) -> npt.NDArray[np.uint8]:
@@ -462,6 +480,8 @@ def run_case(case: PadCase) -> PadOutcome:
         dict(result.liveness.cues),
         result.liveness.score,
         result.liveness.retries,
+        tuple(str(a) for a in result.liveness.actions),
+        result.liveness.completed,
     )
 
 

@@ -19,7 +19,8 @@ def test_packaged_thresholds_load_and_match_the_defaults() -> None:
     config = load_config()
     assert config == FaceConfig()
     assert 0.3 < config.matching.threshold < 0.6  # calibrated, not face_recognition's 0.6
-    assert config.liveness.actions >= 2
+    assert config.liveness.actions >= 3
+    assert config.pad.threshold < 0
 
 
 @pytest.mark.parametrize(
@@ -33,6 +34,11 @@ def test_packaged_thresholds_load_and_match_the_defaults() -> None:
         "[matching]\nframes = 0\n",
         "[other]\n",
         "not toml [",
+        "[liveness]\npool = 'blink look_up'\n",  # no turn: no 3-D relief to measure
+        "[liveness]\npool = 'blink wink turn_left'\n",
+        "[liveness]\nactions = 0\n",
+        "[pad]\nparallax_live = 0.02\nparallax_attack = 0.02\n",
+        "[pad]\ncolour_segments = 2\n",
     ],
 )
 def test_bad_settings_are_typed_errors(text: str) -> None:

@@ -216,6 +216,13 @@ def test_random_challenges_are_distinct_actions_with_a_turn_and_vary() -> None:
     assert {a for sequence in seen for a in sequence} == set(Action)
 
 
+def test_a_new_attempt_never_gets_the_sequence_just_failed() -> None:
+    pool = (Action.BLINK, Action.TURN_LEFT)  # only two sequences of two are possible
+    failed = (Action.BLINK, Action.TURN_LEFT)
+    for seed in range(50):
+        assert tuple(random_actions(random.Random(seed), 2, pool, failed)) != failed
+
+
 def test_the_pool_parses_and_needs_a_turn() -> None:
     assert parse_pool("blink, turn_left look_up") == (Action.BLINK, Action.TURN_LEFT,
                                                       Action.LOOK_UP)

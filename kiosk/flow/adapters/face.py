@@ -81,13 +81,16 @@ class FaceCheckAdapter:
         self._open_source = open_source
         self._config = config or load_config()
         self._frame_timeout_s = frame_timeout_s
+        self._last_actions: tuple[Action, ...] = ()  # a retry never replays the failed sequence
 
     def check(
         self, card_photo: bytearray, listener: FaceListener, should_stop: Callable[[], bool]
     ) -> FaceResult:
         try:
             # FaceCheck wants bytes: a short-lived copy, gone with this frame.
-            check = FaceCheck(bytes(card_photo), config=self._config)
+            check = FaceCheck(
+                bytes(card_photo), config=self._config, avoid_actions=self._last_actions
+            )
         except (CardPhotoError, MatchingError) as error:
             raise CardFaceInvalidError(f"card photo unusable: {type(error).__name__}") from None
         except ModelFilesMissingError as error:
@@ -100,6 +103,7 @@ class FaceCheckAdapter:
         try:
             return self._run(check, source, listener, should_stop)
         finally:
+            self._last_actions = check.actions
             source.stop()
 
     def _run(
