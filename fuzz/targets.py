@@ -380,6 +380,7 @@ def _seed_reply() -> list[bytes]:
     begin = {
         "transaction_id": "tx_" + "0" * 32,
         "nonce": base64.b64encode(bytes(32)).decode(),
+        "chip_nonce": base64.b64encode(bytes(range(32))).decode(),
         "expires_at_ms": 1,
         "state": "awaiting_card_proof",
     }

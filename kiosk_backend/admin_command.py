@@ -68,7 +68,8 @@ def build_reset_command(keys: SessionKeys, new_pin: bytearray) -> bytes:
     """`0C 2C 02 9B Lc DO87 DO8E 00`. The padded PIN copy is wiped before returning."""
     padded = _pad(new_pin)
     try:
-        encryptor_ecb = Cipher(algorithms.AES(keys.enc), modes.ECB()).encryptor()
+        # One block, E(K, SSC): the IV rule of the card's secure messaging, not bulk ECB.
+        encryptor_ecb = Cipher(algorithms.AES(keys.enc), modes.ECB()).encryptor()  # noqa: S305
         iv = encryptor_ecb.update(_SSC_COMMAND) + encryptor_ecb.finalize()
         encryptor = Cipher(algorithms.AES(keys.enc), modes.CBC(iv)).encryptor()
         encrypted = encryptor.update(padded) + encryptor.finalize()

@@ -1,23 +1,24 @@
 """The HTTP API without the transport: route, authenticate the kiosk, apply idempotency.
 
-`Api.handle(method, path, body, peer_certificate_der)` returns a `Reply`. Every POST carries
-an idempotency key: the first call runs and its reply is stored in the same database
-transaction as its effects; a repeat with the same key and the same body gets the stored
-reply; the same key with another body is refused. The protected reset command itself is
-never stored: it is kept in memory only while its transaction is open.
+`Api.handle(method, path, body, peer_certificate_der)` returns a `Reply`; it routes by the
+table in `routes.py`. Every POST carries an idempotency key: the first call runs and its
+reply is stored in the same database transaction as its effects; a repeat with the same key
+and the same body gets the stored reply; the same key with another body is refused.
+
+An instance keeps nothing between calls that another instance would need: everything lives
+in the database. The protected reset command is never stored (it carries the new PIN,
+encrypted for the card): a retry of the call that issued it, on whichever instance, has it
+rebuilt from the retried request and the open transaction (`reissue_reset_command`).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from cryptography import x509
@@ -28,7 +29,8 @@ from cryptography.x509.oid import NameOID
 from kiosk_backend import store
 from kiosk_backend.database import Connection, Database, DatabaseError, IntegrityViolationError
 from kiosk_backend.migrator import current_version
-from kiosk_backend.observability import JsonLog, Metrics
+from kiosk_backend.observability import METRICS_CONTENT_TYPE, JsonLog, Metrics
+from kiosk_backend.routes import ROUTES, Route
 from kiosk_backend.service import AuthorityService, KioskCaller, RefusalError
 from kiosk_protocol.errors import MessageError
 from kiosk_protocol.messages import (
@@ -46,14 +48,7 @@ from kiosk_protocol.messages import (
 from kiosk_protocol.pin_envelope import PIN_ALGORITHM, key_id
 
 MAX_BODY = 64 * 1024
-_TRANSACTION_PATH = re.compile(r"/v1/transactions/(tx_[0-9a-f]{32})(?:/([a-z-]+))?")
-_STEP_OPERATIONS = {
-    "card-proof": "card_proof",
-    "face-evidence": "face_evidence",
-    "reset-command": "reset_command",
-    "card-answer": "card_answer",
-    "abort": "abort",
-}
+_MAX_NUMBER_DIGITS = 24  # no field holds more (times in ms have 16); longer is an attack
 
 
 @dataclass
@@ -64,12 +59,49 @@ class Reply:
 
     def encoded(self) -> tuple[bytes, str]:
         if isinstance(self.body, str):
-            return self.body.encode("utf-8"), "text/plain; version=0.0.4; charset=utf-8"
+            return self.body.encode("utf-8"), METRICS_CONTENT_TYPE
         return json.dumps(self.body, ensure_ascii=False).encode("utf-8"), "application/json"
 
 
-def _error(status: int, kind: ErrorKind, code: str, message: str) -> Reply:
+def error_reply(status: int, kind: ErrorKind, code: str, message: str) -> Reply:
     return Reply(status, ErrorBody(kind, code, message).to_json())
+
+
+_error = error_reply
+
+
+class _BodyError(Exception):
+    """The body is not a JSON document we read: the text says why (never its content)."""
+
+
+def _number(text: str) -> int:
+    if len(text) > _MAX_NUMBER_DIGITS:
+        raise _BodyError("a number in the body is out of range")
+    return int(text)
+
+
+def _real(text: str) -> float:
+    if len(text) > _MAX_NUMBER_DIGITS * 2:
+        raise _BodyError("a number in the body is out of range")
+    return float(text)
+
+
+def _constant(text: str) -> object:
+    raise _BodyError(f"{text} is not JSON")
+
+
+def parse_body(body: bytes) -> object:
+    """The body as JSON, strictly: UTF-8, no NaN/Infinity, bounded numbers and nesting."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _BodyError("the body is not UTF-8") from None
+    try:
+        return json.loads(text, parse_int=_number, parse_float=_real, parse_constant=_constant)
+    except RecursionError:
+        raise _BodyError("the body is nested too deeply") from None
+    except ValueError:
+        raise _BodyError("the body is not JSON") from None
 
 
 def _refusal_reply(refusal: RefusalError) -> Reply:
@@ -102,8 +134,6 @@ class Api:
             algorithm=PIN_ALGORITHM,
             public_key_pem=_public_pem(pin_public_key),
         )
-        self._issued_lock = threading.Lock()
-        self._issued_commands: dict[str, bytes] = {}
         self._closures = threading.local()
         service.set_closed_hook(self._note_closed)
 
@@ -118,8 +148,7 @@ class Api:
         self._closures.pending = []
         if not committed:
             return
-        for transaction_id, outcome in pending:
-            self._forget_command(transaction_id)
+        for _transaction_id, outcome in pending:
             self.metrics.outcome(outcome.value)
 
     # --- entry point ---------------------------------------------------------------
@@ -129,7 +158,14 @@ class Api:
         operation = "unknown"
         fields: dict[str, object] = {}
         try:
-            operation, reply = self._route(method, path.split("?", 1)[0], body, peer_der, fields)
+            try:
+                self.admit(peer_der, fields)
+            except RefusalError as refusal:
+                reply = _refusal_reply(refusal)
+            else:
+                operation, reply = self._route(
+                    method, path.split("?", 1)[0], body, peer_der, fields
+                )
         except DatabaseError as error:
             self.log.error("database_error", error=type(error).__name__, operation=operation)
             reply = _error(503, ErrorKind.SERVER, "unavailable", "the database is unavailable")
@@ -161,29 +197,43 @@ class Api:
         peer_der: bytes | None,
         fields: dict[str, object],
     ) -> tuple[str, Reply]:
-        if path == "/health" and method == "GET":
-            return "health", self._health()
-        if path == "/metrics" and method == "GET":
-            return "metrics", Reply(200, self.metrics.render())
-        if path == "/openapi.json" and method == "GET":
-            return "openapi", Reply(200, openapi_document())
-        if not path.startswith("/v1/"):
-            return "unknown", _error(404, ErrorKind.PROTOCOL, "not_found", "no such resource")
-        if path == "/v1/server-key" and method == "GET":
-            return "server_key", Reply(200, self._server_key.to_json())
-        if path == "/v1/transactions" and method == "POST":
-            return "begin", self._post("begin", None, body, peer_der, fields)
-        match = _TRANSACTION_PATH.fullmatch(path)
-        if match is None:
-            return "unknown", _error(404, ErrorKind.PROTOCOL, "not_found", "no such resource")
-        transaction_id, step = match[1], match[2]
-        fields["transaction_id"] = transaction_id
-        if step is None and method == "GET":
-            return "status", self._get_status(transaction_id, peer_der, fields)
-        if step in _STEP_OPERATIONS and method == "POST":
-            operation = _STEP_OPERATIONS[step]
-            return operation, self._post(operation, transaction_id, body, peer_der, fields)
-        return "unknown", _error(405, ErrorKind.PROTOCOL, "method_not_allowed", "not allowed")
+        known_path = False
+        for route in ROUTES:
+            parameters = route.match(path)
+            if parameters is None:
+                continue
+            known_path = True
+            if route.method == method:
+                return route.operation, self._dispatch(route, parameters, body, peer_der, fields)
+        if known_path:
+            return "unknown", _error(405, ErrorKind.PROTOCOL, "method_not_allowed", "not allowed")
+        return "unknown", _error(404, ErrorKind.PROTOCOL, "not_found", "no such resource")
+
+    def _dispatch(
+        self,
+        route: Route,
+        parameters: dict[str, str],
+        body: bytes,
+        peer_der: bytes | None,
+        fields: dict[str, object],
+    ) -> Reply:
+        operation = route.operation
+        transaction_id = parameters.get("transaction_id")
+        if transaction_id is not None:
+            fields["transaction_id"] = transaction_id
+        if operation == "health":
+            return self._health()
+        if operation == "metrics":
+            return Reply(200, self.metrics.render())
+        if operation == "openapi":
+            return Reply(200, openapi_document())
+        if operation == "server_key":
+            return Reply(200, self._server_key.to_json())
+        if operation == "status":
+            if transaction_id is None:
+                raise TypeError("the status route names a transaction")
+            return self._get_status(transaction_id, peer_der, fields)
+        return self._post(operation, transaction_id, body, peer_der, fields)
 
     # --- kiosk identity --------------------------------------------------------------
 
@@ -192,7 +242,12 @@ class Api:
     ) -> KioskCaller:
         if peer_der is None:
             raise RefusalError(401, ErrorKind.POLICY, "no_client_certificate", "no certificate")
-        certificate = x509.load_der_x509_certificate(peer_der)
+        try:
+            certificate = x509.load_der_x509_certificate(peer_der)
+        except ValueError:
+            raise RefusalError(
+                403, ErrorKind.POLICY, "unknown_kiosk", "unreadable certificate"
+            ) from None
         names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         kiosk_id = str(names[0].value) if names else ""
         fields["kiosk_id"] = kiosk_id
@@ -205,7 +260,22 @@ class Api:
         public_key = certificate.public_key()
         if not isinstance(public_key, ec.EllipticCurvePublicKey):
             raise RefusalError(403, ErrorKind.POLICY, "unknown_kiosk", "unexpected kiosk key")
-        return KioskCaller(kiosk_id=kiosk_id, public_key=public_key)
+        tpm = store.get_kiosk_tpm(connection, kiosk_id) if kiosk.attestation == "tpm" else None
+        if kiosk.attestation == "tpm" and tpm is None:
+            raise RefusalError(403, ErrorKind.POLICY, "unknown_kiosk", "TPM identity missing")
+        return KioskCaller(
+            kiosk_id=kiosk_id,
+            public_key=public_key,
+            attestation=kiosk.attestation,
+            tpm=tpm,
+            store_name=kiosk.store_name,
+        )
+
+    def admit(self, peer_der: bytes | None, fields: dict[str, object]) -> KioskCaller:
+        """Every route, whatever the transport: only an enrolled, enabled kiosk presenting its
+        current certificate gets an answer (revoked, re-enrolled or disabled: 401/403)."""
+        with self.database.transaction() as connection:
+            return self._caller(connection, peer_der, fields)
 
     # --- operations --------------------------------------------------------------------
 
@@ -218,17 +288,16 @@ class Api:
         fields: dict[str, object],
     ) -> Reply:
         try:
-            document = json.loads(body.decode("utf-8"))
-            request = _PARSERS[operation](document)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            return _error(400, ErrorKind.PROTOCOL, "malformed", "the body is not JSON")
+            request = _PARSERS[operation](parse_body(body))
+        except _BodyError as error:
+            return _error(400, ErrorKind.PROTOCOL, "malformed", str(error))
         except MessageError as error:
             return _error(400, ErrorKind.PROTOCOL, "malformed", str(error))
         key: str = request.idempotency_key
         # The path's transaction is part of the request: a key replayed on another path is reuse.
         request_hash = hashlib.sha256(f"{transaction_id or ''}\n".encode() + body).hexdigest()
         self._settle_closures(committed=False)
-        committed = placed_command = False
+        committed = False
         try:
             with self.database.transaction() as connection:
                 try:
@@ -239,12 +308,14 @@ class Api:
                 stored = store.get_reply(connection, caller.kiosk_id, key)
                 if stored is not None:
                     fields["replayed"] = True
-                    return self._replay(stored, operation, request_hash, transaction_id)
+                    return self._replay(
+                        stored, operation, request_hash, connection, caller=caller, request=request
+                    )
                 reply = self._run(operation, connection, caller, transaction_id, request)
                 if reply.status >= 500:
                     raise _RollbackError(reply)  # nothing kept: the kiosk may retry
                 stored_body = dict(reply.body) if isinstance(reply.body, dict) else {}
-                apdu = stored_body.pop("apdu", None)
+                stored_body.pop("apdu", None)  # never stored: it carries the new PIN
                 store.put_reply(
                     connection,
                     kiosk_id=caller.kiosk_id,
@@ -255,11 +326,6 @@ class Api:
                     ),
                     now=self.service.now_ms(),
                 )
-                if apdu is not None and transaction_id is not None:
-                    # Held before the commit, so a retry that waited on this call finds it.
-                    with self._issued_lock:
-                        self._issued_commands[transaction_id] = base64.b64decode(apdu)
-                    placed_command = True
             committed = True
         except _RollbackError as rollback:
             return rollback.reply
@@ -267,8 +333,6 @@ class Api:
             return _error(409, ErrorKind.PROTOCOL, "conflict", "a concurrent call conflicted")
         finally:
             self._settle_closures(committed)
-            if placed_command and not committed and transaction_id is not None:
-                self._forget_command(transaction_id)
         return reply
 
     def _run(
@@ -283,7 +347,8 @@ class Api:
         try:
             if operation == "begin":
                 return Reply(201, service.begin(connection, caller).to_json())
-            assert transaction_id is not None
+            if transaction_id is None:
+                raise RuntimeError(f"{operation} routed without a transaction id")
             step: Callable[..., Any] = getattr(service, operation)
             return Reply(200, step(connection, caller, transaction_id, request).to_json())
         except RefusalError as refusal:
@@ -294,7 +359,10 @@ class Api:
         stored: store.StoredReply,
         operation: str,
         request_hash: str,
-        transaction_id: str | None,
+        connection: Connection,
+        *,
+        caller: KioskCaller,
+        request: Any,
     ) -> Reply:
         if stored.operation != operation or stored.request_sha256 != request_hash:
             return _error(
@@ -306,21 +374,14 @@ class Api:
         body = json.loads(stored.response)
         headers = {"Idempotent-Replayed": "true"}
         if operation == "reset_command" and stored.status == 200:
-            with self._issued_lock:
-                apdu = self._issued_commands.get(transaction_id or "")
-            if apdu is None:
-                return _error(
-                    409,
-                    ErrorKind.PROTOCOL,
-                    "command_no_longer_available",
-                    "the reset command is no longer held; ask for the transaction status",
+            try:
+                command = self.service.reissue_reset_command(
+                    connection, caller, body["transaction_id"], request
                 )
-            body["apdu"] = _b64(apdu)
+            except RefusalError as refusal:
+                return _refusal_reply(refusal)
+            return Reply(200, command.to_json(), headers)
         return Reply(stored.status, body, headers)
-
-    def _forget_command(self, transaction_id: str) -> None:
-        with self._issued_lock:
-            self._issued_commands.pop(transaction_id, None)
 
     def _get_status(
         self, transaction_id: str, peer_der: bytes | None, fields: dict[str, object]
@@ -358,14 +419,10 @@ class Api:
 
 
 def openapi_document() -> dict[str, Any]:
-    """The OpenAPI description shipped with the package (kiosk_backend/openapi.json)."""
-    text = resources.files("kiosk_backend").joinpath("openapi.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
-    return document
+    """The OpenAPI description, generated from the routing table (kiosk_backend/openapi.py)."""
+    from kiosk_backend.openapi import build_document
 
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return build_document()
 
 
 def _public_pem(key: ec.EllipticCurvePublicKey) -> str:

@@ -1,15 +1,22 @@
-"""What the backend trusts as the issuing authority: the JPKI auth CA, its CRL, the admin master.
+"""What the backend trusts as the issuing authority: the JPKI auth CA, its CRL, the admin master,
+and the issuance records that bind each card's chip and card face to its auth certificate.
 
 Read from the authority folder (the test authority's `<testbed dir>/authority/`):
-`jpki-auth-ca.crt.pem`, `jpki-auth.crl.der`, `admin-master.key` (32 raw bytes). The CRL is
-re-read whenever its file changes, so a revocation takes effect without a restart.
+`jpki-auth-ca.crt.pem`, `jpki-auth.crl.der`, `admin-master.key` (32 raw bytes) and
+`cards.jsonl` (one issuance record per line; docs/card-profile.md §6). The CRL and the
+issuance records are re-read whenever their file changes, so a revocation or a newly issued
+card takes effect without a restart.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
+import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 AUTH_CA_FILE = "jpki-auth-ca.crt.pem"
 AUTH_CRL_FILE = "jpki-auth.crl.der"
 ADMIN_MASTER_FILE = "admin-master.key"
+CARDS_FILE = "cards.jsonl"
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class AuthorityError(Exception):
@@ -45,6 +54,43 @@ class CardIdentity:
     public_key: rsa.RSAPublicKey
 
 
+@dataclass(frozen=True)
+class CardRegistration:
+    """What the authority recorded at issuance about one card's chip and card face.
+
+    ``chip_key_sha256``: SHA-256 (hex) of the chip key's SubjectPublicKeyInfo DER;
+    ``card_face_sha256``: SHA-256 (hex) of the message the card face's DF28 signs.
+    """
+
+    chip_public_key: rsa.RSAPublicKey
+    chip_key_sha256: str
+    card_face_sha256: str
+
+
+def _registration(record: object) -> tuple[int, CardRegistration] | None:
+    """(auth serial, registration) from one cards.jsonl record, None if it lacks the binding."""
+    if not isinstance(record, dict):
+        return None
+    serial, chip, face = (
+        record.get("auth_serial"),
+        record.get("chip_public_key"),
+        record.get("card_face_sha256"),
+    )
+    if not (isinstance(serial, str) and isinstance(chip, str) and isinstance(face, str)):
+        return None
+    if not _SHA256_HEX.fullmatch(face):
+        return None
+    try:
+        der = base64.b64decode(chip, validate=True)
+        key = serialization.load_der_public_key(der)
+        number = int(serial, 16)
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(key, rsa.RSAPublicKey) or number < 0:
+        return None
+    return number, CardRegistration(key, hashlib.sha256(der).hexdigest(), face)
+
+
 class Authority:
     def __init__(self, directory: Path, card_ref_key: bytes) -> None:
         self.directory = directory
@@ -63,6 +109,9 @@ class Authority:
         self._crl_lock = threading.Lock()
         self._crl: x509.CertificateRevocationList | None = None
         self._crl_stamp: tuple[int, int] | None = None
+        self._cards_lock = threading.Lock()
+        self._cards: dict[int, CardRegistration] = {}
+        self._cards_stamp: tuple[int, int] | None = None
 
     @property
     def admin_master(self) -> bytes:
@@ -91,6 +140,31 @@ class Authority:
                     crl = None
                 self._crl, self._crl_stamp = crl, stamp
             return self._crl
+
+    def registration(self, auth_serial: int) -> CardRegistration | None:
+        """The issuance record binding chip and card face to this auth certificate serial."""
+        path = self.directory / CARDS_FILE
+        try:
+            status = path.stat()
+        except OSError:
+            return None
+        stamp = (status.st_mtime_ns, status.st_size)
+        with self._cards_lock:
+            if stamp != self._cards_stamp:
+                cards: dict[int, CardRegistration] = {}
+                try:
+                    lines = path.read_text("utf-8").splitlines()
+                except (OSError, UnicodeDecodeError):
+                    lines = []
+                for line in lines:
+                    try:
+                        found = _registration(json.loads(line))
+                    except (ValueError, RecursionError):
+                        found = None
+                    if found is not None:
+                        cards[found[0]] = found[1]
+                self._cards, self._cards_stamp = cards, stamp
+            return self._cards.get(auth_serial)
 
     def verify_card_certificate(
         self, certificate_der: bytes, now: dt.datetime | None = None

@@ -42,6 +42,7 @@ def start_embedded_backend(
         database_url=database_url,
         port=0,
         policy=policy or Policy(),
+        software_kiosks=True,  # the testbed's kiosks hold file keys
     )
     server = BackendServer(settings, log=log)
     bundle_dir = data_dir / "kiosks" / kiosk_id

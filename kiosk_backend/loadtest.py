@@ -9,7 +9,10 @@ Uses the testbed (virtual cards, test authority): a development tool, not server
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -30,10 +33,14 @@ from kiosk_backend.observability import JsonLog
 from kiosk_backend.operator_pki import OperatorPki
 from kiosk_backend.policy import Policy
 from kiosk_backend.server import BackendServer, BackendSettings, open_database
-from kiosk_backend.simulated_kiosk import KioskCredentials, SimulatedKiosk
+from kiosk_backend.simulated_kiosk import CardBinding, KioskCredentials, SimulatedKiosk
 from kiosk_protocol.messages import Outcome
 
 AUTH_PIN = "1234"
+HEALTH_KINDS = {
+    "bare": "new mTLS connection each",
+    "kept-alive": "one mTLS connection",
+}
 # The photo is never looked at in the benchmark (the face check is simulated); a JP2
 # signature box stands in for it.
 _PLACEHOLDER_PHOTO = bytes.fromhex("0000000c6a5020200d0a870a")
@@ -46,6 +53,7 @@ class _ServerHandle(Protocol):
 
     def start(self, wait_with: KioskCredentials) -> None: ...
     def stop(self) -> None: ...
+    def cpu_seconds(self) -> float | None: ...
 
 
 class _InThreadServer:
@@ -61,6 +69,9 @@ class _InThreadServer:
 
     def stop(self) -> None:
         self._server.stop()
+
+    def cpu_seconds(self) -> float | None:
+        return None  # shares this process with the kiosks
 
 
 class _SubprocessServer:
@@ -83,13 +94,14 @@ class _SubprocessServer:
             "--authority-dir", str(settings.authority_dir),
             "--port", str(self._port),
             "--policy", str(policy_file),
+            "--allow-software-kiosks",
         ]  # fmt: skip
         if settings.database_url:
             self._command += ["--database-url", settings.database_url]
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, wait_with: KioskCredentials) -> None:
-        self._process = subprocess.Popen(
+        self._process = subprocess.Popen(  # noqa: S603 (our own kiosk-backend command)
             self._command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + 30
@@ -109,13 +121,56 @@ class _SubprocessServer:
             self._process.terminate()
             self._process.wait(timeout=15)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server process has used so far (Linux /proc), or None."""
+        if self._process is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 @dataclass
 class _Card:
     card: Any
     certificate: bytes
+    binding: CardBinding
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_pin: str | None = None
+
+
+@dataclass
+class HealthRate:
+    """GET /health as fast as the same kiosks can: the stack's floor for one request."""
+
+    label: str
+    requests: int
+    failed: int
+    seconds: float
+    latencies_ms: list[float]
+    server_cpu_seconds: float | None = None
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def server_cpu_ms_each(self) -> float | None:
+        if self.server_cpu_seconds is None or not self.requests:
+            return None
+        return self.server_cpu_seconds * 1000 / self.requests
+
+    def percentile(self, fraction: float) -> float:
+        return _percentile(self.latencies_ms, fraction)
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 @dataclass
@@ -137,16 +192,26 @@ class LoadReport:
     cards_wrong_pin: int
     separate_process: bool = False
     retries: int = 0
+    health: dict[str, HealthRate] = field(default_factory=dict)  # filled with --ratio
+    server_cpu_seconds: float | None = None  # the server process, during the resets
+
+    @property
+    def server_cpu_ms_each(self) -> float | None:
+        if self.server_cpu_seconds is None or not self.completed:
+            return None
+        return self.server_cpu_seconds * 1000 / self.completed
 
     @property
     def tx_per_second(self) -> float:
         return self.completed / self.seconds if self.seconds else 0.0
 
     def percentile(self, fraction: float) -> float:
-        if not self.latencies_ms:
-            return 0.0
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+        return _percentile(self.latencies_ms, fraction)
+
+    def ratio(self, label: str = "bare") -> float:
+        """Complete transactions per second over health requests per second."""
+        health = self.health.get(label)
+        return self.tx_per_second / health.per_second if health and health.per_second else 0.0
 
     @property
     def consistent(self) -> bool:
@@ -174,6 +239,7 @@ class LoadReport:
                 "p99": round(self.percentile(0.99), 1),
                 "mean": round(statistics.fmean(self.latencies_ms), 1) if self.latencies_ms else 0,
             },
+            "server_cpu_ms_per_reset": self.server_cpu_ms_each,
             "db_outcomes": self.db_outcomes,
             "db_transactions": self.db_transactions,
             "db_begin_replies": self.db_begin_replies,
@@ -183,6 +249,20 @@ class LoadReport:
             "cards_wrong_pin": self.cards_wrong_pin,
             "retries_after_lost_replies": self.retries,
             "consistent": self.consistent,
+            "health": {
+                label: {
+                    "requests": rate.requests,
+                    "failed": rate.failed,
+                    "per_second": round(rate.per_second, 1),
+                    "latency_ms": {
+                        "p50": round(rate.percentile(0.5), 1),
+                        "p99": round(rate.percentile(0.99), 1),
+                    },
+                    "complete_to_health_ratio": round(self.ratio(label), 3),
+                    "server_cpu_ms_each": rate.server_cpu_ms_each,
+                }
+                for label, rate in self.health.items()
+            },
         }
 
     def text(self) -> str:
@@ -201,7 +281,105 @@ class LoadReport:
             f"cards with wrong PIN {self.cards_wrong_pin}",
             f"consistent          {'yes' if self.consistent else 'NO'}",
         ]
+        if self.health:
+            lines += ["", self.ratio_table()]
         return "\n".join(lines)
+
+    def ratio_table(self) -> str:
+        """Side by side: the health floor and complete transactions on the same stack."""
+        rows = [
+            "                                   per second      p50      p99   failed"
+            "   server CPU each",
+        ]
+
+        def cpu(value: float | None) -> str:
+            return f"{value:9.2f} ms" if value is not None else "        n/a"
+
+        for label, rate in self.health.items():
+            rows.append(
+                f"health, {HEALTH_KINDS[label]:<26} {rate.per_second:10.1f} "
+                f"{rate.percentile(0.5):6.1f} ms {rate.percentile(0.99):6.1f} ms {rate.failed:6d}"
+                f" {cpu(rate.server_cpu_ms_each)}"
+            )
+        rows.append(
+            f"complete reset (6 calls, 1 conn.)  {self.tx_per_second:10.1f} "
+            f"{self.percentile(0.5):6.1f} ms {self.percentile(0.99):6.1f} ms {self.failed:6d}"
+            f" {cpu(self.server_cpu_ms_each)}"
+        )
+        for label in self.health:
+            rows.append(
+                f"ratio complete / health ({label}):   {self.ratio(label):.3f}"
+                + ("   (aim: >= 0.25)" if label == "bare" else "")
+            )
+        return "\n".join(rows)
+
+
+def _health_phase(
+    url: str, credentials: list[KioskCredentials], seconds: float, fresh: bool
+) -> HealthRate:
+    """Every kiosk sends GET /health back to back: on a new mutual-TLS connection each time
+    (`fresh`, the bare TLS rate) or on one kept-alive connection."""
+    from urllib.parse import urlsplit
+
+    address = urlsplit(url)
+    host, port = address.hostname or "127.0.0.1", int(address.port or 443)
+    latencies: list[float] = []
+    failed = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    request = b"GET /health HTTP/1.1\r\nHost: backend\r\n\r\n"
+
+    def one(tls: ssl.SSLSocket) -> None:
+        tls.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+            chunk = tls.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed")
+            answer += chunk
+        if not answer.startswith(b"HTTP/1.1 200"):
+            raise ConnectionError("not 200")
+
+    def connect(context: ssl.SSLContext) -> ssl.SSLSocket:
+        raw = socket.create_connection((host, port), timeout=10)
+        return context.wrap_socket(raw, server_hostname=host)
+
+    def drive(index: int) -> None:
+        context = credentials[index].ssl_context()
+        tls: ssl.SSLSocket | None = None
+        mine: list[float] = []
+        errors = 0
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                if tls is None:
+                    tls = connect(context)
+                one(tls)
+                mine.append((time.perf_counter() - started) * 1000)
+            except OSError:
+                errors += 1
+                with contextlib.suppress(OSError):
+                    if tls is not None:
+                        tls.close()
+                tls = None
+                continue
+            if fresh:
+                tls.close()
+                tls = None
+        if tls is not None:
+            tls.close()
+        with lock:
+            latencies.extend(mine)
+            failed[0] += errors
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=drive, args=(i,)) for i in range(len(credentials))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    label = "bare" if fresh else "kept-alive"
+    return HealthRate(label, len(latencies), failed[0], time.monotonic() - started, latencies)
 
 
 def _issue_cards(testbed_dir: Path, count: int) -> list[_Card]:
@@ -217,7 +395,8 @@ def _issue_cards(testbed_dir: Path, count: int) -> list[_Card]:
         card = VirtualCard(issued.card_file)
         driver = CardDriver(card)
         driver.select_jpki()
-        cards.append(_Card(card=card, certificate=driver.read_auth_certificate()))
+        binding = CardBinding(issued.card_face_sha256, issued.chip_key_sha256)
+        cards.append(_Card(card, driver.read_auth_certificate(), binding))
     return cards
 
 
@@ -238,9 +417,13 @@ def run_loadtest(
     progress: Callable[[str], None] = lambda _text: None,
     separate_process: bool = False,
     lose_replies: float = 0.0,
+    ratio: bool = False,
 ) -> LoadReport:
     """`separate_process` runs the server as `kiosk-backend serve` in its own interpreter, so
-    the simulated kiosks and cards (in this process) do not share its interpreter lock."""
+    the simulated kiosks and cards (in this process) do not share its interpreter lock.
+    `ratio`: first measure GET /health on the same stack with the same kiosks (on a new
+    connection per request, then on kept-alive ones), and run every complete transaction on
+    a connection of its own, so that the ratio compares like with like."""
     drop_schema: Callable[[], None] | None = None
     if database_url:
         from kiosk_backend.pg_schema import fresh_schema
@@ -257,6 +440,7 @@ def run_loadtest(
                 progress,
                 separate_process,
                 lose_replies,
+                ratio,
             )
     finally:
         if drop_schema is not None:
@@ -272,6 +456,7 @@ def _run(  # noqa: PLR0917 - one internal call site
     progress: Callable[[str], None],
     separate_process: bool,
     lose_replies: float,
+    ratio: bool,
 ) -> LoadReport:
     progress(f"issuing {card_count} virtual cards ...")
     cards = _issue_cards(folder / "testbed", card_count)
@@ -288,6 +473,7 @@ def _run(  # noqa: PLR0917 - one internal call site
         port=0,
         policy=Policy().with_overrides(limits),
         pool_size=min(32, kiosk_count + 4),
+        software_kiosks=True,  # simulated kiosks hold file keys
     )
     server: _ServerHandle = (
         _SubprocessServer(settings, limits) if separate_process else _InThreadServer(settings)
@@ -303,6 +489,17 @@ def _run(  # noqa: PLR0917 - one internal call site
                 KioskCredentials(kiosk_id, paths["certificate"], paths["key"], paths["ca"])
             )
         server.start(wait_with=credentials[0])
+        health: dict[str, HealthRate] = {}
+        if ratio:
+            for fresh in (True, False):
+                progress(f"GET /health from {kiosk_count} kiosks for {seconds:.0f} s ...")
+                used = server.cpu_seconds()
+                rate = _health_phase(server.url, credentials, seconds, fresh)
+                after = server.cpu_seconds()
+                if used is not None and after is not None:
+                    rate.server_cpu_seconds = after - used
+                health[rate.label] = rate
+        cpu_before = server.cpu_seconds()
         progress(f"driving {kiosk_count} kiosks for {seconds:.0f} s against {server.url} ...")
         results: list[tuple[str, float]] = []
         errors: Counter[str] = Counter()
@@ -319,9 +516,11 @@ def _run(  # noqa: PLR0917 - one internal call site
                     card = cards[turn % len(cards)]
                     turn += 1
                     with card.lock:
+                        if ratio:
+                            kiosk.reconnect()  # a transaction on a connection of its own
                         try:
                             done = kiosk.run_reset(
-                                card.card, AUTH_PIN, certificate=card.certificate
+                                card.card, AUTH_PIN, card.binding, certificate=card.certificate
                             )
                         except Exception as error:
                             with lock:
@@ -345,6 +544,7 @@ def _run(  # noqa: PLR0917 - one internal call site
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - start
+        cpu_after = server.cpu_seconds()
 
         with server.database.transaction() as connection:
             outcome_rows = connection.execute(
@@ -393,4 +593,8 @@ def _run(  # noqa: PLR0917 - one internal call site
         cards_wrong_pin=wrong_pin,
         separate_process=separate_process,
         retries=retried[0],
+        health=health,
+        server_cpu_seconds=(
+            cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+        ),
     )

@@ -1,4 +1,5 @@
-"""Structured JSON logs and Prometheus-style metrics. Neither ever holds personal data.
+"""Structured JSON logs and Prometheus metrics (prometheus_client). Neither ever holds personal
+data: metric labels are operations, statuses, outcomes and reasons from fixed sets.
 
 Log records carry only: time, level, event, and fields from a fixed allow-list
 (ids, operation, status, error code, outcome, durations). Anything else is dropped.
@@ -10,8 +11,18 @@ import json
 import sys
 import threading
 import time
-from collections import defaultdict
 from typing import TextIO
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
 _ALLOWED_FIELDS = frozenset(
     {
@@ -69,71 +80,79 @@ class JsonLog:
         self.emit("error", event, **fields)
 
 
-_BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 class Metrics:
-    """Counters and request-latency histograms, rendered in the Prometheus text format."""
+    """One server's metrics in a registry of its own (several servers may share a process)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._requests: dict[tuple[str, int], int] = defaultdict(int)
-        self._outcomes: dict[str, int] = defaultdict(int)
-        self._latency: dict[str, list[int]] = {}
-        self._latency_sum: dict[str, float] = defaultdict(float)
-        self._tls_failures = 0
-        self._started = time.time()
+        self.registry = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        prefix = "kiosk_backend_"
+        self._requests = Counter(
+            prefix + "requests",
+            "API requests by operation and HTTP status",
+            ["operation", "status"],
+            registry=self.registry,
+        )
+        self._latency = Histogram(
+            prefix + "request_duration_seconds",
+            "Time the API took to answer, by operation",
+            ["operation"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._outcomes = Counter(
+            prefix + "transactions_closed",
+            "Transactions this instance closed, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self._tls_failures = Counter(
+            prefix + "tls_handshake_failures",
+            "TLS handshakes that did not complete, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self._evicted = Counter(
+            prefix + "connections_evicted",
+            "Pending handshakes closed to make room for newer ones, by cap reached",
+            ["cap"],
+            registry=self.registry,
+        )
+        self._pending = Gauge(
+            prefix + "pending_handshakes",
+            "Connections accepted whose TLS handshake has not completed",
+            registry=self.registry,
+        )
 
     def request(self, operation: str, status: int, duration_ms: float) -> None:
-        with self._lock:
-            self._requests[(operation, status)] += 1
-            buckets = self._latency.setdefault(operation, [0] * (len(_BUCKETS_MS) + 1))
-            for index, bound in enumerate(_BUCKETS_MS):
-                if duration_ms <= bound:
-                    buckets[index] += 1
-            buckets[-1] += 1
-            self._latency_sum[operation] += duration_ms
+        self._requests.labels(operation, str(status)).inc()
+        self._latency.labels(operation).observe(duration_ms / 1000)
 
     def outcome(self, outcome: str) -> None:
-        with self._lock:
-            self._outcomes[outcome] += 1
+        self._outcomes.labels(outcome).inc()
 
-    def tls_failure(self) -> None:
-        with self._lock:
-            self._tls_failures += 1
+    def tls_failure(self, reason: str = "other") -> None:
+        self._tls_failures.labels(reason).inc()
+
+    def connection_evicted(self, cap: str) -> None:
+        self._evicted.labels(cap).inc()
+
+    def pending_handshakes(self, count: int) -> None:
+        self._pending.set(count)
+
+    def tls_failures_total(self) -> float:
+        """All failed handshakes so far (for tests and the load report)."""
+        total = 0.0
+        for metric in self._tls_failures.collect():
+            for sample in metric.samples:
+                if sample.name.endswith("_total"):
+                    total += sample.value
+        return total
 
     def render(self) -> str:
-        lines = [
-            "# TYPE kiosk_backend_uptime_seconds gauge",
-            f"kiosk_backend_uptime_seconds {time.time() - self._started:.0f}",
-            "# TYPE kiosk_backend_requests_total counter",
-        ]
-        with self._lock:
-            for (operation, status), count in sorted(self._requests.items()):
-                lines.append(
-                    f'kiosk_backend_requests_total{{operation="{operation}",status="{status}"}}'
-                    f" {count}"
-                )
-            lines.append("# TYPE kiosk_backend_transactions_closed_total counter")
-            for outcome, count in sorted(self._outcomes.items()):
-                lines.append(
-                    f'kiosk_backend_transactions_closed_total{{outcome="{outcome}"}} {count}'
-                )
-            lines.append("# TYPE kiosk_backend_tls_handshake_failures_total counter")
-            lines.append(f"kiosk_backend_tls_handshake_failures_total {self._tls_failures}")
-            lines.append("# TYPE kiosk_backend_request_duration_ms histogram")
-            for operation, buckets in sorted(self._latency.items()):
-                for bound, count in zip((*_BUCKETS_MS, "+Inf"), buckets, strict=True):
-                    lines.append(
-                        f'kiosk_backend_request_duration_ms_bucket{{operation="{operation}",'
-                        f'le="{bound}"}} {count}'
-                    )
-                lines.append(
-                    f'kiosk_backend_request_duration_ms_sum{{operation="{operation}"}}'
-                    f" {self._latency_sum[operation]:.1f}"
-                )
-                lines.append(
-                    f'kiosk_backend_request_duration_ms_count{{operation="{operation}"}}'
-                    f" {buckets[-1]}"
-                )
-        return "\n".join(lines) + "\n"
+        return generate_latest(self.registry).decode("utf-8")

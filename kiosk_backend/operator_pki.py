@@ -15,6 +15,7 @@ import ipaddress
 import os
 import re
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +38,18 @@ def _now() -> dt.datetime:
 
 
 def _write_private(path: Path, data: bytes) -> None:
+    """Mode 0600 on a new inode, then renamed over the target: an existing file's looser mode
+    (or a link planted in its place) is never inherited."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -216,29 +225,57 @@ class OperatorPki:
         return key
 
     def issue_kiosk(self, kiosk_id: str, days: int = _LEAF_DAYS) -> IssuedKiosk:
-        """A client certificate (CN = kiosk id, EKU clientAuth) and its new P-256 key."""
+        """A client certificate (CN = kiosk id, EKU clientAuth) and its new P-256 key
+        (testbeds: the key is a file; real kiosks use `issue_kiosk_certificate`)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        certificate = self.issue_kiosk_certificate(kiosk_id, key.public_key(), days)
+        return IssuedKiosk(kiosk_id=kiosk_id, certificate=certificate, key=key)
+
+    def issue_kiosk_certificate(
+        self, kiosk_id: str, public_key: ec.EllipticCurvePublicKey, days: int = _LEAF_DAYS
+    ) -> x509.Certificate:
+        """A client certificate for a key the kiosk holds (in its TPM)."""
         if not KIOSK_ID_PATTERN.fullmatch(kiosk_id):
             raise PkiError("kiosk id: 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit")
         ca_certificate, ca_key = self.ca()
-        key = ec.generate_private_key(ec.SECP256R1())
-        certificate = (
-            _leaf_builder(kiosk_id, ca_certificate, key.public_key(), days)
+        return (
+            _leaf_builder(kiosk_id, ca_certificate, public_key, days)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
-        return IssuedKiosk(kiosk_id=kiosk_id, certificate=certificate, key=key)
+
+    def kiosk_crl(self, revoked: list[int]) -> bytes:
+        """A CRL (PEM) of the operator CA listing `revoked` kiosk certificate serials."""
+        ca_certificate, ca_key = self.ca()
+        now = _now()
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(ca_certificate.subject)
+            .last_update(now - dt.timedelta(minutes=5))
+            .next_update(now + dt.timedelta(days=1))
+        )
+        for serial in revoked:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(serial)
+                .revocation_date(now - dt.timedelta(minutes=5))
+                .build()
+            )
+        return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
     def write_kiosk_bundle(self, issued: IssuedKiosk, out_dir: Path) -> dict[str, Path]:
         """kiosk.crt.pem, kiosk.key.pem (0600) and operator-ca.crt.pem in `out_dir`."""
-        out_dir.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "certificate": out_dir / "kiosk.crt.pem",
-            "key": out_dir / "kiosk.key.pem",
-            "ca": out_dir / "operator-ca.crt.pem",
-        }
-        paths["certificate"].write_bytes(
-            issued.certificate.public_bytes(serialization.Encoding.PEM)
-        )
+        paths = self.write_certificate_bundle(issued.certificate, out_dir)
+        paths["key"] = out_dir / "kiosk.key.pem"
         _write_private(paths["key"], _key_pem(issued.key))
+        return paths
+
+    def write_certificate_bundle(
+        self, certificate: x509.Certificate, out_dir: Path
+    ) -> dict[str, Path]:
+        """kiosk.crt.pem and operator-ca.crt.pem in `out_dir` (a TPM kiosk's key stays in it)."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = {"certificate": out_dir / "kiosk.crt.pem", "ca": out_dir / "operator-ca.crt.pem"}
+        paths["certificate"].write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
         paths["ca"].write_bytes(self.ca_certificate_path.read_bytes())
         return paths

@@ -28,9 +28,17 @@ class Policy:
     # Per kiosk, over a rolling window.
     kiosk_window_seconds: int = 60
     kiosk_max_transactions: int = 30
-    # Face evidence the server accepts.
+    # Card proofs that do not verify for their certificate count against the kiosk (never the
+    # card): this many in the window flag the kiosk for staff and refuse its new transactions
+    # until the window has passed.
+    kiosk_invalid_proof_window_seconds: int = 3600
+    kiosk_max_invalid_proofs: int = 5
+    # Face evidence the server accepts. Scores and thresholds are the engine's distance × 10⁶:
+    # SFace's cosine distance (calibrated threshold about 0.59) or dlib's Euclidean distance
+    # (0.50); 0.60 admits both calibrated thresholds and nothing looser than SFace's.
     max_face_threshold_ppm: int = 600_000
-    min_face_frames: int = 3
+    # The kiosk decides on one live image (a steady session's frames are near-identical).
+    min_face_frames: int = 1
     require_liveness: bool = True
     # Stored idempotent replies are kept this long (their transactions are closed by then).
     idempotency_retention_seconds: int = 7 * 86_400

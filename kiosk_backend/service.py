@@ -23,10 +23,11 @@ from kiosk_backend.admin_command import (
     session_keys,
     verify_answer,
 )
-from kiosk_backend.authority import Authority, CardCertificateError
+from kiosk_backend.authority import Authority, CardCertificateError, CardRegistration
 from kiosk_backend.database import Connection
 from kiosk_backend.policy import Policy
 from kiosk_protocol import IDENTITY_CHECK_TYPE
+from kiosk_protocol import tpm as tpm_format
 from kiosk_protocol.errors import MessageError
 from kiosk_protocol.messages import (
     AbortRequest,
@@ -44,16 +45,41 @@ from kiosk_protocol.messages import (
     TransactionStatus,
 )
 from kiosk_protocol.pin_envelope import decrypt_pin, is_valid_signature_pin
-from kiosk_protocol.signing import verify_card_proof, verify_face_evidence
+from kiosk_protocol.signing import (
+    face_evidence_payload,
+    verify_card_proof,
+    verify_chip_proof,
+    verify_face_evidence,
+)
 
 Clock = Callable[[], float]
-_FAILURE_OUTCOMES = (Outcome.CARD_REJECTED, Outcome.FACE_CHECK_FAILED, Outcome.ANSWER_NOT_AUTHENTIC)
+# Failures that count against a card: only after the card proved possession of its key and
+# PIN (a proof that does not verify counts against the kiosk, CARD_PROOF_INVALID; a refused
+# certificate is not charged at all). ANSWER_NOT_AUTHENTIC is no longer given; rows from
+# before still count for their window.
+_FAILURE_OUTCOMES = (
+    Outcome.FACE_CHECK_FAILED,
+    Outcome.CARD_BINDING_MISMATCH,
+    Outcome.ANSWER_NOT_AUTHENTIC,
+)
+# Only an answer whose MAC verifies says what the card did; anything else after the command
+# went out may hide a PIN that was set, so it is UNCONFIRMED, never "nothing changed".
 _VERDICT_OUTCOME = {
     CardVerdict.PIN_SET: Outcome.PIN_RESET,
     CardVerdict.PIN_FORMAT_REJECTED: Outcome.PIN_REJECTED_BY_CARD,
-    CardVerdict.COMMAND_REFUSED: Outcome.COMMAND_REFUSED_BY_CARD,
-    CardVerdict.NOT_AUTHENTIC: Outcome.ANSWER_NOT_AUTHENTIC,
+    CardVerdict.COMMAND_REFUSED: Outcome.UNCONFIRMED,
+    CardVerdict.NOT_AUTHENTIC: Outcome.UNCONFIRMED,
 }
+
+
+def _binding_mismatch(transaction_id: str, what: str) -> RefusalError:
+    return RefusalError(
+        422,
+        ErrorKind.CARD,
+        "card_binding_mismatch",
+        f"the {what} is not the one the authority issued with this certificate",
+        transaction_id,
+    )
 
 
 class RefusalError(Exception):
@@ -82,6 +108,14 @@ class KioskCaller:
 
     kiosk_id: str
     public_key: ec.EllipticCurvePublicKey
+    attestation: str = "software"  # "tpm": evidence must be TPM-signed and quoted
+    tpm: store.KioskTpmRow | None = None
+    store_name: str = ""
+
+
+# Outcomes after which the holder is told: the PIN was reset, or may have been (the command
+# went out and no authentic answer came back).
+NOTIFIED_OUTCOMES = (Outcome.PIN_RESET, Outcome.UNCONFIRMED)
 
 
 class AuthorityService:
@@ -98,6 +132,8 @@ class AuthorityService:
         self.policy = policy
         self._pin_key = pin_key
         self._clock = clock
+        # Kiosks enrolled without a TPM (testbeds) are refused unless the server allows them.
+        self.allow_software_kiosks = False
 
     def set_closed_hook(self, on_closed: Callable[[str, Outcome], None]) -> None:
         """Told of every transaction this service closes (inside the database transaction)."""
@@ -163,9 +199,30 @@ class AuthorityService:
         card_ref: str | None = None,
     ) -> bool:
         closed = store.close(connection, transaction_id, outcome, now, card_ref)
+        if closed and outcome in NOTIFIED_OUTCOMES:
+            self._notify_holder(connection, transaction_id, outcome, now)
         if closed and self._on_closed is not None:
             self._on_closed(transaction_id, outcome)
         return closed
+
+    def _notify_holder(
+        self, connection: Connection, transaction_id: str, outcome: Outcome, now: int
+    ) -> None:
+        """Into the outbox, in the same database transaction as the outcome."""
+        row = store.get_transaction(connection, transaction_id)
+        if row is None or row.card_ref is None:
+            return
+        kiosk = store.get_kiosk(connection, row.kiosk_id)
+        store.enqueue_notification(connection, store.NotificationRow(
+            notification_id="ntf_" + secrets.token_hex(16),
+            transaction_id=transaction_id,
+            card_ref=row.card_ref,
+            kiosk_id=row.kiosk_id,
+            store_name=kiosk.store_name if kiosk is not None else "",
+            outcome=outcome.value,
+            reset_at=now,
+            attempts=0,
+        ))
 
     def _advance(
         self,
@@ -210,18 +267,39 @@ class AuthorityService:
             >= self.policy.kiosk_max_transactions
         ):
             raise RefusalError(429, ErrorKind.POLICY, "kiosk_rate_limited", "too many transactions")
+        if self._invalid_proofs(connection, caller.kiosk_id, now) >= (
+            self.policy.kiosk_max_invalid_proofs
+        ):
+            raise RefusalError(
+                429,
+                ErrorKind.POLICY,
+                "kiosk_flagged",
+                "this kiosk presented too many card proofs that failed; staff must check it",
+            )
         transaction_id = "tx_" + secrets.token_hex(16)
-        nonce = secrets.token_bytes(32)
+        nonce, chip_nonce = secrets.token_bytes(32), secrets.token_bytes(32)
         expires_at = now + self.policy.transaction_ttl_seconds * 1000
         store.insert_transaction(
             connection,
             transaction_id=transaction_id,
             kiosk_id=caller.kiosk_id,
             nonce=nonce,
+            chip_nonce=chip_nonce,
             created_at=now,
             expires_at=expires_at,
         )
-        return BeginResponse(transaction_id=transaction_id, nonce=nonce, expires_at_ms=expires_at)
+        return BeginResponse(
+            transaction_id=transaction_id,
+            nonce=nonce,
+            expires_at_ms=expires_at,
+            chip_nonce=chip_nonce,
+        )
+
+    def _invalid_proofs(self, connection: Connection, kiosk_id: str, now: int) -> int:
+        since = now - self.policy.kiosk_invalid_proof_window_seconds * 1000
+        return store.count_kiosk_transactions(
+            connection, kiosk_id, since, (Outcome.CARD_PROOF_INVALID,)
+        )
 
     def card_proof(
         self,
@@ -245,6 +323,23 @@ class AuthorityService:
         if not verify_card_proof(
             card.public_key, request.signature, transaction_id, row.nonce, caller.kiosk_id
         ):
+            # Whoever holds the certificate (it is public) is not its card: charge the kiosk
+            # and this transaction, never the card.
+            self._close(connection, transaction_id, Outcome.CARD_PROOF_INVALID, self.now_ms())
+            now = self.now_ms()
+            if self._invalid_proofs(connection, caller.kiosk_id, now) >= (
+                self.policy.kiosk_max_invalid_proofs
+            ):
+                store.flag_kiosk(connection, caller.kiosk_id, now)
+            raise RefusalError(
+                422,
+                ErrorKind.CARD,
+                "bad_card_signature",
+                "the card's signature does not verify for this transaction",
+                transaction_id,
+            )
+        registration = self.authority.registration(card.serial)
+        if registration is None:
             raise self._close_and_refuse(
                 connection,
                 row,
@@ -252,11 +347,10 @@ class AuthorityService:
                 RefusalError(
                     422,
                     ErrorKind.CARD,
-                    "bad_card_signature",
-                    "the card's signature does not verify for this transaction",
+                    "card_not_registered",
+                    "the authority has no issuance record binding this card's chip",
                     transaction_id,
                 ),
-                card.card_ref,
             )
         store.lock_key(connection, f"card:{card.card_ref}")
         since = row.created_at - self.policy.card_window_seconds * 1000
@@ -294,6 +388,22 @@ class AuthorityService:
                 ),
                 card.card_ref,
             )
+        if row.chip_nonce is None or not verify_chip_proof(
+            registration.chip_public_key,
+            request.chip_signature,
+            transaction_id,
+            row.chip_nonce,
+            caller.kiosk_id,
+        ):
+            # The card proved its key and PIN, but another chip answered for it (a spliced or
+            # replayed card): a failure of this card, with its own outcome.
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.CARD_BINDING_MISMATCH,
+                _binding_mismatch(transaction_id, "chip"),
+                card.card_ref,
+            )
         self._advance(
             connection,
             transaction_id,
@@ -323,13 +433,52 @@ class AuthorityService:
                 "the evidence names another transaction or kiosk",
                 transaction_id,
             )
-        if not verify_face_evidence(caller.public_key, evidence, request.signature):
+        if caller.attestation == "tpm":
+            if not self._tpm_evidence_ok(caller, row, request):
+                raise self._close_and_refuse(
+                    connection,
+                    row,
+                    Outcome.REFUSED_BY_POLICY,
+                    RefusalError(
+                        403,
+                        ErrorKind.POLICY,
+                        "kiosk_attestation_failed",
+                        "the evidence is not signed in this kiosk's TPM in its enrolled state",
+                        transaction_id,
+                    ),
+                )
+        elif not self.allow_software_kiosks:
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.REFUSED_BY_POLICY,
+                RefusalError(
+                    403,
+                    ErrorKind.POLICY,
+                    "kiosk_attestation_required",
+                    "this kiosk was not enrolled with a TPM",
+                    transaction_id,
+                ),
+            )
+        elif not verify_face_evidence(caller.public_key, evidence, request.signature):
             raise RefusalError(
                 400,
                 ErrorKind.PROTOCOL,
                 "bad_kiosk_signature",
                 "the evidence is not signed by this kiosk's key",
                 transaction_id,
+            )
+        registration = self._registration(row)
+        if (
+            evidence.card_face_sha256 != registration.card_face_sha256
+            or evidence.chip_key_sha256 != registration.chip_key_sha256
+        ):
+            # The face was compared with another card's photo: worthless for this card.
+            raise self._close_and_refuse(
+                connection,
+                row,
+                Outcome.CARD_BINDING_MISMATCH,
+                _binding_mismatch(transaction_id, "card face"),
             )
         policy = self.policy
         good_enough = (
@@ -369,6 +518,42 @@ class AuthorityService:
         )
         return self._status(connection, transaction_id)
 
+    def _registration(self, row: store.TransactionRow) -> CardRegistration:
+        registration = (
+            None if row.card_serial is None else self.authority.registration(row.card_serial)
+        )
+        if registration is None:
+            raise RefusalError(500, ErrorKind.SERVER, "internal", "transaction lost its card")
+        return registration
+
+    @staticmethod
+    def _tpm_evidence_ok(
+        caller: KioskCaller, row: store.TransactionRow, request: FaceEvidenceRequest
+    ) -> bool:
+        """Signed by the enrolled, PCR-bound evidence key, and quoted by the enrolled AK over
+        this transaction's nonce with the PCRs of enrolment."""
+        tpm, quote = caller.tpm, request.tpm_quote
+        if tpm is None or quote is None:
+            return False
+        try:
+            evidence_key = tpm_format.parse_public(tpm.evidence_public)
+            attestation_key = tpm_format.parse_public(tpm.attestation_public)
+        except tpm_format.TpmFormatError:
+            return False
+        payload = face_evidence_payload(request.evidence)
+        if not tpm_format.verify_signed(evidence_key, payload, request.signature):
+            return False
+        quoted = tpm_format.verify_attestation(attestation_key, quote.attest, quote.signature)
+        return (
+            quoted is not None
+            and quoted.type == tpm_format.ST_ATTEST_QUOTE
+            and quoted.extra_data
+            == tpm_format.quote_qualifying_data(row.transaction_id, row.nonce, payload)
+            and quoted.selection is not None
+            and quoted.selection.text() == tpm.pcr_selection
+            and quoted.pcr_digest == tpm.pcr_digest
+        )
+
     def reset_command(
         self,
         connection: Connection,
@@ -381,6 +566,57 @@ class AuthorityService:
         )
         if row.card_serial is None:
             raise RefusalError(500, ErrorKind.SERVER, "internal", "transaction lost its card")
+        apdu = self._build_command(row.card_serial, transaction_id, request)
+        self._advance(
+            connection,
+            transaction_id,
+            TransactionState.AWAITING_RESET_REQUEST,
+            TransactionState.AWAITING_CARD_ANSWER,
+            card_challenge=request.card_challenge.hex(),
+        )
+        return ResetCommandResponse(
+            transaction_id=transaction_id, apdu=apdu, expires_at_ms=row.expires_at
+        )
+
+    def reissue_reset_command(
+        self,
+        connection: Connection,
+        caller: KioskCaller,
+        transaction_id: str,
+        request: ResetCommandRequest,
+    ) -> ResetCommandResponse:
+        """The reset command again, for a retry of the very call that issued it (the caller
+        has matched the retried body to the stored reply), on whichever instance.
+
+        Nothing of the command is stored: it is rebuilt from the retried request and the
+        open transaction's card serial and challenge, and so comes out byte for byte the
+        same. Once the transaction has closed (answered, aborted, overdue) those are erased
+        and the command is no longer available; the kiosk asks for the status."""
+        row = store.get_transaction(connection, transaction_id, for_update=True)
+        if row is None or row.kiosk_id != caller.kiosk_id:
+            raise _unknown_transaction()
+        gone = RefusalError(
+            409,
+            ErrorKind.PROTOCOL,
+            "command_no_longer_available",
+            "the reset command is no longer available; ask for the transaction status",
+            transaction_id,
+        )
+        if (
+            row.state != TransactionState.AWAITING_CARD_ANSWER
+            or row.card_serial is None
+            or row.card_challenge != request.card_challenge
+            or self._expire_if_overdue(connection, row)
+        ):
+            raise gone
+        apdu = self._build_command(row.card_serial, transaction_id, request)
+        return ResetCommandResponse(
+            transaction_id=transaction_id, apdu=apdu, expires_at_ms=row.expires_at
+        )
+
+    def _build_command(
+        self, card_serial: int, transaction_id: str, request: ResetCommandRequest
+    ) -> bytes:
         try:
             pin = decrypt_pin(self._pin_key, request.encrypted_pin, transaction_id)
         except MessageError as error:
@@ -393,27 +629,17 @@ class AuthorityService:
                     400,
                     ErrorKind.PROTOCOL,
                     "new_pin_format",
-                    "the new PIN must be 6 to 16 of A-Z and 0-9",
+                    "the new PIN must be 6 to 16 of A-Z and 0-9, with a letter and a digit",
                     transaction_id,
                 )
             keys = session_keys(
                 self.authority.admin_master,
-                card_id_from_serial(row.card_serial),
+                card_id_from_serial(card_serial),
                 request.card_challenge,
             )
-            apdu = build_reset_command(keys, pin)
+            return build_reset_command(keys, pin)
         finally:
             pin[:] = bytes(len(pin))
-        self._advance(
-            connection,
-            transaction_id,
-            TransactionState.AWAITING_RESET_REQUEST,
-            TransactionState.AWAITING_CARD_ANSWER,
-            card_challenge=request.card_challenge.hex(),
-        )
-        return ResetCommandResponse(
-            transaction_id=transaction_id, apdu=apdu, expires_at_ms=row.expires_at
-        )
 
     def card_answer(
         self,

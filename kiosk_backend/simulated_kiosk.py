@@ -35,9 +35,15 @@ from kiosk_protocol.messages import (
     TransactionStatus,
 )
 from kiosk_protocol.pin_envelope import encrypt_pin, load_public_key_pem
-from kiosk_protocol.signing import card_proof_digest_info, sign_face_evidence
+from kiosk_protocol.signing import (
+    card_proof_digest_info,
+    chip_proof_digest_info,
+    sign_face_evidence,
+)
 
 JPKI_AID = bytes.fromhex("D392F000260100000001")
+CARD_INFO_AID = bytes.fromhex("D3921000310001010402")
+_RETRY_STATUSES = {502, 503, 504}
 _SW_OK = b"\x90\x00"
 
 
@@ -53,8 +59,17 @@ def _select_ef(fid: int) -> bytes:
     return bytes([0x00, 0xA4, 0x02, 0x0C, 0x02]) + fid.to_bytes(2, "big")
 
 
+@dataclass(frozen=True)
+class CardBinding:
+    """The card-face and chip-key digests the face evidence names (docs/protocol.md §4.3)."""
+
+    card_face_sha256: str
+    chip_key_sha256: str
+
+
 class CardDriver:
-    """The few APDUs a kiosk sends for a reset, on any card object."""
+    """The few APDUs a kiosk sends for a reset, on any card object, in the reference forms
+    (SELECT EF, then the command on the current EF; short READ BINARY chunks)."""
 
     def __init__(self, card: Card) -> None:
         self.card = card
@@ -81,22 +96,30 @@ class CardDriver:
         self.expect(b"\x00\x20\x00\x80\x04" + pin.encode("ascii"), "VERIFY auth PIN")
 
     def read_auth_certificate(self) -> bytes:
+        """SELECT EF 000A; the DER length from the first 256 bytes; the rest in short reads."""
         self.expect(_select_ef(0x000A), "SELECT auth certificate")
-        content = b""
-        while True:
-            offset = len(content)
-            apdu = bytes([0x00, 0xB0, offset >> 8, offset & 0xFF, 0x00])
-            data, status = self.send(apdu)
-            content += data
-            if status in {b"\x62\x82", b"\x6b\x00"}:
-                return content
-            if status != _SW_OK:
-                raise SimulationError(f"READ BINARY: card answered {status.hex()}")
+        content = self.expect(bytes([0x00, 0xB0, 0x00, 0x00, 0x00]), "READ BINARY")
+        if len(content) < 4 or content[0] != 0x30 or content[1] != 0x82:
+            raise SimulationError("READ BINARY: not a DER certificate")
+        total = int.from_bytes(content[2:4], "big") + 4
+        while len(content) < total:
+            offset, wanted = len(content), min(256, total - len(content))
+            apdu = bytes([0x00, 0xB0, offset >> 8, offset & 0xFF, wanted % 256])
+            content += self.expect(apdu, "READ BINARY")
+        return content[:total]
 
     def sign_with_auth_key(self, digest_info: bytes) -> bytes:
         self.expect(_select_ef(0x0017), "SELECT auth key")
         apdu = b"\x80\x2a\x00\x80" + bytes([len(digest_info)]) + digest_info + b"\x00"
         return self.expect(apdu, "COMPUTE SIGNATURE")
+
+    def sign_with_chip_key(self, digest_info: bytes) -> bytes:
+        """The card-info AP's chip signs (no credential); the JPKI AP is selected again."""
+        self.expect(b"\x00\xa4\x04\x0c\x0a" + CARD_INFO_AID, "SELECT card-info AP")
+        apdu = b"\x80\x2a\x00\x00" + bytes([len(digest_info)]) + digest_info + b"\x00"
+        signature = self.expect(apdu, "chip signature")
+        self.select_jpki()
+        return signature
 
     def get_challenge(self) -> bytes:
         return self.expect(b"\x00\x84\x00\x00\x10", "GET CHALLENGE")
@@ -106,8 +129,10 @@ class CardDriver:
 
 
 def random_sign_pin() -> str:
+    """8 of A-Z and 0-9 with at least one letter and one digit (the signature-PIN rules)."""
     alphabet = string.ascii_uppercase + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(8))
+    rest = "".join(secrets.choice(alphabet) for _ in range(6))
+    return secrets.choice(string.ascii_uppercase) + secrets.choice(string.digits) + rest
 
 
 @dataclass(frozen=True)
@@ -124,8 +149,18 @@ class KioskCredentials:
 
     def signing_key(self) -> ec.EllipticCurvePrivateKey:
         key = serialization.load_pem_private_key(self.key.read_bytes(), password=None)
-        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise TypeError(f"{self.key} does not hold an EC private key")
         return key
+
+
+@dataclass
+class Progress:
+    """How far the current transaction got, for a driver that must reconcile after a failure."""
+
+    transaction_id: str | None = None
+    new_pin: str | None = None
+    command_relayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,22 +176,36 @@ class SimulatedKiosk:
         self,
         base_url: str,
         credentials: KioskCredentials,
+        *,
         timeout: float = 30.0,
         lose_replies: float = 0.0,
+        attempts: int = 3,
+        backoff: float = 0.0,
     ):
-        """`lose_replies`: fraction of replies dropped after the server acted (then retried)."""
+        """`lose_replies`: fraction of replies dropped after the server acted (then retried).
+        `attempts` per call, like the product's client: a transport failure or a 502/503/504
+        is retried with the very same body after `backoff` seconds (doubling)."""
         self.credentials = credentials
         self._key = credentials.signing_key()
         context = credentials.ssl_context()
         transport = _LossyTransport(context, lose_replies) if lose_replies else None
-        self.http = httpx.Client(
-            base_url=base_url, verify=context, timeout=timeout, transport=transport
-        )
+        self._client_options: dict[str, Any] = {
+            "base_url": base_url, "verify": context, "timeout": timeout, "transport": transport
+        }
+        self.http = httpx.Client(**self._client_options)
         self._server_key: ec.EllipticCurvePublicKey | None = None
         self.retries = 0
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self.progress = Progress()
 
     def close(self) -> None:
         self.http.close()
+
+    def reconnect(self) -> None:
+        """Drop the kept-alive connection; the next call opens a new one (a new handshake)."""
+        self.http.close()
+        self.http = httpx.Client(**self._client_options)
 
     def _post(self, path: str, body: dict[str, Any], what: str) -> Any:
         """POST with up to 3 attempts of the very same body (safe: idempotency key)."""
@@ -167,12 +216,32 @@ class SimulatedKiosk:
 
     def _send(self, method: str, path: str, content: bytes | None = None) -> httpx.Response:
         headers = {"Content-Type": "application/json"} if content is not None else {}
-        for _ in range(2):
+        for attempt in range(1, self.attempts + 1):
+            last = attempt == self.attempts
             try:
-                return self.http.request(method, path, content=content, headers=headers)
+                response = self.http.request(method, path, content=content, headers=headers)
             except httpx.TransportError:
-                self.retries += 1
-        return self.http.request(method, path, content=content, headers=headers)
+                if last:
+                    raise
+            else:
+                if response.status_code not in _RETRY_STATUSES or last:
+                    return response
+            self.retries += 1
+            if self.backoff:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def status(self, transaction_id: str) -> TransactionStatus:
+        response = self._send("GET", f"/v1/transactions/{transaction_id}")
+        if response.status_code != 200:
+            raise SimulationError(f"status: HTTP {response.status_code} {response.text[:200]}")
+        return TransactionStatus.from_json(response.json())
+
+    def abort(self, transaction_id: str) -> TransactionStatus:
+        body = {"idempotency_key": _key(), "reason": "kiosk_fault"}
+        return TransactionStatus.from_json(
+            self._post(f"/v1/transactions/{transaction_id}/abort", body, "abort")
+        )
 
     def server_key(self) -> ec.EllipticCurvePublicKey:
         if self._server_key is None:
@@ -184,24 +253,34 @@ class SimulatedKiosk:
         self,
         card: Card,
         auth_pin: str,
+        binding: CardBinding | None = None,
         new_pin: str | None = None,
         certificate: bytes | None = None,
     ) -> Completed:
-        """One complete transaction; `certificate` may be given to skip reading it."""
+        """One complete transaction; `certificate` may be given to skip reading it. `binding`
+        names the card face the (simulated) face check was made against; by default the
+        card's own (a testbed card tells it: ``card_face_digests()``)."""
+        if binding is None:
+            binding = CardBinding(*_own_card_face(card))
         started = time.perf_counter()
         kiosk_id = self.credentials.kiosk_id
         driver = CardDriver(card)
+        self.progress = Progress()
         begun = BeginResponse.from_json(
             self._post("/v1/transactions", BeginRequest(_key()).to_json(), "begin")
         )
         tx = begun.transaction_id
+        self.progress.transaction_id = tx
         driver.select_jpki()
         driver.verify_auth_pin(auth_pin)
         auth_certificate = certificate or driver.read_auth_certificate()
         signature = driver.sign_with_auth_key(card_proof_digest_info(tx, begun.nonce, kiosk_id))
+        chip_signature = driver.sign_with_chip_key(
+            chip_proof_digest_info(tx, begun.chip_nonce, kiosk_id)
+        )
         self._post(
             f"/v1/transactions/{tx}/card-proof",
-            CardProofRequest(_key(), auth_certificate, signature).to_json(),
+            CardProofRequest(_key(), auth_certificate, signature, chip_signature).to_json(),
             "card proof",
         )
         evidence = FaceEvidence(
@@ -213,6 +292,8 @@ class SimulatedKiosk:
             frames_used=5,
             liveness=Liveness.PASSED,
             model_version="simulated/1",
+            card_face_sha256=binding.card_face_sha256,
+            chip_key_sha256=binding.chip_key_sha256,
         )
         self._post(
             f"/v1/transactions/{tx}/face-evidence",
@@ -222,6 +303,7 @@ class SimulatedKiosk:
             "face evidence",
         )
         pin_text = new_pin or random_sign_pin()
+        self.progress.new_pin = pin_text
         pin = bytearray(pin_text.encode("ascii"))
         envelope = encrypt_pin(self.server_key(), pin, tx)
         pin[:] = bytes(len(pin))
@@ -234,6 +316,7 @@ class SimulatedKiosk:
             )
         )
         answer = driver.relay(command.apdu)
+        self.progress.command_relayed = True
         status = TransactionStatus.from_json(
             self._post(
                 f"/v1/transactions/{tx}/card-answer",
@@ -253,11 +336,21 @@ class _LossyTransport(httpx.HTTPTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
-        if random.random() < self._fraction:
+        if random.random() < self._fraction:  # noqa: S311 (fault injection, not security)
             response.read()
             response.close()
             raise httpx.ReadError("reply lost (simulated)", request=request)
         return response
+
+
+def _own_card_face(card: object) -> tuple[str, str]:
+    digests = getattr(card, "card_face_digests", None)
+    if digests is None:
+        raise SimulationError("the card does not tell its card face: give the binding")
+    found = digests()
+    if not (isinstance(found, tuple) and len(found) == 2):
+        raise SimulationError("the card's card-face digests are malformed")
+    return str(found[0]), str(found[1])
 
 
 def _key() -> str:

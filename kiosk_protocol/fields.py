@@ -16,6 +16,7 @@ E = TypeVar("E", bound=StrEnum)
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 TRANSACTION_ID = re.compile(r"tx_[0-9a-f]{32}")
 KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def b64encode(data: bytes | bytearray) -> str:

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from kiosk_protocol.fields import IDEMPOTENCY_KEY, KIOSK_ID, TRANSACTION_ID, Fields, b64encode
+from kiosk_protocol.fields import (
+    IDEMPOTENCY_KEY,
+    KIOSK_ID,
+    SHA256_HEX,
+    TRANSACTION_ID,
+    Fields,
+    b64encode,
+)
 
 JsonObject = dict[str, Any]
 
@@ -28,13 +35,21 @@ class TransactionState(StrEnum):
 
 
 class Outcome(StrEnum):
-    """How a closed transaction ended. Only PIN_RESET means the card's PIN was changed."""
+    """How a closed transaction ended. Only PIN_RESET means the card's PIN was changed.
+
+    COMMAND_REFUSED_BY_CARD and ANSWER_NOT_AUTHENTIC are no longer given (an answer without a
+    valid MAC closes the transaction as UNCONFIRMED); they stay for records made before.
+    """
 
     PIN_RESET = "pin_reset"
     PIN_REJECTED_BY_CARD = "pin_rejected_by_card"
     COMMAND_REFUSED_BY_CARD = "command_refused_by_card"
     ANSWER_NOT_AUTHENTIC = "answer_not_authentic"
     CARD_REJECTED = "card_rejected"
+    # The card proof does not verify for the presented certificate: counts against the kiosk.
+    CARD_PROOF_INVALID = "card_proof_invalid"
+    # The chip or the card face is not the one the authority registered for the certificate.
+    CARD_BINDING_MISMATCH = "card_binding_mismatch"
     FACE_CHECK_FAILED = "face_check_failed"
     REFUSED_BY_POLICY = "refused_by_policy"
     ABORTED = "aborted"
@@ -103,14 +118,18 @@ class BeginRequest:
 
 @dataclass(frozen=True)
 class BeginResponse:
+    """`nonce` is for the card proof (auth key), `chip_nonce` for the chip proof (chip key)."""
+
     transaction_id: str
     nonce: bytes
     expires_at_ms: int
+    chip_nonce: bytes
 
     def to_json(self) -> JsonObject:
         return {
             "transaction_id": self.transaction_id,
             "nonce": b64encode(self.nonce),
+            "chip_nonce": b64encode(self.chip_nonce),
             "expires_at_ms": self.expires_at_ms,
             "state": TransactionState.AWAITING_CARD_PROOF.value,
         }
@@ -122,22 +141,26 @@ class BeginResponse:
             transaction_id=fields.text("transaction_id", TRANSACTION_ID),
             nonce=fields.binary("nonce", NONCE_LENGTH, NONCE_LENGTH),
             expires_at_ms=fields.integer("expires_at_ms", 0, MAX_TIME),
+            chip_nonce=fields.binary("chip_nonce", NONCE_LENGTH, NONCE_LENGTH),
         )
 
 
 @dataclass(frozen=True)
 class CardProofRequest:
-    """The card's auth certificate and its signature over the card-proof payload."""
+    """The card's auth certificate, its signature over the card-proof payload, and the chip's
+    signature over the chip-proof payload (docs/protocol.md §4.2)."""
 
     idempotency_key: str
     auth_certificate: bytes
     signature: bytes
+    chip_signature: bytes
 
     def to_json(self) -> JsonObject:
         return {
             "idempotency_key": self.idempotency_key,
             "auth_certificate": b64encode(self.auth_certificate),
             "signature": b64encode(self.signature),
+            "chip_signature": b64encode(self.chip_signature),
         }
 
     @classmethod
@@ -147,6 +170,7 @@ class CardProofRequest:
             idempotency_key=fields.text("idempotency_key", IDEMPOTENCY_KEY),
             auth_certificate=fields.binary("auth_certificate", 64, 8192),
             signature=fields.binary("signature", 64, 1024),
+            chip_signature=fields.binary("chip_signature", 64, 1024),
         )
 
 
@@ -155,7 +179,9 @@ class FaceEvidence:
     """The kiosk's face-check result. Scores are parts per million (no floats in signed data).
 
     `score_ppm` is the face distance found; the match passes when it is at most
-    `threshold_ppm`. Never an image or a face descriptor.
+    `threshold_ppm`. Never an image or a face descriptor. `card_face_sha256` and
+    `chip_key_sha256` name the card face the photo came from and the chip key that proved it
+    (SHA-256 hex of the message DF28 signs, and of the DF24 key's SubjectPublicKeyInfo DER).
     """
 
     transaction_id: str
@@ -166,6 +192,8 @@ class FaceEvidence:
     frames_used: int
     liveness: Liveness
     model_version: str
+    card_face_sha256: str
+    chip_key_sha256: str
 
     def to_json(self) -> JsonObject:
         return {
@@ -177,6 +205,8 @@ class FaceEvidence:
             "frames_used": self.frames_used,
             "liveness": self.liveness.value,
             "model_version": self.model_version,
+            "card_face_sha256": self.card_face_sha256,
+            "chip_key_sha256": self.chip_key_sha256,
         }
 
     @classmethod
@@ -191,29 +221,64 @@ class FaceEvidence:
             frames_used=fields.integer("frames_used", 0, 10_000),
             liveness=fields.enum("liveness", Liveness),
             model_version=fields.text("model_version", max_len=128),
+            card_face_sha256=fields.text("card_face_sha256", SHA256_HEX),
+            chip_key_sha256=fields.text("chip_key_sha256", SHA256_HEX),
+        )
+
+
+@dataclass(frozen=True)
+class TpmQuote:
+    """A TPM quote of the kiosk's measured state (TPMS_ATTEST and its TPMT_SIGNATURE by the
+    kiosk's attestation key), whose extraData binds it to the transaction's nonce and to the
+    evidence it accompanies (``kiosk_protocol.tpm.quote_qualifying_data``)."""
+
+    attest: bytes
+    signature: bytes
+
+    def to_json(self) -> JsonObject:
+        return {"attest": b64encode(self.attest), "signature": b64encode(self.signature)}
+
+    @classmethod
+    def from_fields(cls, fields: Fields) -> TpmQuote:
+        return cls(
+            attest=fields.binary("attest", 16, 1024),
+            signature=fields.binary("signature", 8, 512),
         )
 
 
 @dataclass(frozen=True)
 class FaceEvidenceRequest:
+    """The evidence, the kiosk's signature over it and, from a TPM-enrolled kiosk, a quote.
+
+    A TPM-enrolled kiosk signs with its PCR-bound evidence key inside the TPM and must send
+    ``tpm_quote``; only kiosks enrolled without a TPM (testbeds) may leave it out.
+    """
+
     idempotency_key: str
     evidence: FaceEvidence
     signature: bytes
+    tpm_quote: TpmQuote | None = None
 
     def to_json(self) -> JsonObject:
-        return {
+        body: JsonObject = {
             "idempotency_key": self.idempotency_key,
             "evidence": self.evidence.to_json(),
             "signature": b64encode(self.signature),
         }
+        if self.tpm_quote is not None:
+            body["tpm_quote"] = self.tpm_quote.to_json()
+        return body
 
     @classmethod
     def from_json(cls, value: object) -> FaceEvidenceRequest:
         fields = Fields(value, "$")
+        quote = TpmQuote.from_fields(fields.nested("tpm_quote")) if fields.has(
+            "tpm_quote") else None
         return cls(
             idempotency_key=fields.text("idempotency_key", IDEMPOTENCY_KEY),
             evidence=FaceEvidence.from_json(fields.raw("evidence")),
             signature=fields.binary("signature", 8, 1024),
+            tpm_quote=quote,
         )
 
 

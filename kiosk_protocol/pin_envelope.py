@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -22,16 +21,17 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kiosk_protocol.errors import MessageError
 from kiosk_protocol.messages import EncryptedPin
+from kiosk_protocol.pin_rules import is_valid_signature_pin as _valid_signature_pin
 
 PIN_ALGORITHM = "ECDH-ES-P256+HKDF-SHA256+A256GCM"
 _POINT_LENGTH = 65
 _NONCE_LENGTH = 12
-_SIGNATURE_PIN = re.compile(rb"[A-Z0-9]{6,16}")
 
 
 def is_valid_signature_pin(pin: bytes | bytearray) -> bool:
-    """The card's rule for the signature PIN: 6 to 16 of A–Z and 0–9."""
-    return _SIGNATURE_PIN.fullmatch(pin) is not None
+    """The signature-PIN rules (``kiosk_protocol.pin_rules``): 6 to 16 of A–Z and 0–9 with
+    at least one letter and one digit."""
+    return _valid_signature_pin(pin)
 
 
 def associated_data(transaction_id: str) -> bytes:
@@ -60,7 +60,7 @@ def encrypt_pin(
 ) -> EncryptedPin:
     """Encrypt the PIN bytes (ASCII). The caller still owns and wipes `pin`."""
     if not is_valid_signature_pin(pin):
-        raise MessageError("new PIN: must be 6 to 16 of A-Z and 0-9")
+        raise MessageError("new PIN: must be 6 to 16 of A-Z and 0-9, with a letter and a digit")
     ephemeral = ec.generate_private_key(ec.SECP256R1())
     point = ephemeral.public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint

@@ -1,8 +1,12 @@
-"""What gets signed, and how: the card proof and the kiosk's face evidence.
+"""What gets signed, and how: the card proof, the chip proof and the kiosk's face evidence.
 
 Card proof: the card's user-authentication key signs, with `80 2A 00 80`, a SHA-256
 DigestInfo of the canonical card-proof payload. That is RSASSA-PKCS1-v1_5 with SHA-256 over
 the payload, so the server verifies it with a standard library call.
+
+Chip proof: the card-info AP's chip key (DF24) signs, with `80 2A 00 00`, a SHA-256
+DigestInfo of the canonical chip-proof payload (the backend's chip nonce). The server checks
+it against the chip key the authority registered for the card's auth certificate.
 
 Face evidence: the kiosk's own key (ECDSA P-256, the key of its TLS client certificate)
 signs the canonical evidence object with SHA-256.
@@ -23,20 +27,55 @@ from kiosk_protocol.messages import FaceEvidence
 # DER prefix of DigestInfo { sha256, NULL } followed by the 32-byte digest.
 SHA256_DIGEST_INFO_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
 CARD_PROOF_PURPOSE = "kiosk-pin-reset/card-proof"
+CHIP_PROOF_PURPOSE = "kiosk-pin-reset/chip-proof"
 FACE_EVIDENCE_PURPOSE = "kiosk-pin-reset/face-evidence"
 
 
-def card_proof_payload(transaction_id: str, nonce: bytes, kiosk_id: str) -> bytes:
-    """The canonical bytes the card's signature covers."""
+def _proof_payload(purpose: str, transaction_id: str, nonce: bytes, kiosk_id: str) -> bytes:
     return canonical_json(
         {
             "v": PROTOCOL_VERSION,
-            "purpose": CARD_PROOF_PURPOSE,
+            "purpose": purpose,
             "transaction_id": transaction_id,
             "kiosk_id": kiosk_id,
             "nonce": nonce.hex(),
         }
     )
+
+
+def card_proof_payload(transaction_id: str, nonce: bytes, kiosk_id: str) -> bytes:
+    """The canonical bytes the card's signature covers."""
+    return _proof_payload(CARD_PROOF_PURPOSE, transaction_id, nonce, kiosk_id)
+
+
+def chip_proof_payload(transaction_id: str, chip_nonce: bytes, kiosk_id: str) -> bytes:
+    """The canonical bytes the chip's signature covers."""
+    return _proof_payload(CHIP_PROOF_PURPOSE, transaction_id, chip_nonce, kiosk_id)
+
+
+def chip_proof_digest_info(transaction_id: str, chip_nonce: bytes, kiosk_id: str) -> bytes:
+    """The 51-byte DigestInfo the kiosk hands to the chip's `80 2A 00 00`."""
+    digest = hashlib.sha256(chip_proof_payload(transaction_id, chip_nonce, kiosk_id)).digest()
+    return SHA256_DIGEST_INFO_PREFIX + digest
+
+
+def verify_chip_proof(
+    public_key: rsa.RSAPublicKey,
+    signature: bytes,
+    transaction_id: str,
+    chip_nonce: bytes,
+    kiosk_id: str,
+) -> bool:
+    try:
+        public_key.verify(
+            signature,
+            chip_proof_payload(transaction_id, chip_nonce, kiosk_id),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def card_proof_digest_info(transaction_id: str, nonce: bytes, kiosk_id: str) -> bytes:
@@ -59,7 +98,7 @@ def verify_card_proof(
             padding.PKCS1v15(),
             hashes.SHA256(),
         )
-    except InvalidSignature:
+    except (InvalidSignature, ValueError):
         return False
     return True
 

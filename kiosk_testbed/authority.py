@@ -7,9 +7,11 @@ Not J-LIS: every CA name says "Kiosk Testbed Test CA (not J-LIS)".
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -96,12 +98,17 @@ def _utf8_string(text: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class IssuedCardRecord:
-    """One line of cards.jsonl (no personal data)."""
+    """One line of cards.jsonl (no personal data). ``chip_public_key`` (SubjectPublicKeyInfo
+    DER of the card-info AP's DF24 key) and ``card_face_sha256`` (SHA-256 of the message DF28
+    signs) bind the card face and the chip to the auth certificate; None in records written
+    before the binding existed."""
 
     card_id: bytes
     auth_serial: int
     sign_serial: int | None
     issued_at: str
+    chip_public_key: bytes | None = None
+    card_face_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +119,9 @@ class IssuedCard:
     auth_serial: int
     sign_serial: int | None
     cert_not_after: dt.datetime
+    # The binding the authority recorded (cards.jsonl): digests of the card face and chip key.
+    card_face_sha256: str = ""
+    chip_key_sha256: str = ""
 
     def __repr__(self) -> str:
         return f"IssuedCard(card_id={self.card_id.hex()})"
@@ -127,6 +137,8 @@ class IssuedCard:
             "auth_serial": format(self.auth_serial, "x"),
             "sign_serial": format(self.sign_serial, "x") if self.sign_serial else None,
             "cert_not_after": self.cert_not_after.isoformat(),
+            "card_face_sha256": self.card_face_sha256,
+            "chip_key_sha256": self.chip_key_sha256,
             "auth_pin": p.auth_pin,
             "sign_pin": p.sign_pin,
             "text_pin": p.text_pin,
@@ -345,12 +357,15 @@ class TestAuthority:
                 continue
             doc = json.loads(line)
             sign = doc.get("sign_serial")
+            chip = doc.get("chip_public_key")
             records.append(
                 IssuedCardRecord(
                     bytes.fromhex(doc["card_id"]),
                     int(doc["auth_serial"], 16),
                     int(sign, 16) if sign else None,
                     doc["issued_at"],
+                    base64.b64decode(chip) if chip else None,
+                    doc.get("card_face_sha256"),
                 )
             )
         return records
@@ -405,6 +420,9 @@ class TestAuthority:
                 persona=persona,
             )
         der = serialization.Encoding.DER
+        card_face_ef, card_face_message = card_face.card_face_ef_and_signed_message(
+            persona, chip_key.public_key(), photo_jp2, RawRsaKey.from_private_key(signer_key)
+        )
         files: dict[tuple[Ap, int], bytes] = {
             (Ap.JPKI, layout.JPKI_SIGN_CA_CERT): sign_ca.public_bytes(der),
             (Ap.JPKI, layout.JPKI_TOKEN_INFO): TOKEN_LABEL.ljust(32, b" ").ljust(160, b"\x00"),
@@ -413,9 +431,7 @@ class TestAuthority:
             (Ap.JPKI, layout.JPKI_AUTH_CA_CERT): auth_ca.public_bytes(der),
             (Ap.TEXT, layout.TEXT_MY_NUMBER): card_face.text_my_number_ef(persona),
             (Ap.TEXT, layout.TEXT_BASIC_INFO): card_face.text_basic_info_ef(persona),
-            (Ap.INFO, layout.INFO_CARD_FACE): card_face.card_face_ef(
-                persona, chip_key.public_key(), photo_jp2, RawRsaKey.from_private_key(signer_key)
-            ),
+            (Ap.INFO, layout.INFO_CARD_FACE): card_face_ef,
             (Ap.INFO, layout.INFO_CV_CERT): card_face.cv_certificate(
                 self.card_face_ca_key(), self.card_face_ca_key_id(), signer_key.public_key()
             ),
@@ -446,15 +462,31 @@ class TestAuthority:
                 ref: PinState(value, layout.PIN_RULES[ref].max_tries) for ref, value in pins.items()
             },
         )
+        chip_spki = chip_key.public_key().public_bytes(
+            der, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        card_face_sha256 = hashlib.sha256(card_face_message).hexdigest()
         record = {
             "card_id": card_id.hex(),
             "auth_serial": format(auth_serial, "x"),
             "sign_serial": format(sign_serial, "x") if sign_serial else None,
             "issued_at": now.isoformat(),
+            # The binding of card face, chip and auth certificate (docs/card-profile.md §6).
+            "chip_public_key": base64.b64encode(chip_spki).decode("ascii"),
+            "card_face_sha256": card_face_sha256,
         }
         with self._locked(), self.cards_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
-        return IssuedCard(card, persona, card_id, auth_serial, sign_serial, cert_not_after)
+        return IssuedCard(
+            card,
+            persona,
+            card_id,
+            auth_serial,
+            sign_serial,
+            cert_not_after,
+            card_face_sha256=card_face_sha256,
+            chip_key_sha256=hashlib.sha256(chip_spki).hexdigest(),
+        )
 
     def _end_entity(
         self,

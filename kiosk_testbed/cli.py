@@ -19,7 +19,8 @@ import click
 
 from kiosk_testbed.authority import AuthorityError, TestAuthority, Which, default_data_dir
 from kiosk_testbed.card.card_file import CardFileError, load_card_file
-from kiosk_testbed.card.virtual_card import VirtualCard
+from kiosk_testbed.card.shims import SplicedCard
+from kiosk_testbed.card.virtual_card import CardProfile, VirtualCard
 from kiosk_testbed.persona import PersonaError, make_persona
 from kiosk_testbed.photo import PhotoError, card_photo_from_file
 from kiosk_testbed.vpcd import DEFAULT_HOST, READER_PORTS, VpcdCardLink
@@ -179,17 +180,42 @@ def crl_cmd(authority: TestAuthority) -> None:
 )
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
 @click.option("--removed", is_flag=True, help="Start removed (send SIGUSR2 to insert).")
-def card_cmd(card_path: Path, port: int, host: str, removed: bool) -> None:
+@click.option(
+    "--profile",
+    type=click.Choice([profile.value for profile in CardProfile]),
+    default=CardProfile.STRICT.value,
+    show_default=True,
+    help="strict: only the command forms the reference clients send to real cards; "
+    "fast: also short file ids, extended lengths and key references in P2.",
+)
+@click.option(
+    "--splice-with",
+    "splice_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Attack testbed: answer every application but the JPKI AP from this second card "
+    "file (one reader slot, two cards, as a shim wired to two genuine cards would).",
+)
+def card_cmd(
+    card_path: Path,
+    *,
+    port: int,
+    host: str,
+    removed: bool,
+    profile: str,
+    splice_path: Path | None,
+) -> None:
     """Run the card file CARD in a vpcd reader until SIGTERM or SIGINT.
 
     SIGUSR1 removes the card from the reader, SIGUSR2 inserts it again. State (PINs, retry
     counters) is written back to CARD on every change.
     """
     try:
-        card = VirtualCard.from_path(card_path)
+        chosen = CardProfile(profile)
+        card = VirtualCard.from_path(card_path, chosen)
+        other = None if splice_path is None else VirtualCard.from_path(splice_path, chosen)
     except CardFileError as error:
         raise click.ClickException(str(error)) from None
-    link = VpcdCardLink(card, port, host)
+    link = VpcdCardLink(card if other is None else SplicedCard(card, other), port, host)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -22,9 +22,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 from kiosk_testbed.card.layout import ATR
-from kiosk_testbed.card.virtual_card import VirtualCard
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ _CONTROL_GET_ATR = 0x04
 @contextlib.contextmanager
 def reader_lock(port: int, timeout: float = 120.0) -> Iterator[None]:
     """Exclusive use of one vpcd reader across processes (tests, demos and benchmarks)."""
-    path = Path(f"/tmp/kiosk-testbed-vpcd-{port}.lock")
+    # The same path for every process and checkout on the machine, whatever their TMPDIR.
+    path = Path(f"/tmp/kiosk-testbed-vpcd-{port}.lock")  # noqa: S108
     with path.open("a") as handle:
         deadline = time.monotonic() + timeout
         while True:
@@ -63,6 +64,18 @@ def reader_lock(port: int, timeout: float = 120.0) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class CardInSlot(Protocol):
+    """What a vpcd reader slot talks to: the ``VirtualCard`` or a shim in front of cards."""
+
+    def process(self, apdu: bytes) -> bytes: ...
+
+    def power_on(self) -> None: ...
+
+    def power_off(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+
 class _Disconnected(Exception):  # noqa: N818 - internal control flow
     pass
 
@@ -76,7 +89,7 @@ class VpcdCardLink:
 
     def __init__(
         self,
-        card: VirtualCard,
+        card: CardInSlot,
         port: int = READER_PORTS[0],
         host: str = DEFAULT_HOST,
         *,

@@ -23,10 +23,14 @@ from kiosk.backend_client.errors import (
     BackendOfflineError,
     BackendUntrustedError,
     CardRejectedError,
+    KioskIntegrityError,
     ProtocolError,
     RefusedByPolicyError,
     ServerError,
 )
+from kiosk.tpm import TpmError
+from kiosk.tpm.bridge import ERROR_HEADER as BRIDGE_ERROR_HEADER
+from kiosk.tpm.bridge import TlsBridge
 from kiosk_protocol.errors import MessageError
 from kiosk_protocol.messages import (
     AbortReason,
@@ -44,10 +48,17 @@ from kiosk_protocol.messages import (
     ResetCommandRequest,
     ResetCommandResponse,
     ServerKey,
+    TpmQuote,
     TransactionStatus,
 )
 from kiosk_protocol.pin_envelope import PIN_ALGORITHM, encrypt_pin, load_public_key_pem
-from kiosk_protocol.signing import card_proof_digest_info, sign_face_evidence
+from kiosk_protocol.signing import (
+    card_proof_digest_info,
+    chip_proof_digest_info,
+    face_evidence_payload,
+    sign_face_evidence,
+)
+from kiosk_protocol.tpm import quote_qualifying_data
 
 T = TypeVar("T")
 _RETRY_STATUSES = {500, 502, 503, 504}
@@ -55,12 +66,14 @@ _RETRY_STATUSES = {500, 502, 503, 504}
 
 @dataclass(frozen=True)
 class Transaction:
-    """An open transaction. `to_sign` is the DigestInfo the card's auth key must sign."""
+    """An open transaction. `to_sign` is the DigestInfo the card's auth key must sign,
+    `chip_to_sign` the one the card-info AP's chip key must sign."""
 
     transaction_id: str
     nonce: bytes
     expires_at_ms: int
     to_sign: bytes
+    chip_to_sign: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,8 @@ class FaceReport:
     threshold: float
     frames: int
     model_version: str
+    card_face_sha256: str  # the card face the photo came from (hex)
+    chip_key_sha256: str  # the chip key that proved that card face (hex)
 
 
 def _new_key() -> str:
@@ -102,14 +117,32 @@ class BackendClient:
     ) -> None:
         self.config = config
         self.kiosk_id, self._signing_key = config.kiosk_identity()
+        self._tpm = config.tpm() if self._signing_key is None else None
         timeout = httpx.Timeout(
             config.read_timeout, connect=config.connect_timeout, pool=config.connect_timeout
         )
+        self._bridge: TlsBridge | None = None
+        base_url = config.base_url
+        if transport is None and config.key_in_tpm:
+            # TLS with the TPM-held key runs in its own small process (kiosk.tpm.tls_bridge).
+            try:
+                self._bridge = TlsBridge(config.base_url, config.client_certificate,
+                                         config.client_key, config.ca_certificate,
+                                         config.tpm_tcti)
+            except TpmError as error:
+                raise KioskIntegrityError(str(error)) from None
+            # Plain HTTP to the bridge over a private UNIX socket; the bridge verifies the
+            # server. An explicit context keeps httpx from making one (which would read
+            # $SSLKEYLOGFILE).
+            transport = httpx.HTTPTransport(uds=str(self._bridge.socket_path),
+                                            verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+            base_url = self._bridge.server_url
         self._http = httpx.Client(
-            base_url=config.base_url,
-            verify=config.ssl_context(),
+            base_url=base_url,
+            verify=config.ssl_context() if transport is None else True,
             timeout=timeout,
             transport=transport,
+            trust_env=False,  # no proxies, no SSLKEYLOGFILE from the environment
             headers={"User-Agent": "kiosk-backend-client/1"},
         )
         self._sleep = sleep
@@ -117,6 +150,8 @@ class BackendClient:
 
     def close(self) -> None:
         self._http.close()
+        if self._bridge is not None:
+            self._bridge.close()
 
     def __enter__(self) -> BackendClient:
         return self
@@ -147,11 +182,17 @@ class BackendClient:
                     ) from None
                 last = error
                 continue
+            bridge_error = response.headers.get(BRIDGE_ERROR_HEADER)
+            if bridge_error == "untrusted":
+                raise BackendUntrustedError("the server's certificate is not from the operator CA")
+            if bridge_error is not None:
+                last = BackendOfflineError(f"TLS with the backend failed ({bridge_error[:32]})")
+                continue
             if response.status_code in _RETRY_STATUSES:
                 last = _server_error(response)
                 continue
             return _decode(response)
-        if isinstance(last, ServerError):
+        if isinstance(last, ServerError | BackendOfflineError):
             raise last
         name = type(last).__name__ if last else "unknown"
         raise BackendOfflineError(f"backend unreachable after {attempts} attempts ({name})")
@@ -180,12 +221,19 @@ class BackendClient:
             nonce=begun.nonce,
             expires_at_ms=begun.expires_at_ms,
             to_sign=card_proof_digest_info(begun.transaction_id, begun.nonce, self.kiosk_id),
+            chip_to_sign=chip_proof_digest_info(
+                begun.transaction_id, begun.chip_nonce, self.kiosk_id
+            ),
         )
 
     def prove_card(
-        self, transaction: Transaction, auth_certificate: bytes, signature: bytes
+        self,
+        transaction: Transaction,
+        auth_certificate: bytes,
+        signature: bytes,
+        chip_signature: bytes,
     ) -> TransactionStatus:
-        request = CardProofRequest(_new_key(), auth_certificate, signature)
+        request = CardProofRequest(_new_key(), auth_certificate, signature, chip_signature)
         path = f"/v1/transactions/{transaction.transaction_id}/card-proof"
         return self._parse(TransactionStatus.from_json, self._call("POST", path, request.to_json()))
 
@@ -199,12 +247,30 @@ class BackendClient:
             frames_used=max(0, min(10_000, report.frames)),
             liveness=Liveness.PASSED if report.live else Liveness.FAILED,
             model_version=report.model_version[:128],
+            card_face_sha256=report.card_face_sha256,
+            chip_key_sha256=report.chip_key_sha256,
         )
-        request = FaceEvidenceRequest(
-            _new_key(), evidence, sign_face_evidence(self._signing_key, evidence)
-        )
+        request = self._signed(transaction, evidence)
         path = f"/v1/transactions/{transaction.transaction_id}/face-evidence"
         return self._parse(TransactionStatus.from_json, self._call("POST", path, request.to_json()))
+
+    def _signed(self, transaction: Transaction, evidence: FaceEvidence) -> FaceEvidenceRequest:
+        """Signed with the key file (testbeds), or inside the TPM with the PCR-bound evidence
+        key plus a quote over the backend's nonce."""
+        if self._signing_key is not None:
+            return FaceEvidenceRequest(
+                _new_key(), evidence, sign_face_evidence(self._signing_key, evidence))
+        if self._tpm is None:
+            raise TypeError("the client has neither a signing key nor a TPM")
+        payload = face_evidence_payload(evidence)
+        try:
+            signature, attest, quote_signature = self._tpm.sign_evidence(
+                payload, quote_qualifying_data(transaction.transaction_id, transaction.nonce,
+                                               payload))
+        except TpmError as error:
+            raise KioskIntegrityError(str(error)) from None
+        return FaceEvidenceRequest(_new_key(), evidence, signature,
+                                   TpmQuote(attest, quote_signature))
 
     def request_reset_command(
         self, transaction: Transaction, new_pin: bytearray, card_challenge: bytes

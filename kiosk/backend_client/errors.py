@@ -47,3 +47,8 @@ class ProtocolError(BackendError):
     def __init__(self, code: str, message: str = "") -> None:
         super().__init__(f"protocol error: {code}" + (f" ({message})" if message else ""))
         self.code = code
+
+
+class KioskIntegrityError(BackendError):
+    """The kiosk's TPM refused to sign: it is not in the measured state it was enrolled in
+    (or its keys are not in this TPM). Nothing it could send would be accepted."""

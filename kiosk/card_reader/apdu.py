@@ -7,12 +7,17 @@ Public names: ``SW`` (IntEnum of the status words we act on), ``CommandApdu``,
 ``CardChannel`` wraps a ``Transport`` and adds, with every loop bounded:
 - 61xx: fetches the rest with GET RESPONSE (at most ``MAX_GET_RESPONSE`` times);
 - 6Cxx: re-sends once with the Le the card asked for;
-- SELECT of a DF by AID (remembering the selected application) and of an EF by FID;
-- READ BINARY of a whole EF: reads the head, takes the BER-TLV length from it and reads the
-  rest in as few commands as possible. The first READ BINARY names the EF by its short file
-  id (P1 = 80|SFI), so no SELECT EF is sent, unless the card refused that once; it asks for
-  everything with one extended-length Le and falls back to short APDUs for good when the card
-  answers 6700; 6282 and 6B00 mark the end of the file.
+- SELECT of a DF by AID and of an EF by FID (P2 ``0C``), remembering what is selected so
+  nothing is selected twice in a row;
+- READ BINARY of a whole EF in the forms the reference clients use with real cards
+  (docs/card-profile.md §3): SELECT EF, then READ BINARY with short Le in chunks of at most
+  256 bytes; the first chunk (Le ``00``) holds the BER-TLV header that gives the length,
+  the last asks for exactly what is left. The fast forms (READ BINARY by short file id and one
+  extended-length Le for the whole EF) are used only once the card has shown it accepts them:
+  the first read of a file with a short id tries them once; any refusal (a status word, or a
+  reader that cannot carry an extended APDU) falls back to the reference forms for the rest
+  of the session. Only READ BINARY ever uses a fast form: no PIN command does, so a refusal
+  never costs a PIN try.
 A status word outside 0000-FFFF, an answer longer than asked, a TLV longer than the file or
 chaining that never ends raise ``MalformedResponse``.
 """
@@ -24,14 +29,21 @@ from enum import IntEnum
 from typing import cast
 
 from kiosk.card_reader import tlv, traffic
-from kiosk.card_reader.errors import CardError, MalformedResponse, SecurityStatusNotSatisfied
+from kiosk.card_reader.errors import (
+    CardError,
+    CardRemoved,
+    CardUnresponsive,
+    MalformedResponse,
+    ReaderBusy,
+    ReaderUnavailable,
+    SecurityStatusNotSatisfied,
+)
 from kiosk.card_reader.transport import Transport
 
 MAX_SHORT_LE = 256
 MAX_EXTENDED_LE = 65536
 MAX_GET_RESPONSE = 256  # 256 x 256 bytes covers any extended-length answer
 MAX_EF_SIZE = 0x8000  # 15-bit offsets
-_NO_SFI_SUPPORT = frozenset({0x6A86, 0x6A81, 0x6981, 0x6986, 0x6D00, 0x6E00})
 
 
 class SW(IntEnum):
@@ -123,15 +135,19 @@ def select_ef_apdu(fid: int) -> CommandApdu:
 
 
 class CardChannel:
-    """Protocol helper over a transport; see the module docstring."""
+    """Protocol helper over a transport; see the module docstring.
 
-    def __init__(self, transport: Transport) -> None:
+    ``fast_forms`` False never tries READ BINARY by short file id or extended lengths.
+    """
+
+    def __init__(self, transport: Transport, *, fast_forms: bool = True) -> None:
         self.transport = transport
         self.selected_aid: bytes | None = None
-        # None: not known yet; tried on the first large READ BINARY.
-        self.extended_length: bool | None = None
-        # None: not known yet; tried on the first READ BINARY of an EF with a short id.
-        self.sfi_reads: bool | None = None
+        # The EF selected in the current application (None: none, or not known).
+        self.selected_ef: int | None = None
+        # None: not known yet (tried once, on the first read by short file id);
+        # True: the card answered a fast read; False: refused (or not allowed).
+        self.fast_reads: bool | None = None if fast_forms else False
 
     # -- raw exchange ---------------------------------------------------------------------
     def _exchange(self, apdu: bytes | bytearray, sensitive: bool) -> tuple[bytes, int]:
@@ -194,6 +210,7 @@ class CardChannel:
         if not force and self.selected_aid == aid:
             return
         self.selected_aid = None
+        self.selected_ef = None
         response = self.transceive(select_df_apdu(aid))
         if response.sw != SW.OK:
             raise CardError(f"SELECT application {aid.hex().upper()} failed", response.sw)
@@ -202,15 +219,21 @@ class CardChannel:
     def try_select_application(self, aid: bytes) -> int:
         """SELECT DF by AID; returns the status word instead of raising."""
         self.selected_aid = None
+        self.selected_ef = None
         response = self.transceive(select_df_apdu(aid))
         if response.sw == SW.OK:
             self.selected_aid = aid
         return response.sw
 
-    def select_ef(self, fid: int) -> None:
+    def select_ef(self, fid: int, *, force: bool = False) -> None:
+        """SELECT EF by file id (P2 ``0C``) unless it is the current EF already."""
+        if not force and self.selected_ef == fid:
+            return
+        self.selected_ef = None
         response = self.transceive(select_ef_apdu(fid))
         if response.sw != SW.OK:
             raise CardError(f"SELECT EF {fid:04X} failed", response.sw)
+        self.selected_ef = fid
 
     # -- reading --------------------------------------------------------------------------
     def read_binary(
@@ -218,39 +241,20 @@ class CardChannel:
         offset: int,
         length: int,
         *,
-        sfi: int | None = None,
         sensitive: bool = False,
         what: str = "READ BINARY",
     ) -> tuple[bytes, bool]:
-        """One READ BINARY of up to ``length`` bytes at ``offset`` of the current EF, or of
-        the EF with short file id ``sfi`` (which then becomes the current EF; offset < 256).
-
-        Returns (data, end_of_file). Uses an extended APDU when ``length`` > 256 and the card
-        has not refused extended lengths; falls back to short on 6700.
-        """
-        if sfi is not None:
-            if not 1 <= sfi <= 0x1E or not 0 <= offset <= 0xFF:
-                raise ValueError("SFI or offset out of range for READ BINARY by SFI")
-            p1, p2 = 0x80 | sfi, offset
-        elif 0 <= offset < MAX_EF_SIZE:
-            p1, p2 = offset >> 8, offset & 0xFF
-        else:
+        """One short READ BINARY of up to ``length`` (at most 256) bytes at ``offset`` of the
+        current EF. Returns (data, end_of_file); a 6Cxx answer is re-sent with its Le."""
+        if not 0 <= offset < MAX_EF_SIZE:
             raise ValueError("READ BINARY offset out of range")
-        length = min(length, MAX_EXTENDED_LE)
-        use_extended = length > MAX_SHORT_LE and self.extended_length is not False
-        if not use_extended:
-            length = min(length, MAX_SHORT_LE)
-        command = CommandApdu(0x00, 0xB0, p1, p2, le=length)
-        response = self.transceive(command, sensitive=sensitive, extended=use_extended)
-        if use_extended:
-            if response.sw == SW.WRONG_LENGTH:
-                self.extended_length = False
-                return self.read_binary(
-                    offset, MAX_SHORT_LE, sfi=sfi, sensitive=sensitive, what=what
-                )
-            if response.sw in (SW.OK, SW.END_OF_FILE_WARNING):
-                self.extended_length = True
-        if len(response.data) > length:
+        length = min(length, MAX_SHORT_LE)
+        command = CommandApdu(0x00, 0xB0, offset >> 8, offset & 0xFF, le=length)
+        response = self.transceive(command, sensitive=sensitive, extended=False)
+        return self._read_result(response, length, what)
+
+    def _read_result(self, response: Response, asked: int, what: str) -> tuple[bytes, bool]:
+        if len(response.data) > asked:
             raise MalformedResponse(f"{what}: answer longer than Le", response.sw)
         if response.sw == SW.OK:
             if not response.data:
@@ -264,33 +268,62 @@ class CardChannel:
             raise SecurityStatusNotSatisfied(what)
         raise CardError(f"{what} failed", response.sw)
 
-    def _read_head(
-        self, fid: int | None, length: int, sensitive: bool, what: str
-    ) -> tuple[bytes, bool]:
-        """First READ BINARY of an EF: by SFI when possible (saves the SELECT EF), else
-        SELECT EF + READ BINARY. A card refusing SFI reads is remembered."""
-        if fid is not None and fid <= 0x1E and self.sfi_reads is not False:
-            try:
-                head = self.read_binary(0, length, sfi=fid, sensitive=sensitive, what=what)
-            except CardError as error:
-                if error.sw not in _NO_SFI_SUPPORT:
-                    raise
-                self.sfi_reads = False
-            else:
-                self.sfi_reads = True
-                return head
-        if fid is not None:
-            self.select_ef(fid)
-        return self.read_binary(0, length, sensitive=sensitive, what=what)
+    def _fast_read(
+        self, fid: int, length: int, sensitive: bool, what: str
+    ) -> tuple[bytes, bool] | None:
+        """READ BINARY by short file id with one extended Le, if the card may take it.
 
-    def read_ef_tlv(self, fid: int | None, *, sensitive: bool = False) -> bytes:
+        Returns None when the fast forms are not (or no longer) used; the first refusal turns
+        them off for the session. A refusal by the card tells nothing about the PIN state.
+        """
+        if self.fast_reads is False or not 1 <= fid <= 0x1E:
+            return None
+        le = max(1, min(length, MAX_EXTENDED_LE))
+        command = CommandApdu(0x00, 0xB0, 0x80 | fid, 0x00, le=le)
+        try:
+            response = self.transceive(command, sensitive=sensitive, extended=True)
+        except (CardRemoved, CardUnresponsive, ReaderUnavailable, ReaderBusy):
+            raise
+        except MalformedResponse:
+            raise
+        except CardError as error:
+            if error.sw is not None or self.fast_reads:
+                raise
+            # A reader that cannot carry an extended APDU fails the transmission itself.
+            self._fast_refused()
+            return None
+        if response.sw in (SW.OK, SW.END_OF_FILE_WARNING) and response.data:
+            self.fast_reads = True
+            self.selected_ef = fid  # a read by short file id makes that EF the current one
+            return self._read_result(response, le, what)
+        if response.sw == SW.SECURITY_STATUS_NOT_SATISFIED and self.fast_reads:
+            raise SecurityStatusNotSatisfied(what)  # about the file's access, not the form
+        # A refusal, even after other fast reads worked (an application may differ): the
+        # reference forms from now on; a real error of the file shows there again.
+        self._fast_refused()
+        return None
+
+    def _fast_refused(self) -> None:
+        self.fast_reads = False
+        self.selected_ef = None  # a refused read may or may not have changed the current EF
+
+    def read_ef_tlv(
+        self, fid: int | None, *, sensitive: bool = False, expected_size: int = MAX_SHORT_LE
+    ) -> bytes:
         """Reads the one BER-TLV an EF holds (``fid`` None: the current EF).
 
+        ``expected_size``: the Le of the first short READ BINARY (a file known to be small is
+        read in one command; a card answering 6Cxx gets the Le it names).
         Returns exactly the TLV's encoding; padding after it is not returned.
         """
         what = "READ BINARY" if fid is None else f"READ BINARY EF {fid:04X}"
-        first_ask = MAX_EXTENDED_LE if self.extended_length is not False else MAX_SHORT_LE
-        data, eof = self._read_head(fid, first_ask, sensitive, what)
+        head = None if fid is None else self._fast_read(fid, MAX_EXTENDED_LE, sensitive, what)
+        if head is None:
+            if fid is not None:
+                self.select_ef(fid)
+            first = max(1, min(expected_size, MAX_SHORT_LE))
+            head = self.read_binary(0, first, sensitive=sensitive, what=what)
+        data, eof = head
         buffer = bytearray(data)
         try:
             total = tlv.total_length(buffer)
@@ -314,7 +347,12 @@ class CardChannel:
         """Reads the first ``length`` bytes of an EF (exactly; a shorter file is an error)."""
         what = "READ BINARY" if fid is None else f"READ BINARY EF {fid:04X}"
         buffer = bytearray()
-        chunk, eof = self._read_head(fid, length, sensitive, what)
+        head = None if fid is None else self._fast_read(fid, length, sensitive, what)
+        if head is None:
+            if fid is not None:
+                self.select_ef(fid)
+            head = self.read_binary(0, length, sensitive=sensitive, what=what)
+        chunk, eof = head
         buffer += chunk
         while len(buffer) < length:
             if eof:

@@ -9,8 +9,9 @@ selecting one application ends the verifications of another). ``read_retry_count
 reads auth, sign and text PIN counters by empty VERIFY (no try spent);
 ``read_trusted_face_with_text_pin`` / ``read_trusted_face_with_check_code_b`` give the checked
 card face (the My Number stays inside); ``snapshot()`` gives a
-``CardSnapshot`` (auth certificate SHA-256 + counters) to compare before a reset: a different
-snapshot means another card (or a PIN try elsewhere) and the flow must start over.
+``CardSnapshot`` (SHA-256 of the auth certificate's first 256 bytes + counters) to compare
+before a reset: a different snapshot means another card (or a PIN try elsewhere) and the
+flow must start over. ``recognize(..., fast_forms=False)`` never tries the fast read forms.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from kiosk.card_reader.apdu import SW, CardChannel
 from kiosk.card_reader.card_info import (
     CARD_INFO_AID,
     CardInfoSession,
+    ChipProof,
     TrustAnchors,
     TrustedCardFace,
 )
@@ -33,8 +35,8 @@ from kiosk.card_reader.transport import Transport
 
 APPLICATIONS = (
     ("card-info AP", CARD_INFO_AID),
-    ("text AP", TEXT_AP_AID),
-    ("JPKI AP", JPKI_AID),  # last, so the JPKI AP stays selected for what usually follows
+    ("JPKI AP", JPKI_AID),
+    ("text AP", TEXT_AP_AID),  # last: reading the retry counters starts in the text AP
 )
 
 
@@ -53,7 +55,7 @@ class CardSnapshot:
     it changes with every SELECT and does not tell cards apart.
     """
 
-    auth_certificate_sha256: str
+    auth_certificate_sha256: str  # of its first 256 bytes (serial, issuer, subject)
     tries_left: tuple[int | None, int | None, int | None]
 
 
@@ -67,8 +69,13 @@ class MyNumberCard:
         self.card_info = CardInfoSession(channel)
 
     @classmethod
-    def recognize(cls, transport: Transport | CardChannel) -> MyNumberCard:
-        channel = transport if isinstance(transport, CardChannel) else CardChannel(transport)
+    def recognize(
+        cls, transport: Transport | CardChannel, *, fast_forms: bool = True
+    ) -> MyNumberCard:
+        if isinstance(transport, CardChannel):
+            channel = transport
+        else:
+            channel = CardChannel(transport, fast_forms=fast_forms)
         for name, aid in APPLICATIONS:
             sw = channel.try_select_application(aid)
             if sw in (SW.FILE_NOT_FOUND, SW.INCORRECT_P1P2, SW.INS_NOT_SUPPORTED,
@@ -79,19 +86,14 @@ class MyNumberCard:
         return cls(channel)
 
     def read_retry_counters(self) -> RetryCounters:
-        # JPKI first only if it is selected already: saves one SELECT in the usual order
-        if self.channel.selected_aid == JPKI_AID:
-            auth = self.jpki.pin_status(JpkiPin.AUTH)
-            sign = self.jpki.pin_status(JpkiPin.SIGN)
-            text = self.text_ap.pin_status()
-        else:
-            text = self.text_ap.pin_status()
-            auth = self.jpki.pin_status(JpkiPin.AUTH)
-            sign = self.jpki.pin_status(JpkiPin.SIGN)
+        # The text AP first, so the JPKI AP, which nearly every next step uses, ends selected.
+        text = self.text_ap.pin_status()
+        auth = self.jpki.pin_status(JpkiPin.AUTH)
+        sign = self.jpki.pin_status(JpkiPin.SIGN)
         return RetryCounters(auth=auth, sign=sign, text=text)
 
     def read_trusted_face_with_text_pin(
-        self, text_pin: bytearray, anchors: TrustAnchors
+        self, text_pin: bytearray, anchors: TrustAnchors, chip_proof: ChipProof | None = None
     ) -> TrustedCardFace:
         """Text PIN -> My Number -> 照合番号A -> checked card face.
 
@@ -104,17 +106,17 @@ class MyNumberCard:
             self.card_info.unlock_with_my_number(my_number)
         finally:
             my_number[:] = bytes(len(my_number))
-        return self.card_info.read_trusted_card_face(anchors)
+        return self.card_info.read_trusted_card_face(anchors, chip_proof)
 
     def read_trusted_face_with_check_code_b(
-        self, check_code_b: bytearray, anchors: TrustAnchors
+        self, check_code_b: bytearray, anchors: TrustAnchors, chip_proof: ChipProof | None = None
     ) -> TrustedCardFace:
         """照合番号B (see ``card_info.build_check_code_b``) -> checked card face."""
         self.card_info.unlock_with_check_code_b(check_code_b)
-        return self.card_info.read_trusted_card_face(anchors)
+        return self.card_info.read_trusted_card_face(anchors, chip_proof)
 
     def snapshot(self) -> CardSnapshot:
         counters = self.read_retry_counters()
-        fingerprint = hashlib.sha256(self.jpki.read_auth_certificate()).hexdigest()
+        fingerprint = hashlib.sha256(self.jpki.read_auth_certificate_head()).hexdigest()
         tries = (counters.auth.tries_left, counters.sign.tries_left, counters.text.tries_left)
         return CardSnapshot(fingerprint, tries)

@@ -1,21 +1,32 @@
 """Card-info AP (券面事項確認AP) session: the card face, its signature and the chip check.
 
 Public names: ``CARD_INFO_AID``, ``CardInfoPin``, ``CardFace``, ``TrustedCardFace``,
-``CvCertificate``, ``TrustAnchors``, ``CardInfoSession``, ``build_check_code_b``,
+``ChipProof``, ``CvCertificate``, ``TrustAnchors``, ``CardInfoSession``, ``build_check_code_b``,
 ``parse_card_face``, ``parse_cv_certificate``, ``verify_cv_certificate``,
-``verify_face_signature``, ``FACE_DIGESTS_PREFIX``.
+``verify_face_signature``, ``verify_chip_proof``, ``public_key_sha256``, ``sha256_digest_info``,
+``FACE_DIGESTS_PREFIX``.
+
+Chip proof: ``sign_with_chip_key(digest_info)`` has the chip sign a SHA-256 DigestInfo with
+``80 2A 00 00`` (no credential needed) under its DF24 key. In the resident flow the DigestInfo
+names the backend's fresh chip nonce, so the same signature proves the chip to the backend
+(which checks it against the chip key the authority registered for the auth certificate) and,
+here, to the kiosk. Nothing card-chosen is signed: a recorded answer is worth nothing later.
 
 Flow: ``unlock_with_my_number`` (照合番号A) or ``unlock_with_check_code_b`` (照合番号B, built by
 ``build_check_code_b`` from birth date, expiry year and security code), then
-``read_trusted_card_face(anchors)`` which reads EF 0002 (card face) and EF 0004 (CV
-certificate) and returns a ``TrustedCardFace`` only when all three checks pass:
+``read_trusted_card_face(anchors, chip_proof)`` which reads EF 0002 (card face) and EF 0004
+(CV certificate) and returns a ``TrustedCardFace`` only when all three checks pass:
 1. the CV certificate's 5F37 signature verifies under the trust anchor named by its issuer
    key id (RSASSA-PKCS1-v1_5-SHA256 over the complete 5F4E TLV);
 2. DF28 is the PKCS#1 v1.5 signature, by the CV certificate's key, of
    ``FACE_DIGESTS_PREFIX || SHA256(DF22||DF23||DF24) || SHA256(DF25||DF26) || SHA256(DF27)``
    (complete TLVs; the message is padded verbatim, no further hashing);
-3. the chip signs a fresh 16-byte GET CHALLENGE with ``80 2A 00 00`` under the DF24 key.
-Any failure raises ``CardFaceInvalid``. Reprs hide every personal value.
+3. ``chip_proof`` (made earlier in the same session) verifies under the DF24 key; without one
+   the chip signs a fresh random value the kiosk chose.
+Any failure raises ``CardFaceInvalid``. The trusted face names its card-face digest
+(SHA-256 of the message DF28 signs) and chip-key digest (SHA-256 of the DF24 key's
+SubjectPublicKeyInfo DER), which the face evidence carries to the backend. Reprs hide every
+personal value.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,8 +47,8 @@ from kiosk.card_reader import pin as pins
 from kiosk.card_reader import tlv
 from kiosk.card_reader.apdu import SW, CardChannel, CommandApdu
 from kiosk.card_reader.era import era_yymmdd
-from kiosk.card_reader.errors import CardError, CardFaceInvalid, MalformedResponse
-from kiosk.card_reader.jpki import SHA256_DIGEST_INFO_PREFIX, get_challenge
+from kiosk.card_reader.errors import CardError, CardFaceInvalid, ChipMismatch, MalformedResponse
+from kiosk.card_reader.jpki import SHA256_DIGEST_INFO_PREFIX
 from kiosk.card_reader.pin import PinStatus
 
 CARD_INFO_AID = bytes.fromhex("D3921000310001010402")
@@ -45,8 +57,22 @@ EF_CV_CERTIFICATE = 0x0004
 TAG_CARD_FACE = 0xFF20
 FACE_DIGESTS_PREFIX = bytes.fromhex("3071300d060960864801650304020105000460")
 KEY_ID_LENGTH = 16
-CHALLENGE_LENGTH = 16
+LOCAL_CHALLENGE_LENGTH = 32
 MIN_RSA_BITS = 2048
+CHIP_SIGNATURE = (0x80, 0x2A, 0x00, 0x00)  # INTERNAL AUTHENTICATE-like signature, chip key
+
+
+def sha256_digest_info(message: bytes) -> bytes:
+    """The DER DigestInfo { sha256, SHA-256(message) } a card signs with PKCS#1 v1.5."""
+    return SHA256_DIGEST_INFO_PREFIX + hashlib.sha256(message).digest()
+
+
+def public_key_sha256(key: rsa.RSAPublicKey) -> str:
+    """SHA-256 (hex) of a key's SubjectPublicKeyInfo DER: the chip-key digest."""
+    spki = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(spki).hexdigest()
 
 
 class CardInfoPin:
@@ -94,7 +120,7 @@ class CardFace:
 
 @dataclass(frozen=True, repr=False)
 class TrustedCardFace:
-    """A card face whose CV certificate, DF28 signature and chip authentication all passed.
+    """A card face whose CV certificate, DF28 signature and chip proof all passed.
 
     Only ``CardInfoSession.read_trusted_card_face`` creates these.
     """
@@ -103,8 +129,36 @@ class TrustedCardFace:
     issuer_key_id: bytes
     subject_key_id: bytes
 
+    @property
+    def card_face_sha256(self) -> str:
+        """SHA-256 (hex) of the message DF28 signs: names this card face and nothing else."""
+        return hashlib.sha256(self.face.signed_message).hexdigest()
+
+    @property
+    def chip_key_sha256(self) -> str:
+        """SHA-256 (hex) of the DF24 chip key's SubjectPublicKeyInfo DER."""
+        return public_key_sha256(self.face.chip_public_key)
+
     def __repr__(self) -> str:
         return f"TrustedCardFace(issuer_key_id={self.issuer_key_id.hex()})"
+
+
+@dataclass(frozen=True)
+class ChipProof:
+    """What the chip signed (a SHA-256 DigestInfo) and its signature."""
+
+    digest_info: bytes
+    signature: bytes = field(repr=False)
+
+
+def verify_chip_proof(proof: ChipProof, chip_key: rsa.RSAPublicKey) -> None:
+    """The signature must be the chip key's over exactly ``proof.digest_info``."""
+    try:
+        recovered = chip_key.recover_data_from_signature(proof.signature, padding.PKCS1v15(), None)
+    except (InvalidSignature, ValueError):
+        raise ChipMismatch("chip signature does not verify: another chip, or a clone") from None
+    if not hmac.compare_digest(recovered, proof.digest_info):
+        raise ChipMismatch("chip signature covers other data: a replay, or a clone")
 
 
 @dataclass(frozen=True)
@@ -255,26 +309,40 @@ class CardInfoSession:
         self.select()
         return parse_cv_certificate(self.channel.read_ef_tlv(EF_CV_CERTIFICATE))
 
-    def authenticate_chip(self, chip_key: rsa.RSAPublicKey) -> None:
-        """The chip must sign a fresh challenge with the DF24 key; else ``CardFaceInvalid``."""
+    def sign_with_chip_key(self, digest_info: bytes) -> ChipProof:
+        """The chip signs ``digest_info`` with its DF24 key (``80 2A 00 00``, no credential)."""
+        if not digest_info or len(digest_info) > 255:
+            raise ValueError("DigestInfo must be 1-255 bytes")
         self.select()
-        challenge = get_challenge(self.channel, CHALLENGE_LENGTH)
-        digest_info = SHA256_DIGEST_INFO_PREFIX + hashlib.sha256(challenge).digest()
-        response = self.channel.transceive(
-            CommandApdu(0x80, 0x2A, 0x00, 0x00, digest_info, le=256)
-        )
+        response = self.channel.transceive(CommandApdu(*CHIP_SIGNATURE, digest_info, le=256))
         if response.sw != SW.OK:
-            raise CardError("chip authentication signature failed", response.sw)
-        try:
-            chip_key.verify(response.data, challenge, padding.PKCS1v15(), hashes.SHA256())
-        except InvalidSignature:
-            raise CardFaceInvalid("chip authentication failed: possible clone") from None
+            raise CardError("chip signature failed", response.sw)
+        if not response.data:
+            raise MalformedResponse("empty chip signature")
+        return ChipProof(digest_info, response.data)
 
-    def read_trusted_card_face(self, anchors: TrustAnchors) -> TrustedCardFace:
-        """Reads and checks the card face (see the module docstring); needs 照合番号A or B."""
+    def authenticate_chip(self, chip_key: rsa.RSAPublicKey) -> ChipProof:
+        """The chip must sign a random value the kiosk chose now; else ``CardFaceInvalid``."""
+        proof = self.sign_with_chip_key(
+            sha256_digest_info(secrets.token_bytes(LOCAL_CHALLENGE_LENGTH))
+        )
+        verify_chip_proof(proof, chip_key)
+        return proof
+
+    def read_trusted_card_face(
+        self, anchors: TrustAnchors, chip_proof: ChipProof | None = None
+    ) -> TrustedCardFace:
+        """Reads and checks the card face (see the module docstring); needs 照合番号A or B.
+
+        ``chip_proof``: the chip's signature made earlier in this session (over the backend's
+        nonce); None has the chip sign a fresh random value instead.
+        """
         face = self.read_card_face()
         cert = self.read_cv_certificate()
         signer = verify_cv_certificate(cert, anchors)
         verify_face_signature(face, signer)
-        self.authenticate_chip(face.chip_public_key)
+        if chip_proof is None:
+            self.authenticate_chip(face.chip_public_key)
+        else:
+            verify_chip_proof(chip_proof, face.chip_public_key)
         return TrustedCardFace(face, cert.issuer_key_id, cert.subject_key_id)

@@ -3,7 +3,8 @@
 Public names (stable): ``CardError`` (base, carries ``sw`` when a status word caused it),
 ``WrongPin`` (``attempts_left``), ``PinBlocked``, ``InvalidPinFormat``,
 ``SecurityStatusNotSatisfied``, ``CardRemoved``, ``CardUnresponsive``, ``ReaderUnavailable``,
-``ReaderBusy``, ``NotAMyNumberCard``, ``MalformedResponse``, ``CardFaceInvalid``.
+``ReaderBusy``, ``NotAMyNumberCard``, ``MalformedResponse``, ``CardFaceInvalid``,
+``ChipMismatch``.
 
 Messages describe what went wrong in terms of the card and the protocol only: they never
 contain a PIN, a My Number or any other personal data, and no caller may put such data in.
@@ -132,3 +133,8 @@ class CardFaceInvalid(CardError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"card face not trusted: {detail}")
+
+
+class ChipMismatch(CardFaceInvalid):
+    """The chip's signature does not verify under the card face's chip key (DF24): the card
+    face and the chip that answered are not of one card (spliced, cloned or replayed)."""

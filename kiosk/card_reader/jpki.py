@@ -8,9 +8,11 @@ Public names: ``JPKI_AID``, ``JpkiPin``, ``PinStatus`` (re-exported), ``Certific
 ``read_auth_ca_certificate()``, ``read_sign_ca_certificate()``, ``read_sign_certificate()``
 (needs the sign PIN), ``pin_status(JpkiPin.AUTH | JpkiPin.SIGN)`` (empty VERIFY, costs no
 try), ``verify_pin(JpkiPin, pin)`` (raises ``WrongPin`` / ``PinBlocked`` /
-``InvalidPinFormat``), ``sign_with_auth_key(digest_info)`` (``80 2A 00 97``, needs the auth
-PIN), ``get_challenge(n)`` and ``relay(apdu)`` (an opaque APDU from the backend, answer
-returned as data+SW bytes).
+``InvalidPinFormat``), ``sign_with_auth_key(digest_info)`` (SELECT EF ``0017`` then
+``80 2A 00 80``, the key of the current EF, as OpenSC and myna do; needs the auth PIN),
+``read_auth_certificate_head()`` (its first 256 bytes, enough to tell cards apart),
+``get_challenge(n)`` and ``relay(apdu)`` (an opaque APDU from the backend, answer returned as
+data+SW bytes).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ __all__ = [
 ]
 
 JPKI_AID = bytes.fromhex("D392F000260100000001")
-TOKEN_LABEL_MY_NUMBER_CARD = "JPKIAPICCTOKEN2"
+TOKEN_LABEL_MY_NUMBER_CARD = "JPKIAPICCTOKEN2"  # noqa: S105 (the token's public label)
 SHA256_DIGEST_INFO_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
 
 EF_SIGN_CERT = 0x0001
@@ -43,7 +45,9 @@ EF_TOKEN_INFO = 0x0006
 EF_CERT_PRESENCE = 0x0008
 EF_AUTH_CERT = 0x000A
 EF_AUTH_CA_CERT = 0x000B
-AUTH_KEY_REFERENCE = 0x97  # 80 | EF 0017
+EF_AUTH_KEY = 0x0017
+CURRENT_EF_KEY = 0x80  # COMPUTE DIGITAL SIGNATURE P2: the key of the currently selected EF
+CERTIFICATE_HEAD = 256
 TOKEN_LABEL_LENGTH = 32
 MAX_CHALLENGE = 256
 
@@ -91,6 +95,12 @@ class JpkiSession:
     def read_auth_certificate(self) -> bytes:
         return self._read_certificate(EF_AUTH_CERT)
 
+    def read_auth_certificate_head(self) -> bytes:
+        """The auth certificate's first 256 bytes (version, serial, issuer, validity, subject):
+        one READ BINARY that tells one card from another."""
+        self.select()
+        return self.channel.read_ef_bytes(EF_AUTH_CERT, CERTIFICATE_HEAD)
+
     def read_auth_ca_certificate(self) -> bytes:
         return self._read_certificate(EF_AUTH_CA_CERT)
 
@@ -114,7 +124,8 @@ class JpkiSession:
         if not digest_info or len(digest_info) > 255:
             raise ValueError("DigestInfo must be 1-255 bytes")
         self.select()
-        command = CommandApdu(0x80, 0x2A, 0x00, AUTH_KEY_REFERENCE, digest_info, le=256)
+        self.channel.select_ef(EF_AUTH_KEY)
+        command = CommandApdu(0x80, 0x2A, 0x00, CURRENT_EF_KEY, digest_info, le=256)
         response = self.channel.transceive(command)
         if response.sw == SW.SECURITY_STATUS_NOT_SATISFIED:
             raise SecurityStatusNotSatisfied("signature with the auth key")

@@ -2,10 +2,13 @@
 
 Public names: ``PinStatus``, ``PinRule``, ``pin_status``, ``verify``.
 
-A PIN EF is addressed with VERIFY P2 = ``80 | FID`` (its short file id), so no SELECT EF is
-needed. The empty VERIFY costs no try: ``63Cx`` -> x tries left (x = 0: blocked),
-``9000`` -> already verified (so the counter is full), ``6984`` -> blocked,
-``6300`` -> no retry limit.
+A PIN is addressed the way the reference clients do with real cards (OpenSC's jpki driver,
+jpki/myna): SELECT EF of the PIN's file id, then VERIFY with P2 = ``80`` (the current EF);
+no short-file-id form is ever sent for a PIN, so a card that would misread one can never
+count a try against another PIN. The SELECT EF is skipped when the EF is still the current
+one (a status read followed by the VERIFY). The empty VERIFY costs no try:
+``63Cx`` -> x tries left (x = 0: blocked), ``9000`` -> already verified (so the counter is
+full), ``6984`` -> blocked, ``6300`` -> no retry limit.
 PIN bytes go out in a ``bytearray`` that is wiped after sending; nothing about the PIN is
 logged (VERIFY data is always hidden by ``traffic``).
 """
@@ -53,11 +56,14 @@ class PinRule:
             raise InvalidPinFormat(f"{self.name}: {self.requirement}")
 
 
-def _verify_apdu(fid: int, pin: bytes | bytearray) -> bytearray:
-    if not 1 <= fid <= 0x1E:
-        raise ValueError("PIN EF must have a short file id")
-    apdu = bytearray((0x00, 0x20, 0x00, 0x80 | fid))
+CURRENT_EF = 0x80  # VERIFY P2: the PIN of the currently selected EF
+
+
+def _verify_apdu(pin: bytes | bytearray) -> bytearray:
+    apdu = bytearray((0x00, 0x20, 0x00, CURRENT_EF))
     if pin:
+        if len(pin) > 255:
+            raise ValueError("PIN longer than a short APDU carries")
         apdu.append(len(pin))
         apdu += pin
     return apdu
@@ -65,7 +71,8 @@ def _verify_apdu(fid: int, pin: bytes | bytearray) -> bytearray:
 
 def pin_status(channel: CardChannel, rule: PinRule) -> PinStatus:
     """Empty VERIFY on the PIN of ``rule`` in the currently selected application."""
-    response = channel.transmit_raw(bytes(_verify_apdu(rule.fid, b"")))
+    channel.select_ef(rule.fid)
+    response = channel.transmit_raw(bytes(_verify_apdu(b"")))
     sw = response.sw
     if sw == SW.OK:  # verified: a correct PIN has reset the counter to its maximum
         return PinStatus(tries_left=rule.max_tries, blocked=False, verified=True)
@@ -88,7 +95,8 @@ def verify(channel: CardChannel, rule: PinRule, pin: bytearray) -> None:
     The caller keeps ownership of ``pin`` (and wipes it); the APDU copy is wiped here.
     """
     rule.check_format(pin)
-    apdu = _verify_apdu(rule.fid, pin)
+    channel.select_ef(rule.fid)
+    apdu = _verify_apdu(pin)
     try:
         response = channel.transmit_raw(apdu)
     finally:

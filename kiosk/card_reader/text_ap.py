@@ -24,6 +24,7 @@ EF_MY_NUMBER = 0x0001
 EF_BASIC_INFO = 0x0002
 TAG_MY_NUMBER = 0xFF10
 TAG_BASIC_INFO = 0xFF20
+MY_NUMBER_EF_SIZE = 17  # FF 10 0C, 12 digits, FF FF (what the reference clients read)
 
 
 class TextPin:
@@ -104,7 +105,9 @@ class TextApSession:
     def read_my_number(self) -> bytearray:
         """The My Number as 12 ASCII digits; the caller wipes the bytearray after use."""
         self.select()
-        raw = self.channel.read_ef_tlv(EF_MY_NUMBER, sensitive=True)
+        raw = self.channel.read_ef_tlv(
+            EF_MY_NUMBER, sensitive=True, expected_size=MY_NUMBER_EF_SIZE
+        )
         return parse_my_number(raw)
 
     def read_basic_info(self) -> BasicInfo:

@@ -29,6 +29,7 @@ from kiosk.config.schema import (
 
 LANGUAGES = ("ja", "en")
 CAMERA_SOURCES = ("device", "file", "synthetic")
+FACE_ENGINES = ("sface", "dlib")  # kiosk.face_match.engine.ENGINE_NAMES (kept Qt- and model-free)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -39,6 +40,13 @@ class KioskSection:
         "This kiosk's identity; must equal the name in its client certificate. The engineer "
         "credential is bound to it.",
         matches(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", "1 to 64 letters, digits, '.', '_' or '-'"),
+    )
+    mode: str = setting(
+        "production",
+        "\"production\" for a kiosk serving residents; \"testbed\" lets the camera be a video file "
+        "or the synthetic resident (demo and tests). A production kiosk refuses to start with "
+        "such a camera.",
+        one_of(("production", "testbed")),
     )
     data_dir: Path = setting(
         Path("~/.local/state/kiosk"),
@@ -89,6 +97,12 @@ class CameraSection:
 
 @dataclass(frozen=True, slots=True)
 class FaceSection:
+    engine: str = setting(
+        "sface",
+        "Face engine: \"sface\" (YuNet + SFace, the default) or \"dlib\" (face_recognition); "
+        "each has its own calibrated threshold in the thresholds file.",
+        one_of(FACE_ENGINES),
+    )
     thresholds_file: Path | None = setting(
         None,
         "TOML file of face-matching, quality and liveness settings in the format of "
@@ -135,9 +149,24 @@ class FlowSection:
     face_attempts: int = setting(3, "Face-check attempts before the resident is sent to the "
                                  "municipal office.", int_range(1, 10))
     countdown_from: float = setting(
-        20.0, "Show the visible countdown when this many seconds or fewer are left in a step.",
+        20.0, "Ask \"Do you need more time?\" with a countdown when this many seconds or fewer "
+        "are left in a step that waits for the resident.",
         non_negative_seconds,
     )
+    accessible_factor: float = setting(
+        2.0, "In the accessible mode (large text, voice through headphones) the resident's "
+        "steps get this many times their time limit.", float_range(1.0, 5.0),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceSection:
+    enabled: bool = setting(True, "Read every screen aloud (residents can switch it off).")
+    volume: float = setting(0.35, "Loudness of the voice, 0 to 1 (low: the kiosk is in a "
+                            "shop).", float_range(0.0, 1.0))
+    headphones_device: str = setting(
+        "", "Audio device of the headphone socket (ALSA/PipeWire name) used in the accessible "
+        "mode; empty: the default device.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +181,9 @@ class BackendSection:
         "`kiosk-backend enroll-kiosk`."
     )
     client_key: Path = setting(
-        Path("/etc/kiosk/tls/kiosk.key.pem"), "Private key of the client certificate (PEM)."
+        Path("/etc/kiosk/tpm/kiosk.tls.key"), "Private key of the client certificate: the TPM "
+        "key file `kiosk tpm-enroll` wrote (its evidence and attestation keys beside it), or a "
+        "PEM key on a testbed."
     )
     connect_timeout: float = setting(5.0, "Seconds to establish a connection.",
                                      positive_seconds)
@@ -170,6 +201,16 @@ class BackendSection:
     cert_expiry_warning_days: int = setting(
         30, "Days before the kiosk certificate expires when diagnostics start warning.",
         int_range(1, 365),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TpmSection:
+    tcti: str = setting(
+        "device:/dev/tpmrm0",
+        "How to reach the kiosk's TPM 2.0 (a TSS2 TCTI string): the kernel's resource manager "
+        "on a real kiosk; tests and the demo use swtpm behind tpm2-abrmd.",
+        non_empty,
     )
 
 
@@ -232,7 +273,10 @@ class KioskConfig:
     camera: CameraSection = section(CameraSection, "The camera.")
     face: FaceSection = section(FaceSection, "Face matching and liveness.")
     flow: FlowSection = section(FlowSection, "The resident's way through the screens.")
+    voice: VoiceSection = section(VoiceSection, "Voice guidance (Japanese: Open JTalk, "
+                                  "English: espeak-ng).")
     backend: BackendSection = section(BackendSection, "The backend (mutual TLS).")
+    tpm: TpmSection = section(TpmSection, "The kiosk's TPM, which holds its keys.")
     maintenance: MaintenanceSection = section(
         MaintenanceSection, "Store-staff and engineer sign-in."
     )

@@ -20,7 +20,7 @@ Check = Callable[[Any], str | None]
 
 DOC_KEY = "kiosk.doc"
 CHECK_KEY = "kiosk.check"
-SECRET_KEY = "kiosk.secret"
+SECRET_KEY = "kiosk.secret"  # noqa: S105 (a metadata key, not a secret)
 
 
 def setting(default: Any, doc: str, check: Check | None = None, *, secret: bool = False) -> Any:

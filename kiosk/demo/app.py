@@ -5,8 +5,13 @@
 - Camera: the synthetic resident animating `--resident PHOTO` (NASA's public-domain portrait
   shipped with scikit-image by default), or a real webcam with `--camera N`.
 - Backend: the reference backend on loopback with mutual TLS, its own SQLite database and
-  operator PKI in the data folder; the kiosk is enrolled on start.
-- `--autoplay` drives a resident through the success path and prints `RESULT: ...` last.
+  operator PKI in the data folder; the kiosk is enrolled on start, with its keys made in the
+  TPM named by $KIOSK_TPM_TCTI (scripts/demo starts swtpm), else with a key file.
+- `--autoplay` drives a resident through the success path and prints `RESULT: ...` last. With
+  `--card` (any card from `kiosk-testbed issue-card`) it needs `--auth-pin`, and unlocks the
+  photo with the card's 照合番号B, as a resident reading the card face would.
+- Voice guidance, the staff call (into the data folder's `staff_call.json`) and reading the
+  card face with the camera (the card's front, rendered by the testbed, held to it) all work.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import cv2
 import numpy as np
 
 from kiosk.backend_client import BackendClient, BackendClientConfig
+from kiosk.card_ocr import CardFaceScanner
 from kiosk.card_reader.errors import ReaderUnavailable
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher, list_readers
 from kiosk.card_reader.transport import Transport
@@ -36,7 +42,9 @@ from kiosk.demo.virtual_reader import (
     VPCD_READERS,
     DemoCard,
     card_face_anchors,
+    card_face_persona,
     card_in_vpcd_reader,
+    card_number_b,
     issue_demo_card,
 )
 from kiosk.face_match.resident import SyntheticResident
@@ -50,14 +58,25 @@ from kiosk.flow.config import FlowConfig
 from kiosk.flow.machine import Flow
 from kiosk.flow.ports import CardPresence, MonotonicClock
 from kiosk.journal import Journal, reconcile
-from kiosk_backend.enrollment import enroll_kiosk
+from kiosk.maintenance.staff_call import StaffCalls
+from kiosk.tpm import KioskTpm, TpmError
+from kiosk.tpm.enrollment import prepare_enrollment
+from kiosk.voice import Speaker, SpeakerSettings, default_voices
+from kiosk_backend.enrollment import enroll_kiosk, enroll_tpm_kiosk
 from kiosk_backend.observability import JsonLog
 from kiosk_backend.server import BackendServer, BackendSettings
+from kiosk_backend.tpm_enrollment import TpmEnrollmentError, load_vendor_cas
 from kiosk_testbed.authority import TestAuthority, default_data_dir
+from kiosk_testbed.card.card_file import CardFileError
 from kiosk_testbed.card.in_process import InProcessTransport
 from kiosk_testbed.card.virtual_card import VirtualCard
+from kiosk_testbed.card_camera import HeldCard
+from kiosk_testbed.card_face import render_card_face
 
 DEMO_KIOSK_ID = "demo-kiosk"
+DEMO_STORE = "Demo store (kiosk demo)"
+TPM_ENV = "KIOSK_TPM_TCTI"
+VENDOR_CA_ENV = "KIOSK_TPM_VENDOR_CA"
 DEMO_AUTH_PIN = "1234"  # the text PIN is the same, as many residents choose
 DEMO_NEW_PIN = "DEMO2026"
 AUTOPLAY_TIMEOUT_S = 240.0
@@ -77,6 +96,7 @@ class DemoOptions:
     language: str
     camera: int | None
     in_process: bool
+    auth_pin: str | None = None
 
 
 def _read_rgb(path: Path) -> np.ndarray:
@@ -106,19 +126,43 @@ def _data_folder(requested: Path | None) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def demo_tpm() -> str | None:
+    """The TPM the demo's kiosk keeps its keys in: scripts/demo starts swtpm and exports
+    KIOSK_TPM_TCTI. Without one, the demo falls back to a key file (and says so)."""
+    return os.environ.get(TPM_ENV) or None
+
+
 @contextmanager
 def _backend(data_dir: Path, authority: TestAuthority) -> Iterator[BackendClientConfig]:
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    tcti = demo_tpm()
     with (logs / "backend.jsonl").open("a", encoding="utf-8") as log_stream:
         settings = BackendSettings(
-            data_dir=data_dir / "backend", authority_dir=authority.dir, port=0, pool_size=4
+            data_dir=data_dir / "backend", authority_dir=authority.dir, port=0, pool_size=4,
+            software_kiosks=tcti is None,
         )
         server = BackendServer(settings, log=JsonLog(stream=log_stream)).start()
         try:
             bundle = data_dir / "kiosk-credentials"
-            enroll_kiosk(server.pki, server.database, DEMO_KIOSK_ID, bundle)
-            yield BackendClientConfig.from_bundle(server.url, bundle)
+            if tcti is None:
+                enroll_kiosk(server.pki, server.database, DEMO_KIOSK_ID, bundle, DEMO_STORE)
+                yield BackendClientConfig.from_bundle(server.url, bundle)
+                return
+            # As on a real kiosk: keys made in the TPM, the operator certifies the TLS key.
+            tpm = KioskTpm(tcti, bundle / "tpm")
+            try:
+                request = prepare_enrollment(tpm, DEMO_KIOSK_ID)
+                vendor = os.environ.get(VENDOR_CA_ENV)
+                paths = enroll_tpm_kiosk(
+                    server.pki, server.database, request, bundle, store_name=DEMO_STORE,
+                    vendor_cas=load_vendor_cas(Path(vendor).read_bytes()) if vendor else None)
+            except (TpmError, TpmEnrollmentError, OSError) as error:
+                raise DemoError(f"the demo's TPM is not usable: {error}") from None
+            yield BackendClientConfig(
+                base_url=server.url, client_certificate=paths["certificate"],
+                client_key=tpm.folder / "kiosk.tls.key", ca_certificate=paths["ca"],
+                tpm_tcti=tcti)
         finally:
             server.stop()
 
@@ -155,8 +199,41 @@ def _prepare_card(
     return authority, card_file, card
 
 
+def _card_camera(card_file: Path, resident: Path) -> Callable[[], FrameSource]:
+    """The card's front held to the camera (for reading 照合番号B off it)."""
+    try:
+        persona = card_face_persona(card_file)
+    except CardFileError as error:
+        raise DemoError(str(error)) from None
+    from PIL import Image
+
+    face = render_card_face(persona, Image.fromarray(_read_rgb(resident)))
+    return lambda: RenderedSource(HeldCard(face, seed=secrets.randbits(16)), fps=10.0)
+
+
+def _ring(calls: StaffCalls, step: str) -> None:
+    calls.ring(step)
+
+
+def _autoplay_secrets(options: DemoOptions, card_file: Path, demo_card: DemoCard | None
+                      ) -> tuple[str, str | None]:
+    """(auth PIN, 照合番号B or None) for autoplay: the demo card's own, or for a given card
+    the trainer's ``--auth-pin`` and the card's 照合番号B."""
+    if demo_card is not None:
+        return options.auth_pin or DEMO_AUTH_PIN, None
+    if options.auth_pin is None:
+        raise DemoError("--autoplay with --card needs the card's --auth-pin")
+    try:
+        return options.auth_pin, card_number_b(card_file)
+    except CardFileError as error:
+        raise DemoError(str(error)) from None
+
+
 def run_demo(options: DemoOptions) -> int:
     """Runs the demo; returns the process exit status."""
+    if options.auth_pin is not None and not (len(options.auth_pin) == 4
+                                             and options.auth_pin.isdigit()):
+        raise DemoError("--auth-pin must be 4 digits")
     if options.autoplay and not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from kiosk.ui.app import create_application, display_available, run_autoplay
@@ -177,6 +254,7 @@ def run_demo(options: DemoOptions) -> int:
     with ExitStack() as stack:
         data_dir = stack.enter_context(_data_folder(options.data_dir))
         authority, card_file, demo_card = _prepare_card(options, data_dir, resident)
+        auth_pin, number_b = _autoplay_secrets(options, card_file, demo_card)
         client_config = stack.enter_context(_backend(data_dir, authority))
         anchors = card_face_anchors(authority)
 
@@ -208,10 +286,16 @@ def run_demo(options: DemoOptions) -> int:
             config=FlowConfig(),
         )
         stack.callback(flow.close)
+        speaker = Speaker(default_voices(), SpeakerSettings(enabled=not options.autoplay))
+        stack.callback(speaker.close)
+        staff_calls = StaffCalls(data_dir / "kiosk" / "staff_call.json")
         window = KioskWindow(
             flow,
             UiOptions(language=options.language, kiosk_mode=not options.autoplay,
                       sound=not options.autoplay),
+            speaker=speaker,
+            call_staff=lambda step: _ring(staff_calls, step),
+            card_scanner=CardFaceScanner(_card_camera(card_file, resident)),
         )
         stack.callback(window.shut_down)
         if options.autoplay:
@@ -236,9 +320,7 @@ def run_demo(options: DemoOptions) -> int:
         if not options.autoplay:
             app.exec()
             return 0
-        if demo_card is None:
-            raise DemoError("--autoplay needs the demo's own card (leave out --card)")
-        autoplay = Autoplay(flow, auth_pin=DEMO_AUTH_PIN, new_pin=DEMO_NEW_PIN)
+        autoplay = Autoplay(flow, auth_pin=auth_pin, new_pin=DEMO_NEW_PIN, number_b=number_b)
         result = run_autoplay(autoplay, timeout=AUTOPLAY_TIMEOUT_S)
         if options.screenshots is not None:
             app.processEvents()
@@ -248,7 +330,9 @@ def run_demo(options: DemoOptions) -> int:
 
 def _banner(use_pcscd: bool, card: DemoCard | None, data_dir: Path | None) -> str:
     where = f"pcscd reader '{VPCD_READERS[0]}'" if use_pcscd else "in process (pcscd not running)"
-    lines = [f"kiosk demo: virtual card {where}; reference backend on loopback."]
+    keys = ("kiosk keys in the TPM (swtpm)" if demo_tpm()
+            else "kiosk key in a file (no TPM: run scripts/demo for swtpm)")
+    lines = [f"kiosk demo: virtual card {where}; reference backend on loopback; {keys}."]
     if card is not None:
         lines.append(
             f"Demo card PINs: user authentication {DEMO_AUTH_PIN} "
@@ -274,6 +358,8 @@ def _banner(use_pcscd: bool, card: DemoCard | None, data_dir: Path | None) -> st
               show_default=True)
 @click.option("--camera", type=int, help="use the webcam with this OpenCV index")
 @click.option("--in-process", is_flag=True, help="keep the virtual card in process, not in pcscd")
+@click.option("--auth-pin", help="the card's 4-digit user-authentication PIN, for --autoplay "
+              "with --card (the demo's own card: 1234)")
 def demo(**options: Any) -> None:
     """Run the whole kiosk on embedded defaults (virtual card, synthetic camera, local backend)."""
     with contextlib.suppress(BrokenPipeError):

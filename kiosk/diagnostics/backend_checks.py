@@ -31,6 +31,7 @@ from cryptography.x509.oid import NameOID
 
 from kiosk.config import KioskConfig
 from kiosk.diagnostics.model import CheckResult, JsonValue, fail, ok, warn
+from kiosk.tpm import KioskTpm, TpmError, is_tpm_key_file
 
 HEALTH_PATH = "/health"
 Now = Callable[[], dt.datetime]
@@ -70,7 +71,8 @@ def backend_checks(config: KioskConfig, now: Now = _utc_now) -> list[CheckResult
     results.append(ok("backend.tcp", "Backend TCP connection", f"connected in {connect_ms:.0f} ms",
                       host=host, port=port, connect_ms=round(connect_ms, 1)))
 
-    context = ssl.create_default_context(cafile=None)
+    # By hand, not ssl.create_default_context: that one writes secrets to $SSLKEYLOGFILE.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
         context.load_verify_locations(cafile=str(backend.ca_file))
     except (OSError, ssl.SSLError) as error:
@@ -103,6 +105,8 @@ def backend_checks(config: KioskConfig, now: Now = _utc_now) -> list[CheckResult
 
 def _load_client(context: ssl.SSLContext, cert: Path, key: Path) -> str | None:
     """Offer the kiosk certificate; returns why it could not be loaded, or None."""
+    if is_tpm_key_file(key):
+        return "the key is in the TPM: see the tpm checks (tpm.tls)"
     try:
         context.load_cert_chain(certfile=str(cert), keyfile=str(key))
     except (OSError, ssl.SSLError) as error:
@@ -193,18 +197,23 @@ def client_certificate_check(config: KioskConfig, now: Now = _utc_now) -> CheckR
     moment = now()
     details: dict[str, JsonValue] = {"path": str(backend.client_cert),
                                      **certificate_details(certificate, moment)}
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
     try:
-        key = serialization.load_pem_private_key(backend.client_key.read_bytes(), None)
+        if is_tpm_key_file(backend.client_key):  # the public part is in the key file
+            key_public = serialization.load_pem_public_key(
+                KioskTpm(config.tpm.tcti, backend.client_key.parent).tls_public_key_pem())
+        else:
+            key_public = serialization.load_pem_private_key(
+                backend.client_key.read_bytes(), None).public_key()
     except OSError as error:
         return fail("backend.client_certificate", title, "the private key is not readable",
                     key_path=str(backend.client_key),
                     error=error.strerror or type(error).__name__, **details)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, TpmError):
         return fail("backend.client_certificate", title,
-                    "the private key is not an unencrypted PEM key",
+                    "the private key is not an unencrypted PEM key or a TPM key file",
                     key_path=str(backend.client_key), **details)
-    public = serialization.PublicFormat.SubjectPublicKeyInfo
-    if key.public_key().public_bytes(serialization.Encoding.DER, public) != \
+    if key_public.public_bytes(serialization.Encoding.DER, public) != \
             certificate.public_key().public_bytes(serialization.Encoding.DER, public):
         return fail("backend.client_certificate", title,
                     "the private key does not belong to the certificate", **details)

@@ -22,15 +22,16 @@ def face_settings_check(config: KioskConfig) -> CheckResult:
     except ImportError:
         return warn("face.settings", title, "the face pipeline is not installed", file=source)
     try:
-        face = load_config(config.face.thresholds_file)
+        face = load_config(config.face.thresholds_file, config.face.engine)
     except FaceConfigError as error:
         return fail("face.settings", title, f"face.thresholds_file: {error}", file=source)
     except OSError as error:
         return fail("face.settings", title,
                     f"face.thresholds_file: cannot be read ({error.strerror})", file=source)
     return ok("face.settings", title,
-              f"match threshold {face.matching.threshold}, {face.liveness.actions} liveness "
-              "action(s)", file=source, match_threshold=face.matching.threshold,
+              f"engine {face.engine}, match threshold {face.engine_settings.threshold}, "
+              f"{face.liveness.actions} liveness action(s)", file=source, engine=face.engine,
+              match_threshold=face.engine_settings.threshold,
               frames=face.matching.frames, liveness_actions=face.liveness.actions)
 
 
@@ -58,7 +59,7 @@ def face_self_test(config: KioskConfig) -> CheckResult:
         return warn("face.self_test", title, "not available in this build",
                     missing=error.name or "")
     try:
-        face_config = load_config(config.face.thresholds_file)
+        face_config = load_config(config.face.thresholds_file, config.face.engine)
     except (FaceConfigError, OSError):
         return fail("face.self_test", title, "the face settings do not load (see face.settings)")
     started = time.perf_counter()
@@ -68,7 +69,7 @@ def face_self_test(config: KioskConfig) -> CheckResult:
     def simulate(resident: SyntheticResident, seed: int) -> Any:
         now = [0.0]
         check = FaceCheck(card_photo, config=face_config, clock=lambda: now[0],
-                          rng=random.Random(seed))
+                          rng=random.Random(seed))  # noqa: S311 (repeatable self-test)
         while now[0] < SELF_TEST_MAX_SECONDS:
             progress = check.feed(resident.render(now[0]), now[0])
             tell_presenter(resident, progress, now[0])

@@ -26,6 +26,7 @@ from kiosk.config import KioskConfig
 from kiosk.diagnostics.model import CheckResult, Report, Status
 from kiosk.maintenance.counters import TransactionCounters
 from kiosk.maintenance.service_state import ServiceState
+from kiosk.maintenance.staff_call import StaffCalls
 
 LOOPBACK = "127.0.0.1"
 
@@ -78,6 +79,7 @@ class KioskMetrics:
         self.board = board
         self._service = ServiceState(config.kiosk.data_dir / "service.json")
         self._counters = TransactionCounters(config.kiosk.data_dir / "counters.json")
+        self._staff_calls = StaffCalls(config.kiosk.data_dir / "staff_call.json")
         self._clock = clock
         self._started = clock()
 
@@ -86,6 +88,7 @@ class KioskMetrics:
         checks = self.board.snapshot()
         return {"kiosk_id": self.kiosk_id, "healthy": self.board.healthy,
                 "in_service": in_service,
+                "staff_call": self._staff_calls.pending() is not None,
                 "failing": sorted(k for k, p in checks.items() if p.status is Status.FAIL)}
 
     def render(self) -> str:
@@ -115,6 +118,11 @@ class KioskMetrics:
                [({"check": k}, p.status.rank) for k, p in sorted(checks.items())])
         metric("kiosk_check_age_seconds", "gauge", "Seconds since each check last reported.",
                [({"check": k}, now - p.at) for k, p in sorted(checks.items())])
+        metric("kiosk_staff_call_pending", "gauge",
+               "1 while a resident's call for store staff is not answered.",
+               [({}, 1 if health["staff_call"] else 0)])
+        metric("kiosk_staff_calls_total", "counter", "Calls for store staff from residents.",
+               [({}, self._staff_calls.total())])
         metric("kiosk_transactions_total", "counter", "Finished transactions by outcome.",
                [({"outcome": k}, v) for k, v in self._counters.totals().items()])
         metric("kiosk_transactions_today", "gauge", "Today's finished transactions by outcome.",

@@ -8,7 +8,8 @@ For the UI and the CLI alike::
 
 Areas, in order: ``system`` (configuration, versions, state folder, service state, logs),
 ``pcsc`` (service, readers, card probe), ``camera`` (open, image), ``face`` (settings, the
-face pipeline's self-test), ``backend`` (kiosk certificate, DNS, TCP, TLS, mutual TLS, clock).
+face pipeline's self-test), ``backend`` (kiosk certificate, DNS, TCP, TLS, mutual TLS, clock),
+``tpm`` (the TPM, where the kiosk's key is, the measured state, mutual TLS with the TPM key).
 A check that raises becomes a failed result naming the error type, and an area that does not
 finish within ``area_timeout`` seconds (a wedged driver, a hung device) becomes a failed
 ``<area>.timeout`` result while the rest go on, so one broken area never hides the others.
@@ -30,7 +31,7 @@ from kiosk.config import KioskConfig
 from kiosk.diagnostics.camera_checks import OpenSource
 from kiosk.diagnostics.model import CheckResult, Report, fail, utc_now_text
 
-AREAS = ("system", "pcsc", "camera", "face", "backend")
+AREAS = ("system", "pcsc", "camera", "face", "backend", "tpm")
 AREA_TIMEOUT_S = 60.0
 Area = Callable[[], list[CheckResult]]
 
@@ -114,6 +115,10 @@ def _area(name: str, config: KioskConfig, source: Path | None, hooks: Hooks) -> 
             return [face_settings_check(config), test()]
 
         return face
+    if name == "tpm":
+        from kiosk.diagnostics.tpm_checks import tpm_checks
+
+        return lambda: tpm_checks(config)
     from kiosk.diagnostics.backend_checks import backend_checks
 
     return lambda: backend_checks(config)

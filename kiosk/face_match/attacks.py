@@ -120,7 +120,7 @@ class StillInjection:
     """The same frame every time (a still picture injected as the camera feed)."""
 
     def __init__(self, portrait_rgb: Image, *, seed: int = 0) -> None:
-        self._frame, _ = place_portrait(portrait_rgb, random.Random(seed))
+        self._frame, _ = place_portrait(portrait_rgb, random.Random(seed))  # noqa: S311 (seeded)
 
     def render(self, t: float) -> Image:
         return self._frame
@@ -177,7 +177,7 @@ class HandheldPhoto:
         seed: int = 0,
         follow_prompts: bool = True,
     ) -> None:
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 (a seeded, repeatable attack)
         self._noise_rng = np.random.default_rng(seed)
         frame, box = place_portrait(portrait_rgb, self._rng)
         self._centre = box.centre
@@ -304,7 +304,7 @@ class PaperMask:
         seed: int = 0,
         traits: ResidentTraits | None = None,
     ) -> None:
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # noqa: S311 (a seeded, repeatable attack)
         self._rng = rng
         self._np_rng = np.random.default_rng(seed)
         # An attacker turns and tips a mask further than a resident would, to be sure.
@@ -420,7 +420,7 @@ class PreparedClip:
     """
 
     def __init__(self, holder_rgb: Image, *, seed: int = 0, spacing_s: float | None = None) -> None:
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # noqa: S311 (a seeded, repeatable attack)
         self._rng = rng
         self._person = SyntheticResident(holder_rgb, seed=seed + 1, reflect=False)
         order = list(Action)
@@ -484,8 +484,8 @@ class ReplayedVideo:
         self._frame_count = 1
         self._current: Image | None = None
         self._start_s = start_s
-        self._look = _ScreenReplay(random.Random(seed), np.random.default_rng(seed))
-        self._light = ScreenLight(random.Random(seed))
+        self._look = _ScreenReplay(random.Random(seed), np.random.default_rng(seed))  # noqa: S311 (a seeded, repeatable attack)
+        self._light = ScreenLight(random.Random(seed))  # noqa: S311 (a seeded, repeatable attack)
         self._open()
 
     def _open(self) -> None:

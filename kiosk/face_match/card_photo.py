@@ -83,15 +83,30 @@ def to_grey(image: npt.NDArray[np.uint8]) -> GreyImage:
     raise CardPhotoError(f"unsupported image shape {image.shape}")
 
 
-def make_card_photo(image_rgb: npt.NDArray[np.uint8]) -> bytes:
-    """Make the card portrait (JP2 bytes, about 5 KB) from an RGB uint8 photo."""
+def subject_face(image: npt.NDArray[np.uint8], *, central: bool = False) -> FaceBox | None:
+    """The HOG face box a portrait is cut around: the largest, or (``central``) the one
+    nearest the image centre, as in photos where the subject stands among others."""
+    grey = to_grey(image)
+    faces = detect_faces(grey, upsample=1)
+    if not faces:
+        return None
+    if not central:
+        return max(faces, key=lambda box: box.area)
+    height, width = grey.shape[:2]
+    return min(
+        faces, key=lambda b: (b.centre[0] - width / 2) ** 2 + (b.centre[1] - height / 2) ** 2
+    )
+
+
+def make_card_photo(image_rgb: npt.NDArray[np.uint8], *, central: bool = False) -> bytes:
+    """Make the card portrait (JP2 bytes, about 5 KB) from an RGB uint8 photo, cut around
+    ``subject_face`` (the largest face, or the central one)."""
     if not isinstance(image_rgb, np.ndarray) or image_rgb.dtype != np.uint8:
         raise CardPhotoError("expected a uint8 numpy image")
     if image_rgb.ndim not in (2, 3) or min(image_rgb.shape[:2]) < 16:
         raise CardPhotoError(f"unsupported image shape {image_rgb.shape}")
     grey = to_grey(image_rgb)
-    faces = detect_faces(grey, upsample=1)
-    face = max(faces, key=lambda box: box.area) if faces else None
+    face = subject_face(grey, central=central)
     portrait = crop_portrait(grey, face)
     interpolation = cv2.INTER_AREA if portrait.shape[1] > CARD_WIDTH else cv2.INTER_CUBIC
     small = cv2.resize(portrait, (CARD_WIDTH, CARD_HEIGHT), interpolation=interpolation)

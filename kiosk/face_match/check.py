@@ -43,7 +43,7 @@ import numpy.typing as npt
 
 from kiosk.face_match.actions import TURNS, Action, parse_pool
 from kiosk.face_match.config import FaceConfig, load_config
-from kiosk.face_match.encoding import Encoding
+from kiosk.face_match.engine import Embedding, FaceEngine, load_engine
 from kiosk.face_match.geometry import (
     eye_openness_each,
     five_points,
@@ -95,6 +95,9 @@ class FaceCheckResult:
     liveness: LivenessResult
     seconds: float  # from the first frame to the decision
     match_seconds: float | None  # from the first good frame to the match decision
+    # Wall-clock seconds from the capture of the first good frame to the match decision (the
+    # clock's reading at the decision minus that frame's time stamp): what the resident waits.
+    match_latency_s: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -162,16 +165,18 @@ class FaceCheck:
         *,
         enrollment: Enrollment | None = None,
         config: FaceConfig | None = None,
+        engine: FaceEngine | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         avoid_actions: tuple[Action, ...] = (),
     ) -> None:
         """``avoid_actions``: the previous attempt's sequence, never asked again."""
         self._config = config or load_config()
+        self._engine = engine or load_engine(self._config.engine)
         if enrollment is None:
             if card_photo is None:
                 raise ValueError("give the card photo or an enrollment")
-            enrollment = enroll_card_photo(card_photo, self._config.matching)
+            enrollment = enroll_card_photo(card_photo, self._engine)
         self._enrollment = enrollment
         self._clock = clock
         rng = rng or random.SystemRandom()
@@ -188,12 +193,13 @@ class FaceCheck:
         self._resting: list[Observation] = []  # good frames before the challenge: the neutral face
         self._frame_times: list[float] = []
         self._stage = Stage.LOOKING
-        self._live: list[Encoding] = []
+        self._live: list[Embedding] = []
         self._last_collected: float | None = None
         self._first_frame: float | None = None
         self._first_good: float | None = None
         self._match: MatchResult | None = None
         self._match_seconds: float | None = None
+        self._match_latency: float | None = None
         self._result: FaceCheckResult | None = None
         self._hint: Hint | None = Hint.NO_FACE
         self._now = 0.0
@@ -253,7 +259,7 @@ class FaceCheck:
             self._first_frame = now
         self._frame_times.append(now)
         del self._frame_times[:-30]
-        analysis = analyse_frame(frame, self._config.quality)
+        analysis = analyse_frame(frame, self._config.quality, self._engine)
         observation = observe(now, analysis)
         self._hint = quality_hint(analysis, self._config.quality)
         if self._first_good is not None or self._hint is None:
@@ -276,10 +282,10 @@ class FaceCheck:
                     self._finish(now, self._challenge.failure)
                 else:
                     self._stage = Stage.CONFIRMING
-        elif self._stage is Stage.CONFIRMING and self._hint is None and analysis.box is not None:
-            final = encode_live(frame, analysis.box, self._config.matching)
-            distance = float(np.linalg.norm(final - fuse(self._live)))
-            same = distance <= self._config.liveness.same_person_distance
+        elif self._stage is Stage.CONFIRMING and self._hint is None and analysis.face is not None:
+            final = encode_live(frame, analysis.face, self._engine, self._config.engine_settings)
+            distance = self._engine.distance(final, fuse(self._live))
+            same = distance <= self._config.engine_settings.same_person_distance
             self._finish(now, None if same else LivenessFailure.PERSON_CHANGED)
         if self._result is None and now - self._first_frame > self._config.liveness.check_timeout_s:
             self._finish(now, LivenessFailure.TIMEOUT)
@@ -293,7 +299,7 @@ class FaceCheck:
         now: float,
         depth: npt.NDArray[np.float32] | None,
     ) -> None:
-        if self._hint is not None or analysis.box is None or analysis.points is None:
+        if self._hint is not None or analysis.face is None or analysis.points is None:
             return
         if self._first_good is None:
             self._first_good = now
@@ -309,11 +315,17 @@ class FaceCheck:
             self._last_collected is None
             or now - self._last_collected >= matching.min_frame_interval_s
         ):
-            self._live.append(encode_live(frame, analysis.box, matching))
+            self._live.append(
+                encode_live(frame, analysis.face, self._engine, self._config.engine_settings)
+            )
             self._last_collected = now
             if len(self._live) >= matching.frames:
-                self._match = decide(self._enrollment, self._live, matching)
+                self._match = decide(
+                    self._enrollment, self._live, self._engine, self._config.engine_settings,
+                    matching,
+                )
                 self._match_seconds = now - self._first_good
+                self._match_latency = self._clock() - self._first_good
         probe = self._probe
         if self._match is not None and probe is not None and now >= probe.end:
             self._challenge.start(now, self._resting)
@@ -376,7 +388,9 @@ class FaceCheck:
             retries=self._challenge.retries,
         )
         start = self._first_frame if self._first_frame is not None else now
-        self._result = FaceCheckResult(self._match, liveness, now - start, self._match_seconds)
+        self._result = FaceCheckResult(
+            self._match, liveness, now - start, self._match_seconds, self._match_latency
+        )
         self._stage = Stage.DONE
         self._hint = None
 
@@ -394,7 +408,8 @@ class FaceCheck:
             if frame is None:
                 now = self._clock()
                 self._finish(now, LivenessFailure.FACE_LOST)
-                assert self._result is not None
+                if self._result is None:
+                    raise RuntimeError("the face check ended without a result")
                 return self._result
             last_index = frame.index
             progress = self.feed(frame.image, frame.t, depth=frame.depth)

@@ -1,7 +1,8 @@
-"""Click commands of the face step: ``face-eval`` (with ``pad``) and ``face-bench``.
+"""Click commands of the face step: ``face-eval`` (with ``pad``).
 
-Wired into ``kiosk/cli.py`` with ``main.add_command(face_eval_command)`` and
-``main.add_command(face_bench_command)``.
+``face-eval bench`` measures the product path through the flow's adapter, so it lives above
+this layer (``kiosk/flow/adapters/face_bench.py``), which attaches it to this group; the
+``kiosk`` command table imports that module only when ``kiosk face-eval`` runs.
 """
 
 from __future__ import annotations
@@ -45,6 +46,24 @@ POPULATION_NAMES = ("typical", "elderly", "glasses", "weak_eye", "wheelchair")
     is_flag=True,
     help="FAR over all cross-identity combinations, not only the listed impostors.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["sface", "dlib"]),
+    default="sface",
+    show_default=True,
+    help="Face engine (as the kiosk configuration's [face] engine).",
+)
+@click.option(
+    "--holdout",
+    is_flag=True,
+    help="Also calibrate on half the identities and measure on the other half (both ways).",
+)
+@click.option(
+    "--conditions",
+    default="",
+    help="Comma-separated probe changes to report FRR under: low_light, side_light, blur, "
+    "noise, small_face, greyscale (or 'all').",
+)
 @click.option("--workers", type=click.IntRange(1, 16), default=None)
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_context
@@ -55,6 +74,9 @@ def face_eval_command(  # noqa: PLR0917 (click passes options positionally)
     as_json: bool,
     frames: int | None,
     extended: bool,
+    engine: str,
+    holdout: bool,
+    conditions: str,
     workers: int | None,
     config_path: Path | None,
 ) -> None:
@@ -68,25 +90,32 @@ def face_eval_command(  # noqa: PLR0917 (click passes options positionally)
     if pairs_path is None or root is None:
         raise click.UsageError("--pairs and --root are required")
     # Heavy imports (OpenCV, dlib) only when a command actually runs.
-    from kiosk.face_match.config import load_config
+    from kiosk.face_match.config import FaceConfigError, load_config
+    from kiosk.face_match.engine import FaceEngineError
     from kiosk.face_match.evaluation import (
+        CONDITIONS,
         EvaluationError,
         evaluate_pairs,
         format_report,
         load_pairs,
     )
 
-    config = load_config(config_path) if config_path else load_config()
+    names = [c.strip() for c in conditions.split(",") if c.strip()]
+    if names == ["all"]:
+        names = list(CONDITIONS)
     try:
+        config = load_config(config_path, engine)
         report = evaluate_pairs(
             load_pairs(pairs_path),
             root,
-            config.matching,
+            config,
             frames=frames,
             extended=extended,
             workers=workers,
+            conditions=names,
+            holdout=holdout,
         )
-    except EvaluationError as error:
+    except (EvaluationError, FaceConfigError, FaceEngineError, OSError) as error:
         raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(report.as_dict(), sort_keys=True))
@@ -191,45 +220,4 @@ def pad_command(  # noqa: PLR0917 (click passes options positionally)
         click.echo(json.dumps(report.as_dict(cases=with_cases), sort_keys=True))
     else:
         for line in format_pad_report(report):
-            click.echo(line)
-
-
-@face_eval_command.command("bench")
-@click.option(
-    "--portrait",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Photo the synthetic resident is animated from.",
-)
-@click.option(
-    "--card-source",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Photo the card portrait is made from (same person, another photo).",
-)
-@click.option("--runs", type=click.IntRange(1, 100), default=3, show_default=True)
-@click.option(
-    "--fps",
-    type=click.FloatRange(5, 60),
-    default=30.0,
-    show_default=True,
-    help="Camera frame rate of the simulated 640x480 camera.",
-)
-@click.option("--json", "as_json", is_flag=True)
-def bench_command(portrait: Path, card_source: Path, runs: int, fps: float, as_json: bool) -> None:
-    """Real-time benchmark: a 640x480 camera thread, a preview consumer and FaceCheck at once.
-
-    Prints the preview frame rate while the check runs, the time from the first good frame to
-    the match decision, the whole check time, and the analysis time per frame.
-    """
-    from kiosk.face_match.benchmark import format_bench, run_bench
-
-    try:
-        report = run_bench(portrait, card_source, runs=runs, fps=fps)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from error
-    if as_json:
-        click.echo(json.dumps(report, sort_keys=True))
-    else:
-        for line in format_bench(report):
             click.echo(line)

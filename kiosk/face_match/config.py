@@ -18,25 +18,30 @@ class FaceConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class MatchingConfig:
-    # Accept when the distance between the card encoding and the mean live encoding is below a
-    # threshold that depends on how varied the live frames are (see matching.decision_threshold):
-    threshold: float = 0.50  # near-identical frames (spread 0): the single-frame threshold
-    varied_threshold: float = 0.47  # frames as varied as different photos (spread >= reference)
-    spread_reference: float = 0.33  # mean pairwise distance of the live encodings
-    frames: int = 3
-    min_frame_interval_s: float = 0.12
-    mirror_average: bool = True
-    multi_view: bool = True  # average 5-point, 68-point and rescaled views of each face
-    card_rescale: float = 2.0  # the card portrait's rescaled view is this much larger
-    grey_probe: bool = True
-    card_detect_upsample: int = 1
+    """How the decision is made, whatever the engine."""
+
+    frames: int = 1  # good frames whose mean encoding is compared (one: see docs/face-match.md)
+    min_frame_interval_s: float = 0.12  # spacing between the frames used
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """One engine's calibrated settings (distances on that engine's own scale)."""
+
+    threshold: float = 0.5  # accept when the distance is below this
+    grey_probe: bool = False  # compare the live face in greyscale, the card's colour space
+    same_person_distance: float = 0.5  # liveness: the final frame vs the matching frames
+
+
+DEFAULT_ENGINE = "sface"
+ENGINE_NAMES = ("sface", "dlib")
 
 
 @dataclass(frozen=True, slots=True)
 class QualityConfig:
-    detect_width: int = 480
-    min_face_fraction: float = 0.18
-    max_face_fraction: float = 0.65
+    detect_width: int = 320
+    min_eye_distance_fraction: float = 0.075
+    max_eye_distance_fraction: float = 0.27
     second_face_fraction: float = 0.35
     min_brightness: float = 60.0
     max_brightness: float = 215.0
@@ -70,7 +75,6 @@ class LivenessConfig:
     min_motion: float = 0.35
     max_face_gap_s: float = 2.5
     max_jump_fraction: float = 0.5
-    same_person_distance: float = 0.55
     check_timeout_s: float = 30.0
 
 
@@ -94,13 +98,28 @@ class PadConfig:
 
 @dataclass(frozen=True, slots=True)
 class FaceConfig:
+    engine: str = DEFAULT_ENGINE  # the kiosk configuration's [face] engine
     matching: MatchingConfig = field(default_factory=MatchingConfig)
+    sface: EngineConfig = field(default_factory=EngineConfig)
+    dlib: EngineConfig = field(default_factory=EngineConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     liveness: LivenessConfig = field(default_factory=LivenessConfig)
     pad: PadConfig = field(default_factory=PadConfig)
 
+    @property
+    def engine_settings(self) -> EngineConfig:
+        """The settings of the selected engine."""
+        return self.sface if self.engine == "sface" else self.dlib
 
-_Section = TypeVar("_Section", MatchingConfig, QualityConfig, LivenessConfig, PadConfig)
+    def with_engine(self, engine: str) -> FaceConfig:
+        if engine not in ENGINE_NAMES:
+            raise FaceConfigError(f"unknown face engine {engine!r} (one of {ENGINE_NAMES})")
+        return dataclasses.replace(self, engine=engine)
+
+
+_Section = TypeVar(
+    "_Section", MatchingConfig, EngineConfig, QualityConfig, LivenessConfig, PadConfig
+)
 
 
 def _section(kind: type[_Section], name: str, table: Any) -> _Section:
@@ -127,16 +146,19 @@ def parse_config(text: str) -> FaceConfig:
         raise FaceConfigError(f"settings are not valid TOML: {error}") from error
     except RecursionError:
         raise FaceConfigError("settings are nested too deeply") from None
-    unknown = set(data) - {"matching", "quality", "liveness", "pad"}
+    unknown = set(data) - {"matching", "sface", "dlib", "quality", "liveness", "pad"}
     if unknown:
         raise FaceConfigError(f"unknown sections: {sorted(unknown)}")
     matching = _section(MatchingConfig, "matching", data.get("matching", {}))
-    if not 0 < matching.varied_threshold <= matching.threshold:
-        raise FaceConfigError("[matching] varied_threshold must be > 0 and <= threshold")
-    if matching.spread_reference <= 0 or matching.card_rescale <= 0 or matching.frames < 1:
-        raise FaceConfigError(
-            "[matching] spread_reference and card_rescale must be > 0, frames at least 1"
-        )
+    if matching.frames < 1 or matching.min_frame_interval_s < 0:
+        raise FaceConfigError("[matching] frames must be at least 1, the interval not negative")
+    engines = {}
+    for name in ENGINE_NAMES:
+        if name not in data:
+            raise FaceConfigError(f"[{name}] is missing: each engine needs its threshold")
+        engines[name] = _section(EngineConfig, name, data[name])
+        if "threshold" not in data[name] or not 0 < engines[name].threshold < 2:
+            raise FaceConfigError(f"[{name}] threshold must be set, above 0 and below 2")
     liveness = _section(LivenessConfig, "liveness", data.get("liveness", {}))
     try:
         parse_pool(liveness.pool)
@@ -157,16 +179,18 @@ def parse_config(text: str) -> FaceConfig:
         raise FaceConfigError("[pad] each cue's live and attack references must differ")
     return FaceConfig(
         matching=matching,
+        sface=engines["sface"],
+        dlib=engines["dlib"],
         quality=_section(QualityConfig, "quality", data.get("quality", {})),
         liveness=liveness,
         pad=pad,
     )
 
 
-def load_config(path: Path | None = None) -> FaceConfig:
-    """Settings from ``path``, or the packaged ``thresholds.toml``."""
+def load_config(path: Path | None = None, engine: str = DEFAULT_ENGINE) -> FaceConfig:
+    """Settings from ``path``, or the packaged ``thresholds.toml``, for ``engine``."""
     if path is None:
         text = resources.files("kiosk.face_match").joinpath("thresholds.toml").read_text("utf-8")
     else:
         text = path.read_text("utf-8")
-    return parse_config(text)
+    return parse_config(text).with_engine(engine)

@@ -297,7 +297,8 @@ class Challenge:
 
     def _is_neutral(self, observation: Observation) -> bool:
         reference, config = self._reference, self._config
-        assert reference is not None
+        if reference is None:
+            raise RuntimeError("the challenge was used out of order")
         eyes = observation.eye_openness()
         eyes_open = sum(eyes) >= config.open_ratio * sum(reference.eyes)
         pitch_ok = abs(observation.pitch - reference.pitch) < config.neutral_pitch
@@ -328,7 +329,8 @@ class Challenge:
             if len(self._neutral) >= 2:
                 local = _median_neutral(self._neutral)
                 reference = self._reference
-                assert reference is not None
+                if reference is None:
+                    raise RuntimeError("the challenge was used out of order")
                 # Where the head rests now; the eyes' and mouth's resting shape from the many
                 # frames before the challenge (a frame's landmarks jitter).
                 self._base = _Neutral(
@@ -373,7 +375,8 @@ class Challenge:
             return
         if observation.box is None:
             return
-        assert self._base is not None and self._record is not None
+        if self._base is None or self._record is None:
+            raise RuntimeError("the challenge was used out of order")
         self._record.frames.append(observation)
         action = self.actions[self._index]
         progress, wrong = self._measure(action, observation)
@@ -399,7 +402,8 @@ class Challenge:
     def _measure(self, action: Action, observation: Observation) -> tuple[float, bool]:
         """(progress towards the action, 1 = its threshold; whether it moved the wrong way)."""
         config, base = self._config, self._base
-        assert base is not None
+        if base is None:
+            raise RuntimeError("the challenge was used out of order")
         turn = observation.yaw - base.yaw
         tip = base.pitch - observation.pitch  # positive when looking up
         if action in TURNS:
@@ -431,7 +435,8 @@ class Challenge:
         return self._config.min_reaction_s <= delay <= self._config.max_onset_s
 
     def _record_prompt_t(self) -> float:
-        assert self._record is not None
+        if self._record is None:
+            raise RuntimeError("the challenge was used out of order")
         return self._record.prompt_t
 
     def _blink(self, ratio: float, now: float, elapsed: float) -> bool:

@@ -1,16 +1,12 @@
-"""1:1 matching of live frames against the card portrait.
+"""1:1 matching of a live image against the card portrait, through a ``FaceEngine``.
 
-The card portrait is encoded once (``Enrollment``); each good live frame is encoded in the
-card's colour space (greyscale) and at the card's face size; the live encodings are averaged into
-one and compared with the card encoding by Euclidean distance.
-
-Averaging helps as far as the frames differ: the mean of frames as varied as different photos is
-much nearer the person's "true" encoding than one frame, the mean of near-identical frames is just
-one frame. So the threshold follows the spread of the live encodings (``decision_threshold``):
-the single-frame threshold when they are alike, the calibrated, stricter several-photo threshold
-when they are as varied as different photos, linear in between. Both keep FAR at or below 0.1 %
-on the calibration data; a resident whose frames vary is not held to the single-frame figure.
-The result carries numbers only, never an image: it is evidence for the backend.
+The card portrait is encoded once, as the card holds it (small, greyscale, JPEG 2000):
+``Enrollment``. Each good live frame is encoded in colour (or greyscale where the engine's
+calibration says so, ``grey_probe``); the decision compares the card encoding with the mean of
+``frames`` live encodings (one by default: the frames of one steady kiosk session are
+near-identical, so more of them add time, not evidence) and accepts when the engine's distance
+is below the engine's calibrated threshold. The result carries numbers only, never an image or
+an encoding: it is evidence for the backend.
 """
 
 from __future__ import annotations
@@ -20,17 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.face_match import models
-from kiosk.face_match.card_photo import CARD_WIDTH, FACE_WIDTH_FRACTION, decode_card_photo
-from kiosk.face_match.config import MatchingConfig
-from kiosk.face_match.detection import FaceBox, detect_faces
-from kiosk.face_match.encoding import Encoding, as_grey_rgb, as_rgb, encode_face, encode_views
+from kiosk.face_match.card_photo import decode_card_photo
+from kiosk.face_match.config import EngineConfig, MatchingConfig
+from kiosk.face_match.detection import FaceBox
+from kiosk.face_match.engine import DetectedFace, Embedding, FaceEngine, Image
+from kiosk.face_match.sface import TEMPLATE_112, as_three_channels
 
 # Where the face sits in a card portrait (see card_photo): used when the detector misses it.
 PORTRAIT_FACE_WIDTH = 0.55
 PORTRAIT_FACE_CENTRE_Y = 0.42
-# A live face is also encoded scaled down to the card portrait's face width (about 88 px).
-CARD_FACE_WIDTH = CARD_WIDTH * FACE_WIDTH_FRACTION
 
 
 class MatchingError(ValueError):
@@ -49,67 +43,87 @@ def portrait_face_box(width: int, height: int) -> FaceBox:
     )
 
 
+def portrait_face(width: int, height: int) -> DetectedFace:
+    """A centred ID portrait's face, its landmarks where they sit in a face box framed as
+    make_card_photo frames it (measured on frontal faces: eye distance 0.41 of the box width,
+    eyes to mouth 0.43, centred; mouth corners 0.83 of the eye distance apart)."""
+    box = portrait_face_box(width, height)
+    centre_x, centre_y = box.centre
+    eyes, rise = 0.414 * box.width, 0.429 * box.width
+    mouth = (
+        eyes * (TEMPLATE_112[4, 0] - TEMPLATE_112[3, 0]) / (TEMPLATE_112[1, 0] - TEMPLATE_112[0, 0])
+    )
+    landmarks = np.array(
+        [
+            (centre_x - eyes / 2, centre_y - rise / 2),
+            (centre_x + eyes / 2, centre_y - rise / 2),
+            (centre_x, centre_y),
+            (centre_x - mouth / 2, centre_y + rise / 2),
+            (centre_x + mouth / 2, centre_y + rise / 2),
+        ],
+        dtype=np.float64,
+    )
+    return DetectedFace(box, landmarks, 0.0)
+
+
+def central_face(faces: list[DetectedFace], width: int, height: int) -> DetectedFace | None:
+    """The face nearest the image centre (a portrait's subject)."""
+    if not faces:
+        return None
+    return min(
+        faces,
+        key=lambda f: (f.box.centre[0] - width / 2) ** 2 + (f.box.centre[1] - height / 2) ** 2,
+    )
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class Enrollment:
-    """The card portrait's encoding."""
+    """The card portrait's encoding, and the engine that made it."""
 
-    encoding: Encoding
+    encoding: Embedding
     face_detected: bool
+    engine: str
 
     def __repr__(self) -> str:
-        return f"Enrollment(face_detected={self.face_detected})"
+        return f"Enrollment(engine={self.engine}, face_detected={self.face_detected})"
 
 
-def enroll_portrait(grey: npt.NDArray[np.uint8], config: MatchingConfig) -> Enrollment:
-    """Encode a (greyscale) ID portrait; a centred portrait's face box is assumed if none found."""
-    faces = detect_faces(grey, upsample=config.card_detect_upsample)
-    height, width = grey.shape[:2]
-    box = faces[0] if faces else portrait_face_box(width, height)
-    if config.multi_view:
-        encoding = encode_views(
-            as_rgb(grey), box, rescale=config.card_rescale, mirror=config.mirror_average
-        )
-    else:
-        encoding = encode_face(as_rgb(grey), box, mirror=config.mirror_average)
-    return Enrollment(encoding, face_detected=bool(faces))
+def enroll_portrait(grey: Image, engine: FaceEngine) -> Enrollment:
+    """Encode a (greyscale) ID portrait as it is; a centred face is assumed if none is found."""
+    image = as_three_channels(grey)
+    height, width = image.shape[:2]
+    found = central_face(engine.detect(image), width, height)
+    face = found or portrait_face(width, height)
+    encoding = engine.encode(image, face)
+    return Enrollment(encoding, face_detected=found is not None, engine=engine.name)
 
 
-def enroll_card_photo(card_photo: bytes, config: MatchingConfig) -> Enrollment:
+def enroll_card_photo(card_photo: bytes, engine: FaceEngine) -> Enrollment:
     """Decode the card's JPEG 2000 portrait and encode it."""
-    return enroll_portrait(decode_card_photo(card_photo), config)
+    return enroll_portrait(decode_card_photo(card_photo), engine)
 
 
-def encode_live(frame: npt.NDArray[np.uint8], box: FaceBox, config: MatchingConfig) -> Encoding:
-    """Encode one live frame's face the way the card was encoded."""
-    source = as_grey_rgb(frame) if config.grey_probe else as_rgb(frame)
-    if config.multi_view:
-        rescale = min(1.0, CARD_FACE_WIDTH / max(1, box.width))
-        return encode_views(source, box, rescale=rescale, mirror=config.mirror_average)
-    return encode_face(source, box, mirror=config.mirror_average)
+def grey_three_channels(image: Image) -> Image:
+    """The image in greyscale (the card's colour space), still three channels."""
+    if image.ndim == 2:
+        return as_three_channels(image)
+    weights = np.array([0.299, 0.587, 0.114])
+    grey = np.clip(image[:, :, :3].astype(np.float64) @ weights + 0.5, 0, 255).astype(np.uint8)
+    return as_three_channels(grey)
 
 
-def fuse(encodings: list[Encoding]) -> Encoding:
-    """Several frames' encodings into one (their mean: averages out per-frame noise)."""
+def encode_live(
+    frame: Image, face: DetectedFace, engine: FaceEngine, settings: EngineConfig
+) -> Embedding:
+    """Encode one live frame's face (in colour, or greyscale when ``grey_probe``)."""
+    return engine.encode(grey_three_channels(frame) if settings.grey_probe else frame, face)
+
+
+def fuse(encodings: list[Embedding]) -> npt.NDArray[np.float64]:
+    """Several frames' encodings into one (their mean)."""
     if not encodings:
         raise MatchingError("no live encodings to fuse")
     return np.asarray(np.mean(np.stack(encodings), axis=0), dtype=np.float64)
-
-
-def frame_spread(encodings: list[Encoding]) -> float:
-    """How varied the live encodings are: their mean pairwise distance (0 for one frame)."""
-    if len(encodings) < 2:
-        return 0.0
-    stack = np.stack(encodings)
-    pairwise = np.linalg.norm(stack[:, None, :] - stack[None, :, :], axis=2)
-    count = len(encodings)
-    return float(pairwise.sum() / (count * (count - 1)))
-
-
-def decision_threshold(spread: float, config: MatchingConfig) -> float:
-    """The threshold for live frames of this spread: ``threshold`` at 0, ``varied_threshold``
-    from ``spread_reference`` on, linear in between (more varied frames, stricter threshold)."""
-    weight = min(1.0, max(0.0, spread / config.spread_reference))
-    return config.threshold + (config.varied_threshold - config.threshold) * weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +131,8 @@ class MatchResult:
     """The matching decision: numbers only, suitable as evidence for the backend."""
 
     matched: bool
-    score: float  # distance between card and fused live encoding (lower = more alike)
-    threshold: float  # the threshold applied (it depends on the frames' spread)
+    score: float  # the engine's distance between card and live encoding (lower = more alike)
+    threshold: float  # the engine's calibrated threshold
     frames_used: int
     model_version: str
     card_face_detected: bool
@@ -134,16 +148,23 @@ class MatchResult:
         }
 
 
-def decide(enrollment: Enrollment, live: list[Encoding], config: MatchingConfig) -> MatchResult:
-    """Compare the fused live encodings with the card's."""
-    score = float(np.linalg.norm(enrollment.encoding - fuse(live)))
-    # Rounded before comparing, so the evidence's threshold is exactly the one applied.
-    threshold = round(decision_threshold(frame_spread(live), config), 4)
+def decide(
+    enrollment: Enrollment,
+    live: list[Embedding],
+    engine: FaceEngine,
+    settings: EngineConfig,
+    matching: MatchingConfig | None = None,
+) -> MatchResult:
+    """Compare the (mean) live encoding with the card's at the engine's threshold."""
+    if enrollment.engine != engine.name:
+        raise MatchingError("the card was enrolled with another engine")
+    used = live[-(matching.frames if matching else len(live)) :]
+    score = engine.distance(enrollment.encoding, fuse(used))
     return MatchResult(
-        matched=score < threshold,
+        matched=score < settings.threshold,
         score=score,
-        threshold=threshold,
-        frames_used=len(live),
-        model_version=models.MODEL_VERSION,
+        threshold=settings.threshold,
+        frames_used=len(used),
+        model_version=engine.model_version,
         card_face_detected=enrollment.face_detected,
     )

@@ -1,8 +1,12 @@
 """Per-frame analysis of a live camera frame and the quality gates for matching frames.
 
-``analyse_frame`` finds the face (HOG on a downscaled copy, largest box), its 68 landmarks,
-pose, brightness and sharpness. ``quality_hint`` says what, if anything, keeps the frame from
-being a good matching frame, as a ``Hint`` code the UI turns into words.
+``analyse_frame`` runs the engine's detector once, on a copy scaled to ``detect_width``
+(faces, largest first, each with its box and five landmarks), then measures the largest face:
+its size (eye distance, engine-independent), roll (from the eyes), brightness and sharpness
+(inside its box), and, for pose and blinks, dlib's 68 landmarks fitted in a box placed by the
+five landmarks (``landmark_box``). The same detection serves matching: the face handed to the
+encoder is this one, so the gates cost no second detection pass. ``quality_hint`` says what,
+if anything, keeps the frame from being a good matching frame, as a ``Hint`` code.
 """
 
 from __future__ import annotations
@@ -15,11 +19,23 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.face_match.config import QualityConfig
-from kiosk.face_match.detection import FaceBox, detect_faces
+from kiosk.face_match.detection import FaceBox
 from kiosk.face_match.encoding import Points, landmarks_68
-from kiosk.face_match.geometry import eye_openness, roll_degrees, yaw
+from kiosk.face_match.engine import (
+    LEFT_EYE,
+    LEFT_MOUTH,
+    RIGHT_EYE,
+    RIGHT_MOUTH,
+    DetectedFace,
+    FaceEngine,
+)
+from kiosk.face_match.geometry import eye_openness, yaw
 
 SHARPNESS_FACE_WIDTH = 128
+# dlib's 68-point model expects its HOG detector's box framing: measured on frontal faces, that
+# box is square, centred at the middle of the eyes and mouth, about 2.33 eye-to-mouth
+# distances wide.
+LANDMARK_BOX_HALF_WIDTH = 1.165
 
 
 class Hint(StrEnum):
@@ -46,7 +62,9 @@ class FrameAnalysis:
     faces: int
     second_face_ratio: float
     box: FaceBox | None = None
-    points: Points | None = None
+    face: DetectedFace | None = None  # the engine's detection (box, five landmarks, score)
+    points: Points | None = None  # dlib's 68 landmarks (pose and blinks)
+    eye_distance: float = 0.0
     yaw: float = 0.0
     roll: float = 0.0
     openness: float = 0.0
@@ -64,7 +82,27 @@ def _grey(frame: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return np.asarray(cv2.cvtColor(np.ascontiguousarray(frame[:, :, :3]), cv2.COLOR_RGB2GRAY))
 
 
-def analyse_frame(frame: npt.NDArray[np.uint8], config: QualityConfig) -> FrameAnalysis:
+def landmark_box(face: DetectedFace) -> FaceBox:
+    """A box framed as dlib's HOG detector frames a face, placed by the five landmarks."""
+    marks = face.landmarks
+    eyes = (marks[RIGHT_EYE] + marks[LEFT_EYE]) / 2
+    mouth = (marks[RIGHT_MOUTH] + marks[LEFT_MOUTH]) / 2
+    centre = (eyes + mouth) / 2
+    half = LANDMARK_BOX_HALF_WIDTH * max(1.0, float(np.linalg.norm(mouth - eyes)))
+    return FaceBox(
+        round(centre[0] - half), round(centre[1] - half),
+        round(centre[0] + half), round(centre[1] + half),
+    )
+
+
+def roll_from_eyes(face: DetectedFace) -> float:
+    right, left = face.landmarks[RIGHT_EYE], face.landmarks[LEFT_EYE]
+    return float(np.degrees(np.arctan2(left[1] - right[1], left[0] - right[0])))
+
+
+def analyse_frame(
+    frame: npt.NDArray[np.uint8], config: QualityConfig, engine: FaceEngine
+) -> FrameAnalysis:
     """Detect and measure the largest face in an RGB (or grey) uint8 frame."""
     if frame.ndim not in (2, 3) or frame.dtype != np.uint8 or min(frame.shape[:2]) < 32:
         raise ValueError(f"unsupported frame shape {frame.shape} / {frame.dtype}")
@@ -72,20 +110,21 @@ def analyse_frame(frame: npt.NDArray[np.uint8], config: QualityConfig) -> FrameA
     grey = _grey(frame)
     scale = min(1.0, config.detect_width / width)
     small = (
-        grey
+        frame
         if scale == 1.0
-        else cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        else cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     )
-    boxes = detect_faces(np.asarray(small, dtype=np.uint8), upsample=0)
-    if not boxes:
+    faces = engine.detect(np.asarray(small, dtype=np.uint8))
+    if not faces:
         return FrameAnalysis(width, height, 0, 0.0)
-    second = boxes[1].area / boxes[0].area if len(boxes) > 1 else 0.0
-    box = boxes[0].scaled(1 / scale)
-    points = landmarks_68(grey, box)
+    second = faces[1].box.area / max(1, faces[0].box.area) if len(faces) > 1 else 0.0
+    face = faces[0].scaled(1 / scale)
+    box = face.box
+    points = landmarks_68(grey, landmark_box(face))
     left, top = max(0, box.left), max(0, box.top)
     right, bottom = min(width, box.right), min(height, box.bottom)
     if right - left < 8 or bottom - top < 8:
-        return FrameAnalysis(width, height, len(boxes), second)
+        return FrameAnalysis(width, height, len(faces), second)
     crop = grey[top:bottom, left:right]
     normalised = cv2.resize(
         crop, (SHARPNESS_FACE_WIDTH, SHARPNESS_FACE_WIDTH), interpolation=cv2.INTER_AREA
@@ -95,12 +134,14 @@ def analyse_frame(frame: npt.NDArray[np.uint8], config: QualityConfig) -> FrameA
     return FrameAnalysis(
         width=width,
         height=height,
-        faces=len(boxes),
+        faces=len(faces),
         second_face_ratio=second,
         box=box,
+        face=face,
         points=points,
+        eye_distance=face.eye_distance,
         yaw=yaw(points),
-        roll=roll_degrees(points),
+        roll=roll_from_eyes(face),
         openness=eye_openness(points),
         brightness=float(crop.mean()),
         sharpness=sharpness,
@@ -115,10 +156,10 @@ def quality_hint(analysis: FrameAnalysis, config: QualityConfig) -> Hint | None:
         return Hint.NO_FACE
     if analysis.faces > 1 and analysis.second_face_ratio >= config.second_face_fraction:
         return Hint.ONE_PERSON_ONLY
-    face_fraction = box.width / analysis.width
-    if face_fraction < config.min_face_fraction:
+    eye_fraction = analysis.eye_distance / analysis.width
+    if eye_fraction < config.min_eye_distance_fraction:
         return Hint.COME_CLOSER
-    if face_fraction > config.max_face_fraction:
+    if eye_fraction > config.max_eye_distance_fraction:
         return Hint.MOVE_BACK
     margin = 0.1 * box.width
     outside = (
@@ -128,7 +169,7 @@ def quality_hint(analysis: FrameAnalysis, config: QualityConfig) -> Hint | None:
         or box.bottom > analysis.height + margin
     )
     if outside:
-        return Hint.MOVE_BACK if face_fraction > 0.45 else Hint.CENTRE_FACE
+        return Hint.MOVE_BACK if box.width / analysis.width > 0.45 else Hint.CENTRE_FACE
     centre_x, centre_y = box.centre
     offset = np.hypot(centre_x - analysis.width / 2, centre_y - analysis.height / 2)
     if offset / analysis.width > config.max_centre_offset:

@@ -189,37 +189,20 @@ def _eye_masks(points: Points68, shape: tuple[int, int]) -> list[FloatImage]:
 
 
 def _closed_eyes(frame: Image, points: Points68) -> Image:
-    """The frame with both eyes shut: each opening covered by eyelid skin (the tone of the
-    skin round the eye, a little darker, blended in softly) with a lash line along its foot."""
-    closed = frame.astype(np.float32)
+    """The frame with both eye openings painted over with surrounding skin and a lash line."""
+    mask = np.zeros(frame.shape[:2], dtype=np.uint8)
     for eye in (points[36:42], points[42:48]):
         centre = eye.mean(axis=0)
-        width = float(np.linalg.norm(eye[3] - eye[0]))
-        opening = max(
-            2.0, float(np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4])) / 2
-        )
-        inner = np.zeros(frame.shape[:2], dtype=np.uint8)
-        cv2.fillPoly(inner, [np.round((eye - centre) * np.array([1.15, 1.5]) + centre)
-                             .astype(np.int32)], 255)
-        ring = np.zeros_like(inner)
-        cv2.ellipse(ring, (round(centre[0]), round(centre[1])),
-                    (round(0.85 * width), round(opening * 2.2 + 2)), 0, 0, 360, 255, -1)
-        ring[inner > 0] = 0
-        skin = frame[ring > 0].reshape(-1, 3).astype(np.float32)
-        bright = skin[skin.sum(axis=1) >= np.median(skin.sum(axis=1))] if len(skin) else skin
-        tone = bright.mean(axis=0) * 0.92 if len(bright) else np.array([120, 90, 80], np.float32)
-        soft = cv2.GaussianBlur(inner.astype(np.float32) / 255, (0, 0), max(1.0, 0.35 * opening))
-        soft = np.clip(1.4 * soft, 0, 1)[:, :, None]
-        closed = closed * (1 - soft) + tone * soft
-    out = np.asarray(np.clip(closed, 0, 255), dtype=np.uint8)
-    iod = interocular(five_points(points))
+        grown = (eye - centre) * np.array([1.35, 2.3]) + centre
+        cv2.fillPoly(mask, [np.round(grown).astype(np.int32)], 255)
+    closed = np.asarray(cv2.inpaint(frame, mask, 5, cv2.INPAINT_TELEA), dtype=np.uint8)
     for eye in (points[36:42], points[42:48]):
-        lash = np.array([eye[0], (eye[5] + eye[1]) / 2, (eye[4] + eye[2]) / 2, eye[3]])
-        lash[1:3, 1] += 0.3 * float(np.linalg.norm(eye[1] - eye[5]))
-        shade = (np.asarray(out[round(eye[0][1]), round(eye[0][0])], np.float64) * 0.4).tolist()
-        cv2.polylines(out, [np.round(lash).astype(np.int32)], False, shade,
-                      max(1, round(0.02 * iod)), cv2.LINE_AA)
-    return out
+        lid = np.array([eye[0], (eye[5] + eye[1]) / 2, (eye[4] + eye[2]) / 2, eye[3]])
+        lid[1:3, 1] += 0.2 * float(np.linalg.norm(eye[1] - eye[5]))
+        centre = np.round(eye.mean(axis=0)).astype(int)
+        shade = (closed[centre[1], centre[0]].astype(np.float64) * 0.35).tolist()
+        cv2.polylines(closed, [np.round(lid).astype(np.int32)], False, shade, 2, cv2.LINE_AA)
+    return closed
 
 
 def draw_glasses(frame: Image, points: Points68, rng: random.Random) -> Image:
@@ -362,7 +345,7 @@ class SyntheticResident:
         traits: ResidentTraits = TYPICAL,
         reflect: bool = True,
     ) -> None:
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 (a seeded, repeatable resident)
         self._np_rng = np.random.default_rng(seed)
         self._traits = traits
         placed, self._box = place_portrait(portrait_rgb, self._rng, traits.face_height)

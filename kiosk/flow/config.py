@@ -33,6 +33,9 @@ class FlowConfig:
     face_attempts: int = 3
     # Show the countdown when this many seconds or fewer are left in a resident's step.
     countdown_from: float = 20.0
+    # The accessible mode (voice through headphones, large text) multiplies every time limit
+    # of a step that waits for the resident by this factor.
+    accessible_factor: float = 2.0
 
     def timeout(self, step: Step) -> float | None:
         return self.timeouts.get(step)
@@ -65,6 +68,11 @@ class FlowConfig:
                 if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
                     raise ValueError("flow.face_attempts must be an integer from 1 to 10")
                 config = replace(config, face_attempts=value)
+            elif key == "accessible_factor":
+                if isinstance(value, bool) or not isinstance(value, int | float) \
+                        or not 1 <= value <= 5:
+                    raise ValueError("flow.accessible_factor must be a number from 1 to 5")
+                config = replace(config, accessible_factor=float(value))
             elif key == "countdown_from":
                 if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                     raise ValueError("flow.countdown_from must be a number >= 0")

@@ -18,6 +18,7 @@ class NextStep(Enum):
     TRY_LATER = "try_later"
     MUNICIPAL_OFFICE = "municipal_office"
     STAFF = "staff"
+    TRY_NEW_PIN = "try_new_pin"
 
 
 NEXT_STEP_LABELS: dict[NextStep, tuple[str, str]] = {
@@ -25,6 +26,7 @@ NEXT_STEP_LABELS: dict[NextStep, tuple[str, str]] = {
     NextStep.TRY_LATER: ("時間をおいてお試しください", "Try again later"),
     NextStep.MUNICIPAL_OFFICE: ("市区町村の窓口へ", "Go to your municipal office"),
     NextStep.STAFF: ("店員にお知らせください", "Tell the store staff"),
+    NextStep.TRY_NEW_PIN: ("後で新しい暗証番号をお試しください", "Try your new PIN later"),
 }
 
 
@@ -65,6 +67,7 @@ class FailureCode(Enum):
     CARD_FACE_INVALID = "C08"
     PHOTO_LOCKED = "C09"
     READER_UNAVAILABLE = "C10"
+    CARD_MISMATCH = "C11"
     FACE_NO_MATCH = "F01"
     FACE_NOT_LIVE = "F02"
     CAMERA_UNAVAILABLE = "F03"
@@ -72,6 +75,7 @@ class FailureCode(Enum):
     BACKEND_REFUSED = "B02"
     CARD_REJECTED = "B03"
     BACKEND_ERROR = "B04"
+    KIOSK_FLAGGED = "B05"
     RESET_FAILED = "R01"
     RESET_UNCONFIRMED = "R02"
 
@@ -191,6 +195,16 @@ _add(
     "Please tell the store staff.",
 )
 _add(
+    FailureCode.CARD_MISMATCH, _T.MUNICIPAL_OFFICE,
+    "カードのICチップと電子証明書が、同じ1枚のカードのものであることを確認できませんでした。"
+    "カードには何も変更していません。",
+    "The card's chip and its certificate could not be confirmed as parts of one genuine card. "
+    "Nothing on your card was changed.",
+    "カードをお取りください。この端末では続けられません。市区町村の窓口でカードを確認してもらってください。",
+    "Take your card. It cannot be used at this kiosk. Please have it checked at your "
+    "municipal office.",
+)
+_add(
     FailureCode.FACE_NO_MATCH, _T.MUNICIPAL_OFFICE,
     "カメラの顔とカードの写真が一致しませんでした。",
     "The face in the camera did not match the photo on the card.",
@@ -240,6 +254,14 @@ _add(
     "Try again later. If it keeps happening, tell the store staff.",
 )
 _add(
+    FailureCode.KIOSK_FLAGGED, _T.STAFF,
+    "この端末は点検が必要なため、今は手続きを受け付けられません。カードには何も変更していません。",
+    "This machine has to be checked before it can take requests again. Nothing on your card "
+    "was changed.",
+    "カードをお取りになり、店員にお知らせください。ほかの店舗の端末はご利用いただけます。",
+    "Take your card and tell the store staff. Kiosks in other stores can still be used.",
+)
+_add(
     FailureCode.RESET_FAILED, _T.MUNICIPAL_OFFICE,
     "カードが新しい暗証番号を受け付けませんでした。",
     "The card did not accept the new PIN.",
@@ -247,11 +269,19 @@ _add(
     "Please go to your municipal office.",
 )
 _add(
-    FailureCode.RESET_UNCONFIRMED, _T.TRY_LATER,
-    "新しい暗証番号はカードに書き込まれた可能性がありますが、センターで確認できませんでした。",
-    "The new PIN may already be on your card, but the service centre could not confirm it.",
-    "新しい暗証番号をお使いください。使えない場合は、時間をおいてもう一度お試しください。",
-    "Use your new PIN. If it does not work, try again later.",
+    FailureCode.RESET_UNCONFIRMED, _T.TRY_NEW_PIN,
+    "カードが新しい暗証番号を受け付けたかどうか、確認できませんでした。"
+    "新しい暗証番号になっている場合と、以前のままの場合があります。",
+    "We could not confirm whether your card took the new PIN. It may have the new PIN, or "
+    "it may still have the old one.",
+    "この端末で続けて試す必要はありません。次に署名用電子証明書を使うとき(例:J-LISのアプリ"
+    "「JPKI利用者ソフト」で自分の証明書を表示するとき)、まず新しい暗証番号を入れてください。"
+    "使えなければ以前の暗証番号のままです。どちらも使えないときは、この画面のコードを控えて、"
+    "市区町村の窓口か公的個人認証サービスの問い合わせ窓口にご連絡ください。",
+    "You do not need to try again here. The next time you use your signature certificate "
+    "(for example, to view it in J-LIS's app \"JPKI user software\"), enter the new PIN first. If "
+    "it is refused, the old PIN still applies. If neither works, note the code on this "
+    "screen and contact your municipal office or the JPKI help desk.",
 )
 
 

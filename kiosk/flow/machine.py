@@ -38,11 +38,13 @@ from kiosk.flow.ports import (
     BackendRefusedError,
     CardFaceInvalidError,
     CardFaultError,
+    CardMismatchError,
     CardPort,
     CardPresence,
     CardRemovedError,
     CardSnapshot,
     Clock,
+    FaceBinding,
     FaceCheckUnavailableError,
     FaceHint,
     FacePort,
@@ -52,6 +54,7 @@ from kiosk.flow.ports import (
     PinBlockedError,
     PortError,
     ReaderUnavailableError,
+    ResetOutcome,
     RetryCounters,
     ScreenColour,
     Ticket,
@@ -70,6 +73,8 @@ from kiosk.flow.view import EntryProblem, FlowView, NewPinProblem, Stage
 from kiosk.flow.work import Outcome, Runner
 
 log = logging.getLogger("kiosk.flow")
+
+KIOSK_FLAGGED_REASON = "kiosk_flagged"  # the backend's refusal of a kiosk flagged for staff
 
 T = TypeVar("T")
 Listener = Callable[[FlowView], None]
@@ -100,6 +105,11 @@ class _Transaction:
     expected: RetryCounters | None = None
     auth_verified: bool = False
     finished_at_backend: bool = False
+    # The card face (and chip key) the photo came from, named in the face evidence.
+    binding: FaceBinding | None = None
+    # Set by the worker just before the reset command goes to the card: from then on an
+    # interrupted transaction is "unconfirmed", never "nothing changed".
+    command_sent: bool = False
 
 
 class PreviewSlot:
@@ -131,6 +141,7 @@ _ERROR_CODES: tuple[tuple[type[BaseException], FailureCode], ...] = (
     (ReaderUnavailableError, FailureCode.READER_UNAVAILABLE),
     (NotAMyNumberCardError, FailureCode.NOT_A_MY_NUMBER_CARD),
     (CardFaceInvalidError, FailureCode.CARD_FACE_INVALID),
+    (CardMismatchError, FailureCode.CARD_MISMATCH),
     (CardFaultError, FailureCode.CARD_UNREADABLE),
     (FaceCheckUnavailableError, FailureCode.CAMERA_UNAVAILABLE),
     (BackendOfflineError, FailureCode.BACKEND_OFFLINE),
@@ -146,6 +157,8 @@ def failure_for(error: BaseException) -> FailureCode:
         return error.code
     if isinstance(error, _SwappedError):
         return FailureCode.CARD_SWAPPED
+    if isinstance(error, BackendRefusedError) and error.reason == KIOSK_FLAGGED_REASON:
+        return FailureCode.KIOSK_FLAGGED
     for kind, code in _ERROR_CODES:
         if isinstance(error, kind):
             return code
@@ -211,6 +224,8 @@ class Flow:
         limit = self._config.timeout(self._step)
         if limit is None:
             return None
+        if self._view.accessible and _paced_by_resident(self._step):
+            limit *= self._config.accessible_factor
         return max(0.0, self._entered_at + limit - self._clock.now())
 
     def countdown(self) -> int | None:
@@ -240,6 +255,11 @@ class Flow:
     def approve(self) -> None:
         """The screen for a working step is shown: start its work."""
         self._dispatch(self._on_approve)
+
+    def set_accessible(self, on: bool) -> None:
+        """The accessible mode (voice through headphones, large text): the resident's steps
+        get ``FlowConfig.accessible_factor`` times their time limits."""
+        self._dispatch(lambda: self._set(accessible=on) if on != self._view.accessible else None)
 
     def user_activity(self) -> None:
         """A touch, click or key press: restarts the inactivity timeout of a resident's step."""
@@ -360,6 +380,11 @@ class Flow:
         return True
 
     def _fail(self, code: FailureCode, exit_: Exit = Exit.FAILED) -> None:
+        if self._tx.command_sent and not self._tx.finished_at_backend:
+            # Whatever ends the transaction once the reset command went to the card (removal,
+            # timeout, reader gone, a fault), only the card's authenticated answer could have
+            # said what happened: tell the resident it is unconfirmed, never "nothing changed".
+            code = FailureCode.RESET_UNCONFIRMED
         log.info("flow: failure %s in step %s", code.value, self._step.value)
         self._go(exit_, failure=code)
 
@@ -403,8 +428,10 @@ class Flow:
                 for name in lend:
                     self._secrets.give_back(name)
                 if generation != self._generation:
-                    if isinstance(outcome.value, bytearray):
-                        wipe(outcome.value)
+                    values = outcome.value if isinstance(outcome.value, tuple) else (outcome.value,)
+                    for value in values:
+                        if isinstance(value, bytearray):
+                            wipe(value)
                     return
                 self._set(busy=False)
                 if outcome.error is not None:
@@ -651,7 +678,10 @@ class Flow:
             same_card()
             self._card.verify_auth_pin(pin)
             signature = self._card.sign_with_auth_key(ticket.to_sign)
-            self._backend.prove_card(ticket, snapshot.auth_cert_der, signature)
+            # The chip signs the backend's chip nonce: the backend checks it against the chip
+            # issued with this certificate, and the card face must carry the same chip key.
+            chip_signature = self._card.sign_with_chip_key(ticket.chip_to_sign)
+            self._backend.prove_card(ticket, snapshot.auth_cert_der, signature, chip_signature)
 
         def done(_: None) -> None:
             self._tx.auth_verified = True
@@ -714,9 +744,14 @@ class Flow:
 
         same_card = self._same_card_check(auth_known=False)
 
-        def job() -> bytearray:
+        def job() -> tuple[bytearray, FaceBinding]:
             same_card()
-            return self._card.read_photo_with_text_pin(pin)
+            photo = self._card.read_photo_with_text_pin(pin)
+            try:
+                return photo, self._card.face_binding()
+            except BaseException:
+                wipe(photo)
+                raise
 
         def failed(error: BaseException) -> None:
             self._secrets.keep_only(() if from_auth else (AUTH_PIN_SECRET,))
@@ -745,9 +780,14 @@ class Flow:
 
         same_card = self._same_card_check(auth_known=False)
 
-        def job() -> bytearray:
+        def job() -> tuple[bytearray, FaceBinding]:
             same_card()
-            return self._card.read_photo_with_number_b(number_b)
+            photo = self._card.read_photo_with_number_b(number_b)
+            try:
+                return photo, self._card.face_binding()
+            except BaseException:
+                wipe(photo)
+                raise
 
         def failed(error: BaseException) -> None:
             self._secrets.keep_only((AUTH_PIN_SECRET,))
@@ -766,7 +806,8 @@ class Flow:
             return
         self._go(Exit.WRONG_PIN, entry_problem=EntryProblem.WRONG, **tries)
 
-    def _photo_ready(self, photo: bytearray) -> None:
+    def _photo_ready(self, read: tuple[bytearray, FaceBinding]) -> None:
+        photo, self._tx.binding = read
         self._secrets.put(PHOTO_SECRET, photo)
         self._go(Exit.PHOTO_READY)
 
@@ -774,8 +815,8 @@ class Flow:
 
     def _check_face(self) -> None:
         photo = self._secrets.get(PHOTO_SECRET)
-        ticket = self._tx.ticket
-        if photo is None or ticket is None:
+        ticket, binding = self._tx.ticket, self._tx.binding
+        if photo is None or ticket is None or binding is None:
             self._fail(FailureCode.INTERNAL)
             return
         attempt = self._view.face_attempts_used + 1
@@ -794,7 +835,7 @@ class Flow:
             # last failure (which it refuses, closing the transaction; that is expected).
             if passed or final:
                 try:
-                    self._backend.report_face(ticket, result)
+                    self._backend.report_face(ticket, result, binding)
                 except BackendRefusedError:
                     if passed:
                         raise
@@ -852,30 +893,39 @@ class Flow:
         generation = self._generation
 
         same_card = self._same_card_check(auth_known=False)
+        transaction = self._tx
 
         def stage(value: Stage) -> None:
             self._post_update(generation, stage=value)
 
-        def job() -> bool:
+        def job() -> ResetOutcome:
             stage(Stage.CHECK_CARD)
             same_card()
             challenge = self._card.get_challenge()
             stage(Stage.AUTHORISE)
             apdu = self._backend.authorise_reset(ticket, new_pin, challenge)
             stage(Stage.WRITE_CARD)
-            answer = self._card.relay(apdu)
+            transaction.command_sent = True
+            try:
+                answer = self._card.relay(apdu)
+            except Exception as error:
+                # The command went out: the card may have acted on it before the fault, so
+                # "nothing was changed" would be wrong (the backend closes it as unconfirmed).
+                raise _StopError(FailureCode.RESET_UNCONFIRMED) from error
             stage(Stage.CONFIRM)
             try:
-                return self._backend.confirm(ticket, answer).success
+                return self._backend.confirm(ticket, answer)
             except (BackendOfflineError, BackendFailedError) as error:
                 # The card has answered: it may hold the new PIN already, so "nothing was
                 # changed" would be wrong. The journal settles it with the backend later.
                 raise _StopError(FailureCode.RESET_UNCONFIRMED) from error
 
-        def done(success: bool) -> None:
+        def done(outcome: ResetOutcome) -> None:
             self._tx.finished_at_backend = True
-            if success:
+            if outcome.success:
                 self._go(Exit.RESET_DONE)
+            elif outcome.unconfirmed:
+                self._fail(FailureCode.RESET_UNCONFIRMED)
             else:
                 self._fail(FailureCode.RESET_FAILED)
 
@@ -903,6 +953,12 @@ class _FaceRelay:
         self._flow.preview.put(frame)
 
 
+
+
+def _paced_by_resident(step: Step) -> bool:
+    """Steps whose length depends on the resident (reading, typing, moving), not on machines."""
+    spec = SPECS[step]
+    return spec.waits_for_resident or step in (Step.FACE_CHECK, Step.DONE, Step.ERROR)
 
 
 def _same_card(

@@ -1,38 +1,30 @@
-"""Format rules for what the resident types, checked before any try is spent on the card."""
+"""Format rules for what the resident types, checked before any try is spent on the card.
+
+The signature-PIN rules live in ``kiosk_protocol.pin_rules`` so that the flow, the backend
+client and the server check the very same rules."""
 
 from __future__ import annotations
 
-from enum import Enum
+from kiosk_protocol.pin_rules import (
+    SIGN_PIN_MAX,
+    SIGN_PIN_MIN,
+    SignPinRule,
+    sign_pin_broken_rules,
+)
 
 _DIGITS = frozenset(b"0123456789")
-_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
-SIGN_PIN_MIN = 6
-SIGN_PIN_MAX = 16
 NUMBER_B_LENGTH = 14
 
-
-class SignPinRule(Enum):
-    """The rules for a new signature PIN, each shown to the resident as they type."""
-
-    LENGTH = "length"  # 6 to 16 characters
-    CHARSET = "charset"  # only A-Z and 0-9
-    HAS_LETTER = "has_letter"
-    HAS_DIGIT = "has_digit"
-
-
-def sign_pin_broken_rules(pin: bytes | bytearray) -> list[SignPinRule]:
-    """The rules ``pin`` breaks, in display order; empty when it is acceptable."""
-    broken: list[SignPinRule] = []
-    if not SIGN_PIN_MIN <= len(pin) <= SIGN_PIN_MAX:
-        broken.append(SignPinRule.LENGTH)
-    if any(byte not in _DIGITS and byte not in _LETTERS for byte in pin):
-        broken.append(SignPinRule.CHARSET)
-    if not any(byte in _LETTERS for byte in pin):
-        broken.append(SignPinRule.HAS_LETTER)
-    if not any(byte in _DIGITS for byte in pin):
-        broken.append(SignPinRule.HAS_DIGIT)
-    return broken
+__all__ = [
+    "SIGN_PIN_MAX",
+    "SIGN_PIN_MIN",
+    "SignPinRule",
+    "is_four_digit_pin",
+    "is_number_b",
+    "same_secret",
+    "sign_pin_broken_rules",
+]
 
 
 def is_four_digit_pin(pin: bytes | bytearray) -> bool:

@@ -82,6 +82,13 @@ class BackendCardRejectedError(PortError):
     """The backend did not accept the card's proof (bad signature, chain or revoked cert)."""
 
 
+class CardMismatchError(PortError):
+    """The chip, the card face and the certificate are not of one card (a spliced, cloned or
+    replayed card): found by the backend (not what the authority issued with the certificate)
+    or by the kiosk (the chip's signature does not verify under the card face's chip key).
+    Nothing on the card was changed."""
+
+
 class BackendFailedError(PortError):
     """The backend failed or answered something we cannot use."""
 
@@ -109,6 +116,15 @@ class CardSnapshot:
     auth_cert_der: bytes  # sent to the backend with the card's proof
 
 
+@dataclass(frozen=True)
+class FaceBinding:
+    """What the face check was made against: SHA-256 (hex) of the card face the chip signed
+    (the message DF28 signs) and of the chip key (its SubjectPublicKeyInfo DER)."""
+
+    card_face_sha256: str
+    chip_key_sha256: str
+
+
 class CardPort(Protocol):
     """The card on the kiosk's reader, opened exclusively for one transaction."""
 
@@ -128,12 +144,25 @@ class CardPort(Protocol):
         """Sign a DigestInfo with the auth key (the auth PIN must have been verified)."""
         ...
 
+    def sign_with_chip_key(self, digest_info: bytes) -> bytes:
+        """The card-info AP's chip signs a DigestInfo (no credential). The card keeps this
+        proof to check the card face's chip key against before it trusts the photo."""
+        ...
+
     def read_photo_with_text_pin(self, text_pin: bytearray) -> bytearray:
-        """Unlock the card face through the text AP PIN; return the verified photo (JP2)."""
+        """Unlock the card face through the text AP PIN; return the verified photo (JP2):
+        CV certificate, DF28 and this session's chip signature (``sign_with_chip_key``) under
+        the face's chip key all checked. A chip that does not sign for this face raises
+        ``CardMismatchError``."""
         ...
 
     def read_photo_with_number_b(self, number_b: bytearray) -> bytearray:
-        """Unlock the card face with 照合番号B; return the verified photo (JP2)."""
+        """Unlock the card face with 照合番号B; return the verified photo (JP2), checked as
+        ``read_photo_with_text_pin`` says."""
+        ...
+
+    def face_binding(self) -> FaceBinding:
+        """The digests of the card face the last verified photo came from (after a read)."""
         ...
 
     def get_challenge(self) -> bytes:
@@ -236,18 +265,22 @@ class FacePort(Protocol):
 @dataclass(frozen=True)
 class Ticket:
     """A transaction opened at the backend; ``to_sign`` is the DigestInfo (binding the
-    backend's fresh nonce) that the card's auth key signs to prove possession and PIN."""
+    backend's fresh nonce) that the card's auth key signs to prove possession and PIN;
+    ``chip_to_sign`` the one (binding the backend's fresh chip nonce) the chip key signs."""
 
     transaction_id: str
     to_sign: bytes
+    chip_to_sign: bytes = b""
 
 
 @dataclass(frozen=True)
 class ResetOutcome:
-    """The backend's verdict on the card's answer to the reset command."""
+    """The backend's verdict on the card's answer to the reset command. ``unconfirmed``: the
+    answer was not authenticated, so the card may or may not hold the new PIN."""
 
     success: bool
     detail: str = ""
+    unconfirmed: bool = False
 
 
 class BackendPort(Protocol):
@@ -255,11 +288,18 @@ class BackendPort(Protocol):
 
     def begin(self) -> Ticket: ...
 
-    def prove_card(self, ticket: Ticket, auth_cert_der: bytes, signature: bytes) -> None: ...
+    def prove_card(
+        self, ticket: Ticket, auth_cert_der: bytes, signature: bytes, chip_signature: bytes
+    ) -> None:
+        """The card proof and the chip proof; a chip the authority did not issue with this
+        certificate raises ``CardMismatchError``."""
+        ...
 
-    def report_face(self, ticket: Ticket, result: FaceResult) -> None:
-        """Send the final face evidence (once per transaction); a failed check is refused
-        with ``BackendRefusedError`` and closes the transaction at the backend."""
+    def report_face(self, ticket: Ticket, result: FaceResult, binding: FaceBinding) -> None:
+        """Send the final face evidence (once per transaction), naming the card face it was
+        made against; a failed check is refused with ``BackendRefusedError`` and closes the
+        transaction at the backend, a card face not issued with the card's certificate raises
+        ``CardMismatchError``."""
         ...
 
     def authorise_reset(self, ticket: Ticket, new_pin: bytearray, card_challenge: bytes) -> bytes:

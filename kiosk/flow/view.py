@@ -47,6 +47,7 @@ class FlowView:
     awaiting_approval: bool = False
     busy: bool = False
     card_present: bool = False
+    accessible: bool = False  # voice through headphones and longer time limits
     # auth PIN step
     auth_tries_left: int | None = None
     last_try_confirmed: bool = False

@@ -2,7 +2,8 @@
 state and transaction counters. Qt-free; the maintenance screens and the CLI both use it.
 
 Entry point for the UI: :class:`Maintenance` (see :mod:`kiosk.maintenance.session`).
-For the flow: ``maintenance.counters.record(outcome)`` and ``maintenance.service.current()``.
+For the flow: ``maintenance.counters.record(outcome)`` and ``maintenance.service.current()``;
+for the resident screens' help: ``maintenance.staff_calls.ring(step)``.
 """
 
 from kiosk.maintenance.audit import AuditEntry, AuditLog, Outcome
@@ -24,6 +25,7 @@ from kiosk.maintenance.session import (
     SessionExpiredError,
     WrongCredentialError,
 )
+from kiosk.maintenance.staff_call import StaffCall, StaffCalls
 
 __all__ = [
     "Action",
@@ -42,6 +44,8 @@ __all__ = [
     "ServiceState",
     "ServiceStatus",
     "SessionExpiredError",
+    "StaffCall",
+    "StaffCalls",
     "TransactionCounters",
     "WeakCredentialError",
     "WrongCredentialError",

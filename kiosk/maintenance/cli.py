@@ -17,9 +17,11 @@ from kiosk.config.loader import SYSTEM_CONFIG
 from kiosk.maintenance.audit import AuditLog, Outcome
 from kiosk.maintenance.credentials import WeakCredentialError, check_strength, hash_credential
 from kiosk.maintenance.roles import Role
+from kiosk.maintenance.session import LOCKOUT_FILE, install_lockout_state, lockout_for
 
 _RULES = {
-    Role.STAFF: "The staff PIN: 6 to 16 digits, not one repeated digit or a run.",
+    Role.STAFF: "The staff PIN: 6 to 16 digits, not one repeated digit, a run, a repeated "
+                "pattern, a date or a common PIN. It only works on this kiosk.",
     Role.ENGINEER: "The engineer passphrase: 12 to 128 characters, letters mixed with digits "
                    "or symbols. It only works on this kiosk.",
 }
@@ -63,18 +65,47 @@ def set_credential(role: str, config_file: Path | None) -> None:
                            secret=True)
     except (ConfigError, OSError) as error:
         raise click.ClickException(str(error)) from None
-    _audit(load_config(path), chosen)
+    config_after = load_config(path)
+    install_lockout_state(config_after)  # from now on a missing lockout file is tampering
+    _audit(config_after, chosen)
     suffix = f" (bound to kiosk id {config.kiosk.id})" if chosen is Role.ENGINEER else ""
     click.echo(f"The {chosen.value} credential is set in {path}{suffix}. Restart the kiosk "
                "to use it.")
 
 
-def _audit(config_after: KioskConfig, role: Role) -> None:
+def lockout_path(config: KioskConfig) -> Path:
+    return config.kiosk.data_dir / LOCKOUT_FILE
+
+
+@click.command("reset-lockout")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Configuration file (default: $KIOSK_CONFIG or /etc/kiosk/kiosk.toml).")
+def reset_lockout(config_file: Path | None) -> None:
+    """Unlock staff and engineer sign-in after a lock-out.
+
+    Also after a sealed lock-out (its state file was missing or damaged). Run on the machine by
+    an engineer; audited."""
+    try:
+        config = load_config(config_file)
+    except ConfigError as error:
+        raise click.ClickException(f"fix the configuration first:\n{error}") from None
+    try:
+        lockout_for(config).initialise()
+    except OSError as error:
+        raise click.ClickException(f"cannot write {lockout_path(config)}: {error.strerror}"
+                                   ) from None
+    _audit(config, None, "reset_lockout")
+    click.echo(f"Sign-in lockout reset in {lockout_path(config)}.")
+
+
+def _audit(config_after: KioskConfig, role: Role | None,
+           action: str = "set_credential") -> None:
     data_dir = config_after.kiosk.data_dir
     log = AuditLog(data_dir / "audit.jsonl")
     existed = log.path.exists()
     try:
-        log.record("command_line", "set_credential", Outcome.OK, {"role": role.value})
+        log.record("command_line", action, Outcome.OK,
+                   {"role": role.value} if role is not None else None)
     except OSError as error:
         click.echo(f"Warning: could not write the audit log {log.path}: {error.strerror}",
                    err=True)

@@ -27,6 +27,10 @@ class TransactionCounters:
         self._clock = clock
         self._lock = threading.Lock()
 
+    @property
+    def path(self) -> Path:
+        return self._path
+
     def record(self, outcome: str) -> None:
         """Count one finished transaction with ``outcome`` (a short lower-case identifier)."""
         if not _OUTCOME.fullmatch(outcome):

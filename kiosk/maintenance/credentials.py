@@ -1,12 +1,13 @@
 """Staff and engineer credentials, stored only as slow salted scrypt hashes.
 
-- Staff: a PIN of at least 6 digits.
-- Engineer: a passphrase of at least 12 characters with letters and something else, bound to
-  this kiosk: the hashed message includes the kiosk id, so a hash copied to another kiosk
-  does not verify there.
+- Staff: a PIN of 6 to 16 digits that is not guessable (one repeated digit, a run, a repeated
+  pattern such as 121212 or 123123, a date such as 19850412 or 120485, or a common PIN).
+- Engineer: a passphrase of 12 to 128 characters mixing letters with digits or symbols, with
+  at least 8 different characters, not containing the kiosk id, not a common password.
 
-Each role's message also starts with the role's name, so a staff hash never verifies as an
-engineer's. Hash text: ``scrypt$ln=15,r=8,p=1$<salt>$<hash>`` (base64); parameters travel with
+Both are bound to this kiosk and to their role: the hashed message starts with the role's name
+and the kiosk id, so a hash copied to another kiosk, or from one role to the other, does not
+verify. Hash text: ``scrypt$ln=15,r=8,p=1$<salt>$<hash>`` (base64); parameters travel with
 the hash so they can be raised later without invalidating old ones. Comparison is constant
 time. Secrets are taken as ``bytearray`` and the derived buffers are wiped; callers wipe theirs.
 """
@@ -72,6 +73,13 @@ def check_strength(role: Role, secret: bytearray) -> None:
         if len(set(text)) == 1 or text in "01234567890123456789" or text in "98765432109876543210":
             raise WeakCredentialError(
                 "the staff PIN must not be one repeated digit or a run of digits")
+        if _repeats_a_pattern(text) or len(set(text)) <= 2:
+            raise WeakCredentialError(
+                "the staff PIN must not repeat a short pattern (like 121212 or 123123)")
+        if _looks_like_a_date(text):
+            raise WeakCredentialError("the staff PIN must not be a date (like a birthday)")
+        if text in _COMMON_PINS:
+            raise WeakCredentialError("the staff PIN is one of the most common PINs")
         return
     if not ENGINEER_PASSPHRASE_MIN <= len(text) <= ENGINEER_PASSPHRASE_MAX:
         raise WeakCredentialError(
@@ -81,12 +89,57 @@ def check_strength(role: Role, secret: bytearray) -> None:
         raise WeakCredentialError("the engineer passphrase must mix letters with digits or symbols")
     if any(not c.isprintable() for c in text):
         raise WeakCredentialError("the engineer passphrase must not contain control characters")
+    if len(set(text.lower())) < 8:
+        raise WeakCredentialError(
+            "the engineer passphrase must use at least 8 different characters")
+    lowered = text.lower()
+    if any(word in lowered for word in _COMMON_WORDS):
+        raise WeakCredentialError(
+            "the engineer passphrase must not be built on a common password")
+
+
+def check_not_kiosk_id(secret: bytearray, kiosk_id: str) -> None:
+    """Raise :class:`WeakCredentialError` when the secret contains the kiosk's own id."""
+    text = secret.decode("utf-8", "replace").lower()
+    if len(kiosk_id) >= 4 and kiosk_id.lower() in text:
+        raise WeakCredentialError("the credential must not contain the kiosk id")
+
+
+_COMMON_PINS = frozenset({
+    "123123", "112233", "121212", "131313", "147258", "159753", "258369", "369258", "741852",
+    "852456", "963852", "102030", "101010", "202020", "696969", "111222", "123321", "654321",
+    "123654", "147852", "520520", "520131", "131420", "110110", "114514", "777777", "000123",
+})
+_COMMON_WORDS = ("password", "passw0rd", "qwerty", "letmein", "welcome", "admin", "123456",
+                 "abcdef", "iloveyou", "changeme")
+
+
+def _repeats_a_pattern(text: str) -> bool:
+    return any(len(text) % size == 0 and text == text[:size] * (len(text) // size)
+               for size in range(1, len(text) // 2 + 1))
+
+
+def _looks_like_a_date(text: str) -> bool:
+    """YYYYMMDD, DDMMYYYY, MMDDYYYY, YYMMDD, DDMMYY, MMDDYY with plausible values."""
+    def valid(year: int, month: int, day: int) -> bool:
+        return 1 <= month <= 12 and 1 <= day <= 31 and (year < 100 or 1900 <= year <= 2099)
+
+    if len(text) == 8:
+        return (valid(int(text[:4]), int(text[4:6]), int(text[6:]))
+                or valid(int(text[4:]), int(text[2:4]), int(text[:2]))
+                or valid(int(text[4:]), int(text[:2]), int(text[2:4])))
+    if len(text) == 6:
+        return (valid(int(text[:2]), int(text[2:4]), int(text[4:]))
+                or valid(int(text[4:]), int(text[2:4]), int(text[:2]))
+                or valid(int(text[4:]), int(text[:2]), int(text[2:4])))
+    return False
 
 
 def hash_credential(role: Role, secret: bytearray, kiosk_id: str,
                     cost: ScryptCost = DEFAULT_COST) -> str:
     """A new salted hash of ``secret`` for ``role`` (checks its strength first)."""
     check_strength(role, secret)
+    check_not_kiosk_id(secret, kiosk_id)
     salt = secrets.token_bytes(_SALT_BYTES)
     digest = _derive(role, secret, kiosk_id, salt, cost)
     try:
@@ -118,10 +171,10 @@ def verify_credential(role: Role, secret: bytearray, kiosk_id: str, stored: str)
 
 def _derive(role: Role, secret: bytearray, kiosk_id: str, salt: bytes,
             cost: ScryptCost) -> bytearray:
-    # Role and (for engineers) kiosk id are bound into the message, not the salt, so the
-    # stored salt stays random and a hash cannot be moved between roles or kiosks.
-    binding = b"kiosk-staff\0" if role is Role.STAFF else (
-        b"kiosk-engineer\0" + kiosk_id.encode("utf-8") + b"\0")
+    # Role and kiosk id are bound into the message, not the salt, so the stored salt stays
+    # random and a hash cannot be moved between roles or kiosks.
+    binding = (b"kiosk-staff\0" if role is Role.STAFF else b"kiosk-engineer\0") + (
+        kiosk_id.encode("utf-8") + b"\0")
     message = bytearray(binding)
     message += secret
     try:

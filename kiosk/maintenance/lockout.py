@@ -9,10 +9,12 @@ time is never more than the lockout's own length.
 Each role has its own state, so a staff PIN under attack does not keep out the engineer who
 comes to repair the kiosk (the engineer credential is much stronger).
 
-A damaged state file (not JSON, or a role's entry malformed) fails closed: the roles it cannot
-vouch for are locked for ``base`` seconds from the moment the damage is found (written back,
-so the lockout runs out normally), and ``on_damaged(role)`` is told so it can be logged and
-audited. Deleting or corrupting the file therefore never opens the way for more guesses.
+The state file is made at installation (``kiosk set-credential``, ``kiosk reset-lockout``:
+:meth:`Lockout.initialise`). Missing or damaged state fails closed: a missing file, one that
+is not JSON, or a role's entry that is absent or malformed *seals* the roles it cannot vouch
+for: locked until an engineer runs ``kiosk reset-lockout`` on the machine (written back, and
+``on_damaged(role)`` is told so it can be logged and audited). Deleting or corrupting the file
+therefore never gives a guesser fresh tries: it locks everyone out instead.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ class LockedOutError(Exception):
     """Sign-in for the role is locked; try again after ``seconds_left``."""
 
     def __init__(self, role: Role, seconds_left: float) -> None:
-        super().__init__(f"{role.value} sign-in locked for {seconds_left:.0f} more seconds")
+        text = ("locked until an engineer resets it (kiosk reset-lockout)"
+                if math.isinf(seconds_left) else f"locked for {seconds_left:.0f} more seconds")
+        super().__init__(f"{role.value} sign-in {text}")
         self.role = role
         self.seconds_left = seconds_left
 
@@ -55,6 +59,7 @@ class LockoutState:
     lockouts: int = 0        # lockouts since the last success (drives the doubling)
     locked_until: float = 0.0
     locked_for: float = 0.0  # length of the current/last lockout
+    sealed: bool = False     # missing or damaged state: locked until reset by an engineer
 
 
 class Lockout:
@@ -68,8 +73,14 @@ class Lockout:
         self._on_damaged = on_damaged
         self._lock = threading.Lock()
 
+    def initialise(self) -> None:
+        """A fresh state for every role (installation, or an engineer's reset)."""
+        with self._lock:
+            write_json(self._path, {role.value: _entry(LockoutState()) for role in Role})
+
     def seconds_left(self, role: Role) -> float:
-        """Seconds until ``role`` may try again (0 when it may try now)."""
+        """Seconds until ``role`` may try again (0 when it may try now; infinite while the
+        state is sealed)."""
         with self._lock:
             return self._seconds_left(self._load(role))
 
@@ -102,6 +113,8 @@ class Lockout:
             return self._policy.after - self._load(role).failures
 
     def _seconds_left(self, state: LockoutState) -> float:
+        if state.sealed:
+            return math.inf
         left = state.locked_until - self._clock()
         return max(0.0, min(left, state.locked_for))
 
@@ -111,26 +124,21 @@ class Lockout:
         except RecursionError:  # absurdly nested JSON: damaged like any other
             data = None
         if data is None:
-            if not self._path.exists():
-                return LockoutState()
-            # The whole file is damaged: it vouches for no role.
+            # Missing or unreadable as a whole: it vouches for no role.
             data = {}
             for other in Role:
                 if other is not role:
                     self._fail_closed(other, data)
                     data = read_json(self._path) or {}
             return self._fail_closed(role, data)
-        entry = data.get(role.value)
-        if entry is None:
-            return LockoutState()
-        state = _parse(entry)
+        state = _parse(data.get(role.value))
         return state if state is not None else self._fail_closed(role, data)
 
     def _fail_closed(self, role: Role, data: dict[str, Any]) -> LockoutState:
-        """Lock ``role`` for the base time from now and write that back."""
-        base = self._policy.base
-        state = LockoutState(0, 1, self._clock() + base, base)
-        log.warning("lockout state for %s is damaged: locked for %.0f s", role.value, base)
+        """Seal ``role`` (locked until an engineer resets it) and write that back."""
+        state = LockoutState(sealed=True)
+        log.warning("lockout state for %s is missing or damaged: sign-in sealed until "
+                    "`kiosk reset-lockout`", role.value)
         data = {key: value for key, value in data.items() if key != role.value}
         data[role.value] = _entry(state)
         try:
@@ -154,9 +162,10 @@ class Lockout:
         write_json(self._path, data)
 
 
-def _entry(state: LockoutState) -> dict[str, float | int]:
+def _entry(state: LockoutState) -> dict[str, float | int | bool]:
     return {"failures": state.failures, "lockouts": state.lockouts,
-            "locked_until": state.locked_until, "locked_for": state.locked_for}
+            "locked_until": state.locked_until, "locked_for": state.locked_for,
+            "sealed": state.sealed}
 
 
 def _parse(entry: object) -> LockoutState | None:
@@ -174,4 +183,7 @@ def _parse(entry: object) -> LockoutState | None:
     if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
                for v in (until, length)) or length < 0:
         return None
-    return LockoutState(failures, lockouts, float(until), float(length))
+    sealed = entry.get("sealed", False)
+    if not isinstance(sealed, bool):
+        return None
+    return LockoutState(failures, lockouts, float(until), float(length), sealed)

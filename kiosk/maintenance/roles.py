@@ -26,6 +26,7 @@ class Action(Enum):
     SET_IN_SERVICE = "set_in_service"
     RESET_READER = "reset_reader"
     RESTART_APPLICATION = "restart_application"
+    ANSWER_STAFF_CALL = "answer_staff_call"
     # Engineer (diagnostics)
     RUN_DIAGNOSTICS = "run_diagnostics"
     CARD_PROBE = "card_probe"
@@ -44,6 +45,7 @@ STAFF_ACTIONS = frozenset({
     Action.SET_IN_SERVICE,
     Action.RESET_READER,
     Action.RESTART_APPLICATION,
+    Action.ANSWER_STAFF_CALL,
 })
 ENGINEER_ACTIONS = frozenset(Action)
 

@@ -21,6 +21,7 @@ entry started one), :class:`LockedOutError` (``seconds_left``), :class:`Permissi
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,8 +34,10 @@ from kiosk.maintenance.credentials import MalformedHashError, verify_credential
 from kiosk.maintenance.lockout import Clock, LockedOutError, Lockout, LockoutPolicy
 from kiosk.maintenance.roles import Action, PermissionDeniedError, Role, allowed
 from kiosk.maintenance.service_state import ServiceState, ServiceStatus
+from kiosk.maintenance.staff_call import StaffCalls
 
 T = TypeVar("T")
+LOCKOUT_FILE = "lockout.json"
 
 
 class NotConfiguredError(Exception):
@@ -55,16 +58,35 @@ class SessionExpiredError(Exception):
     """The session was signed out (by inactivity or explicitly)."""
 
 
+def lockout_for(config: KioskConfig, clock: Clock = time.time,
+                on_damaged: Callable[[Role], None] | None = None) -> Lockout:
+    maintenance = config.maintenance
+    policy = LockoutPolicy(maintenance.lockout_after, maintenance.lockout_base,
+                           maintenance.lockout_max)
+    return Lockout(config.kiosk.data_dir / LOCKOUT_FILE, policy, clock, on_damaged)
+
+
+def install_lockout_state(config: KioskConfig) -> None:
+    """Installation: a fresh lockout state, unless one exists (then a missing one later means
+    tampering; see :mod:`kiosk.maintenance.lockout`)."""
+    if not (config.kiosk.data_dir / LOCKOUT_FILE).exists():
+        lockout_for(config).initialise()
+
+
 class Maintenance:
     """Credentials, lockout, audit, service state and counters of one kiosk."""
 
     def __init__(self, *, kiosk_id: str, credentials: Mapping[Role, str], lockout: Lockout,
                  audit: AuditLog, service: ServiceState, counters: TransactionCounters,
-                 auto_sign_out: float, clock: Clock = time.time) -> None:
+                 auto_sign_out: float, clock: Clock = time.time,
+                 staff_calls: StaffCalls | None = None) -> None:
         self.kiosk_id = kiosk_id
         self.audit = audit
         self.service = service
         self.counters = counters
+        # Residents' calls for staff; without a file of its own it lives beside the counters.
+        self.staff_calls = staff_calls or StaffCalls(
+            counters.path.with_name("staff_call.json"), clock)
         self.lockout = lockout
         self.auto_sign_out = auto_sign_out
         self._credentials = dict(credentials)
@@ -80,24 +102,23 @@ class Maintenance:
         """Everything kept in ``kiosk.data_dir``: audit.jsonl, lockout.json, service.json,
         counters.json."""
         data = config.kiosk.data_dir
-        policy = LockoutPolicy(config.maintenance.lockout_after,
-                               config.maintenance.lockout_base, config.maintenance.lockout_max)
         audit = AuditLog(data / "audit.jsonl", clock)
 
         def damaged(role: Role) -> None:
             audit.record("system", "lockout_state_damaged", Outcome.DENIED,
-                         {"role": role.value, "locked_for": round(policy.base)})
+                         {"role": role.value, "sealed": True})
 
         return cls(
             kiosk_id=config.kiosk.id,
             credentials={Role.STAFF: config.maintenance.staff_credential,
                          Role.ENGINEER: config.maintenance.engineer_credential},
-            lockout=Lockout(data / "lockout.json", policy, clock, damaged),
+            lockout=lockout_for(config, clock, damaged),
             audit=audit,
             service=ServiceState(data / "service.json", clock),
             counters=TransactionCounters(data / "counters.json", clock),
             auto_sign_out=config.maintenance.auto_sign_out,
             clock=clock,
+            staff_calls=StaffCalls(data / "staff_call.json", clock),
         )
 
     def is_configured(self, role: Role) -> bool:
@@ -122,8 +143,10 @@ class Maintenance:
         try:
             self.lockout.check(role)
         except LockedOutError as locked:
-            self.audit.record(role, "sign_in", Outcome.DENIED,
-                              {"reason": "locked_out", "seconds_left": round(locked.seconds_left)})
+            left = locked.seconds_left
+            self.audit.record(role, "sign_in", Outcome.DENIED, {
+                "reason": "locked_out",
+                "seconds_left": -1 if math.isinf(left) else round(left)})  # -1: sealed
             raise
         try:
             good = verify_credential(role, secret, self.kiosk_id, stored)

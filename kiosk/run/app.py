@@ -27,6 +27,7 @@ import click
 
 from kiosk.backend_client import BackendClient, BackendClientConfig
 from kiosk.backend_client.errors import BackendError
+from kiosk.card_ocr import CardFaceScanner
 from kiosk.card_reader.card_info import TrustAnchors
 from kiosk.card_reader.errors import ReaderUnavailable
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher, list_readers
@@ -36,6 +37,8 @@ from kiosk.diagnostics.live import ReaderHealth
 from kiosk.diagnostics.runtime import InstalledRuntime, start_runtime
 from kiosk.face_match.config import FaceConfig
 from kiosk.face_match.config import load_config as load_face_config
+from kiosk.face_match.engine import FaceEngineError
+from kiosk.face_match.engine import load_engine as load_face_engine
 from kiosk.face_match.sources import FrameSource
 from kiosk.flow.adapters.backend import BackendAdapter
 from kiosk.flow.adapters.card import CardReaderAdapter
@@ -53,6 +56,8 @@ from kiosk.run.parts import (
     flow_config,
     load_anchors,
 )
+from kiosk.tpm import TpmError
+from kiosk.voice import Speaker, SpeakerSettings, default_voices
 
 JOURNAL_FILE = "journal.jsonl"
 
@@ -90,9 +95,15 @@ def run_kiosk(config_file: Path | None) -> int:
              "Run it in the kiosk session (deploy/kiosk.service) or under cage/X.")
         return EXIT_FAILED
     try:
-        face_settings = load_face_config(config.face.thresholds_file)
+        face_settings = load_face_config(config.face.thresholds_file, config.face.engine)
     except (OSError, ValueError, RecursionError) as error:
         _say(f"face.thresholds_file: unusable ({type(error).__name__}: {error})"[:300])
+        return EXIT_CONFIG
+    try:
+        # Loads the engine's models now: a missing or altered model file stops the start.
+        load_face_engine(face_settings.engine)
+    except FaceEngineError as error:
+        _say(f"face.engine {face_settings.engine}: {error}"[:300])
         return EXIT_CONFIG
     try:
         backend_config = client_config(config)
@@ -132,7 +143,12 @@ class _Parts:
 def _check_identity(backend: BackendClientConfig) -> None:
     try:
         backend.kiosk_identity()
-        backend.ssl_context()
+        if backend.key_in_tpm:
+            backend.tpm().check_keys()
+        else:
+            backend.ssl_context()
+    except TpmError as error:
+        raise StartupError(f"tpm: {error}") from None
     except BackendError as error:
         raise StartupError(f"backend.client_cert / backend.client_key / backend.ca_file: "
                            f"{error}") from None
@@ -179,9 +195,18 @@ def _run(config: KioskConfig, source: Path | None, runtime: InstalledRuntime,
         maintenance = runtime.maintenance
         stack.callback(flow.subscribe(OutcomeRecorder(maintenance.counters.record)))
 
-        window = KioskWindow(flow, UiOptions(
-            language=config.kiosk.language, large_text=config.kiosk.large_text,
-            shuffle_pin_pad=config.kiosk.shuffle_pin_pad))
+        speaker = Speaker(default_voices(), SpeakerSettings(
+            config.voice.enabled, config.voice.volume, config.voice.headphones_device or None))
+        stack.callback(speaker.close)
+        window = KioskWindow(
+            flow,
+            UiOptions(language=config.kiosk.language, large_text=config.kiosk.large_text,
+                      shuffle_pin_pad=config.kiosk.shuffle_pin_pad),
+            speaker=speaker,
+            call_staff=lambda step: threading.Thread(
+                target=maintenance.staff_calls.ring, args=(step,), daemon=True).start(),
+            card_scanner=CardFaceScanner(parts.open_camera),
+        )
         stack.callback(window.shut_down)
 
         reader_health = ReaderHealth(runtime.board, config.card.reader)

@@ -40,6 +40,7 @@ def flow_config(config: KioskConfig) -> FlowConfig:
         "timeouts": {name: getattr(timeouts, name) for name in names},
         "face_attempts": config.flow.face_attempts,
         "countdown_from": config.flow.countdown_from,
+        "accessible_factor": config.flow.accessible_factor,
     })
 
 
@@ -59,6 +60,7 @@ def client_config(config: KioskConfig) -> BackendClientConfig:
         read_timeout=backend.read_timeout,
         retries=backend.retries,
         retry_backoff=backend.retry_backoff,
+        tpm_tcti=config.tpm.tcti,
     )
 
 
@@ -89,6 +91,11 @@ def load_anchors(folder: Path) -> TrustAnchors:
 def camera_factory(config: KioskConfig) -> Callable[[], FrameSource]:
     """A new frame source per face check, as ``camera.*`` says."""
     camera = config.camera
+    if camera.source != "device" and config.kiosk.mode != "testbed":
+        raise StartupError(
+            f'camera.source: "{camera.source}" is for the demo and testbeds only; a production '
+            'kiosk must look at a real camera (camera.source = "device"), or set '
+            'kiosk.mode = "testbed" on a machine that serves no resident')
     if camera.source == "device":
         return lambda: CameraSource(camera.device, camera.width, camera.height, float(camera.fps))
     if camera.source == "file":

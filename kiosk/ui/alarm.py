@@ -98,15 +98,15 @@ class Alarm(QObject):
             return
         if self._player is not None:
             try:
-                process = subprocess.Popen(
+                process = subprocess.Popen(  # noqa: S603 (a player found on PATH; fixed argv)
                     self._player,
                     stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
-                assert process.stdin is not None
-                process.stdin.write(self._wav)
-                process.stdin.close()
+                if process.stdin is not None:  # always so with stdin=PIPE
+                    process.stdin.write(self._wav)
+                    process.stdin.close()
                 return
             except OSError:
                 self._player = None

@@ -64,9 +64,32 @@ def stylesheet(scale: Scale) -> str:
     QLabel[role="countdown"] {{
         font-size: {s(30)}px; font-weight: bold; color: {ALARM};
     }}
+    QLabel[role="countdown_big"] {{
+        font-size: {s(96)}px; font-weight: bold; color: {ALARM};
+    }}
+    QLabel[role="step"] {{
+        font-size: {s(28)}px; font-weight: bold; color: {PRIMARY};
+        border-bottom: 4px solid {PRIMARY}; padding: 2px 6px;
+    }}
+    QLabel[role="read_value"] {{
+        font-size: {s(40)}px; font-weight: bold; background: white;
+        border: 3px solid {PRIMARY}; border-radius: 12px; padding: 12px;
+    }}
+    QLabel[role="instruction"] {{
+        font-size: {s(44)}px; font-weight: bold; color: white; background: rgba(11, 79, 156, 220);
+        border-radius: 14px; padding: 12px 20px;
+    }}
+    QWidget#HelpOverlay, QWidget#MoreTimeOverlay {{ background: rgba(20, 33, 61, 150); }}
+    QFrame#OverlayPanel {{ background: white; border: 4px solid {PRIMARY}; border-radius: 20px; }}
+    QPushButton[role="help"] {{
+        font-size: 26px; padding: 4px 14px; background: {GOOD}; color: white;
+        border-color: {GOOD};
+    }}
+    QPushButton[role="tool"] {{ font-size: 26px; padding: 4px 14px; }}
     QLabel[role="rule_ok"] {{ font-size: {s(28)}px; color: {GOOD}; }}
     QLabel[role="rule_todo"] {{ font-size: {s(28)}px; color: {QUIET}; }}
     QLabel[role="dots"] {{ font-size: {s(56)}px; letter-spacing: 8px; }}
+    QLabel[role="dots_long"] {{ font-size: {s(36)}px; letter-spacing: 2px; }}
     QPushButton {{
         min-height: {MIN_TOUCH}px; min-width: {MIN_TOUCH}px; border-radius: 14px;
         padding: 8px 28px; font-size: {s(34)}px; font-weight: bold;

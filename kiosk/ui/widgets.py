@@ -6,16 +6,21 @@ import random
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+import numpy as np
+
+from kiosk.card_ocr.reader import GUIDE_BOX
 from kiosk.flow.secrets import wipe
 from kiosk.ui.qt import (
     QBoxLayout,
     QColor,
     QFont,
     QGridLayout,
+    QImage,
     QLabel,
     QPainter,
     QPaintEvent,
     QPen,
+    QPointF,
     QPushButton,
     QRectF,
     QSizePolicy,
@@ -30,6 +35,18 @@ T = TypeVar("T")
 KEY_MAX_HEIGHT = 120
 DIGITS = "0123456789"
 ALPHANUMERIC_ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
+
+
+def prop(widget: QWidget, name: str) -> object:
+    """A dynamic property's value, or None when it was never set.
+
+    Asking Qt for a property that was never set hands back None with one reference too few
+    (seen with PySide6 6.x), which crashes the interpreter after enough calls; so ask only
+    for properties that exist.
+    """
+    if name.encode() not in [bytes(n.data()) for n in widget.dynamicPropertyNames()]:
+        return None
+    return widget.property(name)
 
 
 def label(role: str = "body", wrap: bool = True, centre: bool = False) -> QLabel:
@@ -60,14 +77,19 @@ class SecretEntry(QWidget):
 
     changed = Signal()
 
-    def __init__(self, max_length: int, masked: bool = True, groups: Sequence[int] = ()) -> None:
+    def __init__(self, max_length: int, masked: bool = True, groups: Sequence[int] = (),
+                 show_count: bool = False) -> None:
+        """``show_count``: the number of characters typed follows the entry ("5/16")."""
         super().__init__()
         self._buffer = bytearray()
         self._max = max_length
         self._masked = masked
         self._groups = tuple(groups)
-        self._display = label("dots", wrap=False, centre=True)
+        self._show_count = show_count
+        self._display = label("dots" if max_length <= 4 or groups else "dots_long", wrap=False,
+                              centre=True)
         self._display.setMinimumHeight(80)
+        self._display.setProperty("data", True)  # what was typed: never translated or spoken
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._display)
@@ -105,9 +127,23 @@ class SecretEntry(QWidget):
         self._render()
         self.changed.emit()
 
+    @property
+    def masked(self) -> bool:
+        return self._masked
+
+    def set_masked(self, masked: bool) -> None:
+        """Dots (the default) or the characters themselves (the resident's "show" choice)."""
+        self._masked = masked
+        self._render()
+
     def _render(self) -> None:
-        if self._masked:
+        if self._masked and self._max > 4:
+            # A long secret: one dot per character typed, nothing hinting at a fixed length.
+            shown = "●" * len(self._buffer) if self._buffer else "—"
+        elif self._masked:
             shown = "●" * len(self._buffer) + "○" * max(0, min(self._max, 4) - len(self._buffer))
+        elif self._max > 4 and not self._groups:
+            shown = self._buffer.decode("ascii") if self._buffer else "—"
         else:
             text = self._buffer.decode("ascii") + "_" * (self._max - len(self._buffer))
             parts, start = [], 0
@@ -115,7 +151,13 @@ class SecretEntry(QWidget):
                 parts.append(text[start : start + size])
                 start += size
             shown = " ".join(parts)
+        if self._show_count:
+            shown += f"   {self.count_text()}"
         self._display.setText(shown)
+
+    def count_text(self) -> str:
+        """How many characters are typed, of how many at most ("5/16")."""
+        return f"{len(self._buffer)}/{self._max}"
 
 
 class Keypad(QWidget):
@@ -228,8 +270,60 @@ class Picture(QWidget):
         return font
 
 
+def _card_front(painter: QPainter, card: QRectF, texts: bool) -> dict[str, QRectF]:
+    """The front of a My Number card in ``card``: name and address lines at the top left,
+    birth date and expiry below them, the photo at the right with the security code under
+    it. Returns where the three parts of 照合番号B are (for boxes around them)."""
+    cw, ch = card.width(), card.height()
+    painter.setPen(QPen(QColor(INK), 3))
+    painter.setBrush(QColor("#fbf8f4"))
+    painter.drawRoundedRect(card, cw * 0.04, cw * 0.04)
+    painter.setBrush(QColor("#cfd8e6"))
+    painter.setPen(QPen(QColor(QUIET), 2))
+    photo = QRectF(card.left() + cw * 0.68, card.top() + ch * 0.07, cw * 0.27, ch * 0.57)
+    painter.drawRect(photo)
+    # head and shoulders in the photo
+    painter.setBrush(QColor("#9fb0c8"))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(QRectF(photo.center().x() - photo.width() * 0.18,
+                               photo.top() + photo.height() * 0.18,
+                               photo.width() * 0.36, photo.height() * 0.36))
+    painter.drawRoundedRect(QRectF(photo.left() + photo.width() * 0.15,
+                                   photo.top() + photo.height() * 0.6,
+                                   photo.width() * 0.7, photo.height() * 0.4), 20, 20)
+    painter.setPen(QPen(QColor(LINE), max(3.0, ch * 0.035)))
+    for y, right in ((0.1, 0.45), (0.22, 0.62), (0.3, 0.5)):  # name, address (two lines)
+        painter.drawLine(QPointF(card.left() + cw * 0.1, card.top() + ch * y),
+                         QPointF(card.left() + cw * right, card.top() + ch * y))
+    parts = {
+        "birth": QRectF(card.left() + cw * 0.03, card.top() + ch * 0.38, cw * 0.46, ch * 0.13),
+        "expiry": QRectF(card.left() + cw * 0.03, card.top() + ch * 0.52, cw * 0.55, ch * 0.11),
+        "code": QRectF(card.left() + cw * 0.72, card.top() + ch * 0.66, cw * 0.2, ch * 0.12),
+    }
+    if texts:
+        examples = {"birth": "平成 6年 4月 1日生", "expiry": "2035年 4月 1日まで有効",
+                    "code": "1234"}
+        painter.setPen(QColor(INK))
+        painter.setFont(_picture_font(max(10, int(ch * 0.075))))
+        for key, box in parts.items():
+            painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), examples[key])
+    painter.setPen(QColor("#1e3c78"))
+    painter.setFont(_picture_font(max(10, int(ch * 0.08)), bold=True))
+    painter.drawText(QRectF(card.left() + cw * 0.04, card.top() + ch * 0.8, cw * 0.6, ch * 0.15),
+                     int(Qt.AlignmentFlag.AlignVCenter), "個人番号カード")
+    return parts
+
+
+def _picture_font(pixel_size: int, bold: bool = False) -> QFont:
+    font = QFont(FONT_FAMILY)
+    font.setPixelSize(pixel_size)
+    font.setBold(bold)
+    return font
+
+
 class CardOnReader(Picture):
-    """A card being laid on the reader, with an arrow."""
+    """The card laid on the reader photo side up, with an arrow. The IC chip is on the back
+    of the My Number card, so it faces the reader and is not seen from above."""
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
@@ -242,19 +336,10 @@ class CardOnReader(Picture):
         painter.setBrush(QColor("#d9dde4"))
         painter.drawRoundedRect(reader, 18, 18)
         card = QRectF(cx - size * 0.5, cy - size * 0.45, size, size * 0.63)
-        painter.setBrush(QColor("#ffffff"))
+        _card_front(painter, card, texts=False)
         painter.setPen(QPen(QColor(PRIMARY), 5))
-        painter.drawRoundedRect(card, 16, 16)
-        painter.setBrush(QColor("#e9c46a"))
-        painter.setPen(QPen(QColor(QUIET), 2))
-        painter.drawRoundedRect(
-            QRectF(card.left() + size * 0.08, card.top() + size * 0.2, size * 0.14, size * 0.11),
-            5, 5,
-        )
-        painter.setBrush(QColor("#cfd8e6"))
-        painter.drawRect(
-            QRectF(card.right() - size * 0.3, card.top() + size * 0.1, size * 0.22, size * 0.3)
-        )
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(card, size * 0.04, size * 0.04)
         painter.setPen(QPen(QColor(PRIMARY), 8))
         top = card.top() - size * 0.02
         painter.drawLine(int(cx), int(top - size * 0.25), int(cx), int(top))
@@ -264,10 +349,11 @@ class CardOnReader(Picture):
 
 
 class CardFaceGuide(Picture):
-    """The front of the card with numbered boxes where 照合番号B's three parts are printed."""
+    """The front of the card with numbered boxes where 照合番号B's three parts are printed:
+    ① the birth date (Japanese era), ② the expiry (its year), ③ the security code."""
 
     def __init__(self) -> None:
-        super().__init__(min_height=300)
+        super().__init__(min_height=110)
         self.captions: tuple[str, str, str] = ("", "", "")
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
@@ -275,35 +361,62 @@ class CardFaceGuide(Picture):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         cw = min(w * 0.9, h * 1.55)
-        ch = cw / 1.58
+        ch = cw / 1.585
         card = QRectF((w - cw) / 2, (h - ch) / 2, cw, ch)
-        painter.setPen(QPen(QColor(INK), 3))
-        painter.setBrush(QColor("#fbfbfb"))
-        painter.drawRoundedRect(card, 18, 18)
-        painter.setBrush(QColor("#cfd8e6"))
-        painter.setPen(QPen(QColor(QUIET), 2))
-        photo = QRectF(card.right() - cw * 0.3, card.top() + ch * 0.12, cw * 0.24, ch * 0.5)
-        painter.drawRect(photo)
-        painter.setPen(QPen(QColor(LINE), 6))
-        for row in range(4):
-            y = card.top() + ch * (0.16 + row * 0.11)
-            x0, x1 = int(card.left() + cw * 0.06), int(card.left() + cw * 0.58)
-            painter.drawLine(x0, int(y), x1, int(y))
-        boxes = (
-            QRectF(card.left() + cw * 0.05, card.top() + ch * 0.56, cw * 0.36, ch * 0.12),  # birth
-            QRectF(card.left() + cw * 0.05, card.top() + ch * 0.80, cw * 0.46, ch * 0.12),  # expiry
-            QRectF(card.right() - cw * 0.32, card.top() + ch * 0.72, cw * 0.26, ch * 0.14),  # code
-        )
-        for number, box in enumerate(boxes, start=1):
+        parts = _card_front(painter, card, texts=True)
+        for number, key in enumerate(("birth", "expiry", "code"), start=1):
+            box = parts[key]
             painter.setPen(QPen(QColor("#d62828"), 5))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(box, 8, 8)
-            badge = QRectF(box.left() - 18, box.top() - 18, 40, 40)
+            radius = max(14.0, ch * 0.06)
+            badge = QRectF(box.left() - radius * 0.8, box.top() - radius * 0.9,
+                           2 * radius, 2 * radius)
             painter.setBrush(QColor("#d62828"))
             painter.drawEllipse(badge)
             painter.setPen(QColor("white"))
-            painter.setFont(self._font(26, bold=True))
+            painter.setFont(self._font(int(radius * 1.3), bold=True))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, str(number))
+        painter.end()
+
+
+class CardCameraView(Picture):
+    """The camera picture with a card-shaped frame where the resident holds the card."""
+
+    def __init__(self) -> None:
+        super().__init__(min_height=360)
+        self._image: QImage | None = None
+
+    def show_frame(self, frame: object) -> None:
+        if isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3:
+            rgb = np.ascontiguousarray(frame, dtype=np.uint8)  # not mirrored: text reads
+            h, w, _ = rgb.shape
+            self._image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        else:
+            self._image = None
+        self.update()
+
+    def clear(self) -> None:
+        self._image = None
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        full = QRectF(self.rect())
+        w = min(full.width(), full.height() * 16 / 9)
+        area = QRectF((full.width() - w) / 2, (full.height() - w * 9 / 16) / 2, w, w * 9 / 16)
+        painter.fillRect(area, QColor("#20242c"))
+        if self._image is not None:
+            painter.drawImage(area, self._image)
+        left, top, right, bottom = GUIDE_BOX
+        guide = QRectF(area.left() + left * area.width(), area.top() + top * area.height(),
+                       (right - left) * area.width(), (bottom - top) * area.height())
+        pen = QPen(QColor("#ffffff"), 6)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(guide, 18, 18)
         painter.end()
 
 

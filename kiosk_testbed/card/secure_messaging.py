@@ -80,7 +80,8 @@ class SessionKeys:
         return cls(aes_cmac(k_enc, b"\x01" + rnd), aes_cmac(k_mac, b"\x02" + rnd))
 
     def _iv(self) -> bytes:
-        encryptor = Cipher(algorithms.AES(self.enc), modes.ECB()).encryptor()
+        # One block, E(K, SSC): the IV rule of secure messaging, not bulk ECB.
+        encryptor = Cipher(algorithms.AES(self.enc), modes.ECB()).encryptor()  # noqa: S305
         return encryptor.update(SSC_COMMAND) + encryptor.finalize()
 
     def encrypt(self, plain: bytes) -> bytes:

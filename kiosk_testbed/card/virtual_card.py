@@ -1,6 +1,11 @@
 """The virtual My Number card: APDU in, response data ‖ SW out (docs/card-profile.md).
 
 Pure and in-process: the vpcd link (``kiosk_testbed.vpcd``) or a test calls ``process``.
+Two profiles (docs/card-profile.md §5.1): ``CardProfile.STRICT`` (the default) answers only
+the command forms the public reference clients send to real cards (OpenSC's jpki driver,
+jpki/myna) and refuses every other form; ``CardProfile.FAST`` also accepts short file ids
+(READ BINARY, VERIFY, CHANGE REFERENCE DATA), key references in COMPUTE SIGNATURE's P2 and
+extended lengths.
 Volatile state (selected AP and EF, verified PINs, a pending challenge or GET RESPONSE data)
 lives here; persistent state (PINs, retry counters) is in the ``CardFile`` and is saved
 through ``on_change`` after every change. Every input gets a status word, never an exception.
@@ -13,7 +18,11 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kiosk_testbed.card import layout
 from kiosk_testbed.card.apdu import ApduLengthError, Command, parse_command
@@ -23,6 +32,7 @@ from kiosk_testbed.card.card_file import (
     load_card_file,
     save_card_file,
 )
+from kiosk_testbed.card.face_digests import card_face_digests
 from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.card.rsa_raw import RawRsaKey
 from kiosk_testbed.card.secure_messaging import (
@@ -73,6 +83,14 @@ _VALID_CLASS = {
     _INS_GET_RESPONSE: {0x00},
 }
 _MAX_DIGEST_INFO = 256 - 11
+_CURRENT_EF = 0x80  # P2 of VERIFY / CHANGE REFERENCE DATA / COMPUTE SIGNATURE: the selected EF
+
+
+class CardProfile(StrEnum):
+    """Which command forms the card accepts (see the module docstring)."""
+
+    STRICT = "strict"
+    FAST = "fast"
 
 
 def _sw(status: int, data: bytes = b"") -> bytes:
@@ -82,9 +100,15 @@ def _sw(status: int, data: bytes = b"") -> bytes:
 class VirtualCard:
     """One card. Thread-safe: a lock serialises ``process`` and the power events."""
 
-    def __init__(self, card: CardFile, on_change: Callable[[CardFile], None] | None = None):
+    def __init__(
+        self,
+        card: CardFile,
+        on_change: Callable[[CardFile], None] | None = None,
+        profile: CardProfile = CardProfile.STRICT,
+    ):
         self._card = card
         self._on_change = on_change
+        self.profile = profile
         pems = {"auth": card.auth_key_pem, "chip": card.chip_key_pem, "sign": card.sign_key_pem}
         try:
             self._keys = {name: RawRsaKey.from_pem(pem) for name, pem in pems.items() if pem}
@@ -99,9 +123,25 @@ class VirtualCard:
         self.apdu_count = 0
 
     @classmethod
-    def from_path(cls, path: Path) -> VirtualCard:
+    def from_path(cls, path: Path, profile: CardProfile = CardProfile.STRICT) -> VirtualCard:
         """Load a card file; every change is written back to it atomically."""
-        return cls(load_card_file(path), on_change=lambda card: save_card_file(card, path))
+        return cls(
+            load_card_file(path), on_change=lambda card: save_card_file(card, path), profile=profile
+        )
+
+    @property
+    def strict(self) -> bool:
+        return self.profile is CardProfile.STRICT
+
+    def card_face_digests(self) -> tuple[str, str]:
+        """(card_face_sha256, chip_key_sha256) of this card: what a kiosk that read and checked
+        its card face names in the face evidence (for simulated kiosks)."""
+        chip = serialization.load_pem_private_key(self._card.chip_key_pem, None)
+        if not isinstance(chip, rsa.RSAPrivateKey):
+            raise CardFileError("card file holds an unusable chip key")
+        return card_face_digests(
+            self._card.files[(Ap.INFO, layout.INFO_CARD_FACE)], chip.public_key()
+        )
 
     @property
     def card_file(self) -> CardFile:
@@ -158,6 +198,8 @@ class VirtualCard:
             return _sw(SW_INS)
         if cmd.cla not in classes:
             return _sw(SW_CLA)
+        if cmd.extended and self.strict:
+            return _sw(SW_WRONG_LENGTH)  # no reference client sends extended lengths
         if cmd.ins == _INS_SELECT:
             return self._select(cmd)
         if cmd.ins == _INS_READ_BINARY:
@@ -190,10 +232,12 @@ class VirtualCard:
 
     def _pin_ref(self, p2: int) -> tuple[int | None, int]:
         """The PIN EF a VERIFY / CHANGE REFERENCE DATA names, or (None, status)."""
-        if p2 == 0x80:
+        if p2 == _CURRENT_EF:
             if self._ap is None or self._ef is None or (self._ap, self._ef) not in layout.PIN_RULES:
                 return None, SW_NO_CURRENT_EF
             return self._ef, SW_OK
+        if self.strict:
+            return None, SW_WRONG_P1P2  # a PIN named by its short file id
         if p2 & 0x80 and p2 & 0x1F and not p2 & 0x60:
             fid = p2 & 0x1F
             if self._ap is None or (self._ap, fid) not in self._card.pins:
@@ -240,7 +284,7 @@ class VirtualCard:
         if cmd.data or cmd.le is None:
             return _sw(SW_WRONG_LENGTH)
         if cmd.p1 & 0x80:
-            if cmd.p1 & 0x60:
+            if cmd.p1 & 0x60 or self.strict:
                 return _sw(SW_WRONG_P1P2)
             if self._ap is None or not self._exists(self._ap, cmd.p1 & 0x1F):
                 return _sw(SW_NOT_FOUND)
@@ -262,7 +306,7 @@ class VirtualCard:
         left = len(content) - offset
         if cmd.le <= left:
             return _sw(SW_OK, content[offset : offset + cmd.le])
-        if cmd.extended or cmd.le_is_zero_byte:
+        if (cmd.extended or cmd.le_is_zero_byte) and not self.strict:
             return _sw(SW_END_OF_FILE, content[offset:])
         return _sw(0x6C00 | left)
 
@@ -328,11 +372,11 @@ class VirtualCard:
         if self._ap is Ap.JPKI:
             if cmd.p1 != 0x00:
                 return _sw(SW_WRONG_P1P2)
-            if cmd.p2 == 0x80:
+            if cmd.p2 == _CURRENT_EF:
                 if self._ef is None or self._ef not in layout.KEY_EFS:
                     return _sw(SW_NO_CURRENT_EF)
                 key_ef = self._ef
-            elif cmd.p2 in layout.KEY_BY_P2:
+            elif cmd.p2 in layout.KEY_BY_P2 and not self.strict:
                 key_ef = layout.KEY_BY_P2[cmd.p2]
             else:
                 return _sw(SW_WRONG_P1P2)

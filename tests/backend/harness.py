@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from kiosk_backend.enrollment import enroll_kiosk
+from kiosk_backend.gate import GateLimits
 from kiosk_backend.observability import JsonLog
 from kiosk_backend.pg_schema import fresh_schema
 from kiosk_backend.policy import Policy
@@ -25,7 +26,11 @@ from kiosk_backend.server import BackendServer, BackendSettings
 from kiosk_backend.simulated_kiosk import CardDriver, KioskCredentials
 from kiosk_protocol.messages import FaceEvidence, Liveness
 from kiosk_protocol.pin_envelope import encrypt_pin, load_public_key_pem
-from kiosk_protocol.signing import card_proof_digest_info, sign_face_evidence
+from kiosk_protocol.signing import (
+    card_proof_digest_info,
+    chip_proof_digest_info,
+    sign_face_evidence,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -101,6 +106,7 @@ def running_backend(
     authority_dir: Path,
     database_url: str | None,
     policy: Policy | None = None,
+    limits: GateLimits | None = None,
 ) -> Iterator[RunningBackend]:
     clock = MovableClock()
     log = io.StringIO()
@@ -112,6 +118,8 @@ def running_backend(
         policy=policy or Policy(),
         pool_size=6,
         sweep_interval_seconds=3600,
+        software_kiosks=True,
+        limits=limits or GateLimits(),
     )
     server = BackendServer(settings, clock=clock, log=JsonLog(stream=log)).start()
     backend = RunningBackend(server=server, folder=folder, clock=clock, log=log)
@@ -139,6 +147,9 @@ class Steps:
         self.kiosk_id = kiosk_id
         self.http = backend.http(kiosk_id)
         self.credentials = backend.kiosks[kiosk_id]
+        self.chip_nonces: dict[str, bytes] = {}
+        # per transaction: the card face and chip key digests an honest kiosk would name
+        self.bindings: dict[str, tuple[str, str]] = {}
 
     def close(self) -> None:
         self.http.close()
@@ -150,18 +161,44 @@ class Steps:
         response = self.begin()
         assert response.status_code == 201, response.text
         body = response.json()
+        self.chip_nonces[body["transaction_id"]] = base64.b64decode(body["chip_nonce"])
         return body["transaction_id"], base64.b64decode(body["nonce"])
 
     def card_proof(
-        self, tx: str, certificate: bytes, signature: bytes, key: str | None = None
+        self,
+        tx: str,
+        certificate: bytes,
+        signature: bytes,
+        key: str | None = None,
+        chip_signature: bytes = bytes(256),
     ) -> httpx.Response:
+        self._note_binding(tx, certificate)
         return self.http.post(
             f"/v1/transactions/{tx}/card-proof",
             json={
                 "idempotency_key": key or new_key(),
                 "auth_certificate": base64.b64encode(certificate).decode(),
                 "signature": base64.b64encode(signature).decode(),
+                "chip_signature": base64.b64encode(chip_signature).decode(),
             },
+        )
+
+    def _note_binding(self, tx: str, certificate: bytes) -> None:
+        from cryptography import x509
+
+        try:
+            serial = x509.load_der_x509_certificate(certificate).serial_number
+        except ValueError:
+            return
+        registration = self.backend.server.service.authority.registration(serial)
+        if registration is not None:
+            self.bindings[tx] = (registration.card_face_sha256, registration.chip_key_sha256)
+
+    def chip_sign(self, tx: str, driver: CardDriver) -> bytes:
+        """The card-info AP's chip signs this transaction's chip nonce (the JPKI AP is selected
+        again afterwards, with its PIN state lost)."""
+        return driver.sign_with_chip_key(
+            chip_proof_digest_info(tx, self.chip_nonces[tx], self.kiosk_id)
         )
 
     def prove_with(
@@ -171,7 +208,8 @@ class Steps:
         driver.verify_auth_pin(pin)
         certificate = driver.read_auth_certificate()
         signature = driver.sign_with_auth_key(card_proof_digest_info(tx, nonce, self.kiosk_id))
-        return self.card_proof(tx, certificate, signature)
+        chip_signature = self.chip_sign(tx, driver)
+        return self.card_proof(tx, certificate, signature, chip_signature=chip_signature)
 
     def evidence(self, tx: str, **changes: Any) -> FaceEvidence:
         values: dict[str, Any] = {
@@ -183,6 +221,8 @@ class Steps:
             "frames_used": 5,
             "liveness": Liveness.PASSED,
             "model_version": "test/1",
+            "card_face_sha256": self.bindings.get(tx, ("0" * 64, "0" * 64))[0],
+            "chip_key_sha256": self.bindings.get(tx, ("0" * 64, "0" * 64))[1],
         }
         values.update(changes)
         return FaceEvidence(**values)

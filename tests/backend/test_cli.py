@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk_backend.cli import main
+from kiosk_backend.migrator import available_migrations
 from kiosk_testbed.authority import TestAuthority
 from tests.backend.harness import REPO, RunningBackend, postgres_url
 
@@ -41,6 +42,9 @@ def test_enroll_serve_health_metrics_disable(
             "store-0042",
             "--out",
             str(tmp_path / "kiosk"),
+            "--software-key",
+            "--store",
+            "Test store",
         ],
     )
     assert enrolled.exit_code == 0, enrolled.output
@@ -51,7 +55,8 @@ def test_enroll_serve_health_metrics_disable(
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "kiosk_backend", "serve", "--data-dir", str(data),
-         "--testbed-dir", str(testbed_authority.data_dir), "--port", str(port)],
+         "--testbed-dir", str(testbed_authority.data_dir), "--port", str(port),
+         "--allow-software-kiosks"],
         cwd=REPO, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -69,13 +74,14 @@ def test_enroll_serve_health_metrics_disable(
                     assert server.poll() is None, "the server exited"
                     assert time.monotonic() < deadline, "the server did not come up"
                     time.sleep(0.1)
-            assert health.json() == {"status": "ok", "database": "ok", "schema_version": 1}
+            latest = available_migrations()[-1].version
+            assert health.json() == {"status": "ok", "database": "ok", "schema_version": latest}
             assert (
                 client.post("/v1/transactions", json={"idempotency_key": "a" * 20}).status_code
                 == 201
             )
             metrics = client.get("/metrics").text
-            assert 'kiosk_backend_requests_total{operation="begin",status="201"} 1' in metrics
+            assert 'kiosk_backend_requests_total{operation="begin",status="201"} 1.0' in metrics
             assert client.get("/v1/server-key").json()["algorithm"].startswith("ECDH-ES")
 
             disabled = runner.invoke(
@@ -91,14 +97,17 @@ def test_enroll_serve_health_metrics_disable(
     events = [record["event"] for record in records]
     assert "server_started" in events and "request" in events
     listed = runner.invoke(main, ["list-kiosks", "--data-dir", str(data)])
-    assert json.loads(listed.output) == {"kiosk_id": "store-0042", "enabled": False}
+    assert json.loads(listed.output) == {
+        "kiosk_id": "store-0042", "enabled": False, "attestation": "software",
+        "store": "Test store", "flagged_at": None}
     assert (
         runner.invoke(
             main, ["disable-kiosk", "--data-dir", str(data), "--kiosk-id", "nobody"]
         ).exit_code
         != 0
     )
-    assert "schema version 1" in runner.invoke(main, ["migrate", "--data-dir", str(data)]).output
+    migrated = runner.invoke(main, ["migrate", "--data-dir", str(data)]).output
+    assert f"schema version {available_migrations()[-1].version}" in migrated
 
 
 def test_bad_kiosk_id_and_missing_authority_are_clear_errors(tmp_path: Path) -> None:
@@ -113,6 +122,7 @@ def test_bad_kiosk_id_and_missing_authority_are_clear_errors(tmp_path: Path) -> 
             "../x",
             "--out",
             str(tmp_path / "k"),
+            "--software-key",
         ],
     )
     assert bad.exit_code != 0 and "kiosk id" in bad.output
@@ -134,7 +144,7 @@ def test_bad_kiosk_id_and_missing_authority_are_clear_errors(tmp_path: Path) -> 
 def test_health_reports_the_database(backend: RunningBackend) -> None:
     with backend.http() as client:
         assert client.get("/health").json()["database"] == "ok"
-        assert "kiosk_backend_uptime_seconds" in client.get("/metrics").text
+        assert "process_start_time_seconds" in client.get("/metrics").text
 
 
 @pytest.mark.slow
@@ -164,3 +174,43 @@ def test_load_benchmark_counts_no_lost_or_duplicated_transactions(database: str)
     else:
         assert report.failed == 0 and report.db_outcomes == {"pin_reset": report.completed}
     assert report.percentile(0.5) <= report.percentile(0.99)
+
+
+def test_haproxy_config_is_valid_for_haproxy(tmp_path: Path) -> None:
+    from kiosk_backend.cluster import haproxy_binary
+
+    result = CliRunner().invoke(
+        main, ["haproxy-config", "--listen", "127.0.0.1:8440", "--instance", "127.0.0.1:8443",
+               "--instance", "127.0.0.1:8444"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "server instance1 127.0.0.1:8444" in result.output
+    assert "req.ssl_hello_type 1" in result.output  # no bytes reach an instance before a hello
+    binary = haproxy_binary()
+    if binary is None:
+        pytest.fail("haproxy is missing: scripts/setup installs it from Debian")
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(result.output.replace("maxconn 20000", "maxconn 1000"))
+    checked = subprocess.run(
+        [binary, "-c", "-f", str(config)], check=False, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_an_embedded_server_keeps_the_kiosks_log_level_names(
+    tmp_path: Path, testbed_authority: TestAuthority
+) -> None:
+    """The demo runs the kiosk and the server in one process: the server must not rename
+    the kiosk's APDU trace level (5, "TRAFFIC")."""
+    import logging
+
+    from kiosk.card_reader.traffic import TRAFFIC
+    from kiosk_backend.server import BackendServer, BackendSettings
+
+    server = BackendServer(
+        BackendSettings(data_dir=tmp_path / "b", authority_dir=testbed_authority.dir, port=0)
+    )
+    try:
+        assert logging.getLevelName(TRAFFIC) == "TRAFFIC"
+    finally:
+        server.stop()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 
-from kiosk_backend.simulated_kiosk import CardDriver, SimulatedKiosk
+from kiosk_backend.simulated_kiosk import CardBinding, CardDriver, SimulatedKiosk
 from kiosk_testbed.card import layout
 from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.card.virtual_card import VirtualCard
 from tests.backend.harness import RunningBackend, Steps
 from tests.helpers.virtual_card import TEST_PINS, TestCard
+
+
+def binding(card: TestCard) -> CardBinding:
+    return CardBinding(card.values["card_face_sha256"], card.values["chip_key_sha256"])
 
 
 def sign_pin(card: VirtualCard) -> tuple[str, int]:
@@ -30,7 +34,9 @@ def test_complete_reset_changes_the_pin_and_refills_the_counter(
 
     kiosk = SimulatedKiosk(backend.url, backend.kiosks["kiosk-1"])
     try:
-        done = kiosk.run_reset(virtual_card, TEST_PINS["auth_pin"], new_pin="NEWPIN42")
+        done = kiosk.run_reset(
+            virtual_card, TEST_PINS["auth_pin"], binding(test_card), new_pin="NEWPIN42"
+        )
     finally:
         kiosk.close()
 
@@ -64,7 +70,9 @@ def test_nothing_personal_is_stored_or_logged(
 ) -> None:
     kiosk = SimulatedKiosk(backend.url, backend.kiosks["kiosk-1"])
     try:
-        kiosk.run_reset(virtual_card, TEST_PINS["auth_pin"], new_pin="SECRETPIN77")
+        kiosk.run_reset(
+            virtual_card, TEST_PINS["auth_pin"], binding(test_card), new_pin="SECRETPIN77"
+        )
     finally:
         kiosk.close()
     values = test_card.values
@@ -77,10 +85,12 @@ def test_nothing_personal_is_stored_or_logged(
         str(values["birth_date"]).replace("-", ""),
         str(values["auth_pin"]) + '"',
         str(values["auth_serial"]),
+        str(values["card_face_sha256"]),  # digests of the card face are not kept either
+        str(values["chip_key_sha256"]),
     ]
     dump = json.dumps(
         [
-            backend.rows(f"SELECT * FROM {table}")
+            backend.rows(f"SELECT * FROM {table}")  # noqa: S608 (fixed table names)
             for table in ("transactions", "idempotency", "kiosks")
         ],
         default=str,

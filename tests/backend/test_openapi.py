@@ -68,3 +68,34 @@ def test_schemas_name_exactly_the_fields_on_the_wire(message: Any) -> None:
 def test_states_match() -> None:
     schema = openapi_document()["components"]["schemas"]["TransactionStatus"]
     assert schema["properties"]["state"]["enum"] == [state.value for state in TransactionState]
+
+
+def test_the_committed_description_is_the_generated_one() -> None:
+    """CI's check: kiosk_backend/openapi.json is what the routing table generates
+    (regenerate with `kiosk-backend openapi --out kiosk_backend/openapi.json`)."""
+    from click.testing import CliRunner
+
+    from kiosk_backend.cli import main
+    from kiosk_backend.openapi import committed_document_path, document_text
+
+    assert committed_document_path().read_text("utf-8") == document_text()
+    assert CliRunner().invoke(main, ["openapi", "--check"]).exit_code == 0
+
+
+def test_every_route_is_served_and_documented(backend: RunningBackend) -> None:
+    """Each route of the table answers something other than 404/405 over mutual TLS, and
+    a path outside the table is a 404."""
+    from kiosk_backend.routes import ROUTES
+
+    with backend.http() as client:
+        for route in ROUTES:
+            path = route.path.replace("{transaction_id}", "tx_" + "0" * 32)
+            reply = client.request(route.method, path, content=b"{}")
+            assert reply.status_code not in (404, 405) or path.startswith("/v1/transactions/"), (
+                route.path,
+                reply.status_code,
+            )
+            if reply.status_code == 404:
+                assert reply.json()["error"]["code"] == "unknown_transaction"
+        assert client.get("/v2/anything").json()["error"]["code"] == "not_found"
+        assert client.delete("/health").json()["error"]["code"] == "method_not_allowed"

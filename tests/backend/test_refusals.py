@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -59,10 +59,13 @@ def test_no_client_certificate_is_refused_at_the_handshake(backend: RunningBacke
     # The server thread counts the failed handshake after the client has seen it fail.
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        if "kiosk_backend_tls_handshake_failures_total 1" in backend.server.metrics.render():
+        if backend.server.metrics.tls_failures_total() == 1:
             break
         time.sleep(0.02)
-    assert "kiosk_backend_tls_handshake_failures_total 1" in backend.server.metrics.render()
+    assert backend.server.metrics.tls_failures_total() == 1
+    assert 'kiosk_backend_tls_handshake_failures_total{reason="no_certificate"} 1.0' in (
+        backend.server.metrics.render()
+    )
 
 
 def test_client_certificate_from_another_ca_is_refused(
@@ -188,7 +191,11 @@ def test_bad_card_signature_is_refused(steps: Steps, driver: CardDriver) -> None
     wrong = driver.sign_with_auth_key(card_proof_digest_info(tx, nonce, "some-other-kiosk"))
     response = steps.card_proof(tx, certificate, wrong)
     assert (response.status_code, error_code(response)) == (422, "bad_card_signature")
-    assert steps.status(tx)["outcome"] == "card_rejected"
+    assert steps.status(tx)["outcome"] == "card_proof_invalid"
+    # charged to nobody's card: whoever holds a certificate may present it
+    assert steps.backend.rows(
+        "SELECT card_ref FROM transactions WHERE transaction_id = ?", (tx,)
+    ) == [(None,)]
 
 
 def test_replayed_nonce_is_refused(steps: Steps, driver: CardDriver) -> None:
@@ -197,14 +204,165 @@ def test_replayed_nonce_is_refused(steps: Steps, driver: CardDriver) -> None:
     driver.verify_auth_pin(TEST_PINS["auth_pin"])
     certificate = driver.read_auth_certificate()
     signature = driver.sign_with_auth_key(card_proof_digest_info(first_tx, first_nonce, "kiosk-1"))
-    assert steps.card_proof(first_tx, certificate, signature).status_code == 200
+    chip = steps.chip_sign(first_tx, driver)
+    assert steps.card_proof(first_tx, certificate, signature, chip_signature=chip).status_code == (
+        200
+    )
     # The same proof again, in the same transaction: a replay.
-    again = steps.card_proof(first_tx, certificate, signature)
+    again = steps.card_proof(first_tx, certificate, signature, chip_signature=chip)
     assert (again.status_code, error_code(again)) == (409, "out_of_order")
     # The old proof in a new transaction (new nonce): it does not verify.
     second_tx, _ = steps.begin_ok()
-    moved = steps.card_proof(second_tx, certificate, signature)
+    moved = steps.card_proof(second_tx, certificate, signature, chip_signature=chip)
     assert (moved.status_code, error_code(moved)) == (422, "bad_card_signature")
+
+
+# --- one card, one chip ---------------------------------------------------------------------
+
+
+def _proofs(steps: Steps, tx: str, nonce: bytes, driver: CardDriver) -> tuple[bytes, bytes]:
+    """(auth certificate, card proof) of the card in ``driver`` for this transaction."""
+    driver.select_jpki()
+    driver.verify_auth_pin(TEST_PINS["auth_pin"])
+    certificate = driver.read_auth_certificate()
+    return certificate, driver.sign_with_auth_key(card_proof_digest_info(tx, nonce, "kiosk-1"))
+
+
+def test_chip_of_another_card_is_a_binding_mismatch(
+    steps: Steps,
+    driver: CardDriver,
+    issue_test_card: Callable[..., TestCard],
+    tmp_path: Path,
+) -> None:
+    """A spliced card: the JPKI AP of one card, the chip of another. The backend checks the
+    chip proof against the chip key the authority issued with the certificate."""
+    other = CardDriver(_card(issue_test_card, tmp_path))
+    tx, nonce = steps.begin_ok()
+    certificate, signature = _proofs(steps, tx, nonce, driver)
+    foreign_chip = steps.chip_sign(tx, other)
+    response = steps.card_proof(tx, certificate, signature, chip_signature=foreign_chip)
+    assert (response.status_code, error_code(response)) == (422, "card_binding_mismatch")
+    assert response.json()["error"]["kind"] == "card"
+    assert steps.status(tx)["outcome"] == "card_binding_mismatch"
+    # the card proved its key and PIN: this failure is the card's (card_ref kept)
+    (card_ref,) = steps.backend.rows(
+        "SELECT card_ref FROM transactions WHERE transaction_id = ?", (tx,)
+    )[0]
+    assert card_ref is not None
+
+
+def test_replayed_chip_answer_is_a_binding_mismatch(steps: Steps, driver: CardDriver) -> None:
+    """The chip's signature from an earlier transaction (another chip nonce) is worthless."""
+    first_tx, first_nonce = steps.begin_ok()
+    recorded = steps.chip_sign(first_tx, driver)
+    tx, nonce = steps.begin_ok()
+    certificate, signature = _proofs(steps, tx, nonce, driver)
+    response = steps.card_proof(tx, certificate, signature, chip_signature=recorded)
+    assert (response.status_code, error_code(response)) == (422, "card_binding_mismatch")
+    # the genuine chip answer for this transaction passes
+    tx, nonce = steps.begin_ok()
+    certificate, signature = _proofs(steps, tx, nonce, driver)
+    fresh = steps.chip_sign(tx, driver)
+    assert steps.card_proof(tx, certificate, signature, chip_signature=fresh).status_code == 200
+    del first_nonce
+
+
+def test_card_the_authority_never_bound_is_refused(
+    steps: Steps, testbed_authority: TestAuthority
+) -> None:
+    """A certificate from the JPKI auth CA without an issuance record (no chip, no card face
+    registered for it) cannot be checked for one-card binding: refused, charged to no card."""
+    key = rsa.generate_private_key(65537, 2048)
+    ca_key = serialization.load_pem_private_key(
+        testbed_authority.auth_ca_key_path.read_bytes(), None
+    )
+    assert isinstance(ca_key, rsa.RSAPrivateKey)
+    now = dt.datetime.now(dt.UTC)
+    unbound = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unbound")]))
+        .issuer_name(testbed_authority.auth_ca_certificate().subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(ca_key, hashes.SHA256())
+    )
+    tx, nonce = steps.begin_ok()
+    proof = key.sign(
+        card_proof_digest_info(tx, nonce, "kiosk-1")[19:],
+        padding.PKCS1v15(),
+        Prehashed(hashes.SHA256()),
+    )
+    response = steps.card_proof(tx, unbound.public_bytes(Encoding.DER), proof)
+    assert (response.status_code, error_code(response)) == (422, "card_not_registered")
+    assert steps.status(tx)["outcome"] == "card_rejected"
+
+
+@pytest.mark.parametrize("which", ["card_face_sha256", "chip_key_sha256"])
+def test_face_evidence_for_another_card_face_is_a_binding_mismatch(
+    steps: Steps, driver: CardDriver, which: str
+) -> None:
+    """Evidence names the card face (and chip key) the photo came from; the backend takes it
+    only for the ones registered with the certificate that proved the transaction."""
+    tx, nonce = steps.begin_ok()
+    assert steps.prove_with(tx, nonce, driver).status_code == 200
+    response = steps.face(tx, steps.evidence(tx, **{which: "ab" * 32}))
+    assert (response.status_code, error_code(response)) == (422, "card_binding_mismatch")
+    assert steps.status(tx)["outcome"] == "card_binding_mismatch"
+    late = steps.face(tx)
+    assert error_code(late) == "transaction_closed"
+
+
+def test_forged_proofs_count_against_the_kiosk_not_the_card(
+    make_backend: BackendFactory, driver: CardDriver, virtual_card: VirtualCard
+) -> None:
+    """A fake holding only a victim's (public) auth certificate, tried again and again: the
+    kiosk that presents the forged proofs is flagged and refused; the victim's card, with
+    its real key and PIN, goes through at once, at this kiosk below the limit and at any
+    other kiosk after it."""
+    backend = make_backend(Policy(card_max_failures=1, kiosk_max_invalid_proofs=3))
+    forger, honest = Steps(backend, "kiosk-1"), Steps(backend, "kiosk-2")
+    other_key = rsa.generate_private_key(65537, 2048)
+    try:
+        driver.select_jpki()
+        certificate = driver.read_auth_certificate()
+        for attempt in range(3):
+            tx, nonce = forger.begin_ok()
+            forged = other_key.sign(
+                card_proof_digest_info(tx, nonce, "kiosk-1")[19:],
+                padding.PKCS1v15(),
+                Prehashed(hashes.SHA256()),
+            )
+            response = forger.card_proof(tx, certificate, forged)
+            assert error_code(response) == "bad_card_signature", attempt
+            assert forger.status(tx)["outcome"] == "card_proof_invalid"
+            if attempt == 1:  # below the kiosk's limit the owner passes right here
+                tx, nonce = forger.begin_ok()
+                assert forger.prove_with(tx, nonce, driver).status_code == 200
+                forger.http.post(f"/v1/transactions/{tx}/abort",
+                                 json={"idempotency_key": new_key(), "reason": "timeout"})
+        refused = forger.begin()
+        assert (refused.status_code, error_code(refused)) == (429, "kiosk_flagged")
+        (flagged,) = backend.rows("SELECT flagged_at FROM kiosks WHERE kiosk_id = 'kiosk-1'")[0]
+        assert flagged is not None
+        tx, nonce = honest.begin_ok()
+        assert honest.prove_with(tx, nonce, driver).status_code == 200
+        assert honest.face(tx).status_code == 200
+        # the flag stays until staff enable the kiosk again; the limit ends with its window
+        backend.clock.advance(Policy().kiosk_invalid_proof_window_seconds + 1)
+        assert forger.begin().status_code == 201
+        assert backend.rows("SELECT flagged_at FROM kiosks WHERE kiosk_id = 'kiosk-1'") == [
+            (flagged,)
+        ]
+        set_kiosk_enabled(backend.server.database, "kiosk-1", True)
+        assert backend.rows("SELECT flagged_at FROM kiosks WHERE kiosk_id = 'kiosk-1'") == [
+            (None,)
+        ]
+    finally:
+        forger.close()
+        honest.close()
+    del virtual_card
 
 
 # --- the reset command and the card's answer ------------------------------------------------
@@ -223,7 +381,9 @@ def test_altered_reset_command_is_refused_by_the_card(
     assert answer == b"\x69\x88"
     assert _sign_pin(virtual_card) == (TEST_PINS["sign_pin"], 5)
     closed = steps.card_answer(tx, answer).json()
-    assert closed["outcome"] == "command_refused_by_card"
+    # a plain status word carries no MAC: the server cannot tell it from a forged one, so it
+    # never records "nothing changed" for it
+    assert closed["outcome"] == "unconfirmed"
 
 
 def test_replayed_reset_command_is_refused_by_the_card(
@@ -257,19 +417,45 @@ def test_a_forged_card_answer_is_not_believed(steps: Steps, driver: CardDriver) 
     tx = _ready_for_command(steps, driver)
     steps.reset_command(tx, "FORGED11", driver.get_challenge())
     forged = bytes.fromhex("99029000") + bytes.fromhex("8e08") + bytes(8) + b"\x90\x00"
-    assert steps.card_answer(tx, forged).json()["outcome"] == "answer_not_authentic"
+    assert steps.card_answer(tx, forged).json()["outcome"] == "unconfirmed"
 
 
-def test_new_pin_in_a_bad_format_is_refused(
-    backend: RunningBackend, steps: Steps, driver: CardDriver
+@pytest.mark.parametrize("forged", ["6985", "6988", "6A80", "9000", "6F00", "63C0"])
+def test_a_plain_status_word_after_a_real_reset_is_unconfirmed(
+    steps: Steps, driver: CardDriver, virtual_card: VirtualCard, forged: str
 ) -> None:
+    """The card did set the PIN, but the kiosk hands the server a plain status word in place
+    of the card's MAC'd answer: only "unconfirmed" may be recorded, never "nothing changed"."""
+    tx = _ready_for_command(steps, driver)
+    apdu = base64.b64decode(
+        steps.reset_command(tx, "REALRESET1", driver.get_challenge()).json()["apdu"]
+    )
+    genuine = virtual_card.process(apdu)
+    assert _sign_pin(virtual_card) == ("REALRESET1", 5)  # the card acted
+    closed = steps.card_answer(tx, bytes.fromhex(forged)).json()
+    assert closed["outcome"] == "unconfirmed"
+    assert backend_outcome(steps, tx) == "unconfirmed"
+    del genuine
+
+
+def backend_outcome(steps: Steps, tx: str) -> str:
+    rows = steps.backend.rows("SELECT outcome FROM transactions WHERE transaction_id = ?", (tx,))
+    return str(rows[0][0])
+
+
+@pytest.mark.parametrize("bad", ["bad pin", "ABCDEFGH", "12345678", "AB12", "A1" * 9])
+def test_new_pin_in_a_bad_format_is_refused(
+    backend: RunningBackend, steps: Steps, driver: CardDriver, bad: str
+) -> None:
+    """The signature-PIN rules (6-16 of A-Z0-9 with a letter and a digit) are the server's
+    too, not only the kiosk's screens."""
     from kiosk_protocol import pin_envelope
 
     tx = _ready_for_command(steps, driver)
     original = pin_envelope.is_valid_signature_pin
     pin_envelope.is_valid_signature_pin = lambda pin: True  # let the kiosk side send it
     try:
-        response = steps.reset_command(tx, "bad pin", driver.get_challenge())
+        response = steps.reset_command(tx, bad, driver.get_challenge())
     finally:
         pin_envelope.is_valid_signature_pin = original
     assert (response.status_code, error_code(response)) == (400, "new_pin_format")
@@ -465,4 +651,4 @@ def test_metrics_count_each_closed_transaction_once(backend: RunningBackend, ste
     for _ in range(3):
         assert error_code(steps.face(tx)) == "transaction_closed"
     metrics = backend.server.metrics.render()
-    assert 'kiosk_backend_transactions_closed_total{outcome="aborted"} 1' in metrics
+    assert 'kiosk_backend_transactions_closed_total{outcome="aborted"} 1.0' in metrics

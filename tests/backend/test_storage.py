@@ -31,6 +31,47 @@ def test_migrations_apply_once_and_record_their_version(database: Database) -> N
     assert names[0] == (1, "initial")
 
 
+def test_migration_3_moves_old_forged_proofs_off_the_cards(database: Database) -> None:
+    """Before 0003 a card proof that did not verify closed as card_rejected with the copied
+    certificate's card_ref; after it, such rows count against their kiosk, not the card."""
+    first = available_migrations()[0]
+    with database.transaction() as connection:
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        )
+        for statement in first.statements():
+            connection.execute(statement)
+        connection.execute(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (1, 'initial', 0)"
+        )
+        connection.execute(
+            "INSERT INTO kiosks (kiosk_id, certificate_sha256, enabled, enrolled_at, updated_at)"
+            " VALUES ('k', 'h', 1, 0, 0)"
+        )
+        for index, (outcome, card_ref) in enumerate(
+            [("card_rejected", "victim"), ("card_rejected", None), ("face_check_failed", "x")]
+        ):
+            connection.execute(
+                "INSERT INTO transactions (transaction_id, kiosk_id, nonce, state, outcome,"
+                " card_ref, created_at, expires_at) VALUES (?, 'k', ?, 'closed', ?, ?, 0, 0)",
+                (f"tx_{index}", f"{index:064x}", outcome, card_ref),
+            )
+    assert available_migrations()[-1].version in migrate(database)
+    with database.transaction() as connection:
+        rows = connection.execute(
+            "SELECT transaction_id, outcome, card_ref, chip_nonce FROM transactions"
+            " ORDER BY transaction_id"
+        ).rows
+        flags = connection.execute("SELECT flagged_at FROM kiosks").rows
+    assert rows == [
+        ("tx_0", "card_proof_invalid", None, None),
+        ("tx_1", "card_rejected", None, None),
+        ("tx_2", "face_check_failed", "x", None),
+    ]
+    assert flags == [(None,)]
+
+
 def test_a_failed_block_rolls_back_and_the_pool_stays_usable(database: Database) -> None:
     migrate(database)
     with pytest.raises(RuntimeError), database.transaction() as connection:

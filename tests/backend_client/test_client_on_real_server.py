@@ -30,11 +30,21 @@ from kiosk_testbed.card.layout import Ap
 from kiosk_testbed.card.virtual_card import VirtualCard
 from tests.backend.harness import RunningBackend
 from tests.backend_client.conftest import client_config
-from tests.helpers.virtual_card import TEST_PINS
+from tests.helpers.virtual_card import TEST_PINS, TestCard
 
-GOOD_FACE = FaceReport(
-    matched=True, live=True, score=0.41, threshold=0.55, frames=6, model_version="dlib/test"
-)
+
+def good_face(card: TestCard, matched: bool = True, score: float = 0.41) -> FaceReport:
+    """A face check against the card face the authority registered for ``card``."""
+    return FaceReport(
+        matched=matched,
+        live=True,
+        score=score,
+        threshold=0.55,
+        frames=6,
+        model_version="dlib/test",
+        card_face_sha256=card.values["card_face_sha256"],
+        chip_key_sha256=card.values["chip_key_sha256"],
+    )
 
 
 def sign_pin(card: VirtualCard) -> tuple[str, int]:
@@ -46,13 +56,16 @@ def prove(client: BackendClient, card: MyNumberCard) -> Transaction:
     transaction = client.begin()
     card.jpki.verify_pin(JpkiPin.AUTH, bytearray(TEST_PINS["auth_pin"].encode()))
     signature = card.jpki.sign_with_auth_key(transaction.to_sign)
-    client.prove_card(transaction, card.jpki.read_auth_certificate(), signature)
+    chip = card.card_info.sign_with_chip_key(transaction.chip_to_sign)
+    client.prove_card(transaction, card.jpki.read_auth_certificate(), signature, chip.signature)
     return transaction
 
 
-def complete_reset(client: BackendClient, card: MyNumberCard, new_pin: bytearray) -> str:
+def complete_reset(
+    client: BackendClient, card: MyNumberCard, new_pin: bytearray, test_card: TestCard
+) -> str:
     transaction = prove(client, card)
-    client.report_face(transaction, GOOD_FACE)
+    client.report_face(transaction, good_face(test_card))
     apdu = client.request_reset_command(transaction, new_pin, card.jpki.get_challenge(16))
     status = client.confirm(transaction, card.jpki.relay(apdu))
     assert status.outcome == "pin_reset"
@@ -60,29 +73,32 @@ def complete_reset(client: BackendClient, card: MyNumberCard, new_pin: bytearray
 
 
 def test_complete_reset_with_the_product_client(
-    client: BackendClient, virtual_card: VirtualCard
+    client: BackendClient, virtual_card: VirtualCard, test_card: TestCard
 ) -> None:
+    virtual_card.process(b"\x00\xa4\x04\x0c\x0a" + bytes.fromhex("D392F000260100000001"))
+    virtual_card.process(b"\x00\xa4\x02\x0c\x02\x00\x1b")
     for _ in range(5):  # the resident had blocked the signature PIN
-        virtual_card.process(b"\x00\xa4\x04\x0c\x0a" + bytes.fromhex("D392F000260100000001"))
-        virtual_card.process(b"\x00\x20\x00\x9b\x06WRONG1")
+        virtual_card.process(b"\x00\x20\x00\x80\x06WRONG1")
     assert sign_pin(virtual_card)[1] == 0
     card = MyNumberCard.recognize(InProcessTransport(virtual_card))
     new_pin = bytearray(b"CLIENT77")
-    transaction_id = complete_reset(client, card, new_pin)
+    transaction_id = complete_reset(client, card, new_pin, test_card)
     assert new_pin == bytearray(8), "the client must wipe the new PIN"
     assert sign_pin(virtual_card) == ("CLIENT77", 5)
     assert client.status(transaction_id).outcome == "pin_reset"
 
 
 @pytest.mark.pcsc
-def test_complete_reset_through_pcscd(backend: RunningBackend, card_in_reader: object) -> None:
+def test_complete_reset_through_pcscd(
+    backend: RunningBackend, card_in_reader: object, test_card: TestCard
+) -> None:
     from kiosk.card_reader.pcsc import PcscTransport
 
     slot = card_in_reader
     virtual: VirtualCard = slot.card  # type: ignore[attr-defined]
     with BackendClient(client_config(backend)) as client, PcscTransport(slot.reader) as transport:  # type: ignore[attr-defined]
         card = MyNumberCard.recognize(transport)
-        complete_reset(client, card, bytearray(b"THRUPCSC9"))
+        complete_reset(client, card, bytearray(b"THRUPCSC9"), test_card)
         # The new PIN works through the reader too, and its counter is full.
         card.jpki.verify_pin(JpkiPin.SIGN, bytearray(b"THRUPCSC9"))
     assert sign_pin(virtual) == ("THRUPCSC9", 5)
@@ -150,18 +166,27 @@ def test_retry_after_a_lost_reply_runs_the_call_once(backend: RunningBackend) ->
 
 
 def test_typed_refusals(
-    backend: RunningBackend, client: BackendClient, virtual_card: VirtualCard
+    backend: RunningBackend, client: BackendClient, virtual_card: VirtualCard,
+    test_card: TestCard,
 ) -> None:
     card = MyNumberCard.recognize(InProcessTransport(virtual_card))
     transaction = client.begin()
     with pytest.raises(ProtocolError) as out_of_order:
-        client.report_face(transaction, GOOD_FACE)
+        client.report_face(transaction, good_face(test_card))
     assert out_of_order.value.code == "out_of_order"
     card.jpki.verify_pin(JpkiPin.AUTH, bytearray(TEST_PINS["auth_pin"].encode()))
     wrong = card.jpki.sign_with_auth_key(client.begin().to_sign)  # signed for another transaction
     with pytest.raises(CardRejectedError) as rejected:
-        client.prove_card(transaction, card.jpki.read_auth_certificate(), wrong)
+        client.prove_card(transaction, card.jpki.read_auth_certificate(), wrong, bytes(256))
     assert rejected.value.reason == "bad_card_signature"
+    # the chip of the right card, but its signature made for another transaction
+    other = client.begin()
+    card.jpki.verify_pin(JpkiPin.AUTH, bytearray(TEST_PINS["auth_pin"].encode()))
+    signature = card.jpki.sign_with_auth_key(other.to_sign)
+    stale_chip = card.card_info.sign_with_chip_key(transaction.chip_to_sign).signature
+    with pytest.raises(CardRejectedError) as mismatch:
+        client.prove_card(other, card.jpki.read_auth_certificate(), signature, stale_chip)
+    assert mismatch.value.reason == "card_binding_mismatch"
     set_kiosk_enabled(backend.server.database, "kiosk-1", False)
     with pytest.raises(RefusedByPolicyError) as refused:
         client.begin()
@@ -169,22 +194,22 @@ def test_typed_refusals(
 
 
 def test_face_mismatch_is_a_policy_refusal(
-    client: BackendClient, virtual_card: VirtualCard
+    client: BackendClient, virtual_card: VirtualCard, test_card: TestCard
 ) -> None:
     card = MyNumberCard.recognize(InProcessTransport(virtual_card))
     transaction = prove(client, card)
-    mismatch = FaceReport(False, True, 0.71, 0.55, 6, "dlib/test")
+    mismatch = good_face(test_card, matched=False, score=0.71)
     with pytest.raises(RefusedByPolicyError) as refused:
         client.report_face(transaction, mismatch)
     assert refused.value.reason == "face_check_failed"
 
 
 def test_bad_new_pin_is_wiped_and_refused_before_sending(
-    client: BackendClient, virtual_card: VirtualCard
+    client: BackendClient, virtual_card: VirtualCard, test_card: TestCard
 ) -> None:
     card = MyNumberCard.recognize(InProcessTransport(virtual_card))
     transaction = prove(client, card)
-    client.report_face(transaction, GOOD_FACE)
+    client.report_face(transaction, good_face(test_card))
     new_pin = bytearray(b"short")
     with pytest.raises(ProtocolError) as error:
         client.request_reset_command(transaction, new_pin, bytes(16))

@@ -14,7 +14,7 @@ from kiosk.card_reader.errors import (
 )
 from kiosk.card_reader.scripted import ScriptedTransport
 
-from .builders import fake_certificate, read_all, read_sfi
+from .builders import fake_certificate, read_sfi
 
 
 @pytest.mark.parametrize(
@@ -98,47 +98,97 @@ def test_answer_without_status_word_is_malformed(answer: str) -> None:
         CardChannel(transport).select_ef(1)
 
 
-def test_whole_ef_in_one_extended_read() -> None:
+def test_whole_ef_in_one_fast_read_once_the_card_accepts_it() -> None:
     cert = fake_certificate(1800)
     transport = ScriptedTransport(
         [
             (read_sfi(0x000A), cert.hex() + "6282"),
+            (read_sfi(0x000B), cert.hex() + "6282"),
         ]
     )
     channel = CardChannel(transport)
     assert channel.read_ef_tlv(0x000A) == cert
-    assert channel.extended_length is True
-    transport.assert_done()
-
-
-def test_card_refusing_sfi_reads_gets_select_ef_from_then_on() -> None:
-    cert = fake_certificate(300)
-    transport = ScriptedTransport(
-        [
-            (read_sfi(0x000A), "6A86"),
-            ("00A4020C02000A", "9000"),
-            (read_all(), cert.hex() + "6282"),
-            ("00A4020C02000B", "9000"),
-            (read_all(), cert.hex() + "6282"),
-        ]
-    )
-    channel = CardChannel(transport)
-    assert channel.read_ef_tlv(0x000A) == cert
-    assert channel.sfi_reads is False
+    assert channel.fast_reads is True
+    assert channel.selected_ef == 0x000A  # a read by short file id selects that EF
     assert channel.read_ef_tlv(0x000B) == cert
     transport.assert_done()
 
 
+@pytest.mark.parametrize("refusal", ["6A86", "6A81", "6981", "6986", "6D00", "6E00", "6700",
+                                     "6F00", "6B00", "6A82", "6982"])
+def test_card_refusing_the_fast_read_gets_the_reference_forms_from_then_on(refusal: str) -> None:
+    """Whatever the card answers to its first fast read, the kiosk falls back to SELECT EF and
+    short reads for good, and reads the file."""
+    cert = fake_certificate(300)
+    transport = ScriptedTransport(
+        [
+            (read_sfi(0x000A), refusal),
+            ("00A4020C02000A", "9000"),
+            ("00B0000000", cert[:256].hex() + "9000"),
+            ("00B001002C", cert[256:].hex() + "9000"),
+            ("00A4020C02000B", "9000"),
+            ("00B0000000", cert[:256].hex() + "9000"),
+            ("00B001002C", cert[256:].hex() + "9000"),
+        ]
+    )
+    channel = CardChannel(transport)
+    assert channel.read_ef_tlv(0x000A) == cert
+    assert channel.fast_reads is False
+    assert channel.read_ef_tlv(0x000B) == cert
+    transport.assert_done()
+
+
+def test_reader_that_cannot_carry_an_extended_apdu_falls_back() -> None:
+    from kiosk.card_reader.errors import CardRemoved
+
+    cert = fake_certificate(260)
+    transport = ScriptedTransport(
+        [
+            (read_sfi(0x000A), CardError("SCardTransmit: PC/SC error 0x80100016")),
+            ("00A4020C02000A", "9000"),
+            ("00B0000000", cert[:256].hex() + "9000"),
+            ("00B0010004", cert[256:].hex() + "9000"),
+        ]
+    )
+    channel = CardChannel(transport)
+    assert channel.read_ef_tlv(0x000A) == cert
+    assert channel.fast_reads is False
+    # a card that left the reader is no refusal of the form: it propagates
+    transport = ScriptedTransport([(read_sfi(0x000A), CardRemoved())])
+    with pytest.raises(CardRemoved):
+        CardChannel(transport).read_ef_tlv(0x000A)
+
+
+def test_reference_forms_only_never_sends_a_fast_read() -> None:
+    transport = ScriptedTransport(
+        [("00A4020C020001", "9000"), ("00B0000011", "FF100C" + "31" * 12 + "FFFF" + "9000")]
+    )
+    channel = CardChannel(transport, fast_forms=False)
+    assert channel.read_ef_tlv(1, expected_size=17) == b"\xff\x10\x0c" + b"1" * 12
+    transport.assert_done()
+
+
+def test_selected_ef_is_not_selected_again() -> None:
+    transport = ScriptedTransport([("00A4020C020018", "9000")])
+    channel = CardChannel(transport, fast_forms=False)
+    channel.select_ef(0x0018)
+    channel.select_ef(0x0018)
+    transport.assert_done()
+    transport.extend([("00A4020C020017", "6A82")])
+    with pytest.raises(CardError):
+        channel.select_ef(0x0017)
+    assert channel.selected_ef is None
+
+
 def test_padding_after_the_tlv_is_not_returned() -> None:
-    transport = ScriptedTransport([(read_all(), "FF100C" + "31" * 12 + "FFFF" + "6282")])
+    transport = ScriptedTransport([("00B0000000", "FF100C" + "31" * 12 + "FFFF" + "6282")])
     assert CardChannel(transport).read_ef_tlv(None) == b"\xff\x10\x0c" + b"1" * 12
 
 
-def test_falls_back_to_short_reads_on_6700_and_remembers() -> None:
+def test_short_reads_in_256_byte_chunks_the_last_exact() -> None:
     cert = fake_certificate(600)
     transport = ScriptedTransport(
         [
-            (read_all(), "6700"),
             ("00B0000000", cert[:256].hex() + "9000"),
             ("00B0010000", cert[256:512].hex() + "9000"),
             ("00B0020058", cert[512:].hex() + "9000"),
@@ -146,18 +196,20 @@ def test_falls_back_to_short_reads_on_6700_and_remembers() -> None:
     )
     channel = CardChannel(transport)
     assert channel.read_ef_tlv(None) == cert
-    assert channel.extended_length is False
     transport.assert_done()
-    # the next file starts short at once
-    transport.extend([("00B0000000", "3003010203" + "6282")])
-    assert channel.read_ef_tlv(None) == bytes.fromhex("3003010203")
+
+
+def test_small_file_answered_with_6cxx_gets_the_length_it_names() -> None:
+    transport = ScriptedTransport(
+        [("00B0000000", "6C05"), ("00B0000005", "3003010203" + "9000")]
+    )
+    assert CardChannel(transport).read_ef_tlv(None) == bytes.fromhex("3003010203")
 
 
 def test_short_reads_follow_6cxx_at_the_end() -> None:
     cert = fake_certificate(300)
     transport = ScriptedTransport(
         [
-            (read_all(), "6700"),
             ("00B0000000", cert[:256].hex() + "9000"),
             ("00B001002C", "6C2C"),  # card insists on the exact length (already exact here)
             ("00B001002C", cert[256:].hex() + "9000"),
@@ -166,19 +218,22 @@ def test_short_reads_follow_6cxx_at_the_end() -> None:
     assert CardChannel(transport).read_ef_tlv(None) == cert
 
 
-def test_card_returning_part_of_an_extended_read_is_continued() -> None:
+def test_card_returning_part_of_a_fast_read_is_continued_short() -> None:
     cert = fake_certificate(5000)
     transport = ScriptedTransport(
         [
-            (read_all(), cert[:4096].hex() + "9000"),
-            ("00B01000000388", cert[4096:].hex() + "9000"),
+            (read_sfi(0x000A), cert[:4096].hex() + "9000"),
+            ("00B0100000", cert[4096:4352].hex() + "9000"),
+            ("00B0110000", cert[4352:4608].hex() + "9000"),
+            ("00B0120000", cert[4608:4864].hex() + "9000"),
+            ("00B0130088", cert[4864:].hex() + "9000"),
         ]
     )
-    assert CardChannel(transport).read_ef_tlv(None) == cert
+    assert CardChannel(transport).read_ef_tlv(0x000A) == cert
 
 
 def test_tlv_longer_than_the_file_is_malformed() -> None:
-    transport = ScriptedTransport([(read_all(), "3082100001020304" + "6282")])
+    transport = ScriptedTransport([("00B0000000", "3082100001020304" + "6282")])
     with pytest.raises(MalformedResponse, match="longer than the file"):
         CardChannel(transport).read_ef_tlv(None)
 
@@ -187,8 +242,15 @@ def test_6b00_ends_the_file() -> None:
     cert = fake_certificate(300)
     transport = ScriptedTransport(
         [
-            (read_all(), cert[:200].hex() + "9000"),
-            ("00B000C864", "6B00"),
+            ("00B0000000", cert[:200].hex() + "6282"),
+        ]
+    )
+    with pytest.raises(MalformedResponse, match="longer than the file"):
+        CardChannel(transport).read_ef_tlv(None)
+    transport = ScriptedTransport(
+        [
+            ("00B0000000", cert[:256].hex() + "9000"),
+            ("00B001002C", "6B00"),
         ]
     )
     with pytest.raises(MalformedResponse, match="longer than the file"):
@@ -196,7 +258,7 @@ def test_6b00_ends_the_file() -> None:
 
 
 def test_file_too_short_for_a_header() -> None:
-    transport = ScriptedTransport([(read_all(), "30" + "6282")])
+    transport = ScriptedTransport([("00B0000000", "30" + "6282")])
     with pytest.raises(MalformedResponse, match="too short"):
         CardChannel(transport).read_ef_tlv(None)
 
@@ -214,14 +276,28 @@ def test_empty_read_with_9000_is_malformed() -> None:
 
 
 def test_read_errors_are_typed() -> None:
-    transport = ScriptedTransport([(read_sfi(0x0001), "6982")])
+    transport = ScriptedTransport([("00A4020C020001", "9000"), ("00B0000000", "6982")])
     with pytest.raises(SecurityStatusNotSatisfied):
-        CardChannel(transport).read_ef_tlv(1)
-    transport = ScriptedTransport([(read_sfi(9), "6A82")])
+        CardChannel(transport, fast_forms=False).read_ef_tlv(1)
+    # a fast read refused after others worked falls back too; the file's own error shows there
+    channel = CardChannel(ScriptedTransport([(read_sfi(1), "3003010203" + "9000")]))
+    channel.read_ef_tlv(1)
+    cast_transport = channel.transport
+    assert isinstance(cast_transport, ScriptedTransport)
+    cast_transport.extend([(read_sfi(9), "6A82"), ("00A4020C020009", "6A82")])
     with pytest.raises(CardError) as info:
-        CardChannel(transport).read_ef_tlv(9)
+        channel.read_ef_tlv(9)
+    assert channel.fast_reads is False
     assert info.value.sw == 0x6A82
     assert "SW 6A82: file or application not found" in str(info.value)
+    # once accepted, a 6982 of a fast read is about the file's access: no fallback
+    channel = CardChannel(ScriptedTransport([(read_sfi(1), "3003010203" + "9000")]))
+    channel.read_ef_tlv(1)
+    cast_transport = channel.transport
+    assert isinstance(cast_transport, ScriptedTransport)
+    cast_transport.extend([(read_sfi(2), "6982")])
+    with pytest.raises(SecurityStatusNotSatisfied):
+        channel.read_ef_tlv(2)
 
 
 def test_select_application_is_remembered() -> None:

@@ -20,15 +20,20 @@ def select(aid: bytes) -> str:
 
 RECOGNIZE = [
     (select(CARD_INFO_AID), "9000"),
-    (select(TEXT_AP_AID), "9000"),
     (select(JPKI_AID), "9000"),
+    (select(TEXT_AP_AID), "9000"),
 ]
+
+
+def status(fid: int, sw: str) -> list[tuple[str, str]]:
+    """An empty VERIFY in the reference form: SELECT the PIN's EF, VERIFY the current EF."""
+    return [(f"00A4020C02{fid:04X}", "9000"), ("00200080", sw)]
 
 
 def test_recognized_by_its_three_applications() -> None:
     transport = ScriptedTransport(RECOGNIZE)
     card = MyNumberCard.recognize(transport)
-    assert card.channel.selected_aid == JPKI_AID
+    assert card.channel.selected_aid == TEXT_AP_AID  # the retry counters start there
     transport.assert_done()
 
 
@@ -56,19 +61,18 @@ def test_retry_counters_and_snapshot() -> None:
     transport = ScriptedTransport(
         [
             *RECOGNIZE,
-            ("00200098", "63C3"),
-            ("0020009B", "63C5"),
-            (select(TEXT_AP_AID), "9000"),
-            ("00200091", "63C2"),
+            *status(0x0011, "63C2"),
             (select(JPKI_AID), "9000"),
-            (read_sfi(0x000A), cert.hex() + "6282"),
+            *status(0x0018, "63C3"),
+            *status(0x001B, "63C5"),
+            (read_sfi(0x000A, "000100"), cert[:256].hex() + "9000"),
             # second snapshot, now the auth PIN has been tried wrongly elsewhere
-            ("00200098", "63C2"),
-            ("0020009B", "63C5"),
             (select(TEXT_AP_AID), "9000"),
-            ("00200091", "63C2"),
+            *status(0x0011, "63C2"),
             (select(JPKI_AID), "9000"),
-            (read_sfi(0x000A), cert.hex() + "6282"),
+            *status(0x0018, "63C2"),
+            *status(0x001B, "63C5"),
+            (read_sfi(0x000A, "000100"), cert[:256].hex() + "9000"),
         ]
     )
     card = MyNumberCard.recognize(transport)
@@ -84,10 +88,10 @@ def test_verified_pin_counts_as_full_so_the_snapshot_is_stable() -> None:
     transport = ScriptedTransport(
         [
             *RECOGNIZE,
-            ("00200098", "9000"),
-            ("0020009B", "63C5"),
-            (select(TEXT_AP_AID), "9000"),
-            ("00200091", "63C3"),
+            *status(0x0011, "63C3"),
+            (select(JPKI_AID), "9000"),
+            *status(0x0018, "9000"),
+            *status(0x001B, "63C5"),
         ]
     )
     counters = MyNumberCard.recognize(transport).read_retry_counters()

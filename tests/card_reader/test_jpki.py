@@ -22,19 +22,25 @@ from .builders import fake_certificate, read_sfi
 SELECT_JPKI = "00A4040C0A" + JPKI_AID.hex()
 
 
+SELECT = "00A4020C02"  # SELECT EF by file id, no FCI: + the 2-byte id
+
+
 def session(
-    steps: list[tuple[str | None, str | BaseException]],
+    steps: list[tuple[str | None, str | BaseException]], *, fast_forms: bool = False
 ) -> tuple[JpkiSession, ScriptedTransport]:
+    """A session in the reference forms (OpenSC / myna) unless ``fast_forms``."""
     transport = ScriptedTransport([(SELECT_JPKI, "9000"), *steps])
-    return JpkiSession(CardChannel(transport)), transport
+    return JpkiSession(CardChannel(transport, fast_forms=fast_forms)), transport
 
 
 def test_token_label_and_certificate_presence() -> None:
     label = b"JPKIAPICCTOKEN2".ljust(32, b" ")
     jpki, transport = session(
         [
-            ("00B0860020", label.hex() + "9000"),
-            ("00B0880003", "8F8F00" + "9000"),
+            (SELECT + "0006", "9000"),
+            ("00B0000020", label.hex() + "9000"),
+            (SELECT + "0008", "9000"),
+            ("00B0000003", "8F8F00" + "9000"),
         ]
     )
     assert jpki.token_label() == "JPKIAPICCTOKEN2"
@@ -42,8 +48,22 @@ def test_token_label_and_certificate_presence() -> None:
     transport.assert_done()
 
 
+def test_token_label_and_presence_in_fast_forms_once_accepted() -> None:
+    label = b"JPKIAPICCTOKEN2".ljust(32, b" ")
+    jpki, transport = session(
+        [
+            (read_sfi(0x0006, "000020"), label.hex() + "9000"),
+            (read_sfi(0x0008, "000003"), "8F8F00" + "9000"),
+        ],
+        fast_forms=True,
+    )
+    assert jpki.token_label() == "JPKIAPICCTOKEN2"
+    assert jpki.certificate_presence().sign is True
+    transport.assert_done()
+
+
 def test_no_signature_certificate_for_minors() -> None:
-    jpki, _ = session([("00B0880003", "008F00" + "9000")])
+    jpki, _ = session([(SELECT + "0008", "9000"), ("00B0000003", "008F00" + "9000")])
     presence = jpki.certificate_presence()
     assert (presence.sign, presence.auth) == (False, True)
 
@@ -59,19 +79,27 @@ def test_no_signature_certificate_for_minors() -> None:
 )
 def test_certificates(method: str, fid: str) -> None:
     cert = fake_certificate(1200)
-    jpki, transport = session([(read_sfi(int(fid, 16)), cert.hex() + "6282")])
+    chunks = [
+        (f"00B0{offset >> 8:02X}{offset & 0xFF:02X}{min(256, 1200 - offset) % 256:02X}",
+         cert[offset : offset + 256].hex() + "9000")
+        for offset in range(0, 1200, 256)
+    ]
+    jpki, transport = session([(SELECT + fid, "9000"), *chunks])
+    assert getattr(jpki, method)() == cert
+    transport.assert_done()
+    jpki, transport = session([(read_sfi(int(fid, 16)), cert.hex() + "6282")], fast_forms=True)
     assert getattr(jpki, method)() == cert
     transport.assert_done()
 
 
 def test_sign_certificate_needs_the_sign_pin() -> None:
-    jpki, _ = session([(read_sfi(0x0001), "6982")])
+    jpki, _ = session([(SELECT + "0001", "9000"), ("00B0000000", "6982")])
     with pytest.raises(SecurityStatusNotSatisfied):
         jpki.read_sign_certificate()
 
 
 def test_non_certificate_content_is_malformed() -> None:
-    jpki, _ = session([(read_sfi(0x000A), "0403010203" + "6282")])
+    jpki, _ = session([(SELECT + "000A", "9000"), ("00B0000000", "0403010203" + "6282")])
     with pytest.raises(MalformedResponse, match="DER certificate"):
         jpki.read_auth_certificate()
 
@@ -88,18 +116,39 @@ def test_non_certificate_content_is_malformed() -> None:
     ],
 )
 def test_pin_status_by_empty_verify(sw: str, expected: PinStatus) -> None:
-    jpki, transport = session([("00200098", sw)])
+    jpki, transport = session([(SELECT + "0018", "9000"), ("00200080", sw)])
     assert jpki.pin_status(JpkiPin.AUTH) == expected
     transport.assert_done()
 
 
 def test_sign_pin_status_addresses_ef_001b() -> None:
-    jpki, _ = session([("0020009B", "63C5")])
+    jpki, _ = session([(SELECT + "001B", "9000"), ("00200080", "63C5")])
     assert jpki.pin_status(JpkiPin.SIGN).tries_left == 5
 
 
+@pytest.mark.parametrize("fast_forms", [False, True])
+def test_no_pin_command_ever_names_a_pin_by_short_file_id(fast_forms: bool) -> None:
+    """VERIFY with P2 80|SFI is a form no reference client sends: a card might misread it,
+    so PINs are always SELECTed and verified as the current EF, fast forms or not."""
+    jpki, transport = session(
+        [
+            (SELECT + "0018", "9000"),
+            ("00200080", "63C3"),
+            ("002000800431323334", "9000"),
+            (SELECT + "001B", "9000"),
+            ("00200080", "63C5"),
+        ],
+        fast_forms=fast_forms,
+    )
+    jpki.pin_status(JpkiPin.AUTH)
+    jpki.verify_pin(JpkiPin.AUTH, bytearray(b"1234"))  # the EF is current: no second SELECT
+    jpki.pin_status(JpkiPin.SIGN)
+    transport.assert_done()
+    assert all(apdu[1] != 0x20 or apdu[3] == 0x80 for apdu in transport.sent)
+
+
 def test_pin_status_unexpected_sw_is_a_card_error() -> None:
-    jpki, _ = session([("00200098", "6A88")])
+    jpki, _ = session([(SELECT + "0018", "9000"), ("00200080", "6A88")])
     with pytest.raises(CardError) as info:
         jpki.pin_status(JpkiPin.AUTH)
     assert info.value.sw == 0x6A88
@@ -108,11 +157,12 @@ def test_pin_status_unexpected_sw_is_a_card_error() -> None:
 def test_wrong_auth_pin_down_to_blocking() -> None:
     jpki, transport = session(
         [
-            ("002000980431313131", "63C2"),
-            ("002000980431313131", "63C1"),
-            ("002000980431313131", "63C0"),
-            ("002000980431313131", "6984"),
-            ("00200098", "6984"),
+            (SELECT + "0018", "9000"),
+            ("002000800431313131", "63C2"),
+            ("002000800431313131", "63C1"),
+            ("002000800431313131", "63C0"),
+            ("002000800431313131", "6984"),
+            ("00200080", "6984"),
         ]
     )
     pin = bytearray(b"1111")
@@ -134,7 +184,7 @@ def test_wrong_auth_pin_down_to_blocking() -> None:
 
 
 def test_correct_pin() -> None:
-    jpki, transport = session([("002000980431323334", "9000")])
+    jpki, transport = session([(SELECT + "0018", "9000"), ("002000800431323334", "9000")])
     jpki.verify_pin(JpkiPin.AUTH, bytearray(b"1234"))
     transport.assert_done()
 
@@ -159,7 +209,7 @@ def test_badly_formed_pins_never_reach_the_card(which: JpkiPin, pin: bytes) -> N
 
 
 def test_card_rejecting_the_format_costs_no_try() -> None:
-    jpki, _ = session([("0020009B06414243313233", "6A80")])
+    jpki, _ = session([(SELECT + "001B", "9000"), ("0020008006414243313233", "6A80")])
     with pytest.raises(InvalidPinFormat) as info:
         jpki.verify_pin(JpkiPin.SIGN, bytearray(b"ABC123"))
     assert info.value.sw == 0x6A80
@@ -170,7 +220,8 @@ def test_sign_with_auth_key() -> None:
     signature = bytes(range(256))
     jpki, transport = session(
         [
-            ("802A009733" + digest_info.hex() + "00", signature.hex() + "9000"),
+            (SELECT + "0017", "9000"),
+            ("802A008033" + digest_info.hex() + "00", signature.hex() + "9000"),
         ]
     )
     assert jpki.sign_with_auth_key(digest_info) == signature
@@ -180,7 +231,8 @@ def test_sign_with_auth_key() -> None:
 def test_sign_with_auth_key_in_61xx_parts() -> None:
     jpki, _ = session(
         [
-            ("802A00970101" + "00", "AA" * 200 + "6138"),
+            (SELECT + "0017", "9000"),
+            ("802A00800101" + "00", "AA" * 200 + "6138"),
             ("00C0000038", "BB" * 56 + "9000"),
         ]
     )
@@ -188,7 +240,7 @@ def test_sign_with_auth_key_in_61xx_parts() -> None:
 
 
 def test_sign_without_pin_is_refused() -> None:
-    jpki, _ = session([("802A00970101" + "00", "6982")])
+    jpki, _ = session([(SELECT + "0017", "9000"), ("802A00800101" + "00", "6982")])
     with pytest.raises(SecurityStatusNotSatisfied):
         jpki.sign_with_auth_key(b"\x01")
 
@@ -220,6 +272,6 @@ def test_relay_returns_error_status_words_as_bytes() -> None:
 
 
 def test_card_removed_mid_command_propagates_typed() -> None:
-    jpki, _ = session([("00200098", CardRemoved())])
+    jpki, _ = session([(SELECT + "0018", "9000"), ("00200080", CardRemoved())])
     with pytest.raises(CardRemoved):
         jpki.pin_status(JpkiPin.AUTH)

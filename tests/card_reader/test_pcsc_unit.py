@@ -161,6 +161,7 @@ def test_watcher_reports_a_quick_card_swap() -> None:
         recorder.expect(events.CardRemoved(READER), events.CardInserted(READER, b"\x3b\x99"))
 
 
+@pytest.mark.expect_logged_errors
 def test_watcher_survives_a_failing_callback() -> None:
     api = FakeScard()
     seen: list[events.ReaderEvent] = []

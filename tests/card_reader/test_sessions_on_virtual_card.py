@@ -27,9 +27,10 @@ from kiosk.card_reader.errors import (
     SecurityStatusNotSatisfied,
     WrongPin,
 )
-from kiosk.card_reader.jpki import JPKI_AID, SHA256_DIGEST_INFO_PREFIX, JpkiPin
+from kiosk.card_reader.jpki import SHA256_DIGEST_INFO_PREFIX, JpkiPin
 from kiosk.card_reader.pcsc import PcscTransport
 from kiosk.card_reader.scripted import ScriptedTransport
+from kiosk.card_reader.text_ap import TEXT_AP_AID
 from kiosk.card_reader.transport import Transport
 from kiosk_backend.admin_command import (
     CardVerdict,
@@ -46,12 +47,17 @@ def secret(values: dict[str, Any], key: str) -> bytearray:
     return bytearray(str(values[key]).encode("ascii"))
 
 
-@pytest.fixture(params=["in_process", pytest.param("pcsc", marks=pytest.mark.pcsc)])
+@pytest.fixture(
+    params=["in_process", "in_process_fast", pytest.param("pcsc", marks=pytest.mark.pcsc)]
+)
 def card(request: pytest.FixtureRequest, virtual_card: Any) -> Iterator[MyNumberCard]:
-    """The same card in process and, for tests marked pcsc, through pcscd/vpcd."""
+    """The same card in process (strict real-card profile, and the profile that takes the
+    fast forms) and, for tests marked pcsc, through pcscd/vpcd (strict)."""
     transport: Transport
     if request.param == "in_process":
         transport = InProcessTransport(virtual_card)
+    elif request.param == "in_process_fast":
+        transport = InProcessTransport(request.getfixturevalue("fast_virtual_card"))
     else:
         request.getfixturevalue("card_in_reader")  # inserts virtual_card into reader 0
         transport = PcscTransport(READER_0)
@@ -60,7 +66,7 @@ def card(request: pytest.FixtureRequest, virtual_card: Any) -> Iterator[MyNumber
 
 
 def test_recognition_and_counters(card: MyNumberCard) -> None:
-    assert card.channel.selected_aid == JPKI_AID
+    assert card.channel.selected_aid == TEXT_AP_AID
     counters = card.read_retry_counters()
     assert (counters.auth.tries_left, counters.sign.tries_left, counters.text.tries_left) == (
         3,

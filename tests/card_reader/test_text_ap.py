@@ -23,19 +23,24 @@ SELECT_TEXT = "00A4040C0A" + TEXT_AP_AID.hex()
 
 
 def session(
-    steps: list[tuple[str | None, str | BaseException]],
+    steps: list[tuple[str | None, str | BaseException]], *, fast_forms: bool = True
 ) -> tuple[TextApSession, ScriptedTransport]:
     transport = ScriptedTransport([(SELECT_TEXT, "9000"), *steps])
-    return TextApSession(CardChannel(transport)), transport
+    return TextApSession(CardChannel(transport, fast_forms=fast_forms)), transport
 
 
 def test_pin_then_my_number() -> None:
+    """The reference forms: SELECT EF 0011, VERIFY the current EF, SELECT EF 0001 and read
+    the 17 bytes the file holds in one command (as myna does)."""
     text, transport = session(
         [
-            ("00200091", "63C3"),
-            ("002000910431323334", "9000"),
-            (read_sfi(0x0001), my_number_file().hex() + "6282"),
-        ]
+            ("00A4020C020011", "9000"),
+            ("00200080", "63C3"),
+            ("002000800431323334", "9000"),
+            ("00A4020C020001", "9000"),
+            ("00B0000011", my_number_file().hex() + "9000"),
+        ],
+        fast_forms=False,
     )
     assert text.pin_status().tries_left == 3
     text.verify_pin(bytearray(b"1234"))
@@ -46,7 +51,13 @@ def test_pin_then_my_number() -> None:
 
 
 def test_wrong_text_pin_to_blocked() -> None:
-    text, _ = session([("002000910430303030", "63C1"), ("002000910430303030", "63C0")])
+    text, _ = session(
+        [
+            ("00A4020C020011", "9000"),
+            ("002000800430303030", "63C1"),
+            ("002000800430303030", "63C0"),
+        ]
+    )
     with pytest.raises(WrongPin) as info:
         text.verify_pin(bytearray(b"0000"))
     assert info.value.attempts_left == 1
@@ -57,8 +68,10 @@ def test_wrong_text_pin_to_blocked() -> None:
 def test_unlock_with_check_codes() -> None:
     text, transport = session(
         [
-            ("002000940C" + MY_NUMBER.hex(), "9000"),
-            ("002000950E" + b"55021720352285".hex(), "63C9"),
+            ("00A4020C020014", "9000"),
+            ("002000800C" + MY_NUMBER.hex(), "9000"),
+            ("00A4020C020015", "9000"),
+            ("002000800E" + b"55021720352285".hex(), "63C9"),
         ]
     )
     text.unlock_with_my_number(bytearray(MY_NUMBER))

@@ -47,12 +47,15 @@ def test_pins_and_my_number_never_logged(traffic_log: pytest.LogCaptureFixture, 
     transport = ScriptedTransport(
         [
             ("00A4040C0A" + JPKI_AID.hex(), "9000"),
-            ("002000980439383736", "63C2"),
+            ("00A4020C020018", "9000"),
+            ("002000800439383736", "63C2"),
             ("00A4040C0A" + TEXT_AP_AID.hex(), "9000"),
-            ("002000910439383736", "9000"),
+            ("00A4020C020011", "9000"),
+            ("002000800439383736", "9000"),
             (read_sfi(0x0001), my_number_file().hex() + "6282"),
             (read_sfi(0x0002), basic_info_file().hex() + "6282"),
-            ("002000940C" + MY_NUMBER.hex(), "9000"),
+            ("00A4020C020014", "9000"),
+            ("002000800C" + MY_NUMBER.hex(), "9000"),
         ]
     )
     channel = CardChannel(transport)

@@ -16,8 +16,20 @@ def test_card_bench_reads_everything_the_flow_needs_through_pcscd() -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["reader"] == "Virtual PCD 00 00"
-    assert report["trusted_face"] is True
+    assert report["card_profile"] == "strict" and report["fast_forms_used"] is False
     steps = {step["step"] for step in report["first_run"]["steps"]}
-    assert {"recognize", "retry_counters", "my_number", "auth_certificate"} <= steps
-    assert 5 <= report["apdus"] <= 40
+    assert {"read_card", "auth_pin", "photo", "reset_prepare"} <= steps
+    assert 60 <= report["apdus"] <= 120
+    assert report["reads"]["ratio"] <= 1.2
+    assert 0 < report["contactless_424k"]["seconds"] < 1
     assert report["median_total_ms"] > 0
+
+
+@pytest.mark.pcsc
+def test_card_bench_on_a_card_taking_the_fast_forms() -> None:
+    result = CliRunner().invoke(main, ["card-bench", "--repeat", "1", "--card-profile", "fast"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["fast_forms_used"] is True
+    assert report["reads"]["ratio"] <= 1.2
+    assert report["reads"]["apdus"] == report["reads"]["files"]  # one READ BINARY per file

@@ -70,3 +70,44 @@ def test_without_a_display_it_says_how_to_run_it() -> None:
     assert done.returncode != 0
     assert "xvfb-run" in done.stderr and "--autoplay" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _public_domain_face() -> Path:
+    """A public-domain portrait the repository carries (tests/data/faces/NOTICE.md)."""
+    return REPO / "tests" / "data" / "faces" / "Barack_Obama" / "obama_official_portrait_2012.jpg"
+
+
+def _issue(tmp_path: Path, photo: Path, *extra: str) -> tuple[Path, dict[str, str]]:
+    env = _offscreen_env()
+    env["KIOSK_TESTBED_DIR"] = str(tmp_path / "testbed")
+    card = tmp_path / "trainer.card"
+    issued = subprocess.run(
+        [sys.executable, "-m", "kiosk_testbed", "issue-card", "--photo", str(photo),
+         "--auth-pin", "5820", "--out", str(card), *extra],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert issued.returncode == 0, issued.stderr[-2000:]
+    return card, env
+
+
+@pytest.mark.slow
+def test_trainer_plays_any_issued_card_to_success(tmp_path: Path) -> None:
+    photo = _public_domain_face()
+    card, env = _issue(tmp_path, photo)
+    before = card.read_bytes()
+    done = _kiosk("--autoplay", "--in-process", "--card", str(card), "--auth-pin", "5820",
+                  "--resident", str(photo), "--data-dir", str(tmp_path / "data"), env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "RESULT: success"
+    assert card.read_bytes() == before  # the trainer's card file is left as it was
+    assert "5820" not in done.stderr
+
+
+def test_trainer_demo_asks_for_the_auth_pin(tmp_path: Path) -> None:
+    photo = _public_domain_face()
+    card, env = _issue(tmp_path, photo)
+    done = _kiosk("--autoplay", "--in-process", "--card", str(card), env=env, timeout=120)
+    assert done.returncode != 0
+    assert "--auth-pin" in done.stderr and "Traceback" not in done.stderr
+    done = _kiosk("--autoplay", "--in-process", "--card", str(card), "--auth-pin", "58201",
+                  env=env, timeout=120)
+    assert done.returncode != 0 and "4 digits" in done.stderr

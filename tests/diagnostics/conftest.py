@@ -40,7 +40,7 @@ def reference_backend(testbed_authority: TestAuthority,
                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     data = tmp_path_factory.mktemp("backend")
     server = BackendServer(BackendSettings(data_dir=data, authority_dir=testbed_authority.dir,
-                                           port=0)).start()
+                                           port=0, software_kiosks=True)).start()
     try:
         bundle = enroll_kiosk(server.pki, server.database, KIOSK_ID,
                               tmp_path_factory.mktemp("kiosk-tls"))

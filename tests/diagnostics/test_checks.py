@@ -398,4 +398,4 @@ def test_face_self_test_accepts_the_sample_and_refuses_a_still(tmp_path: Path) -
     score = result.details["match_score"]
     from kiosk.face_match.config import load_config
 
-    assert isinstance(score, float) and score < load_config().matching.threshold
+    assert isinstance(score, float) and score < load_config().engine_settings.threshold

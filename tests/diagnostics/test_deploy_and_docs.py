@@ -51,8 +51,10 @@ def test_installation_guide_uses_the_real_file_names() -> None:
     for needed in ("deploy/kiosk.service", "deploy/kiosk.example.toml",
                    "kiosk-backend enroll-kiosk", "kiosk set-credential staff", "kiosk diag",
                    "operator-ca.crt.pem",
-                   "kiosk.crt.pem", "kiosk.key.pem", "cage", "pcscd"):
+                   "kiosk.crt.pem", "kiosk tpm-enroll", "kiosk.tls.key", "/dev/tpmrm0",
+                   "kiosk reset-lockout", "cage", "pcscd"):
         assert needed in guide
     example = (REPO / "deploy" / "kiosk.example.toml").read_text()
-    for name in ("operator-ca.crt.pem", "kiosk.crt.pem", "kiosk.key.pem"):
+    for name in ("operator-ca.crt.pem", "kiosk.crt.pem"):
         assert f"/etc/kiosk/tls/{name}" in example
+    assert "/etc/kiosk/tpm/kiosk.tls.key" in example

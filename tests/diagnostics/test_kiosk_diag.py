@@ -129,6 +129,7 @@ def test_bad_configuration_is_named_without_a_traceback(tmp_path: Path, text: st
 
 @pytest.mark.pcsc
 @pytest.mark.slow
+@pytest.mark.expect_logged_errors  # one, for the report's log excerpt
 def test_report_and_logs_hold_no_personal_data_after_a_card_session(
         card_in_reader: InsertedCard, write_config: Callable[..., Path], tmp_path: Path) -> None:
     """Everything personal passes through the card layer with full APDU tracing on; then
@@ -139,6 +140,7 @@ def test_report_and_logs_hold_no_personal_data_after_a_card_session(
     from kiosk.config import load_config
     from kiosk.diagnostics.logging_setup import configure_logging
     from kiosk.maintenance import Maintenance, Role
+    from kiosk.maintenance.session import install_lockout_state
 
     values = card_in_reader.values
     config_path = write_config(logging={"directory": str(tmp_path / "logs"), "level": "DEBUG",
@@ -166,6 +168,7 @@ def test_report_and_logs_hold_no_personal_data_after_a_card_session(
             handler.close()
         kiosk_logger.setLevel(logging.NOTSET)
         logging.getLogger("kiosk.card_reader.traffic").setLevel(logging.NOTSET)
+    install_lockout_state(config)
     maintenance = Maintenance.from_config(config)
     maintenance.counters.record("completed")
     session = maintenance.sign_in(Role.STAFF, bytearray(b"482913"))

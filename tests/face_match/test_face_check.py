@@ -45,7 +45,7 @@ def test_synthetic_resident_passes_match_and_challenge(
     assert result.match_seconds is not None and result.match_seconds < 2.0
     assert len(result.liveness.actions) == 3
     assert result.liveness.score is not None and result.liveness.score >= -0.5
-    assert {"timing", "shading", "relief", "tilt_relief"} <= set(result.liveness.cues)
+    assert {"timing", "shading", "parallax"} <= set(result.liveness.cues)
     assert result.seconds <= 12.0  # the whole step, for a cooperative resident
     evidence = result.to_evidence()
     assert evidence["passed"] is True
@@ -65,7 +65,8 @@ def test_resident_in_real_time_through_the_threaded_source(
         source.stop()
     assert result.passed, result
     stages = {p.stage for p in seen}
-    assert {Stage.LOOKING, Stage.CHALLENGE, Stage.DONE} <= stages
+    # One good frame decides the match: the first good frame already ends LOOKING.
+    assert {Stage.CHALLENGE, Stage.DONE} <= stages
     prompts = [p.prompt for p in seen if p.prompt is not None]
     assert list(dict.fromkeys(prompts)) == list(result.liveness.actions)
     colours = [p.illumination for p in seen if p.illumination is not None]

@@ -10,19 +10,18 @@ import pytest
 
 from kiosk.face_match.card_photo import decode_card_photo, make_card_photo
 from kiosk.face_match.config import load_config
-from kiosk.face_match.detection import detect_faces
+from kiosk.face_match.engine import load_engine
 from kiosk.face_match.evaluation import Pair, evaluate_pairs
 from kiosk.face_match.matching import (
     MatchingError,
     decide,
-    decision_threshold,
     encode_live,
     enroll_card_photo,
     enroll_portrait,
-    frame_spread,
     fuse,
     portrait_face_box,
 )
+from kiosk.face_match.sface import MODEL_VERSION
 from tests.face_match.faces import (
     BIDEN,
     BUNDLED,
@@ -33,7 +32,17 @@ from tests.face_match.faces import (
     write_bundled_pairs,
 )
 
-CONFIG = load_config().matching
+FACE = load_config()
+CONFIG = FACE.engine_settings
+ENGINE = load_engine(FACE.engine)
+
+
+def _card() -> object:
+    return enroll_card_photo(make_card_photo(read_rgb(OBAMA / "obama_blue_room_2010.jpg")), ENGINE)
+
+
+def _live(image: np.ndarray) -> np.ndarray:
+    return encode_live(image, ENGINE.detect(image)[0], ENGINE, CONFIG)
 
 
 def _pairs(pairs_csv: Path, label: str, count: int) -> list[Pair]:
@@ -47,9 +56,9 @@ def _pairs(pairs_csv: Path, label: str, count: int) -> list[Pair]:
 def test_bundled_pairs_genuine_match_and_impostors_do_not(tmp_path: Path) -> None:
     pairs_csv = write_bundled_pairs(tmp_path / "pairs.csv")
     pairs = _pairs(pairs_csv, "genuine", 3) + _pairs(pairs_csv, "impostor", 3)
-    report = evaluate_pairs(pairs, BUNDLED, CONFIG, workers=2)
+    report = evaluate_pairs(pairs, BUNDLED, FACE, workers=2)
     assert report.genuine_pairs == 3
-    assert report.impostor_comparisons == 3
+    assert report.impostor_pairs == 3
     assert report.frr == 0.0
     assert report.far == 0.0
 
@@ -59,83 +68,63 @@ def test_bundled_pairs_genuine_match_and_impostors_do_not(tmp_path: Path) -> Non
 def test_subset_of_the_data_sets_pairs_genuine_match_and_impostors_do_not() -> None:
     pairs_csv = dataset() / "pairs.csv"
     pairs = _pairs(pairs_csv, "genuine", 5) + _pairs(pairs_csv, "impostor", 8)
-    report = evaluate_pairs(pairs, dataset(), CONFIG, workers=2)
+    report = evaluate_pairs(pairs, dataset(), FACE, workers=2)
     assert report.genuine_pairs == 5
-    assert report.impostor_comparisons == 8
+    assert report.impostor_pairs == 8
     assert report.frr == 0.0
     assert report.far == 0.0
 
 
-def test_live_frames_of_the_card_holder_match_the_card() -> None:
-    card = enroll_card_photo(make_card_photo(read_rgb(OBAMA / "obama_blue_room_2010.jpg")), CONFIG)
-    live = []
+def test_live_images_of_the_card_holder_match_the_card() -> None:
+    card = _card()
     for name in ("obama_official_portrait_2012.jpg", "obama_congress_2009.jpg"):
-        image = read_rgb(OBAMA / name)
-        live.append(encode_live(image, detect_faces(image, 1)[0], CONFIG))
-    result = decide(card, live, CONFIG)
-    assert result.matched
-    assert result.score < result.threshold
-    assert CONFIG.varied_threshold <= result.threshold <= CONFIG.threshold
-    assert result.frames_used == 2
-    assert result.model_version.startswith("dlib-")
-    assert set(result.to_evidence()) >= {"matched", "score", "threshold", "frames_used"}
+        result = decide(card, [_live(read_rgb(OBAMA / name))], ENGINE, CONFIG, FACE.matching)
+        assert result.matched
+        assert result.score < result.threshold == CONFIG.threshold
+        assert result.frames_used == 1
+        assert result.model_version == MODEL_VERSION
+        assert set(result.to_evidence()) >= {"matched", "score", "threshold", "frames_used"}
 
 
-def test_threshold_follows_the_spread_of_the_live_frames() -> None:
-    single, varied, reference = CONFIG.threshold, CONFIG.varied_threshold, CONFIG.spread_reference
-    assert varied < single
-    assert decision_threshold(0.0, CONFIG) == single
-    assert decision_threshold(reference / 2, CONFIG) == pytest.approx((single + varied) / 2)
-    assert decision_threshold(reference, CONFIG) == pytest.approx(varied)
-    assert decision_threshold(5 * reference, CONFIG) == pytest.approx(varied)
-
-
-def test_frame_spread_is_the_mean_pairwise_distance() -> None:
-    a, b, c = np.zeros(128), np.zeros(128), np.zeros(128)
-    b[0], c[1] = 0.3, 0.4
-    assert frame_spread([a]) == 0.0
-    assert frame_spread([a, a, a]) == 0.0
-    assert frame_spread([a, b, c]) == pytest.approx((0.3 + 0.4 + 0.5) / 3)
-
-
-def test_near_identical_frames_are_held_to_the_single_frame_threshold() -> None:
-    card = enroll_card_photo(make_card_photo(read_rgb(OBAMA / "obama_blue_room_2010.jpg")), CONFIG)
-    image = read_rgb(OBAMA / "obama_congress_2009.jpg")
-    live = encode_live(image, detect_faces(image, 1)[0], CONFIG)
-    steady = decide(card, [live, live.copy(), live.copy()], CONFIG)
-    assert steady.threshold == CONFIG.threshold
-    assert steady.score == pytest.approx(float(np.linalg.norm(card.encoding - live)))
-    assert steady.matched == (steady.score < CONFIG.threshold)
-    # Frames far apart (more than the reference spread) get the stricter threshold.
-    spread_out = [live + 0.05, live - 0.05]
-    assert frame_spread(spread_out) > CONFIG.spread_reference
-    assert decide(card, spread_out, CONFIG).threshold == CONFIG.varied_threshold
+def test_the_decision_uses_the_configured_number_of_newest_frames() -> None:
+    card = _card()
+    live = _live(read_rgb(OBAMA / "obama_congress_2009.jpg"))
+    other = _live(read_rgb(BIDEN))
+    # One frame configured: only the newest counts.
+    assert decide(card, [other, live], ENGINE, CONFIG, FACE.matching).matched
+    assert not decide(card, [live, other], ENGINE, CONFIG, FACE.matching).matched
 
 
 def test_another_person_does_not_match_the_card() -> None:
-    card = enroll_card_photo(make_card_photo(read_rgb(OBAMA / "obama_blue_room_2010.jpg")), CONFIG)
-    biden = read_rgb(BIDEN)
-    result = decide(card, [encode_live(biden, detect_faces(biden, 1)[0], CONFIG)], CONFIG)
+    result = decide(_card(), [_live(read_rgb(BIDEN))], ENGINE, CONFIG)
     assert not result.matched
     assert result.score >= result.threshold == CONFIG.threshold
+
+
+def test_a_card_enrolled_by_another_engine_is_refused() -> None:
+    card = _card()
+    dlib = load_engine("dlib")
+    image = read_rgb(BIDEN)
+    with pytest.raises(MatchingError):
+        decide(card, [dlib.encode(image, dlib.detect(image)[0])], dlib, FACE.dlib)
 
 
 def test_card_portrait_whose_face_is_missed_still_gets_a_centred_box(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     grey = decode_card_photo(make_card_photo(read_rgb(OBAMA / "obama_blue_room_2010.jpg")))
-    clear = enroll_portrait(grey, CONFIG)
-    detected = detect_faces(grey, upsample=1)[0]
+    clear = enroll_portrait(grey, ENGINE)
+    detected = ENGINE.detect(grey)[0].box
     box = portrait_face_box(grey.shape[1], grey.shape[0])
     # The assumed box sits where make_card_photo puts the face.
     assert abs(box.centre[0] - detected.centre[0]) < 0.1 * grey.shape[1]
     assert abs(box.centre[1] - detected.centre[1]) < 0.1 * grey.shape[0]
     assert 0.7 < box.width / detected.width < 1.4
     # A detector that misses the face: the centred box still encodes the same face.
-    monkeypatch.setattr("kiosk.face_match.matching.detect_faces", lambda *_a, **_k: [])
-    fallback = enroll_portrait(grey, CONFIG)
+    monkeypatch.setattr(type(ENGINE), "detect", lambda *_a, **_k: [])
+    fallback = enroll_portrait(grey, ENGINE)
     assert clear.face_detected and not fallback.face_detected
-    assert float(np.linalg.norm(fallback.encoding - clear.encoding)) < 0.35
+    assert ENGINE.distance(fallback.encoding, clear.encoding) < CONFIG.threshold
     assert "encoding" not in repr(fallback)
 
 

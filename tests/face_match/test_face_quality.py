@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 
 from kiosk.face_match.config import QualityConfig, load_config
+from kiosk.face_match.engine import load_engine
 from kiosk.face_match.quality import Hint, analyse_frame, quality_hint
 from kiosk.face_match.resident import place_portrait
 
 CONFIG: QualityConfig = load_config().quality
+ENGINE = load_engine("sface")
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +24,7 @@ def good_frame(obama_portrait: np.ndarray) -> np.ndarray:
 
 
 def _hint(frame: np.ndarray) -> Hint | None:
-    return quality_hint(analyse_frame(frame, CONFIG), CONFIG)
+    return quality_hint(analyse_frame(frame, CONFIG, ENGINE), CONFIG)
 
 
 def test_a_good_frame_passes(good_frame: np.ndarray) -> None:
@@ -61,7 +63,7 @@ def test_two_people(good_frame: np.ndarray) -> None:
     half = cv2.resize(good_frame, (320, 240), interpolation=cv2.INTER_AREA)
     big = cv2.resize(half, (640, 480))
     pair = np.concatenate([big[:, 80:400], big[:, 80:400]], axis=1)
-    analysis = analyse_frame(np.ascontiguousarray(pair), CONFIG)
+    analysis = analyse_frame(np.ascontiguousarray(pair), CONFIG, ENGINE)
     assert analysis.faces >= 2
     assert quality_hint(analysis, CONFIG) is Hint.ONE_PERSON_ONLY
 
@@ -77,5 +79,5 @@ def test_turned_head_asks_to_look_straight(obama_portrait: np.ndarray) -> None:
 
 
 def test_repr_of_an_analysis_has_no_pixels(good_frame: np.ndarray) -> None:
-    text = repr(analyse_frame(good_frame, CONFIG))
+    text = repr(analyse_frame(good_frame, CONFIG, ENGINE))
     assert "array" not in text and len(text) < 200

@@ -64,12 +64,19 @@ def test_an_unknown_species_is_a_usage_error(tmp_path: Path) -> None:
 def test_face_eval_pad_prints_counts_and_intervals_as_json(tmp_path: Path) -> None:
     import json
 
+    import cv2
     from click.testing import CliRunner
 
     from kiosk.face_match.cli import face_eval_command
-    from tests.face_match.faces import BUNDLED
+    from tests.face_match.faces import OBAMA_PORTRAIT
 
-    arguments = ["pad", "--root", str(BUNDLED), "--per-species", "1", "--bona-fide", "1",
+    # Two identity folders with a frontal portrait each (the bundled set has one frontal face;
+    # its mirror image stands in for a second person: this test checks the report, not PAD).
+    portrait = cv2.imread(str(OBAMA_PORTRAIT))
+    for name, image in (("a", portrait), ("b", cv2.flip(portrait, 1))):
+        (tmp_path / name).mkdir()
+        cv2.imwrite(str(tmp_path / name / "portrait.jpg"), image)
+    arguments = ["pad", "--root", str(tmp_path), "--per-species", "1", "--bona-fide", "1",
                  "--species", "printed_photo,replayed_clip", "--populations", "typical",
                  "--json", "--cases", "--workers", "1", "--seed", "3"]
     result = CliRunner().invoke(face_eval_command, arguments)

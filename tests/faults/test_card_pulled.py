@@ -1,7 +1,8 @@
 """The resident pulls the card at each command of the card dialogue (real pcscd, vpcd, card,
 backend over mutual TLS, synthetic camera). Every time: the flow stops with C02 (card
-removed), the backend closes the transaction (never a reset), the card's sign PIN and
-retry counters are untouched, and the kiosk's journal agrees with the backend."""
+removed) or, once the reset command was sent to the card, R02 (unconfirmed: the card may have
+acted), the backend closes the transaction (never a reset), the card's sign PIN and retry
+counters are untouched, and the kiosk's journal agrees with the backend."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ def test_card_pulled_at_each_step(
     run = run_flow(anchors, kiosk_config(backend), resident_camera(DEFAULT_PHOTO), journal,
                    open_transport=puller.open())
     assert puller.fired.is_set(), f"the flow never reached {step}"
-    # Even before the first snapshot, the flow probes the reader after an I/O fault.
-    assert run.result.code == "C02", run.result
+    # Even before the first snapshot, the flow probes the reader after an I/O fault. Once the
+    # command went out the resident is never told "nothing changed".
+    assert run.result.code == ("R02" if step == "reset_relay" else "C02"), run.result
     assert Step.DONE not in run.steps
 
     rows = settled_backend(backend)
@@ -72,7 +74,7 @@ def test_card_pulled_after_it_applied_the_reset(
     run = run_flow(anchors, kiosk_config(backend), resident_camera(DEFAULT_PHOTO), journal,
                    open_transport=puller.open())
     assert puller.fired.is_set()
-    assert run.result.code == "C02", run.result
+    assert run.result.code == "R02", run.result  # try the new PIN, never "nothing changed"
     [(transaction_id, state, outcome, _)] = settled_backend(backend)
     assert (state, outcome) == ("closed", "unconfirmed")
     assert journal.entries()[transaction_id].outcome == "unconfirmed"

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 from kiosk.flow.ports import (
     BackendRefusedError,
+    CardFaceInvalidError,
     CardRemovedError,
     CardSnapshot,
+    FaceBinding,
     FaceHint,
     FaceListener,
     FaceResult,
@@ -26,6 +28,7 @@ PHOTO = b"\x00\x00\x00\x0cjP  \r\n\x87\nfake-photo"
 GOOD_RESULT = FaceResult(True, True, 0.42, 0.55, 30, "test-model/1", ("blink",))
 NO_MATCH = FaceResult(False, True, 0.71, 0.55, 30, "test-model/1", ("blink",))
 NOT_LIVE = FaceResult(True, False, 0.40, 0.55, 30, "test-model/1", ("blink",))
+BINDING = FaceBinding("f" * 64, "c" * 64)
 
 
 class FakeClock:
@@ -64,6 +67,10 @@ class FakeCard:
     pending_challenge: bytes | None = None
     # Called at the start of every method (a test can swap the card mid-flow).
     before: Callable[[str], None] | None = None
+    # What the chip signed in this session; the card face is trusted only after one.
+    chip_signed: list[bytes] = field(default_factory=list)
+    binding: FaceBinding = BINDING
+    face_read: bool = False
 
     def _enter(self, name: str) -> None:
         self.calls.append(name)
@@ -111,15 +118,32 @@ class FakeCard:
         assert self.verified
         return b"sig:" + message
 
+    def sign_with_chip_key(self, digest_info: bytes) -> bytes:
+        self._enter("sign_with_chip_key")
+        self.chip_signed.append(digest_info)
+        return b"chip:" + digest_info
+
+    def _trusted_photo(self) -> bytearray:
+        if not self.chip_signed:
+            raise CardFaceInvalidError("no chip proof")
+        self.face_read = True
+        return bytearray(PHOTO)
+
     def read_photo_with_text_pin(self, text_pin: bytearray) -> bytearray:
         self._enter("read_photo_with_text_pin")
         self._check(text_pin, self.text_pin, "text_tries", 3)
-        return bytearray(PHOTO)
+        return self._trusted_photo()
 
     def read_photo_with_number_b(self, number_b: bytearray) -> bytearray:
         self._enter("read_photo_with_number_b")
         self._check(number_b, self.number_b, "number_b_tries", 10)
-        return bytearray(PHOTO)
+        return self._trusted_photo()
+
+    def face_binding(self) -> FaceBinding:
+        self._enter("face_binding")
+        if not self.face_read:
+            raise CardFaceInvalidError("no card face read")
+        return self.binding
 
     def get_challenge(self) -> bytes:
         self._enter("get_challenge")
@@ -176,7 +200,10 @@ class FakeBackend:
         self.calls: list[str] = []
         self.fail: dict[str, Exception] = {}
         self.faces: list[FaceResult] = []
+        self.bindings: list[FaceBinding] = []
         self.proofs: list[tuple[bytes, bytes]] = []
+        self.chip_proofs: list[bytes] = []
+        self.unconfirmed = False
         self.new_pins: list[bytes] = []
         self.abandoned: list[str] = []
         self.success = True
@@ -190,15 +217,23 @@ class FakeBackend:
     def begin(self) -> Ticket:
         self._enter("begin")
         self._serial += 1
-        return Ticket(f"tx-{self._serial}", b"digest-info-%d" % self._serial)
+        return Ticket(
+            f"tx-{self._serial}",
+            b"digest-info-%d" % self._serial,
+            b"chip-digest-info-%d" % self._serial,
+        )
 
-    def prove_card(self, ticket: Ticket, auth_cert_der: bytes, signature: bytes) -> None:
+    def prove_card(
+        self, ticket: Ticket, auth_cert_der: bytes, signature: bytes, chip_signature: bytes
+    ) -> None:
         self._enter("prove_card")
         self.proofs.append((auth_cert_der, signature))
+        self.chip_proofs.append(chip_signature)
 
-    def report_face(self, ticket: Ticket, result: FaceResult) -> None:
+    def report_face(self, ticket: Ticket, result: FaceResult, binding: FaceBinding) -> None:
         self._enter("report_face")
         self.faces.append(result)
+        self.bindings.append(binding)
         if not (result.matched and result.live):
             raise BackendRefusedError("face_check_failed")
 
@@ -209,6 +244,8 @@ class FakeBackend:
 
     def confirm(self, ticket: Ticket, card_answer: bytes) -> ResetOutcome:
         self._enter("confirm")
+        if self.unconfirmed:
+            return ResetOutcome(False, "unconfirmed", unconfirmed=True)
         return ResetOutcome(self.success and card_answer.endswith(b"\x90\x00"))
 
     def abandon(self, ticket: Ticket, reason: str) -> None:

@@ -64,6 +64,7 @@ def test_presence_relay_posts_to_the_driving_thread() -> None:
         (card_errors.ReaderBusy(), ports.ReaderUnavailableError),
         (card_errors.NotAMyNumberCard("no JPKI AP"), ports.NotAMyNumberCardError),
         (card_errors.CardFaceInvalid("clone"), ports.CardFaceInvalidError),
+        (card_errors.ChipMismatch("another chip"), ports.CardMismatchError),
         (card_errors.MalformedResponse("short"), ports.CardFaultError),
         (card_errors.CardUnresponsive(), ports.CardFaultError),
     ],
@@ -85,6 +86,7 @@ def test_wrong_pin_keeps_the_count() -> None:
         (BackendOfflineError("down"), ports.BackendOfflineError),
         (RefusedByPolicyError("rate_limit"), ports.BackendRefusedError),
         (CardRejectedError("revoked"), ports.BackendCardRejectedError),
+        (CardRejectedError("card_binding_mismatch"), ports.CardMismatchError),
         (ServerError("internal", 500), ports.BackendFailedError),
         (ProtocolError("malformed_reply"), ports.BackendFailedError),
     ],
@@ -108,3 +110,50 @@ def test_every_face_hint_reaches_the_flow() -> None:
     from kiosk.flow.adapters.face import HINTS
 
     assert set(HINTS) == set(Hint)
+
+
+def test_the_card_face_is_trusted_only_with_this_sessions_chip_proof(
+    issue_test_card: object, anchors: object, tmp_path: object
+) -> None:
+    """The adapter keeps the chip's signature over the backend's chip nonce and checks the
+    card face's DF24 key against it: another card's chip (a spliced card) is C11, no proof at
+    all is C08, and the face binding names the face that passed."""
+    from pathlib import Path
+    from typing import Any
+
+    from kiosk.flow.adapters.card import CardReaderAdapter
+    from kiosk.flow.ports import CardFaceInvalidError, CardMismatchError
+    from kiosk_protocol.signing import chip_proof_digest_info
+    from kiosk_testbed.card.in_process import InProcessTransport
+    from kiosk_testbed.card.shims import SplicedCard
+    from kiosk_testbed.card.virtual_card import VirtualCard
+    from tests.helpers.virtual_card import TEST_PINS
+
+    issue: Any = issue_test_card
+    folder = Path(str(tmp_path))
+    victim_card, attacker_card = issue(), issue()
+    victim = VirtualCard.from_path(victim_card.copy_to(folder / "v.json"))
+    attacker = VirtualCard.from_path(attacker_card.copy_to(folder / "a.json"))
+    digest_info = chip_proof_digest_info("tx_" + "0" * 32, bytes(32), "kiosk-1")
+
+    def adapter(card: Any) -> CardReaderAdapter:
+        return CardReaderAdapter(lambda: InProcessTransport(card), anchors)  # type: ignore[arg-type]
+
+    honest = adapter(victim)
+    honest.read_card()
+    with pytest.raises(CardFaceInvalidError):  # no chip proof yet in this session
+        honest.read_photo_with_text_pin(bytearray(TEST_PINS["text_pin"].encode()))
+    honest.sign_with_chip_key(digest_info)
+    assert honest.read_photo_with_text_pin(bytearray(TEST_PINS["text_pin"].encode()))
+    binding = honest.face_binding()
+    assert binding.card_face_sha256 == victim_card.values["card_face_sha256"]
+    assert binding.chip_key_sha256 == victim_card.values["chip_key_sha256"]
+    honest.close()
+
+    spliced = adapter(SplicedCard(victim, attacker, chip_signatures_from_jpki_card=True))
+    spliced.read_card()
+    spliced.sign_with_chip_key(digest_info)  # the victim's chip signs
+    with pytest.raises(CardMismatchError):  # ... but the face shown is the attacker's
+        spliced.read_photo_with_text_pin(bytearray(TEST_PINS["text_pin"].encode()))
+    with pytest.raises(CardFaceInvalidError):
+        spliced.face_binding()

@@ -30,3 +30,21 @@ def test_blocked_pin_and_face_failures_send_to_the_office() -> None:
     assert failure(FailureCode.CANCELLED).resident_choice
     assert failure(FailureCode.CANCELLED).cause("en").startswith("You cancelled")
     assert "中止" in failure(FailureCode.CANCELLED).cause("ja")
+
+
+def test_unconfirmed_reset_tells_the_resident_what_to_do() -> None:
+    """Never "nothing changed": try the new PIN later, how to check it, whom to contact."""
+    entry = failure(FailureCode.RESET_UNCONFIRMED)
+    assert entry.next_step == NextStep.TRY_NEW_PIN
+    for language in ("en", "ja"):
+        assert "Nothing" not in entry.cause(language) and "何も変更" not in entry.cause(language)
+    assert "new PIN first" in entry.todo("en") and "old PIN" in entry.todo("en")
+    assert "municipal office" in entry.todo("en") and "help desk" in entry.todo("en")
+    assert "JPKI利用者ソフト" in entry.todo("ja") and "市区町村" in entry.todo("ja")
+
+
+def test_binding_mismatch_has_its_own_code_and_leaves_the_card_untouched() -> None:
+    entry = failure(FailureCode.CARD_MISMATCH)
+    assert entry.code == "C11" and entry.next_step == NextStep.MUNICIPAL_OFFICE
+    assert "Nothing on your card was changed" in entry.cause("en")
+    assert "何も変更していません" in entry.cause("ja")

@@ -14,7 +14,9 @@ from kiosk.flow.ports import (
     BackendOfflineError,
     BackendRefusedError,
     CardFaceInvalidError,
+    CardMismatchError,
     CardPresence,
+    CardRemovedError,
     FaceCheckUnavailableError,
     FaceHint,
     LivenessPrompt,
@@ -23,7 +25,7 @@ from kiosk.flow.ports import (
 from kiosk.flow.states import Exit, Step
 from kiosk.flow.view import EntryProblem, NewPinProblem, Stage
 
-from .fakes import GOOD_RESULT, NO_MATCH, NOT_LIVE, PHOTO, FakeCard, FakeFace
+from .fakes import BINDING, GOOD_RESULT, NO_MATCH, NOT_LIVE, PHOTO, FakeCard, FakeFace
 from .kit import Kit, make_kit
 
 
@@ -61,6 +63,10 @@ def test_success_path_resets_the_sign_pin_and_wipes_every_secret(kit: Kit) -> No
         "begin", "prove_card", "report_face", "authorise_reset", "confirm",
     ]
     assert kit.backend.proofs == [(b"auth-cert-der", b"sig:digest-info-1")]
+    # the chip signed the backend's chip nonce, and the evidence names the face it checked
+    assert kit.card.chip_signed == [b"chip-digest-info-1"]
+    assert kit.backend.chip_proofs == [b"chip:chip-digest-info-1"]
+    assert kit.backend.bindings == [BINDING]
     assert kit.card.closed >= 1  # powered off at the end
     flow.card_event(CardPresence.ABSENT)
     assert kit.step == Step.START
@@ -420,6 +426,7 @@ def test_a_transition_outside_the_table_is_refused(kit: Kit) -> None:
         kit.flow._go(Exit.RESET_DONE)
 
 
+@pytest.mark.expect_logged_errors
 def test_unexpected_errors_become_internal(kit: Kit) -> None:
     kit.card.fail["verify_auth_pin"] = RuntimeError("boom")
     kit.to_auth_pin()
@@ -475,6 +482,80 @@ def test_an_io_fault_in_the_first_read_is_looked_into_removed_or_unreadable() ->
         assert kit.card.pins_seen == []
 
 
+def test_a_chip_the_backend_did_not_issue_with_the_card_ends_with_its_own_code(kit: Kit) -> None:
+    kit.to_auth_pin()
+    kit.backend.fail["prove_card"] = CardMismatchError("card_binding_mismatch")
+    kit.flow.submit_auth_pin(bytearray(b"1234"))
+    assert kit.step == Step.ERROR
+    assert kit.flow.view.failure == FailureCode.CARD_MISMATCH
+    assert "read_photo_with_text_pin" not in kit.card.calls  # nothing more read from the card
+    assert kit.card.closed >= 1
+
+
+def test_a_card_face_the_backend_did_not_issue_with_the_card_ends_with_its_own_code(
+    kit: Kit,
+) -> None:
+    kit.to_face_check()
+    kit.backend.fail["report_face"] = CardMismatchError("card_binding_mismatch")
+    kit.flow.approve()
+    assert kit.flow.view.failure == FailureCode.CARD_MISMATCH
+    assert "authorise_reset" not in kit.backend.calls and "relay" not in kit.card.calls
+
+
+def test_the_photo_is_trusted_only_after_the_chip_proof(kit: Kit) -> None:
+    """The card port checks the face against the chip's signature over the backend's nonce:
+    without a chip proof in the session there is no photo."""
+    kit.to_auth_pin()
+    kit.card.fail["sign_with_chip_key"] = CardFaceInvalidError("chip refused")
+    kit.flow.submit_auth_pin(bytearray(b"1234"))
+    assert kit.flow.view.failure == FailureCode.CARD_FACE_INVALID
+    assert "prove_card" not in kit.backend.calls
+
+
+def test_a_flagged_kiosk_sends_the_resident_to_staff(kit: Kit) -> None:
+    kit.backend.fail["begin"] = BackendRefusedError("kiosk_flagged")
+    kit.flow.begin()
+    kit.flow.agree()
+    kit.flow.card_event(CardPresence.PRESENT)
+    kit.flow.approve()
+    assert kit.flow.view.failure == FailureCode.KIOSK_FLAGGED
+
+
+def test_an_answer_the_backend_cannot_authenticate_is_unconfirmed(kit: Kit) -> None:
+    kit.to_processing()
+    kit.backend.unconfirmed = True
+    kit.flow.approve()
+    assert kit.flow.view.failure == FailureCode.RESET_UNCONFIRMED
+    assert kit.backend.abandoned == []  # the backend closed it already
+
+
+@pytest.mark.parametrize(
+    "fault", [CardRemovedError("gone"), RuntimeError("reader died")], ids=["removed", "fault"]
+)
+def test_a_fault_while_the_command_is_at_the_card_is_unconfirmed(
+    kit: Kit, fault: Exception
+) -> None:
+    """Once the command was sent, the card may have set the PIN: never "nothing changed"."""
+    kit.to_processing()
+    kit.card.fail["relay"] = fault
+    kit.flow.approve()
+    assert kit.flow.view.failure == FailureCode.RESET_UNCONFIRMED
+    assert kit.backend.abandoned == [FailureCode.RESET_UNCONFIRMED.value]
+
+
+def test_card_pulled_after_the_command_went_out_is_unconfirmed(kit: Kit) -> None:
+    kit.to_processing()
+
+    def pull_after_relay(name: str) -> None:
+        if name == "relay":
+            kit.flow.card_event(CardPresence.ABSENT)
+
+    kit.card.before = pull_after_relay
+    kit.flow.approve()
+    assert kit.step == Step.ERROR
+    assert kit.flow.view.failure == FailureCode.RESET_UNCONFIRMED
+
+
 def test_no_cancel_once_the_reset_is_under_way(kit: Kit) -> None:
     kit.to_processing()
     kit.flow.cancel()
@@ -500,3 +581,33 @@ def test_no_secret_reaches_the_log(caplog: pytest.LogCaptureFixture) -> None:
     assert "flow: start" in caplog.text or "--begin-->" in caplog.text
     for secret in ("8641", "8642", "9753", "QX7Z9W2K", "fake-photo"):
         assert secret not in logged
+
+
+def test_accessible_mode_lengthens_only_the_residents_steps() -> None:
+    from kiosk.flow.config import FlowConfig
+    from tests.flow.kit import make_kit
+
+    kit = make_kit(FlowConfig.from_mapping({"accessible_factor": 3}))
+    kit.flow.set_accessible(True)
+    assert kit.flow.view.accessible
+    kit.to_auth_pin()
+    limit = kit.flow.config.timeout(Step.AUTH_PIN)
+    assert limit is not None
+    assert kit.flow.seconds_left() == 3 * limit
+    kit.clock.advance(2 * limit)
+    kit.flow.tick()
+    assert kit.step == Step.AUTH_PIN
+    kit.flow.set_accessible(False)
+    kit.flow.tick()
+    assert kit.step == Step.ERROR  # the normal limit has long passed
+
+
+def test_accessible_factor_setting_is_checked() -> None:
+    import pytest
+
+    from kiosk.flow.config import FlowConfig
+
+    assert FlowConfig.from_mapping({"accessible_factor": 1.5}).accessible_factor == 1.5
+    for bad in (0.5, 6, True, "2"):
+        with pytest.raises(ValueError, match="accessible_factor"):
+            FlowConfig.from_mapping({"accessible_factor": bad})

@@ -90,3 +90,15 @@ def test_config_from_mapping() -> None:
 def test_config_errors_name_the_key(data: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         FlowConfig.from_mapping(data)
+
+
+def test_the_flow_the_client_and_the_server_check_the_same_signature_pin_rules() -> None:
+    from kiosk.flow import pin_rules as flow_rules
+    from kiosk_protocol import pin_envelope
+    from kiosk_protocol import pin_rules as shared
+
+    assert flow_rules.sign_pin_broken_rules is shared.sign_pin_broken_rules
+    for pin, valid in ((b"ABC123", True), (b"ABCDEF", False), (b"123456", False),
+                       (b"ABC12", False), (b"abc123", False), (b"A1" * 8, True)):
+        assert pin_envelope.is_valid_signature_pin(pin) is valid
+        assert (not flow_rules.sign_pin_broken_rules(pin)) is valid

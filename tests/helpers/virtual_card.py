@@ -10,7 +10,9 @@ Fixtures
   known PINs in ``TEST_PINS``; ``.values`` has every value used (PINs, 照合番号, persona).
 - ``card_path`` (function): a fresh copy of that card's file in ``tmp_path`` (retry counters
   full); tests may spend tries freely.
-- ``virtual_card`` (function): a ``VirtualCard`` on ``card_path`` (in process, no pcscd).
+- ``virtual_card`` (function): a ``VirtualCard`` on ``card_path`` (in process, no pcscd), in
+  the strict real-card profile (the default everywhere); ``fast_virtual_card``: the same card
+  file in the profile that also takes short file ids and extended lengths.
 - ``issue_test_card`` (session): factory ``issue_test_card(photo=..., **options) -> TestCard``
   for cards with other persons, expired or revoked certificates, no signature certificate.
 - ``card_in_reader`` (function): ``card_path``'s card inserted in reader 0 through pcscd/vpcd
@@ -43,10 +45,10 @@ import pytest
 
 from kiosk.card_reader.card_info import TrustAnchors
 from kiosk_testbed.authority import IssuedCard, TestAuthority
-from kiosk_testbed.card.virtual_card import VirtualCard
+from kiosk_testbed.card.virtual_card import CardProfile, VirtualCard
 from kiosk_testbed.persona import make_persona
 from kiosk_testbed.photo import card_photo_from_file
-from kiosk_testbed.vpcd import READER_PORTS, VpcdCardLink, reader_lock
+from kiosk_testbed.vpcd import READER_PORTS, CardInSlot, VpcdCardLink, reader_lock
 
 REPO = Path(__file__).resolve().parents[2]
 # Public-domain photos the repository carries (tests/data/faces/NOTICE.md).
@@ -136,7 +138,7 @@ def wait_for_card(reader: str, present: bool = True, timeout: float = 15.0) -> N
 class InsertedCard:
     """A virtual card sitting in a vpcd reader."""
 
-    card: VirtualCard
+    card: Any  # the VirtualCard, or a shim in front of cards (kiosk_testbed.card.shims)
     link: VpcdCardLink
     reader: str
     path: Path
@@ -155,7 +157,7 @@ class InsertedCard:
 
 @contextmanager
 def inserted_card(
-    card: VirtualCard, path: Path, values: dict[str, Any], reader: str = READER_0
+    card: CardInSlot, path: Path, values: dict[str, Any], reader: str = READER_0
 ) -> Iterator[InsertedCard]:
     """Run ``card`` in ``reader`` for the duration of the block."""
     port = READER_PORT[reader]
@@ -211,6 +213,11 @@ def card_path(test_card: TestCard, tmp_path: Path) -> Path:
 @pytest.fixture
 def virtual_card(card_path: Path) -> VirtualCard:
     return VirtualCard.from_path(card_path)
+
+
+@pytest.fixture
+def fast_virtual_card(card_path: Path) -> VirtualCard:
+    return VirtualCard.from_path(card_path, CardProfile.FAST)
 
 
 @pytest.fixture

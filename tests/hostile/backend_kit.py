@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
@@ -16,7 +16,11 @@ from kiosk_backend.api import Reply
 from kiosk_backend.simulated_kiosk import CardDriver
 from kiosk_protocol.messages import FaceEvidence, Liveness
 from kiosk_protocol.pin_envelope import encrypt_pin, load_public_key_pem
-from kiosk_protocol.signing import card_proof_digest_info, sign_face_evidence
+from kiosk_protocol.signing import (
+    card_proof_digest_info,
+    chip_proof_digest_info,
+    sign_face_evidence,
+)
 from tests.backend.harness import RunningBackend
 
 # Every status the API documents; a 5xx for a request is a finding.
@@ -38,6 +42,7 @@ class ApiKiosk:
     kiosk_id: str
     driver: CardDriver
     auth_pin: str
+    chip_nonces: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def peer_der(self) -> bytes:
@@ -57,6 +62,7 @@ class ApiKiosk:
         assert reply.status == 201, reply.body
         body = reply.body
         assert isinstance(body, dict)
+        self.chip_nonces[body["transaction_id"]] = base64.b64decode(body["chip_nonce"])
         return body["transaction_id"], base64.b64decode(body["nonce"])
 
     def card_proof_body(self, tx: str, nonce: bytes) -> dict[str, Any]:
@@ -64,15 +70,28 @@ class ApiKiosk:
         self.driver.verify_auth_pin(self.auth_pin)
         certificate = self.driver.read_auth_certificate()
         signature = self.driver.sign_with_auth_key(card_proof_digest_info(tx, nonce, self.kiosk_id))
+        chip = self.driver.sign_with_chip_key(
+            chip_proof_digest_info(tx, self.chip_nonces[tx], self.kiosk_id)
+        )
         return {
             "idempotency_key": key(),
             "auth_certificate": b64(certificate),
             "signature": b64(signature),
+            "chip_signature": b64(chip),
         }
+
+    def binding(self) -> tuple[str, str]:
+        """The card face and chip key digests the authority registered for the driver's card."""
+        self.driver.select_jpki()
+        serial = x509.load_der_x509_certificate(self.driver.read_auth_certificate()).serial_number
+        registration = self.backend.server.service.authority.registration(serial)
+        assert registration is not None
+        return registration.card_face_sha256, registration.chip_key_sha256
 
     def face_body(self, tx: str) -> dict[str, Any]:
         evidence = FaceEvidence(
-            tx, self.kiosk_id, True, 400_000, 550_000, 5, Liveness.PASSED, "test/1"
+            tx, self.kiosk_id, True, 400_000, 550_000, 5, Liveness.PASSED, "test/1",
+            *self.binding(),
         )
         signature = sign_face_evidence(self.backend.kiosks[self.kiosk_id].signing_key(), evidence)
         return {

@@ -47,6 +47,7 @@ GENUINE: dict[str, dict[str, Any]] = {
     "begin": {
         "transaction_id": TX,
         "nonce": base64.b64encode(bytes(32)).decode(),
+        "chip_nonce": base64.b64encode(bytes(range(32))).decode(),
         "expires_at_ms": 1,
         "state": "awaiting_card_proof",
     },
@@ -65,9 +66,14 @@ Call = Callable[[BackendClient], object]
 CALLS: dict[str, tuple[Call, str]] = {
     "server_key": (lambda client: client.server_key(), "server_key"),
     "begin": (lambda client: client.begin(), "begin"),
-    "prove_card": (lambda client: client.prove_card(TRANSACTION, bytes(100), bytes(256)), "status"),
+    "prove_card": (
+        lambda client: client.prove_card(TRANSACTION, bytes(100), bytes(256), bytes(256)),
+        "status",
+    ),
     "report_face": (
-        lambda client: client.report_face(TRANSACTION, FaceReport(True, True, 0.3, 0.5, 5, "m/1")),
+        lambda client: client.report_face(
+            TRANSACTION, FaceReport(True, True, 0.3, 0.5, 5, "m/1", "a" * 64, "b" * 64)
+        ),
         "status",
     ),
     "request_reset_command": (

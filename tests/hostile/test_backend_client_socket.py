@@ -137,6 +137,8 @@ def test_a_genuine_reply_over_the_same_tls_is_accepted(server: tuple[GarbageServ
         + b"0" * 32
         + b'", "nonce": "'
         + b"A" * 43
+        + b'=", "chip_nonce": "'
+        + b"B" * 43
         + b'=", "expires_at_ms": 1, "state": "awaiting_card_proof"}'
     )
     garbage.answer = b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\n\r\n" % len(body) + body

@@ -132,10 +132,8 @@ def test_raw_hostile_http(backend: RunningBackend, request: bytes) -> None:
         status_line = answer.split(b"\r\n", 1)[0]
         status = int(status_line.split(b" ")[1])
         assert status < 500 or status == 505, status_line  # 505: HTTP version not supported
-    elif answer:
-        # http.server still speaks HTTP/0.9 to a two-word request line: a bare body
-        assert b'"internal"' not in answer, answer[:200]
-        assert b"Error code: 5" not in answer or b"Error code: 505" in answer, answer[:300]
+    else:
+        assert not answer, answer[:200]  # an answer is HTTP/1.x or nothing (no HTTP/0.9)
 
 
 def test_server_still_serves_after_the_hostile_requests(backend: RunningBackend) -> None:

@@ -10,6 +10,7 @@ import pytest
 from kiosk.config import KioskConfig, parse_config
 from kiosk.maintenance import Maintenance, Role, hash_credential
 from kiosk.maintenance.credentials import ScryptCost
+from kiosk.maintenance.session import install_lockout_state
 
 STAFF_PIN = "482913"
 ENGINEER_PASSPHRASE = "field-engineer-7Q"
@@ -44,8 +45,10 @@ def make_config(tmp_path: Path) -> Callable[..., KioskConfig]:
             "lockout_after": 3, "lockout_base": 30.0, "auto_sign_out": 120.0,
         }
         settings.update(maintenance)
-        return parse_config({"kiosk": {"id": kiosk_id, "data_dir": str(tmp_path / "data")},
-                             "maintenance": settings}, base_dir=tmp_path)
+        config = parse_config({"kiosk": {"id": kiosk_id, "data_dir": str(tmp_path / "data")},
+                               "maintenance": settings}, base_dir=tmp_path)
+        install_lockout_state(config)  # as `kiosk set-credential` does at installation
+        return config
 
     return make
 

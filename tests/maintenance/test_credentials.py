@@ -13,7 +13,7 @@ from kiosk.maintenance import (
     hash_credential,
     verify_credential,
 )
-from kiosk.maintenance.credentials import ScryptCost
+from kiosk.maintenance.credentials import ScryptCost, check_strength
 
 CHEAP = ScryptCost(log2_n=10)
 
@@ -76,3 +76,37 @@ def test_weak_credentials_are_refused(role: Role, text: str, rule: str) -> None:
 def test_malformed_hashes_are_typed_errors(stored: str) -> None:
     with pytest.raises(MalformedHashError):
         verify_credential(Role.STAFF, b("482913"), "k1", stored)
+
+
+# --- issue 13: credentials that hold -------------------------------------------------------
+
+
+def test_a_staff_hash_copied_to_another_kiosk_or_role_does_not_verify() -> None:
+    from kiosk.maintenance.credentials import ScryptCost as _Cost
+
+    cheap = _Cost(log2_n=10)
+    pin = bytearray(b"482913")
+    stored = hash_credential(Role.STAFF, bytearray(pin), "store-0042", cheap)
+    assert verify_credential(Role.STAFF, bytearray(pin), "store-0042", stored)
+    assert not verify_credential(Role.STAFF, bytearray(pin), "store-0043", stored)
+    assert not verify_credential(Role.ENGINEER, bytearray(pin), "store-0042", stored)
+
+
+@pytest.mark.parametrize(("secret", "reason"), [
+    ("121212", "pattern"), ("123123", "pattern"), ("19850412", "date"), ("120485", "date"),
+    ("114514", "common"), ("111222", "pattern"), ("000000", "repeated"), ("234567", "run"),
+])
+def test_weak_staff_pins_are_refused_with_a_reason(secret: str, reason: str) -> None:
+    with pytest.raises(WeakCredentialError, match=reason):
+        check_strength(Role.STAFF, bytearray(secret.encode()))
+
+
+@pytest.mark.parametrize(("secret", "reason"), [
+    ("Password123!!", "common"), ("aaaaaaaaaaa1", "different characters"),
+    ("my-store-0042-pass", "kiosk id"),
+])
+def test_weak_engineer_passphrases_are_refused_with_a_reason(secret: str, reason: str) -> None:
+    from kiosk.maintenance.credentials import ScryptCost as _Cost
+
+    with pytest.raises(WeakCredentialError, match=reason):
+        hash_credential(Role.ENGINEER, bytearray(secret.encode()), "store-0042", _Cost(log2_n=10))

@@ -97,7 +97,7 @@ def dump_database(backend: RunningBackend, into: Path) -> None:
     )
     with into.open("w", encoding="utf-8") as out:
         for (table,) in tables:
-            for row in backend.rows(f'SELECT * FROM "{table}"'):
+            for row in backend.rows(f'SELECT * FROM "{table}"'):  # noqa: S608 (the schema's tables)
                 out.write(f"{table}: {row!r}\n")
 
 
@@ -216,8 +216,17 @@ mount -t tmpfs kiosk-private-tmp /tmp
 for lock in $LOCKS; do
     touch "$REAL/$lock" /tmp/$lock && mount --bind "$REAL/$lock" /tmp/$lock
 done
+# A checkout under /tmp (a CI clone) stays visible at its own path; it is not a temp file.
+case "$REPO" in /tmp/*)
+    mkdir -p "$REPO" && mount --bind "$REAL/${REPO#/tmp/}" "$REPO" ;;
+esac
+cd "$REPO"
 "$PYTHON" -m kiosk demo --autoplay --data-dir "$DATA" > "$STREAMS/stdout" 2> "$STREAMS/stderr"
 status=$?
+cd /
+case "$REPO" in /tmp/*)
+    umount "$REPO"; rmdir -p "$REPO" 2>/dev/null ;;
+esac
 for lock in $LOCKS; do
     umount /tmp/$lock; rm -f /tmp/$lock
 done
@@ -250,7 +259,7 @@ def _demo_scan(tmp_path: Path, outside: Path) -> None:
         **os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"), "TMPDIR": str(tmpdir),
         "QT_QPA_PLATFORM": "offscreen", "REAL": str(outside / "real-tmp"),
-        "PYTHON": sys.executable, "DATA": str(data), "STREAMS": str(streams),
+        "PYTHON": sys.executable, "DATA": str(data), "STREAMS": str(streams), "REPO": str(REPO),
         "SNAPSHOT": str(snapshot),
         "LOCKS": " ".join(f"kiosk-testbed-vpcd-{port}.lock" for port in READER_PORTS),
     }

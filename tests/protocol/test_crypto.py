@@ -11,8 +11,10 @@ from kiosk_protocol.pin_envelope import decrypt_pin, encrypt_pin, is_valid_signa
 from kiosk_protocol.signing import (
     SHA256_DIGEST_INFO_PREFIX,
     card_proof_digest_info,
+    chip_proof_digest_info,
     sign_face_evidence,
     verify_card_proof,
+    verify_chip_proof,
     verify_face_evidence,
 )
 
@@ -35,16 +37,41 @@ def test_card_proof_verifies_only_for_its_transaction_nonce_and_kiosk() -> None:
     assert not verify_card_proof(public, signature, OTHER_TX, nonce, "kiosk-1")
     assert not verify_card_proof(public, signature, TX, bytes(32), "kiosk-1")
     assert not verify_card_proof(public, signature, TX, nonce, "kiosk-2")
-    assert not verify_card_proof(public, signature[:-1] + b"\x00", TX, nonce, "kiosk-1")
+    altered = signature[:-1] + bytes([signature[-1] ^ 0x01])
+    assert not verify_card_proof(public, altered, TX, nonce, "kiosk-1")
+
+
+def test_chip_proof_verifies_only_for_its_transaction_chip_nonce_and_kiosk() -> None:
+    chip_nonce = bytes(range(32, 64))
+    signature = card_signs(chip_proof_digest_info(TX, chip_nonce, "kiosk-1"))
+    public = CARD_KEY.public_key()
+    assert verify_chip_proof(public, signature, TX, chip_nonce, "kiosk-1")
+    assert not verify_chip_proof(public, signature, OTHER_TX, chip_nonce, "kiosk-1")
+    assert not verify_chip_proof(public, signature, TX, bytes(32), "kiosk-1")
+    assert not verify_chip_proof(public, signature, TX, chip_nonce, "kiosk-2")
+    # a card proof over the same nonce is no chip proof (the payloads name their purpose)
+    card_proof = card_signs(card_proof_digest_info(TX, chip_nonce, "kiosk-1"))
+    assert not verify_chip_proof(public, card_proof, TX, chip_nonce, "kiosk-1")
+    assert not verify_card_proof(public, signature, TX, chip_nonce, "kiosk-1")
+    assert not verify_chip_proof(public, b"\x00" * 5, TX, chip_nonce, "kiosk-1")
 
 
 def test_face_evidence_signature_covers_every_field() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    evidence = FaceEvidence(TX, "kiosk-1", True, 400_000, 550_000, 5, Liveness.PASSED, "m/1")
+    digests = ("a" * 64, "b" * 64)
+    evidence = FaceEvidence(
+        TX, "kiosk-1", True, 400_000, 550_000, 5, Liveness.PASSED, "m/1", *digests
+    )
     signature = sign_face_evidence(key, evidence)
     assert verify_face_evidence(key.public_key(), evidence, signature)
-    changed = FaceEvidence(TX, "kiosk-1", True, 400_000, 650_000, 5, Liveness.PASSED, "m/1")
+    changed = FaceEvidence(
+        TX, "kiosk-1", True, 400_000, 650_000, 5, Liveness.PASSED, "m/1", *digests
+    )
     assert not verify_face_evidence(key.public_key(), changed, signature)
+    other_card = FaceEvidence(
+        TX, "kiosk-1", True, 400_000, 550_000, 5, Liveness.PASSED, "m/1", "c" * 64, "b" * 64
+    )
+    assert not verify_face_evidence(key.public_key(), other_card, signature)
     stranger = ec.generate_private_key(ec.SECP256R1()).public_key()
     assert not verify_face_evidence(stranger, evidence, signature)
 
@@ -79,10 +106,13 @@ def test_two_envelopes_of_the_same_pin_differ() -> None:
     ("pin", "valid"),
     [
         (b"ABC123", True),
-        (b"A" * 16, True),
+        (b"A" * 15 + b"1", True),
+        (b"A" * 16, False),  # no digit
         (b"ABC12", False),
         (b"A" * 17, False),
         (b"abc123", False),
+        (b"ABCDEF", False),  # no digit
+        (b"123456", False),  # no letter
     ],
 )
 def test_signature_pin_rule(pin: bytes, valid: bool) -> None:
@@ -103,3 +133,9 @@ def test_card_proof_payload_bytes_are_pinned() -> None:
     )
     digest_info = card_proof_digest_info(TX, bytes([0xAB]) * 32, "kiosk-1")
     assert digest_info.hex().startswith("3031300d060960864801650304020105000420")
+    from kiosk_protocol.signing import chip_proof_payload
+
+    assert chip_proof_payload(TX, bytes([0xCD]) * 32, "kiosk-1") == (
+        b'{"kiosk_id":"kiosk-1","nonce":"' + b"cd" * 32 + b'",'
+        b'"purpose":"kiosk-pin-reset/chip-proof","transaction_id":"' + TX.encode() + b'","v":"v1"}'
+    )

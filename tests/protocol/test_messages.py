@@ -26,19 +26,23 @@ from kiosk_protocol.messages import (
     ResetCommandRequest,
     ResetCommandResponse,
     ServerKey,
+    TpmQuote,
     TransactionState,
     TransactionStatus,
 )
 
 TX = "tx_" + "ab" * 16
 KEY = "k" * 20
-EVIDENCE = FaceEvidence(TX, "kiosk-1", True, 410_000, 550_000, 5, Liveness.PASSED, "m/1")
+EVIDENCE = FaceEvidence(
+    TX, "kiosk-1", True, 410_000, 550_000, 5, Liveness.PASSED, "m/1", "a" * 64, "b" * 64
+)
 
 MESSAGES: list[Any] = [
     BeginRequest(KEY),
-    BeginResponse(TX, bytes(32), 1_700_000_000_000),
-    CardProofRequest(KEY, bytes(100), bytes(256)),
+    BeginResponse(TX, bytes(32), 1_700_000_000_000, bytes(range(32))),
+    CardProofRequest(KEY, bytes(100), bytes(256), bytes(range(256))),
     FaceEvidenceRequest(KEY, EVIDENCE, bytes(70)),
+    FaceEvidenceRequest(KEY, EVIDENCE, bytes(70), TpmQuote(bytes(120), bytes(72))),
     ResetCommandRequest(KEY, EncryptedPin("id", "alg", bytes(100)), bytes(16)),
     ResetCommandResponse(TX, bytes(40), 5),
     CardAnswerRequest(KEY, b"\x90\x00"),
@@ -64,6 +68,11 @@ def test_round_trip_through_json(message: Any) -> None:
         (BeginRequest, {"idempotency_key": "has spaces in it ......"}),
         (BeginRequest, []),
         (BeginResponse, {"transaction_id": TX, "nonce": "AAAA", "expires_at_ms": 1}),
+        (BeginResponse, {**MESSAGES[1].to_json(), "chip_nonce": None}),  # no chip nonce
+        (BeginResponse, {**MESSAGES[1].to_json(), "chip_nonce": "AAAA"}),
+        (CardProofRequest, {**MESSAGES[2].to_json(), "chip_signature": None}),
+        (FaceEvidence, {**EVIDENCE.to_json(), "card_face_sha256": "A" * 64}),  # upper case
+        (FaceEvidence, {**EVIDENCE.to_json(), "chip_key_sha256": "ab"}),
         (BeginResponse, {"transaction_id": "tx_1", "nonce": "A" * 44, "expires_at_ms": 1}),
         (CardProofRequest, {"idempotency_key": KEY, "auth_certificate": "!!", "signature": "AA=="}),
         (CardAnswerRequest, {"idempotency_key": KEY, "answer": "AA=="}),  # one byte

@@ -68,7 +68,7 @@ def kiosk(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str
 
 def get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=3) as answer:
+        with urllib.request.urlopen(url, timeout=3) as answer:  # noqa: S310 (the test's http URL)
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
@@ -82,7 +82,7 @@ def test_kiosk_run_serves_and_reports_healthy(
         tls = backend.kiosks[KIOSK_ID]
         port = free_port()
         config = write_config(tmp_path, {
-            "kiosk": {"id": KIOSK_ID, "data_dir": str(tmp_path / "state")},
+            "kiosk": {"id": KIOSK_ID, "data_dir": str(tmp_path / "state"), "mode": "testbed"},
             "card": {"reader": READER_0},
             "camera": {"source": "synthetic"},
             "backend": {"url": backend.url, "ca_file": str(tls.ca),
@@ -194,7 +194,7 @@ def test_metrics_port_taken_is_a_clear_message(
         taken.listen()
         tls = backend.kiosks[KIOSK_ID]
         config = write_config(tmp_path, {
-            "kiosk": {"id": KIOSK_ID, "data_dir": str(tmp_path / "state")},
+            "kiosk": {"id": KIOSK_ID, "data_dir": str(tmp_path / "state"), "mode": "testbed"},
             "camera": {"source": "synthetic"},
             "backend": {"url": backend.url, "ca_file": str(tls.ca),
                         "client_cert": str(tls.certificate), "client_key": str(tls.key)},
@@ -216,7 +216,7 @@ def test_stopping_right_after_start_is_clean(
     with running_backend(tmp_path / "backend", testbed_authority.dir, None) as backend:
         tls = backend.kiosks[KIOSK_ID]
         config = write_config(tmp_path, {
-            "kiosk": {"id": KIOSK_ID, "data_dir": str(tmp_path / "state")},
+            "kiosk": {"id": KIOSK_ID, "data_dir": str(tmp_path / "state"), "mode": "testbed"},
             "camera": {"source": "synthetic"},
             "backend": {"url": backend.url, "ca_file": str(tls.ca),
                         "client_cert": str(tls.certificate), "client_key": str(tls.key)},

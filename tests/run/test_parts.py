@@ -101,9 +101,23 @@ def test_card_face_anchors_from_the_folder_beside_the_configuration(
 
 
 def test_camera_file_must_exist(tmp_path: Path) -> None:
-    config = parse_config({"camera": {"source": "file", "file": "clip.avi"}}, base_dir=tmp_path)
+    config = parse_config({"camera": {"source": "file", "file": "clip.avi"},
+                           "kiosk": {"mode": "testbed"}}, base_dir=tmp_path)
     with pytest.raises(StartupError, match=r"camera\.file"):
         camera_factory(config)
+
+
+@pytest.mark.parametrize("camera", [{"source": "synthetic"},
+                                    {"source": "file", "file": "clip.avi"}])
+def test_a_production_kiosk_refuses_a_camera_that_is_not_a_camera(
+        tmp_path: Path, camera: dict[str, str]) -> None:
+    (tmp_path / "clip.avi").write_bytes(b"not really a video")
+    config = parse_config({"camera": camera}, base_dir=tmp_path)
+    assert config.kiosk.mode == "production"
+    with pytest.raises(StartupError, match=r'camera\.source: .*production kiosk'):
+        camera_factory(config)
+    testbed = parse_config({"camera": camera, "kiosk": {"mode": "testbed"}}, base_dir=tmp_path)
+    assert callable(camera_factory(testbed))
 
 
 def relay(configured: str, known: list[str]) -> tuple[ReaderChoice, list[CardPresence]]:

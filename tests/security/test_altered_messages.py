@@ -110,7 +110,7 @@ def test_card_answer_of_another_transaction_is_not_authentic(
     driver.select_jpki()
     steps.reset_command(second, "SECOND22", driver.get_challenge())  # never sent to the card
     replayed = steps.card_answer(second, genuine_answer).json()
-    assert replayed["outcome"] == "answer_not_authentic"
+    assert replayed["outcome"] == "unconfirmed"  # proves nothing: never "nothing changed"
     assert steps.card_answer(first, genuine_answer).json()["outcome"] == "pin_reset"
     assert sign_pin(virtual_card) == ("GENUINE1", 5)
 
@@ -190,4 +190,18 @@ def test_a_card_proof_for_the_right_transaction_but_the_wrong_nonce_is_refused(
     signature = driver.sign_with_auth_key(card_proof_digest_info(tx, old_nonce, "kiosk-1"))
     response = steps.card_proof(tx, certificate, signature)
     assert (response.status_code, error_code(response)) == (422, "bad_card_signature")
-    assert steps.status(tx)["outcome"] == "card_rejected"
+    assert steps.status(tx)["outcome"] == "card_proof_invalid"
+
+
+def test_nonces_and_chip_nonces_are_distinct_and_never_reused(
+    make_backend: BackendFactory,
+) -> None:
+    kiosk = Steps(make_backend(Policy(kiosk_max_transactions=1000)))
+    seen: set[bytes] = set()
+    for _ in range(50):
+        tx, nonce = kiosk.begin_ok()
+        chip_nonce = kiosk.chip_nonces[tx]
+        assert len(chip_nonce) == 32 and chip_nonce != nonce
+        assert nonce not in seen and chip_nonce not in seen
+        seen.update((nonce, chip_nonce))
+    kiosk.close()

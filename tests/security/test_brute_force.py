@@ -33,6 +33,7 @@ from kiosk.maintenance import (
     hash_credential,
 )
 from kiosk.maintenance.credentials import ScryptCost
+from kiosk.maintenance.session import install_lockout_state
 from kiosk_backend.policy import Policy
 from kiosk_backend.simulated_kiosk import CardDriver
 from kiosk_testbed.card.in_process import InProcessTransport
@@ -193,6 +194,12 @@ def _maintenance_config(tmp_path: Path) -> KioskConfig:
     credential = hash_credential(
         Role.STAFF, bytearray(STAFF_PIN.encode()), kiosk_id, ScryptCost(log2_n=10)
     )
+    config = _parse_maintenance(tmp_path, kiosk_id, credential)
+    install_lockout_state(config)
+    return config
+
+
+def _parse_maintenance(tmp_path: Path, kiosk_id: str, credential: str) -> KioskConfig:
     return parse_config(
         {
             "kiosk": {"id": kiosk_id, "data_dir": str(tmp_path / "data")},

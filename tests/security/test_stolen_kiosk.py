@@ -4,7 +4,12 @@ challenge the card just gave. Through pcscd with the product's card layer (what 
 owns the kiosk software would use), and as a property over the virtual card itself.
 
 Complements tests/testbed/test_admin_command.py (the card's checks one by one, in process)
-and tests/backend/test_refusals.py (altered and replayed commands from the real server)."""
+and tests/backend/test_refusals.py (altered and replayed commands from the real server).
+
+A thief who copies the kiosk's key files as well gets nothing the backend accepts: the keys
+live in the kiosk's TPM (swtpm in tests); see tests/tpm/test_tpm_kiosk.py
+(`test_copied_key_files_and_a_stolen_card_reset_nothing`, evidence signed outside the TPM or
+after a PCR change) and tests/tpm/test_tls_with_tpm_key.py (copied TLS key files)."""
 
 from __future__ import annotations
 

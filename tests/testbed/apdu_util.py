@@ -29,9 +29,17 @@ def select_ef(card: VirtualCard, fid: int) -> int:
     return sw(card, f"00A4020C02{fid:04X}")
 
 
-def verify(card: VirtualCard, fid: int, pin: str | None) -> int:
-    """VERIFY by SFI (P2 = 80 | fid); ``None`` sends the empty VERIFY."""
-    p2 = 0x80 | fid
+def verify(card: VirtualCard, fid: int, pin: str | None, *, by_sfi: bool = False) -> int:
+    """SELECT EF ``fid`` and VERIFY the current EF (P2 80), the form every profile takes;
+    ``by_sfi``: VERIFY with P2 = 80 | fid instead (the fast profile only). ``None`` sends the
+    empty VERIFY."""
+    if by_sfi:
+        p2 = 0x80 | fid
+    else:
+        p2 = 0x80
+        status = select_ef(card, fid)
+        if status != 0x9000:
+            return status
     if pin is None:
         return sw(card, f"002000{p2:02X}")
     data = pin.encode()

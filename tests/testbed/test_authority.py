@@ -111,7 +111,10 @@ def test_issued_certificates(test_card: Any, testbed_authority: TestAuthority) -
 def test_cards_jsonl_has_no_personal_data(test_card: Any, testbed_authority: TestAuthority) -> None:
     lines = testbed_authority.cards_path.read_text().splitlines()
     record = json.loads(next(line for line in lines if test_card.values["card_id"] in line))
-    assert set(record) == {"card_id", "auth_serial", "sign_serial", "issued_at"}
+    assert set(record) == {
+        "card_id", "auth_serial", "sign_serial", "issued_at", "chip_public_key",
+        "card_face_sha256",
+    }
     assert record["auth_serial"] == test_card.values["auth_serial"]
     text = testbed_authority.cards_path.read_text()
     # (4-digit PINs cannot be searched for among hex serials)
@@ -119,6 +122,51 @@ def test_cards_jsonl_has_no_personal_data(test_card: Any, testbed_authority: Tes
         assert test_card.values[secret] not in text
     assert any(
         r.card_id.hex() == test_card.values["card_id"] for r in testbed_authority.issued_cards()
+    )
+
+
+def test_issuance_record_binds_chip_and_card_face_to_the_auth_certificate(
+    test_card: Any, testbed_authority: TestAuthority
+) -> None:
+    """cards.jsonl links the auth certificate's serial to the chip key (DF24) and to the card
+    face DF28 signs: what the backend checks the chip proof and the face evidence against."""
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+
+    from kiosk.card_reader.card_info import parse_card_face, public_key_sha256
+    from kiosk_testbed.card.layout import INFO_CARD_FACE, Ap
+
+    record = next(
+        r for r in testbed_authority.issued_cards()
+        if r.card_id.hex() == test_card.values["card_id"]
+    )
+    card_file = test_card.issued.card_file
+    chip = serialization.load_pem_private_key(card_file.chip_key_pem, None)
+    spki = chip.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert record.chip_public_key == spki
+    assert test_card.values["chip_key_sha256"] == hashlib.sha256(spki).hexdigest()
+    # the card-face digest is SHA-256 of the message DF28 signs (prefix + three digests)
+    face = card_file.files[(Ap.INFO, INFO_CARD_FACE)]
+    assert record.card_face_sha256 == test_card.values["card_face_sha256"]
+    assert len(record.card_face_sha256) == 64
+    line = next(
+        json.loads(line) for line in testbed_authority.cards_path.read_text().splitlines()
+        if test_card.values["card_id"] in line
+    )
+    assert base64.b64decode(line["chip_public_key"]) == spki
+    # the kiosk's own parser, written apart from the testbed, finds the same digests
+    parsed = parse_card_face(face)
+    assert hashlib.sha256(parsed.signed_message).hexdigest() == record.card_face_sha256
+    assert public_key_sha256(parsed.chip_public_key) == hashlib.sha256(spki).hexdigest()
+    # and the virtual card names the same (what simulated kiosks put in the evidence)
+    from kiosk_testbed.card.virtual_card import VirtualCard
+
+    assert VirtualCard(card_file).card_face_digests() == (
+        record.card_face_sha256, test_card.values["chip_key_sha256"]
     )
 
 

@@ -160,3 +160,48 @@ def test_card_command_runs_and_obeys_signals(issued: tuple[Path, dict[str, Any]]
         _, stderr = process.communicate()
         assert values["card_id"].encode() in stderr
         assert values["auth_pin"].encode() not in stderr.replace(values["card_id"].encode(), b"")
+
+
+@pytest.mark.pcsc
+def test_card_command_serves_one_slot_from_two_card_files(
+    issued: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """--splice-with: the JPKI AP answers from CARD, every other AP from the second file."""
+    from kiosk.card_reader.card import MyNumberCard
+    from kiosk.card_reader.errors import WrongPin
+    from kiosk.card_reader.pcsc import PcscTransport
+
+    data_dir, victim = issued
+    other_file = tmp_path / "attacker.json"
+    result = CliRunner().invoke(
+        main,
+        ["--data-dir", str(data_dir), "issue-card", "--photo", str(DEFAULT_PHOTO),
+         "--out", str(other_file), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    attacker = json.loads(result.output)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with reader_lock(READER_PORTS[0]):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk_testbed", "card", victim["card_file"],
+             "--splice-with", str(other_file)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        try:
+            wait_for_card(READER_0, present=True, timeout=10)
+            with PcscTransport(READER_0) as transport:
+                card = MyNumberCard.recognize(transport)
+                serial = x509.load_der_x509_certificate(
+                    card.jpki.read_auth_certificate()
+                ).serial_number
+                assert format(serial, "x") == victim["auth_serial"]
+                # the card-info AP is the other card's: its My Number opens it, the victim's not
+                with pytest.raises(WrongPin):
+                    card.card_info.unlock_with_my_number(bytearray(victim["my_number"], "ascii"))
+                card.card_info.unlock_with_my_number(bytearray(attacker["my_number"], "ascii"))
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=5) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()

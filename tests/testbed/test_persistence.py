@@ -37,7 +37,7 @@ def test_changed_pin_survives_a_restart(card_path: Path, test_card: Any) -> None
     card = VirtualCard.from_path(card_path)
     select_ap(card, JPKI)
     assert verify(card, 0x1B, test_card.values["sign_pin"]) == 0x9000
-    assert sw(card, b"\x00\x24\x01\x9b\x08NEWPIN77") == 0x9000
+    assert sw(card, b"\x00\x24\x01\x80\x08NEWPIN77") == 0x9000  # the selected PIN EF
     restarted = VirtualCard.from_path(card_path)
     select_ap(restarted, JPKI)
     assert verify(restarted, 0x1B, "NEWPIN77") == 0x9000

@@ -19,7 +19,7 @@ def key() -> rsa.RSAPrivateKey:
 @pytest.mark.parametrize(
     "algorithm, prefix",
     [
-        (hashes.SHA1(), "3021300906052b0e03021a05000414"),
+        (hashes.SHA1(), "3021300906052b0e03021a05000414"),  # noqa: S303 (a DigestInfo case)
         (hashes.SHA256(), "3031300d060960864801650304020105000420"),
         (hashes.SHA512(), "3051300d060960864801650304020305000440"),
     ],

@@ -79,12 +79,14 @@ def test_framing_control_messages_and_apdus(vpcd: FakeVpcd, virtual_card: Virtua
         assert vpcd.receive() == ATR
         vpcd.send(b"\x01")  # power on: no answer
         assert vpcd.exchange(SELECT_JPKI) == b"\x90\x00"
-        assert vpcd.exchange(bytes.fromhex("00200098")) == b"\x63\xc3"
+        assert vpcd.exchange(bytes.fromhex("00A4020C020018")) == b"\x90\x00"
+        assert vpcd.exchange(bytes.fromhex("00200080")) == b"\x63\xc3"
         # power off and reset clear the selection
         for control in (b"\x00", b"\x02"):
             assert vpcd.exchange(SELECT_JPKI) == b"\x90\x00"
+            assert vpcd.exchange(bytes.fromhex("00A4020C020018")) == b"\x90\x00"
             vpcd.send(control)
-            assert vpcd.exchange(bytes.fromhex("00200098")) == b"\x6a\x88"
+            assert vpcd.exchange(bytes.fromhex("00200080")) == b"\x69\x86"
         assert vpcd.exchange(b"\x00\xa4") == b"\x67\x00"  # 2-byte junk is an APDU too
 
 
@@ -96,7 +98,7 @@ def test_reconnects_when_vpcd_goes_away(vpcd: FakeVpcd, virtual_card: VirtualCar
         vpcd.drop()  # pcscd restarted
         vpcd.accept()
         assert link.wait_connected()
-        assert vpcd.exchange(bytes.fromhex("00200098")) == b"\x6a\x88"  # state was cleared
+        assert vpcd.exchange(bytes.fromhex("00A4020C020018")) == b"\x6a\x82"  # state cleared
         assert vpcd.exchange(SELECT_JPKI) == b"\x90\x00"
 
 
@@ -131,7 +133,7 @@ def test_remove_disconnects_and_clears_state(
     link.remove()
     assert vpcd.conn is not None
     assert vpcd.conn.recv(1) == b""  # the reader sees the card leave
-    assert verify(virtual_card, 0x18, None) == 0x6A88  # powered off: nothing selected
+    assert verify(virtual_card, 0x18, None) == 0x6A82  # powered off: nothing selected
 
 
 def test_link_survives_many_threads_of_use(vpcd: FakeVpcd, virtual_card: VirtualCard) -> None:

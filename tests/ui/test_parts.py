@@ -97,3 +97,21 @@ def test_blank_detection() -> None:
     blank = QImage(200, 100, QImage.Format.Format_RGB888)
     blank.fill(0xF7F7F2)
     assert is_blank(blank)
+
+
+def test_qt_calls_do_not_leak_references_to_none(qtbot: QtBot) -> None:
+    """PySide6 6.12.0 returned None from void methods without a reference: on Python 3.11
+    None's count ran down with every UI update until the interpreter aborted."""
+    import sys
+
+    from kiosk.ui.widgets import label
+
+    create_application()
+    widget = label()
+    qtbot.addWidget(widget)
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        widget.setText("x")
+        widget.setVisible(False)
+        widget.update()
+    assert sys.getrefcount(None) - before > -100

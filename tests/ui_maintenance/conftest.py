@@ -15,6 +15,7 @@ from kiosk.config import KioskConfig, parse_config
 from kiosk.diagnostics.metrics import HealthBoard
 from kiosk.maintenance import Maintenance, Role, hash_credential
 from kiosk.maintenance.credentials import ScryptCost
+from kiosk.maintenance.session import install_lockout_state
 from kiosk.ui.bridge import QtPoster
 from kiosk.ui.maintenance import MaintenanceController, MaintenanceParts, thread_background
 from kiosk.ui.qt import QPoint, Qt
@@ -88,6 +89,7 @@ def make_kit(qtbot: QtBot, data_dir: Path, language: str = "en",
     ui = make_ui(qtbot, language=language)
     clock = MovableClock()
     config = make_config(data_dir, **maintenance)
+    install_lockout_state(config)
     state = Maintenance.from_config(config, clock=clock)
     poster = QtPoster()
     resets: list[str] = []

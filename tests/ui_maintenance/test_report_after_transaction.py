@@ -19,6 +19,7 @@ from kiosk.flow.autoplay import Autoplay
 from kiosk.flow.config import FlowConfig
 from kiosk.maintenance import Maintenance, Role, hash_credential
 from kiosk.maintenance.credentials import ScryptCost
+from kiosk.maintenance.session import install_lockout_state
 from kiosk.run.outcomes import OutcomeRecorder
 from kiosk.ui.app import run_autoplay
 from kiosk.ui.bridge import QtPoster
@@ -43,7 +44,7 @@ def test_report_holds_no_personal_data_after_a_completed_transaction(
         caplog: pytest.LogCaptureFixture) -> None:
     tls = backend.kiosks["kiosk-1"]
     config = parse_config({
-        "kiosk": {"id": "kiosk-1", "data_dir": str(tmp_path / "state")},
+        "kiosk": {"id": "kiosk-1", "data_dir": str(tmp_path / "state"), "mode": "testbed"},
         "card": {"reader": READER_0},
         "camera": {"source": "synthetic"},
         "backend": {"url": backend.url, "ca_file": str(tls.ca),
@@ -51,6 +52,7 @@ def test_report_holds_no_personal_data_after_a_completed_transaction(
         "maintenance": {"engineer_credential": hash_credential(
             Role.ENGINEER, bytearray(PASSPHRASE.encode()), "kiosk-1", ScryptCost(log2_n=10))},
     }, base_dir=tmp_path)
+    install_lockout_state(config)
     state = Maintenance.from_config(config)
     values = {**card_in_reader.values, "sign_pin": NEW_PIN}
     caplog.set_level(logging.DEBUG)

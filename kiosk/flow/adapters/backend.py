@@ -22,6 +22,8 @@ from kiosk.flow.ports import (
     BackendCardRejectedError,
     BackendFailedError,
     BackendRefusedError,
+    CardMismatchError,
+    FaceBinding,
     FaceResult,
     ResetOutcome,
     Ticket,
@@ -34,6 +36,7 @@ from kiosk.journal.reconcile import reconcile_one
 from kiosk_protocol.messages import AbortReason, Outcome
 
 _OUTCOMES = frozenset(outcome.value for outcome in Outcome)
+BINDING_MISMATCH = "card_binding_mismatch"  # the error code and the outcome
 
 ABORT_REASONS: dict[str, AbortReason] = {
     FailureCode.CANCELLED.value: AbortReason.RESIDENT_CANCELLED,
@@ -43,6 +46,7 @@ ABORT_REASONS: dict[str, AbortReason] = {
     FailureCode.CARD_SWAPPED.value: AbortReason.CARD_REMOVED,
     FailureCode.AUTH_PIN_BLOCKED.value: AbortReason.CARD_CHECK_FAILED,
     FailureCode.CARD_FACE_INVALID.value: AbortReason.CARD_CHECK_FAILED,
+    FailureCode.CARD_MISMATCH.value: AbortReason.CARD_CHECK_FAILED,
     FailureCode.PHOTO_LOCKED.value: AbortReason.CARD_CHECK_FAILED,
     FailureCode.SIGN_CERT_MISSING.value: AbortReason.CARD_CHECK_FAILED,
     FailureCode.SIGN_CERT_EXPIRED.value: AbortReason.CARD_CHECK_FAILED,
@@ -58,6 +62,8 @@ def translated_backend_errors() -> Iterator[None]:
     except RefusedByPolicyError as error:
         raise BackendRefusedError(error.reason) from None
     except CardRejectedError as error:
+        if error.reason == BINDING_MISMATCH:
+            raise CardMismatchError(str(error)) from None
         raise BackendCardRejectedError(str(error)) from None
     except BackendError as error:
         raise BackendFailedError(str(error)) from None
@@ -83,13 +89,17 @@ class BackendAdapter:
         if self._journal is not None:
             self._journal.begun(transaction.transaction_id)
         self._open[transaction.transaction_id] = transaction
-        return Ticket(transaction.transaction_id, transaction.to_sign)
+        return Ticket(transaction.transaction_id, transaction.to_sign, transaction.chip_to_sign)
 
-    def prove_card(self, ticket: Ticket, auth_cert_der: bytes, signature: bytes) -> None:
+    def prove_card(
+        self, ticket: Ticket, auth_cert_der: bytes, signature: bytes, chip_signature: bytes
+    ) -> None:
         with translated_backend_errors():
-            self._client.prove_card(self._transaction(ticket), auth_cert_der, signature)
+            self._client.prove_card(
+                self._transaction(ticket), auth_cert_der, signature, chip_signature
+            )
 
-    def report_face(self, ticket: Ticket, result: FaceResult) -> None:
+    def report_face(self, ticket: Ticket, result: FaceResult, binding: FaceBinding) -> None:
         report = FaceReport(
             matched=result.matched,
             live=result.live,
@@ -97,6 +107,8 @@ class BackendAdapter:
             threshold=result.threshold,
             frames=result.frames,
             model_version=result.model_version,
+            card_face_sha256=binding.card_face_sha256,
+            chip_key_sha256=binding.chip_key_sha256,
         )
         with translated_backend_errors():
             self._client.report_face(self._transaction(ticket), report)
@@ -121,6 +133,11 @@ class BackendAdapter:
                 except CardRejectedError as error:
                     if error.reason in _OUTCOMES:  # the backend's verdict on the answer
                         self._close_in_journal(ticket, error.reason)
+                        return ResetOutcome(
+                            False,
+                            error.reason,
+                            unconfirmed=error.reason == Outcome.UNCONFIRMED.value,
+                        )
                     raise
         except BackendCardRejectedError as error:
             return ResetOutcome(False, str(error))
@@ -130,7 +147,8 @@ class BackendAdapter:
         return ResetOutcome(True)
 
     def _answer_pending(self, ticket: Ticket) -> bool:
-        assert self._journal is not None
+        if self._journal is None:
+            raise RuntimeError("answer recovery needs the journal")
         entry = self._journal.entries().get(ticket.transaction_id)
         return entry is not None and not entry.finished and entry.card_answer is not None
 

@@ -4,6 +4,12 @@ One exclusive connection per transaction, opened by ``read_card`` and closed (ca
 off) by ``close``. Card-layer errors become the flow's port errors. The signature
 certificate needs the sign PIN to be read, so its expiry is taken from the auth certificate,
 which is issued with it and has the same validity.
+
+The chip's signature over the backend's chip nonce (``sign_with_chip_key``) is kept for the
+session: the card face is trusted only if that very signature verifies under the face's DF24
+key (besides its CV certificate and DF28 signature), and the trusted face's digests are
+what the face evidence names (``face_binding``). A card id is SHA-256 of the auth
+certificate's first 256 bytes (its serial and names), read in one command.
 """
 
 from __future__ import annotations
@@ -17,15 +23,17 @@ from cryptography import x509
 
 from kiosk.card_reader import errors as card_errors
 from kiosk.card_reader.card import MyNumberCard
-from kiosk.card_reader.card_info import TrustAnchors
+from kiosk.card_reader.card_info import ChipProof, TrustAnchors, TrustedCardFace
 from kiosk.card_reader.jpki import JpkiPin
 from kiosk.card_reader.pin import PinStatus
 from kiosk.card_reader.transport import Transport
 from kiosk.flow.ports import (
     CardFaceInvalidError,
     CardFaultError,
+    CardMismatchError,
     CardRemovedError,
     CardSnapshot,
+    FaceBinding,
     NotAMyNumberCardError,
     PinBlockedError,
     ReaderUnavailableError,
@@ -52,6 +60,8 @@ def translated_card_errors() -> Iterator[None]:
         raise ReaderUnavailableError(str(error)) from None
     except card_errors.NotAMyNumberCard as error:
         raise NotAMyNumberCardError(str(error)) from None
+    except card_errors.ChipMismatch as error:
+        raise CardMismatchError(str(error)) from None
     except card_errors.CardFaceInvalid as error:
         raise CardFaceInvalidError(str(error)) from None
     except card_errors.CardError as error:
@@ -69,29 +79,41 @@ def _tries(status: PinStatus, which: str) -> int:
 class CardReaderAdapter:
     """``CardPort`` over a transport factory (e.g. ``lambda: PcscTransport(reader)``)."""
 
-    def __init__(self, open_transport: Callable[[], Transport], anchors: TrustAnchors) -> None:
+    def __init__(
+        self,
+        open_transport: Callable[[], Transport],
+        anchors: TrustAnchors,
+        *,
+        fast_forms: bool = True,
+    ) -> None:
         self._open_transport = open_transport
         self._anchors = anchors
+        self._fast_forms = fast_forms
         self._transport: Transport | None = None
         self._card: MyNumberCard | None = None
+        self._chip_proof: ChipProof | None = None
+        self._trusted: TrustedCardFace | None = None
 
     def _connected(self) -> MyNumberCard:
         if self._card is None:
             raise CardRemovedError("no card session open")
         return self._card
 
+    def _connect(self) -> MyNumberCard:
+        self._transport = self._open_transport()
+        self._card = MyNumberCard.recognize(self._transport, fast_forms=self._fast_forms)
+        return self._card
+
     def read_card(self) -> CardSnapshot:
         self.close()
         with translated_card_errors():
-            self._transport = self._open_transport()
-            self._card = MyNumberCard.recognize(self._transport)
-            card = self._card
+            card = self._connect()
+            counters = self._counters(card)
             auth_cert = card.jpki.read_auth_certificate()
             presence = card.jpki.certificate_presence()
-            counters = self._counters(card)
         expiry = _not_after(auth_cert)
         return CardSnapshot(
-            card_id=hashlib.sha256(auth_cert).hexdigest(),
+            card_id=_card_id(auth_cert),
             counters=counters,
             sign_cert_present=presence.sign,
             sign_cert_expiry=expiry,
@@ -113,16 +135,15 @@ class CardReaderAdapter:
         try:
             return self._id_and_counters(self._connected())
         except (CardFaultError, CardRemovedError):
-            self.close()
+            self._disconnect()  # the chip proof stays: it is checked against the face read later
             with translated_card_errors():
-                self._transport = self._open_transport()
-                self._card = MyNumberCard.recognize(self._transport)
-            return self._id_and_counters(self._card)
+                card = self._connect()
+            return self._id_and_counters(card)
 
     def _id_and_counters(self, card: MyNumberCard) -> tuple[str, RetryCounters]:
         with translated_card_errors():
             counters = self._counters(card)
-            card_id = hashlib.sha256(card.jpki.read_auth_certificate()).hexdigest()
+            card_id = _card_id(card.jpki.read_auth_certificate_head())
         return card_id, counters
 
     def verify_auth_pin(self, pin: bytearray) -> None:
@@ -134,6 +155,14 @@ class CardReaderAdapter:
         card = self._connected()
         with translated_card_errors():
             return card.jpki.sign_with_auth_key(digest_info)
+
+    def sign_with_chip_key(self, digest_info: bytes) -> bytes:
+        card = self._connected()
+        self._chip_proof = None
+        with translated_card_errors():
+            proof = card.card_info.sign_with_chip_key(digest_info)
+        self._chip_proof = proof
+        return proof.signature
 
     def read_photo_with_text_pin(self, text_pin: bytearray) -> bytearray:
         card = self._connected()
@@ -153,8 +182,17 @@ class CardReaderAdapter:
             return self._trusted_photo(card)
 
     def _trusted_photo(self, card: MyNumberCard) -> bytearray:
-        trusted = card.card_info.read_trusted_card_face(self._anchors)
+        if self._chip_proof is None:
+            raise CardFaceInvalidError("no chip proof in this session to check the card face by")
+        self._trusted = None
+        trusted = card.card_info.read_trusted_card_face(self._anchors, self._chip_proof)
+        self._trusted = trusted
         return bytearray(trusted.face.photo)
+
+    def face_binding(self) -> FaceBinding:
+        if self._trusted is None:
+            raise CardFaceInvalidError("no card face was verified in this session")
+        return FaceBinding(self._trusted.card_face_sha256, self._trusted.chip_key_sha256)
 
     def get_challenge(self) -> bytes:
         card = self._connected()
@@ -167,10 +205,20 @@ class CardReaderAdapter:
             return card.jpki.relay(apdu)
 
     def close(self) -> None:
+        self._chip_proof = None
+        self._trusted = None
+        self._disconnect()
+
+    def _disconnect(self) -> None:
         self._card = None
         transport, self._transport = self._transport, None
         if transport is not None:
             transport.close()
+
+
+def _card_id(auth_certificate: bytes) -> str:
+    """Tells cards apart: the certificate's first 256 bytes hold its serial and names."""
+    return hashlib.sha256(auth_certificate[:256]).hexdigest()
 
 
 def _not_after(der: bytes) -> dt.date | None:

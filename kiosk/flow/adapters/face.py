@@ -6,10 +6,16 @@ colour and preview frames through the flow's listener; a source that stands for 
 (the synthetic resident) is told the prompt and the colour too. It stops when the check decides
 or when the flow says stop. Only numbers leave: the result carries scores, thresholds, frame
 counts and the model version.
+
+Two threads, neither of them the GUI's: a preview pump hands every captured frame to the
+listener at the camera's rate, and the calling (flow) thread runs detection, alignment and
+encoding on the newest frame whenever it is free. So the preview never waits for the face
+models, and analysis never works through a backlog.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -17,6 +23,7 @@ from kiosk.face_match.actions import Action
 from kiosk.face_match.card_photo import CardPhotoError
 from kiosk.face_match.check import FaceCheck, FaceCheckResult, tell_presenter
 from kiosk.face_match.config import FaceConfig, load_config
+from kiosk.face_match.engine import FaceEngineError
 from kiosk.face_match.matching import MatchingError
 from kiosk.face_match.models import ModelFilesMissingError
 from kiosk.face_match.quality import Hint
@@ -61,7 +68,7 @@ def to_face_result(result: FaceCheckResult, config: FaceConfig) -> FaceResult:
         matched=match is not None and match.matched,
         live=result.liveness.passed,
         score=match.score if match is not None else 1.0,
-        threshold=match.threshold if match is not None else config.matching.threshold,
+        threshold=match.threshold if match is not None else config.engine_settings.threshold,
         frames=match.frames_used if match is not None else 0,
         model_version=match.model_version if match is not None else "none",
         liveness_checks=tuple(str(action) for action in result.liveness.actions),
@@ -82,6 +89,8 @@ class FaceCheckAdapter:
         self._config = config or load_config()
         self._frame_timeout_s = frame_timeout_s
         self._last_actions: tuple[Action, ...] = ()  # a retry never replays the failed sequence
+        # The last check's result (numbers only), for diagnostics and the benchmark.
+        self.last_result: FaceCheckResult | None = None
 
     def check(
         self, card_photo: bytearray, listener: FaceListener, should_stop: Callable[[], bool]
@@ -93,7 +102,7 @@ class FaceCheckAdapter:
             )
         except (CardPhotoError, MatchingError) as error:
             raise CardFaceInvalidError(f"card photo unusable: {type(error).__name__}") from None
-        except ModelFilesMissingError as error:
+        except (ModelFilesMissingError, FaceEngineError) as error:
             raise FaceCheckUnavailableError(str(error)) from None
         try:
             source = self._open_source()
@@ -107,6 +116,25 @@ class FaceCheckAdapter:
             source.stop()
 
     def _run(
+        self,
+        check: FaceCheck,
+        source: FrameSource,
+        listener: FaceListener,
+        should_stop: Callable[[], bool],
+    ) -> FaceResult:
+        stop_preview = threading.Event()
+        pump = threading.Thread(
+            target=_pump_preview, args=(source, listener, stop_preview), name="face-preview",
+            daemon=True,
+        )
+        pump.start()
+        try:
+            return self._analyse(check, source, listener, should_stop)
+        finally:
+            stop_preview.set()
+            pump.join(timeout=2)
+
+    def _analyse(
         self,
         check: FaceCheck,
         source: FrameSource,
@@ -130,7 +158,6 @@ class FaceCheckAdapter:
                     raise FaceCheckUnavailableError("the camera stopped sending frames")
                 continue
             last_index, last_frame_at = frame.index, time.monotonic()
-            listener.preview(frame.image)
             progress = check.feed(frame.image, frame.t, depth=frame.depth)
             if progress.illumination != colour:
                 colour = progress.illumination
@@ -146,4 +173,19 @@ class FaceCheckAdapter:
                 prompt = new_prompt
                 listener.prompt(prompt)
             if progress.result is not None:
+                self.last_result = progress.result
                 return to_face_result(progress.result, self._config)
+
+
+def _pump_preview(source: FrameSource, listener: FaceListener, stop: threading.Event) -> None:
+    """Hand every new frame to the listener until ``stop`` (camera faults end it quietly: the
+    analysing thread reports them)."""
+    last = -1
+    while not stop.is_set():
+        try:
+            frame = source.wait_frame(after=last, timeout=0.2)
+        except FrameSourceError:
+            return
+        if frame is not None:
+            last = frame.index
+            listener.preview(frame.image)

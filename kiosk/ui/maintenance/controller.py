@@ -235,7 +235,8 @@ class MaintenanceController(QObject):
         self._show_staff()
 
     def _show_staff(self) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise RuntimeError("the staff page needs a signed-in session")
         self.staff.open(self.session)
         self.overlay.pages.setCurrentWidget(self.staff)
         self.overlay.notice.setVisible(False)

@@ -20,6 +20,7 @@ from kiosk.ui.i18n import tr
 from kiosk.ui.maintenance.camera import PreviewFrame, PreviewView, PreviewWorker, describe
 from kiosk.ui.maintenance.paged import PagedLines
 from kiosk.ui.maintenance.parts import MaintenanceParts, action_button
+from kiosk.ui.maintenance.texts import summary_text
 from kiosk.ui.qt import QGridLayout, QHBoxLayout, QPushButton, QTimer, QVBoxLayout, QWidget
 from kiosk.ui.widgets import AdaptiveRow, label
 
@@ -46,7 +47,7 @@ def section_title(key: str) -> str:
 
 def report_lines(report: Report) -> list[str]:
     marks = {"ok": "✓", "warn": "!", "fail": "✗"}
-    return [f"{marks[r.status.value]} {r.id}: {r.summary}" for r in report.results]
+    return [f"{marks[r.status.value]} {r.id}: {summary_text(r.summary)}" for r in report.results]
 
 
 def detailed_lines(report: Report) -> list[str]:
@@ -174,6 +175,8 @@ class EngineerPage(QWidget):
         action = dict(SECTIONS)[key]
         self.stop_preview()
         self.section = key
+        # Log lines, settings and versions are shown as they are (data, not sentences).
+        self.lines.setProperty("data", key in ("logs", "configuration", "versions"))
         self.heading.setText(section_title(key))
         self.status.setText("")
         self.lines.show_lines([])
@@ -316,6 +319,7 @@ class EngineerPage(QWidget):
             widget = action_button("choice")
             widget.clicked.connect(self._exporter(folder))
             widget.setText(str(folder))
+            widget.setProperty("data", True)  # a folder's path
             self.folder_layout.addWidget(widget)
             self.folder_buttons.append(widget)
 

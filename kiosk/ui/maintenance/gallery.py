@@ -22,6 +22,7 @@ from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
 from kiosk.maintenance import Maintenance, MaintenanceSession, Role, hash_credential
 from kiosk.maintenance.credentials import ScryptCost
+from kiosk.maintenance.session import install_lockout_state
 from kiosk.ui.driver import StillFlow
 from kiosk.ui.maintenance.camera import PreviewFrame
 from kiosk.ui.maintenance.controller import MaintenanceController
@@ -33,24 +34,25 @@ KIOSK_ID = "store-0042"
 STAFF_PIN = b"482913"
 ENGINEER_PASSPHRASE = b"gallery-engineer-7Q"
 Setup = Callable[[], None]
-MAINTENANCE_SCENES = 13  # len(MaintenanceGallery.scenes()), a test keeps them equal
+MAINTENANCE_SCENES = 14  # len(MaintenanceGallery.scenes()), a test keeps them equal
 
 
 def sample_report() -> Report:
     return Report(KIOSK_ID, "2026-11-25T09:00:00+00:00", __version__, [
-        ok("system.versions", "Versions", "kiosk and libraries installed"),
+        ok("system.versions", "Versions", "kiosk 0.1.0, Python 3.11.2"),
         ok("pcsc.service", "PC/SC service", "pcscd answers"),
         ok("pcsc.readers", "Card readers", "1 reader(s)"),
-        warn("pcsc.card", "Card", "no card (place one to probe)"),
+        warn("pcsc.card", "Card", "no card on the reader (place a card to probe it)"),
         ok("camera.open", "Camera", "640x480 at 15.0 frames/s"),
-        warn("camera.image", "Camera image", "a little dark (brightness 61)"),
-        ok("face.self_test", "Face self-test", "match and liveness as expected"),
-        ok("backend.client_certificate", "Kiosk certificate", "valid, 21 days left",
+        warn("camera.image", "Camera image", "too dark: add light"),
+        ok("face.self_test", "Face self-test",
+           "sample accepted (score 0.38), still photo refused, 3.2 s"),
+        ok("backend.client_certificate", "Kiosk certificate", "expires in 21 day(s): renew it",
            days_left=21),
         ok("backend.dns", "DNS", "backend.example resolves"),
         ok("backend.tcp", "TCP", "connected in 3 ms"),
         ok("backend.tls", "TLS", "TLSv1.3, server certificate trusted"),
-        fail("backend.mtls", "Mutual TLS", "the backend refused the kiosk certificate"),
+        fail("backend.mtls", "Mutual TLS", "the server refused the kiosk certificate"),
         ok("backend.clock", "Clock", "skew 0.4 s"),
     ])
 
@@ -80,6 +82,7 @@ class MaintenanceGallery:
                 "engineer_credential": hash_credential(
                     Role.ENGINEER, bytearray(ENGINEER_PASSPHRASE), KIOSK_ID, cost)},
         }, base_dir=data_dir)
+        install_lockout_state(config)
         self.maintenance = Maintenance.from_config(config)
         self.board = HealthBoard()
         self.board.absorb(sample_report())
@@ -108,6 +111,7 @@ class MaintenanceGallery:
             ("maint-staff", lambda: self._staff(in_service=True)),
             ("maint-staff-out-of-service", lambda: self._staff(in_service=False)),
             ("maint-staff-only", self._staff_only),
+            ("maint-staff-call", self._staff_call),
             ("diag-home", lambda: self._engineer("")),
             ("diag-all-checks", lambda: self._engineer("all")),
             ("diag-logs", lambda: self._engineer("logs")),
@@ -125,6 +129,7 @@ class MaintenanceGallery:
 
     def _reset(self) -> None:
         self.controller.close()
+        self.maintenance.staff_calls.answer()
         self.maintenance.lockout.record_success(Role.STAFF)
         self.flow.show(FlowView(step=Step.START, visit=10_000))
         self.controller.open()
@@ -161,6 +166,13 @@ class MaintenanceGallery:
             session.set_out_of_service("Please use the kiosk at the entrance.")
         self.controller.staff.open(session)
 
+    def _staff_call(self) -> None:
+        self._reset()
+        self.maintenance.staff_calls.ring("face_check")
+        session = self._sign_in(Role.STAFF)
+        session.set_in_service()
+        self.controller.staff.open(session)
+
     def _staff_only(self) -> None:
         self._reset()
         session = self._sign_in(Role.STAFF)
@@ -176,6 +188,7 @@ class MaintenanceGallery:
             page.open_section(section)
         elif section:
             page.section = section
+            page.lines.setProperty("data", section in ("logs", "configuration", "versions"))
             page.heading.setText("")
             page._show_only()
             page.retranslate()

@@ -153,10 +153,13 @@ class LoginPage(QWidget):
         left = self._parts.maintenance.lockout.seconds_left(self.role)
         locked = left > 0
         self.sign_in_button.setEnabled(not locked and not self.busy)
-        if locked:
+        if locked and math.isinf(left):
+            self._say(tr("Sign-in is locked until an engineer resets it on the machine "
+                         "(kiosk reset-lockout)."))
+        elif locked:
             self._say(tr("Too many wrong entries. Sign-in is locked for %1 more seconds.")
                       .replace("%1", str(math.ceil(left))))
-            if not self._countdown.isActive():
+            if not self._countdown.isActive() and not math.isinf(left):
                 self._countdown.start()
         else:
             self._countdown.stop()

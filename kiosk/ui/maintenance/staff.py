@@ -3,12 +3,14 @@ restart. Everything goes through the signed-in ``MaintenanceSession`` (permissio
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from kiosk.diagnostics import GlanceItem, Status, at_a_glance
 from kiosk.maintenance import Action, MaintenanceSession
 from kiosk.ui.i18n import tr
 from kiosk.ui.maintenance.parts import MaintenanceParts, action_button
+from kiosk.ui.maintenance.texts import summary_text
 from kiosk.ui.qt import QGridLayout, QLabel, QVBoxLayout, QWidget
 from kiosk.ui.widgets import AdaptiveRow, column, label
 
@@ -41,6 +43,24 @@ def outcome_text(outcome: str) -> str:
             "face_no_match": tr("Face did not match")}.get(outcome, outcome)
 
 
+def step_name(step: str) -> str:
+    """A resident step's name for staff (the screen, not what was on it)."""
+    return {"start": tr("Start"), "consent": tr("Before you start"),
+            "place_card": tr("Place your card"), "read_card": tr("Reading your card"),
+            "auth_pin": tr("Enter your 4-digit PIN"),
+            "unlock_photo": tr("Unlock the photo on your card"), "face_check": tr("Face check"),
+            "new_pin": tr("Choose a new signature PIN"), "processing": tr("Setting your new PIN"),
+            "done": tr("Done"), "error": tr("The procedure could not be completed"),
+            "out_of_service": tr("Out of service")}.get(step, step)
+
+
+def _local_time(since: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(since).astimezone().strftime("%H:%M")
+    except ValueError:
+        return since
+
+
 class StaffPage(QWidget):
     def __init__(self, parts: MaintenanceParts, service_changed: Callable[[], None],
                  open_engineer: Callable[[], None]) -> None:
@@ -52,6 +72,14 @@ class StaffPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(16)
+
+        # A resident's call for staff: the time and the step only, never who or what they typed.
+        self.call_banner = label("alarm")
+        self.answer_button = action_button("primary", self.answer_call)
+        self.call_banner.setVisible(False)
+        self.answer_button.setVisible(False)
+        layout.addWidget(self.call_banner)
+        layout.addWidget(self.answer_button)
 
         self.service_state = label("big")
         self.message_button = action_button("choice", self.next_message)
@@ -116,6 +144,7 @@ class StaffPage(QWidget):
         self.message_button.setText(tr("Message for residents: %1").replace(
             "%1", preset_text(PRESET_MESSAGES[self._message_index]) if self._message_index
             else tr("standard text")))
+        self._show_call()
         self.health_title.setText(tr("Health at a glance"))
         if audit:
             items = session.perform(Action.VIEW_HEALTH, self._glance)
@@ -132,6 +161,24 @@ class StaffPage(QWidget):
         self.reset_button.setText(tr("Reset the reader"))
         self.restart_button.setText(tr("Restart the application"))
         self.engineer_button.setText(tr("Engineer tools"))
+
+    def _show_call(self) -> None:
+        call = self._parts.maintenance.staff_calls.pending()
+        self.call_banner.setVisible(call is not None)
+        self.answer_button.setVisible(call is not None)
+        if call is not None:
+            self.call_banner.setText(
+                tr("A resident asks for help (since %1, on the screen: %2). Go to the kiosk; "
+                   "do not look at or enter their PIN.")
+                .replace("%1", _local_time(call.since)).replace("%2", step_name(call.step)))
+            self.answer_button.setText(tr("I am with the resident (answer the call)"))
+
+    def answer_call(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        session.perform(Action.ANSWER_STAFF_CALL, self._parts.maintenance.staff_calls.answer)
+        self.refresh()
 
     def _glance(self) -> list[GlanceItem]:
         return at_a_glance(self._parts.board.results())
@@ -163,7 +210,8 @@ class StaffPage(QWidget):
                          tr("Restarting the application..."))
 
     def _report(self, act: Callable[[MaintenanceSession], None], done: str) -> None:
-        assert self.session is not None
+        if self.session is None:
+            raise RuntimeError("staff actions need a signed-in session")
         try:
             act(self.session)
         except Exception as error:
@@ -179,4 +227,4 @@ class StaffPage(QWidget):
         if item.days_left is not None:
             text += " " + tr("(%1 days left)").replace("%1", str(item.days_left))
         state.setText(text)
-        summary.setText(item.summary)
+        summary.setText(summary_text(item.summary))

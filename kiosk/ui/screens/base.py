@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from kiosk.card_ocr.scanner import CardFaceScanner
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
 from kiosk.ui.driver import FlowDriver
-from kiosk.ui.qt import QHBoxLayout, QLabel, QVBoxLayout, QWidget
-from kiosk.ui.widgets import label
+from kiosk.ui.qt import QAbstractButton, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from kiosk.ui.widgets import label, prop
 
 
 @dataclass
@@ -20,6 +21,8 @@ class UiContext:
     language: str = "ja"
     shuffle_pin_pad: bool = False
     choose_language: Callable[[str], None] = field(default=lambda language: None)
+    # Reads 照合番号B from the card face with the camera (None: typing only).
+    card_scanner: CardFaceScanner | None = None
 
 
 class Screen(QWidget):
@@ -64,3 +67,24 @@ class Screen(QWidget):
 
     def flash(self, lit: bool) -> None:
         """The take-your-card alarm blinks (only screens with a card banner react)."""
+
+    def spoken_text(self) -> str:
+        """What the voice reads: the visible texts and the main buttons, one per line.
+
+        Entry fields (role ``dots``), keys and anything marked ``speak=False`` (what was read
+        from a card, a PIN's length) are never part of it.
+        """
+        lines: list[str] = []
+        for widget in self.findChildren(QWidget):
+            if not widget.isVisibleTo(self) or prop(widget, "speak") is False:
+                continue
+            role = prop(widget, "role")
+            if isinstance(widget, QLabel) and role not in ("dots", "dots_long"):
+                text = widget.text()
+            elif isinstance(widget, QAbstractButton) and role in ("primary", "choice"):
+                text = widget.text() if widget.isEnabled() else ""
+            else:
+                continue
+            if text.strip() and text not in lines:
+                lines.append(text)
+        return "\n".join(lines)

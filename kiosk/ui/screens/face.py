@@ -1,4 +1,7 @@
-"""The face check: live preview with a guide oval, plain hints and liveness prompts.
+"""The face check: live preview with a guide oval and one instruction at a time over it.
+
+The instruction is the liveness prompt with a picture of the action, unless a hint about the
+position (closer, more light, one person) must come first; then that hint alone.
 
 While the face check runs its screen-illumination code (``FlowView.face_illumination``), the
 whole screen is lit in the code's colour: the camera measures that light on the face. The
@@ -15,9 +18,10 @@ from kiosk.flow.failure_codes import FailureCode
 from kiosk.flow.ports import FaceHint, LivenessPrompt, ScreenColour
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
+from kiosk.ui.actions import Pose, action_text, paint_pose, pose_for
 from kiosk.ui.driver import FlowDriver
 from kiosk.ui.i18n import tr
-from kiosk.ui.qt import QColor, QImage, QPainter, QPaintEvent, QPen, QRectF, Qt
+from kiosk.ui.qt import QColor, QImage, QPainter, QPaintEvent, QPen, QRectF, QResizeEvent, Qt
 from kiosk.ui.screens.base import Screen, UiContext
 from kiosk.ui.theme import GOOD, PAPER
 from kiosk.ui.widgets import AdaptiveRow, Picture, button, column, label
@@ -34,25 +38,19 @@ def hint_text(hint: FaceHint | None) -> str:
         FaceHint.ONE_PERSON: tr("Only one person in front of the camera, please."),
         FaceHint.LOOK_STRAIGHT: tr("Look straight at the camera."),
         FaceHint.HOLD_STILL: tr("Hold still."),
+        FaceHint.GOOD: tr("Good. Hold still."),
         FaceHint.ACTION_NOT_SEEN: tr("That movement was not seen. Take your time: "
                                      "here is another one."),
-        FaceHint.GOOD: tr("Good. Hold still."),
     }
     return texts.get(hint, "") if hint else tr("Look into the camera.")
 
 
 def prompt_text(prompt: LivenessPrompt | None) -> str:
-    texts = {
-        LivenessPrompt.BLINK: tr("Please blink."),
-        LivenessPrompt.TURN_LEFT: tr("Turn your head slowly to the left."),
-        LivenessPrompt.TURN_RIGHT: tr("Turn your head slowly to the right."),
-        LivenessPrompt.LOOK_UP: tr("Tip your head back slowly and look up."),
-        LivenessPrompt.LOOK_DOWN: tr("Tip your head forward slowly and look down."),
-        LivenessPrompt.OPEN_MOUTH: tr("Open your mouth wide."),
-        LivenessPrompt.MOVE_CLOSER: tr("Lean slowly towards the screen."),
-        LivenessPrompt.NOD: tr("Nod slowly."),
-    }
-    return texts.get(prompt, "") if prompt else ""
+    return action_text(prompt)
+
+
+# Hints that leave the resident free to follow a prompt; any other hint comes first.
+CALM_HINTS = (None, FaceHint.GOOD, FaceHint.HOLD_STILL)
 
 
 class CameraView(Picture):
@@ -62,7 +60,39 @@ class CameraView(Picture):
         super().__init__(min_height=420)
         self._image: QImage | None = None
         self.good = False
+        self.pose: Pose | None = None  # the picture of the action asked for, if any
         self.light: QColor | None = None  # the screen's illumination colour, while it runs
+        self.instruction = label("instruction", centre=True)
+        self.instruction.setParent(self)
+        self.instruction.hide()
+
+    def set_instruction(self, text: str, pose: Pose | None) -> None:
+        """One instruction over the picture (``""`` for none), with its action's picture."""
+        self.instruction.setText(text)
+        self.instruction.setVisible(bool(text))
+        self.pose = pose if text else None
+        self._place_instruction()
+        self.update()
+
+    def _area(self) -> QRectF:
+        full = QRectF(self.rect())
+        # A 4:3 (landscape) or 3:4 (portrait) picture, centred, never cropped.
+        ratio = 4 / 3 if full.width() > full.height() else 3 / 4
+        w = min(full.width(), full.height() * ratio)
+        h = w / ratio
+        return QRectF((full.width() - w) / 2, (full.height() - h) / 2, w, h)
+
+    def _place_instruction(self) -> None:
+        area = self._area()
+        width = int(area.width() * 0.92)
+        height = self.instruction.heightForWidth(width)
+        self.instruction.setGeometry(int(area.left() + area.width() * 0.04),
+                                     int(area.bottom() - height - area.height() * 0.03),
+                                     width, height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        self._place_instruction()
+        super().resizeEvent(event)
 
     def show_frame(self, frame: Any) -> None:
         """Show an RGB ``uint8`` array (H x W x 3); anything else clears the picture."""
@@ -83,11 +113,7 @@ class CameraView(Picture):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         full = QRectF(self.rect())
         painter.fillRect(full, self.light if self.light is not None else QColor(PAPER))
-        # A 4:3 (landscape) or 3:4 (portrait) picture, centred, never cropped.
-        ratio = 4 / 3 if full.width() > full.height() else 3 / 4
-        w = min(full.width(), full.height() * ratio)
-        h = w / ratio
-        area = QRectF((full.width() - w) / 2, (full.height() - h) / 2, w, h)
+        area = self._area()
         painter.fillRect(area, QColor("#20242c"))
         if self._image is not None:
             image = self._image
@@ -105,6 +131,10 @@ class CameraView(Picture):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawEllipse(oval)
+        if self.pose is not None:
+            side = min(area.width(), area.height()) * 0.34
+            paint_pose(painter, QRectF(area.left() + side * 0.08, area.top() + side * 0.08,
+                                       side, side), self.pose)
         painter.end()
 
 
@@ -116,10 +146,8 @@ class FaceCheckScreen(Screen):
         self.intro = label()
         self.failure = label("warning")
         self.camera = CameraView()
-        self.prompt = label("big", centre=True)
-        self.hint = label("subtitle", centre=True)
         self.attempts = label("quiet", centre=True)
-        texts = column(self.intro, self.failure, self.prompt, self.hint, self.attempts)
+        texts = column(self.intro, self.failure, self.attempts)
         self.body.addWidget(AdaptiveRow(self.camera, texts, portrait_grows=0), 1)
         self.cancel = button("", flow.cancel)
         self.go = button("primary", flow.approve)
@@ -144,6 +172,7 @@ class FaceCheckScreen(Screen):
             painter = QPainter(self)
             painter.fillRect(self.rect(), self._light)
             painter.end()
+        super().paintEvent(event)
 
     def poll_preview(self) -> None:
         serial, frame = self.flow.preview.take()
@@ -152,18 +181,19 @@ class FaceCheckScreen(Screen):
             self.camera.show_frame(frame)
 
     def shown(self, view: FlowView) -> None:
-        self.camera.clear()
         self.light_screen(None)
+        self.camera.clear()
 
     def leave(self) -> None:
-        self.camera.clear()
         self.light_screen(None)
+        self.camera.clear()
 
     def refresh(self, view: FlowView) -> None:
         waiting = view.awaiting_approval
         self.title.setText(tr("Face check"))
         self.intro.setText(tr("Look at the camera with your face inside the oval. Please take "
-                              "off a mask, sunglasses or hat. Nothing is recorded."))
+                              "off a mask, sunglasses or hat. Then do the one movement shown "
+                              "over the picture. Nothing is recorded."))
         self.intro.setVisible(waiting)
         failure = {
             FailureCode.FACE_NO_MATCH: tr("Your face could not be matched with the card photo."),
@@ -173,11 +203,18 @@ class FaceCheckScreen(Screen):
         self.failure.setVisible(waiting and failure is not None)
         self.camera.good = view.face_hint == FaceHint.GOOD
         self.light_screen(None if waiting else view.face_illumination)
-        self.camera.update()
-        self.prompt.setText(prompt_text(view.face_prompt))
-        self.prompt.setVisible(not waiting and view.face_prompt is not None)
-        self.hint.setText(hint_text(view.face_hint))
-        self.hint.setVisible(not waiting)
+        if waiting:
+            self.camera.set_instruction("", None)
+        elif view.face_prompt is not None and view.face_hint in CALM_HINTS:
+            self.camera.set_instruction(action_text(view.face_prompt),
+                                        pose_for(view.face_prompt))
+        elif view.face_prompt is not None and view.face_hint == FaceHint.ACTION_NOT_SEEN:
+            # The replacement action comes with the reason it was replaced.
+            self.camera.set_instruction(hint_text(view.face_hint) + "\n"
+                                        + action_text(view.face_prompt),
+                                        pose_for(view.face_prompt))
+        else:
+            self.camera.set_instruction(hint_text(view.face_hint), None)
         left = max(0, view.face_attempts_max - view.face_attempts_used)
         self.attempts.setText(tr("Attempts left: %n").replace("%n", str(left)))
         self.attempts.setVisible(waiting and view.face_attempts_used > 0)

@@ -7,7 +7,7 @@ from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView, NewPinProblem
 from kiosk.ui.driver import FlowDriver
 from kiosk.ui.i18n import tr
-from kiosk.ui.qt import QGridLayout, QWidget
+from kiosk.ui.qt import QGridLayout, QSizePolicy, QWidget
 from kiosk.ui.screens.base import Screen, UiContext
 from kiosk.ui.widgets import (
     AdaptiveRow,
@@ -26,12 +26,15 @@ class NewPinScreen(Screen):
     def __init__(self, flow: FlowDriver, context: UiContext) -> None:
         super().__init__(flow, context)
         self.explain = label()
-        self.first = SecretEntry(SIGN_PIN_MAX)
-        self.second = SecretEntry(SIGN_PIN_MAX)
-        self.first_label = label("subtitle")
-        self.second_label = label("subtitle")
+        # Dots (or the characters, when shown) and how many are typed: "●●●●●   5/16".
+        self.first = SecretEntry(SIGN_PIN_MAX, show_count=True)
+        self.second = SecretEntry(SIGN_PIN_MAX, show_count=True)
+        self.first_label = label()
+        self.second_label = label()
         self.first_pick = button("small", lambda: self._focus(self.first))
         self.second_pick = button("small", lambda: self._focus(self.second))
+        self.show_hide = button("small", self._toggle_shown)
+        self.show_hide.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding)
         fields = QWidget()
         grid = QGridLayout(fields)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -41,8 +44,11 @@ class NewPinScreen(Screen):
         grid.addWidget(self.second_label, 1, 0)
         grid.addWidget(self.second, 1, 1)
         grid.addWidget(self.second_pick, 1, 2)
+        grid.addWidget(self.show_hide, 0, 3, 2, 1)
         grid.setColumnStretch(1, 1)
         self.rules = RuleList(5)
+        for line in self.rules.lines:
+            line.setProperty("speak", False)  # which rules the typed PIN meets stays unsaid
         self.problem = label("warning")
         self.keyboard = AlphaKeyboard()
         self.body.addWidget(AdaptiveRow(column(fields, self.rules, self.problem),
@@ -59,6 +65,20 @@ class NewPinScreen(Screen):
         self.keyboard.target = entry
         self.first_pick.setEnabled(entry is not self.first)
         self.second_pick.setEnabled(entry is not self.second)
+
+    def _toggle_shown(self) -> None:
+        shown = self.first.masked
+        self.first.set_masked(not shown)
+        self.second.set_masked(not shown)
+        self._retranslate_show_hide()
+
+    def _retranslate_show_hide(self) -> None:
+        self.show_hide.setText(tr("Hide") if not self.first.masked else tr("Show"))
+
+    def _hide(self) -> None:
+        self.first.set_masked(True)
+        self.second.set_masked(True)
+        self._retranslate_show_hide()
 
     def _check(self) -> None:
         broken = set(self.first.inspect(sign_pin_broken_rules))
@@ -84,11 +104,13 @@ class NewPinScreen(Screen):
     def shown(self, view: FlowView) -> None:
         self.first.clear()
         self.second.clear()
+        self._hide()
         self._focus(self.first)
 
     def leave(self) -> None:
         self.first.clear()
         self.second.clear()
+        self._hide()
 
     def refresh(self, view: FlowView) -> None:
         self.title.setText(tr("Choose a new signature PIN"))
@@ -106,5 +128,6 @@ class NewPinScreen(Screen):
         self.problem.setVisible(problem is not None)
         self.keyboard.retranslate(tr("Clear all"), tr("Delete"))
         self.ok.setText(tr("Set this PIN"))
+        self._retranslate_show_hide()
         self.cancel.setText(tr("Cancel"))
         self._check()

@@ -1,15 +1,26 @@
-"""The two PIN steps: the auth PIN (tries first, last-try gate) and the photo unlock."""
+"""The two PIN steps: the auth PIN (tries first, last-try gate) and the photo unlock.
+
+The photo unlock offers 照合番号B typed, or read from the card face by the camera: the
+reading runs on a thread of its own, shows what it read for the resident to confirm, and
+keeps nothing (the values live in the confirmation labels until the step is left).
+"""
 
 from __future__ import annotations
 
+import threading
+
+from kiosk.card_ocr.reader import CardFaceReading, OcrUnavailableError
+from kiosk.card_reader.era import to_era
+from kiosk.flow.machine import PreviewSlot
 from kiosk.flow.states import Step
 from kiosk.flow.view import EntryProblem, FlowView
 from kiosk.ui.driver import FlowDriver
 from kiosk.ui.i18n import tr
-from kiosk.ui.qt import QStackedWidget, QVBoxLayout, QWidget
+from kiosk.ui.qt import QStackedWidget, QVBoxLayout, QWidget, Signal
 from kiosk.ui.screens.base import Screen, UiContext
 from kiosk.ui.widgets import (
     AdaptiveRow,
+    CardCameraView,
     CardFaceGuide,
     Keypad,
     SecretEntry,
@@ -117,9 +128,17 @@ class UnlockPhotoScreen(Screen):
     """Choose a way to open the card photo: same PIN, the text-input PIN, or 照合番号B."""
 
     step = Step.UNLOCK_PHOTO
+    PAGE_CHOOSE, PAGE_TEXT_PIN, PAGE_NUMBER_B, PAGE_SCAN, PAGE_CONFIRM = range(5)
+    _scanned = Signal(object)  # from the scanning thread: a reading, None, or an error
 
     def __init__(self, flow: FlowDriver, context: UiContext) -> None:
         super().__init__(flow, context)
+        self._scan_stop = threading.Event()
+        self._scan_serial = 0
+        self._reading: CardFaceReading | None = None
+        self._preview = PreviewSlot()
+        self._preview_serial = -1
+        self._scanned.connect(self._on_scanned)
         self.problem = self.add_text("warning")
         self.busy = self.add_text("subtitle")
         self.pages = QStackedWidget()
@@ -147,9 +166,7 @@ class UnlockPhotoScreen(Screen):
         self.text_explain = label()
         self.text_pad = PinPanel(context)
         self.text_pad.ok.clicked.connect(self._submit_text)
-        self.text_back = button("", lambda: self._show_page(0))
-        self.pages.addWidget(AdaptiveRow(column(self.text_explain, self.text_back),
-                                         self.text_pad))
+        self.pages.addWidget(AdaptiveRow(column(self.text_explain), self.text_pad))
 
         # page 2: 照合番号B
         self.b_explain = label()
@@ -157,27 +174,132 @@ class UnlockPhotoScreen(Screen):
         self.legend = label()
         self.b_pad = PinPanel(context, length=14, masked=False, groups=(6, 4, 4))
         self.b_pad.ok.clicked.connect(self._submit_b)
-        self.b_back = button("", lambda: self._show_page(0))
+        self.b_camera = button("", self._start_scan)
+        self.b_camera.setVisible(context.card_scanner is not None)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.b_explain, self.guide, self.legend, self.b_back):
+        for widget in (self.b_explain, self.guide, self.legend, self.b_camera):
             left_layout.addWidget(widget)
         left_layout.setStretch(1, 1)
-        self.guide.setMinimumHeight(160)
+        self.guide.setMinimumHeight(110)
         self.pages.addWidget(AdaptiveRow(left, self.b_pad))
 
+        # page 3: the card face held to the camera
+        self.scan_explain = label("big")
+        self.scan_camera = CardCameraView()
+        self.scan_status = label("subtitle")
+        self.scan_type = button("", lambda: self._show_page(2))
+        self.pages.addWidget(AdaptiveRow(self.scan_camera,
+                                         column(self.scan_explain, self.scan_status,
+                                                self.scan_type), portrait_grows=0))
+
+        # page 4: what was read, for the resident to confirm
+        self.confirm_explain = label("subtitle")
+        self.read_birth_title = label("quiet")
+        self.read_birth = label("read_value")
+        self.read_expiry_title = label("quiet")
+        self.read_expiry = label("read_value")
+        self.read_code_title = label("quiet")
+        self.read_code = label("read_value")
+        for value in (self.read_birth, self.read_expiry, self.read_code):
+            value.setProperty("speak", False)  # personal data: shown, never spoken
+        self.confirm_ok = button("primary", self._submit_reading)
+        self.confirm_again = button("", self._start_scan)
+        self.confirm_type = button("", lambda: self._show_page(2))
+        self.pages.addWidget(AdaptiveRow(
+            column(self.confirm_explain, self.read_birth_title, self.read_birth,
+                   self.read_expiry_title, self.read_expiry, self.read_code_title,
+                   self.read_code),
+            column(self.confirm_ok, self.confirm_again, self.confirm_type)))
+
         self.cancel = button("", flow.cancel)
+        # back to the choice of ways, from any other page
+        self.other_ways = button("", lambda: self._show_page(self.PAGE_CHOOSE))
         self.action_row.addWidget(self.cancel)
+        self.action_row.addWidget(self.other_ways)
 
     def set_wide(self, wide: bool) -> None:
         # Portrait has room for a bigger picture of the card face.
-        self.guide.setMinimumHeight(160 if wide else 300)
+        self.guide.setMinimumHeight(110 if wide else 240)
 
     def _show_page(self, index: int) -> None:
+        if index != self.PAGE_SCAN:
+            self._stop_scan()
+        if index != self.PAGE_CONFIRM:
+            self._forget_reading()
         self.pages.setCurrentIndex(index)
         self.text_pad.reset()
         self.b_pad.reset()
+        self.refresh(self.flow.view)
+
+    # --- reading the card face with the camera -------------------------------------------------
+
+    def _start_scan(self) -> None:
+        scanner = self.context.card_scanner
+        if scanner is None:
+            return
+        self._stop_scan()
+        self._forget_reading()
+        self._scan_serial += 1
+        serial, stop = self._scan_serial, threading.Event()
+        self._scan_stop = stop
+        self.scan_camera.clear()
+        self.pages.setCurrentIndex(self.PAGE_SCAN)
+        self.scan_status.setText(tr("Looking for the card…"))
+
+        def work() -> None:
+            try:
+                result: object = scanner.scan(stop.is_set, self._preview.put)
+            except OcrUnavailableError:
+                result = OcrUnavailableError()
+            except Exception as error:  # the camera failed: typing remains
+                result = error
+            if not stop.is_set():
+                self._scanned.emit((serial, result))
+
+        threading.Thread(target=work, name="card-face-scan", daemon=True).start()
+        self.refresh(self.flow.view)
+
+    def _stop_scan(self) -> None:
+        self._scan_stop.set()
+        self._preview.clear()
+        self.scan_camera.clear()
+
+    def poll_preview(self) -> None:
+        serial, frame = self._preview.take()
+        if serial != self._preview_serial:
+            self._preview_serial = serial
+            self.scan_camera.show_frame(frame)
+
+    def _on_scanned(self, message: object) -> None:
+        if not isinstance(message, tuple):
+            raise TypeError("a scan result is a (serial, result) tuple")
+        serial: int = message[0]
+        result: object = message[1]
+        if serial != self._scan_serial or self.pages.currentIndex() != self.PAGE_SCAN:
+            return
+        self._preview.clear()
+        if isinstance(result, CardFaceReading):
+            self._reading = result
+            self.pages.setCurrentIndex(self.PAGE_CONFIRM)
+        else:
+            self.scan_status.setText(tr("The numbers could not be read. Hold the card flat and "
+                                        "still, away from reflections, or type them."))
+        self.refresh(self.flow.view)
+
+    def _forget_reading(self) -> None:
+        self._reading = None
+        for value in (self.read_birth, self.read_expiry, self.read_code):
+            value.clear()
+
+    def _submit_reading(self) -> None:
+        reading = self._reading
+        self._forget_reading()
+        if reading is not None:
+            self.flow.submit_number_b(reading.number_b())
+        self.pages.setCurrentIndex(self.PAGE_CHOOSE)
+        self.refresh(self.flow.view)
 
     def _same_as_before(self) -> None:
         # The warning that it may cost a try is on the button's own line, shown before this.
@@ -195,9 +317,12 @@ class UnlockPhotoScreen(Screen):
     def leave(self) -> None:
         self.text_pad.entry.clear()
         self.b_pad.entry.clear()
+        self._stop_scan()
+        self._forget_reading()
 
     def refresh(self, view: FlowView) -> None:
         self.title.setText(tr("Unlock the photo on your card"))
+        self._retranslate_scan()
         problem = None
         if view.entry_problem == EntryProblem.WRONG:
             problem = tr("That did not match. Please try again or choose another way.")
@@ -242,7 +367,6 @@ class UnlockPhotoScreen(Screen):
         self.text_explain.setText(tr("Enter the 4-digit PIN for text input "
                                      "(券面事項入力補助用暗証番号).") + " "
                                   + tries_text(view.text_tries_left))
-        self.text_back.setText(tr("Other ways"))
         self.text_pad.retranslate()
 
         self.b_explain.setText(tr("Type the 14 digits in this order:"))
@@ -250,7 +374,29 @@ class UnlockPhotoScreen(Screen):
                                "e.g. Heisei 6 = 06)\n"
                                "② Expiry year of the card (4 digits)\n"
                                "③ Security code (4 digits)"))
-        self.b_back.setText(tr("Other ways"))
+        self.other_ways.setText(tr("Other ways"))
+        self.other_ways.setVisible(self.pages.currentIndex() != self.PAGE_CHOOSE)
         self.b_pad.retranslate()
         self.cancel.setText(tr("Cancel"))
 
+    def _retranslate_scan(self) -> None:
+        self.b_camera.setText(tr("Read the numbers with the camera"))
+        self.scan_explain.setText(tr("Hold the front of your card to the camera, inside the "
+                                     "frame. Keep it flat and still."))
+        if not self.scan_status.text():
+            self.scan_status.setText(tr("Looking for the card…"))
+        self.scan_type.setText(tr("Type the numbers instead"))
+        self.confirm_explain.setText(tr("Is this what is printed on your card?"))
+        self.read_birth_title.setText(tr("① Birth date"))
+        self.read_expiry_title.setText(tr("② Expiry year of the card"))
+        self.read_code_title.setText(tr("③ Security code"))
+        reading = self._reading
+        if reading is not None:
+            era = to_era(reading.birth_date)
+            year = "元" if era.year == 1 else str(era.year)
+            self.read_birth.setText(f"{era.era.kanji} {year}年 {era.month}月 {era.day}日")
+            self.read_expiry.setText(str(reading.expiry_year))
+            self.read_code.setText(reading.security_code)
+        self.confirm_ok.setText(tr("Yes, use these numbers"))
+        self.confirm_again.setText(tr("Read again"))
+        self.confirm_type.setText(tr("Type them instead"))

@@ -1,0 +1,63 @@
+"""The flow's face adapter keeps the preview at the camera's rate while the models work."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+from kiosk.face_match.card_photo import make_card_photo
+from kiosk.face_match.check import FaceCheck
+from kiosk.face_match.resident import SyntheticResident
+from kiosk.face_match.sources import RenderedSource
+from kiosk.flow.adapters.face import FaceCheckAdapter
+from kiosk.flow.ports import FaceCheckCancelledError, FaceHint, LivenessPrompt
+from tests.face_match.faces import OBAMA, OBAMA_PORTRAIT, read_rgb
+
+
+class _Listener:
+    def __init__(self) -> None:
+        self.previews = 0
+        self.threads: set[str] = set()
+
+    def hint(self, hint: FaceHint) -> None:
+        pass
+
+    def prompt(self, prompt: LivenessPrompt | None) -> None:
+        pass
+
+    def illumination(self, colour: object) -> None:
+        pass
+
+    def preview(self, frame: object) -> None:
+        assert isinstance(frame, np.ndarray)
+        self.previews += 1
+        self.threads.add(threading.current_thread().name)
+
+
+def test_a_slow_analysis_does_not_slow_the_preview(monkeypatch: pytest.MonkeyPatch) -> None:
+    card = bytearray(make_card_photo(read_rgb(OBAMA / "obama_blue_room_2010.jpg")))
+    source = RenderedSource(SyntheticResident(read_rgb(OBAMA_PORTRAIT), seed=1), fps=20)
+    feed = FaceCheck.feed
+
+    def slow_feed(
+        self: FaceCheck, frame: np.ndarray, t: float | None = None, **kwargs: Any
+    ) -> object:
+        time.sleep(0.25)  # a machine five times slower than the camera
+        return feed(self, frame, t, **kwargs)
+
+    monkeypatch.setattr(FaceCheck, "feed", slow_feed)
+    listener = _Listener()
+    adapter = FaceCheckAdapter(lambda: source)
+    deadline = time.monotonic() + 3.0
+    started = time.monotonic()
+    with pytest.raises(FaceCheckCancelledError):
+        adapter.check(card, listener, lambda: time.monotonic() > deadline)
+    elapsed = time.monotonic() - started
+    captured = source.frames_captured
+    assert captured / elapsed > 10  # the camera ran
+    assert listener.previews >= 0.8 * captured
+    assert threading.current_thread().name not in listener.threads

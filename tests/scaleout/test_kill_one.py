@@ -1,0 +1,72 @@
+"""Three instances behind HAProxy share PostgreSQL; simulated kiosks run complete resets
+through HAProxy; one instance is SIGKILLed in the middle. No transaction is lost or counted
+twice: each ends pin_reset, a defined failure, or unconfirmed (reconciled against the card),
+and the audit agrees with the cards."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from kiosk_backend.cluster import LocalCluster
+from kiosk_backend.database import Database
+from kiosk_testbed.authority import TestAuthority
+from tests.scaleout.fleet import Fleet, audit, enroll, issue_cards, sweep_later, write_open_policy
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+KIOSKS = 6
+SECONDS = 24.0
+KILL_AT = 8.0
+
+
+def test_one_instance_killed_mid_run(
+    tmp_path: Path, testbed_authority: TestAuthority, schema_url: str, haproxy: str
+) -> None:
+    del haproxy
+    cards = issue_cards(tmp_path / "testbed", KIOSKS)
+    cluster = LocalCluster(
+        tmp_path / "cluster",
+        tmp_path / "testbed" / "authority",
+        schema_url,
+        count=3,
+        policy_file=write_open_policy(tmp_path / "policy.toml"),
+        software_kiosks=True,  # simulated kiosks hold file keys
+    )
+    cluster.folder.mkdir()
+    pki = cluster.prepare()
+    database = Database(schema_url, pool_size=2)
+    try:
+        kiosks = enroll(pki, database, tmp_path / "kiosks", KIOSKS)
+        cluster.start()
+        fleet = Fleet(cluster.url, kiosks, cards).start(SECONDS)
+        time.sleep(KILL_AT)
+        victim = 1
+        cluster.kill(victim)
+        killed_at = time.monotonic()
+        fleet.join()
+        cluster.stop()
+
+        served_by_victim = cluster.instances[victim].log.read_text().count('"event": "request"')
+        after_kill = fleet.completed_since(killed_at)
+        swept = sweep_later(database, tmp_path / "testbed" / "authority", pki)
+        result = audit(database, fleet)
+    finally:
+        cluster.stop()
+        database.close()
+
+    summary = (
+        f"outcomes {dict(result.outcomes)}, kiosk retries {fleet.retries}, "
+        f"victim served {served_by_victim} requests, {after_kill} resets after the kill, "
+        f"swept later {len(swept)}, unconfirmed applied/not {result.unconfirmed_applied}/"
+        f"{result.unconfirmed_not_applied}, errors "
+        f"{sorted({r.error for r in fleet.records if r.error})}"
+    )
+    print(summary)
+    assert not result.problems, (result.problems[:10], summary)
+    assert served_by_victim > 0, summary  # the killed instance was carrying load
+    assert fleet.retries > 0, summary  # and the kill hit calls in flight or kept-alive
+    assert after_kill >= KIOSKS, summary  # the survivors carried on
+    assert result.outcomes["pin_reset"] >= 3 * KIOSKS, summary
