@@ -52,6 +52,24 @@ def test_synthetic_resident_passes_match_and_challenge(
     assert "image" not in str(evidence)
 
 
+@pytest.mark.parametrize("seed", [1, 5])
+def test_liveness_runs_the_same_with_the_dlib_engine(
+    obama_portrait: np.ndarray, obama_card_photo: bytes, seed: int
+) -> None:
+    """The liveness measures read the 68 landmarks fitted in the engine's box: with dlib's
+    detector instead of YuNet the resident passes and a print is still refused."""
+    from kiosk.face_match.config import load_config
+
+    config = load_config(engine="dlib")
+    check = FaceCheck(obama_card_photo, config=config, rng=random.Random(seed))
+    result = simulate(check, SyntheticResident(obama_portrait, seed=seed))
+    assert result is not None and result.passed, result
+    assert result.match is not None and result.match.model_version.startswith("dlib")
+    attack = FaceCheck(obama_card_photo, config=config, rng=random.Random(seed))
+    refused = simulate(attack, HandheldPhoto(obama_portrait, seed=seed))
+    assert refused is not None and not refused.liveness.passed
+
+
 def test_resident_in_real_time_through_the_threaded_source(
     obama_portrait: np.ndarray, obama_card_photo: bytes, no_new_image_files: None
 ) -> None:
