@@ -203,6 +203,7 @@ def pad_command(  # noqa: PLR0917 (click passes options positionally)
         raise click.UsageError(f"unknown species or population: {', '.join(unknown)}")
     if seed is None:
         seed = secrets.randbelow(2**31)
+    config = load_config()
     try:
         cases = build_cases(
             root,
@@ -212,10 +213,11 @@ def pad_command(  # noqa: PLR0917 (click passes options positionally)
             seed,
             species=chosen_species,
             populations=chosen_populations,
+            engine=config.engine,
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    report = evaluate_pad(cases, load_config(), fps=fps, workers=workers, depth=depth, seed=seed)
+    report = evaluate_pad(cases, config, fps=fps, workers=workers, depth=depth, seed=seed)
     if as_json:
         click.echo(json.dumps(report.as_dict(cases=with_cases), sort_keys=True))
     else:

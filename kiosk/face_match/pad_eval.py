@@ -47,7 +47,7 @@ from kiosk.face_match.attacks import (
 )
 from kiosk.face_match.card_photo import decode_card_photo, make_card_photo
 from kiosk.face_match.check import FaceCheck, FaceCheckResult, tell_presenter
-from kiosk.face_match.config import FaceConfig, QualityConfig
+from kiosk.face_match.config import DEFAULT_ENGINE, FaceConfig, QualityConfig
 from kiosk.face_match.detection import detect_faces
 from kiosk.face_match.encoding import landmarks_68
 from kiosk.face_match.engine import load_engine
@@ -305,13 +305,24 @@ def _read_rgb(path: str) -> npt.NDArray[np.uint8]:
     return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
 
-def is_frontal(path: str) -> bool:
+def is_frontal(path: str, engine: str = DEFAULT_ENGINE) -> bool:
     """A photo of one person looking straight into the camera, head upright: what a resident
     at the kiosk does when asked. (An animated photo cannot step a bystander out of the picture
-    or straighten a tilted head, so such photos would measure the animation, not the check.)"""
+    or straighten a tilted head, so such photos would measure the animation, not the check.)
+    "One person" is judged by dlib's detector and by the check's own ``engine`` with the
+    quality gate's rule (no second face of about ``second_face_fraction`` of the first's size):
+    a bystander only one of them sees would keep the check on "one person only" forever."""
     image = _read_rgb(path)
     faces = detect_faces(image, upsample=1)
     if len(faces) != 1:
+        return False
+    quality = QualityConfig()
+    scale = min(1.0, quality.detect_width / image.shape[1])
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    seen = load_engine(engine).detect(np.asarray(small, dtype=np.uint8))
+    # Half the gate's fraction: the animation re-frames the photo, which changes the ratio.
+    limit = 0.5 * quality.second_face_fraction
+    if len(seen) > 1 and seen[1].box.area >= limit * seen[0].box.area:
         return False
     points = landmarks_68(image, faces[0])
     upright = abs(roll_degrees(points)) <= QualityConfig().max_roll_degrees
@@ -327,6 +338,7 @@ def build_cases(
     *,
     species: Iterable[str] = SPECIES,
     populations: Iterable[str] = tuple(POPULATIONS),
+    engine: str = DEFAULT_ENGINE,
 ) -> list[PadCase]:
     """Cases drawn from the face folders under ``root`` (one identity per sub-folder);
     ``bona_fide`` cases per population, ``per_species`` per attack species."""
@@ -343,7 +355,7 @@ def build_cases(
 
     def portraits() -> Iterator[tuple[str, str]]:
         for images in identities:
-            frontal = [p for p in images if is_frontal(p)]
+            frontal = [p for p in images if is_frontal(p, engine)]
             if not frontal:
                 continue
             portrait = rng.choice(frontal)

@@ -28,6 +28,36 @@ def test_bona_fide_sources_are_single_upright_frontal_faces(
     assert is_frontal(str(path)) is expected
 
 
+def test_a_bystander_only_the_checks_engine_sees_rules_a_source_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """dlib's detector finds one face in the portrait; if the check's engine finds a second
+    one of some size, the animated photo would never pass the one-person gate."""
+    import numpy as np
+
+    from kiosk.face_match import pad_eval
+    from kiosk.face_match.detection import FaceBox
+    from kiosk.face_match.engine import DetectedFace
+
+    portrait = str(OBAMA / "obama_official_portrait_2012.jpg")
+    main = DetectedFace(FaceBox(100, 60, 200, 160), np.zeros((5, 2)), 0.9)
+
+    class Seeing:
+        def __init__(self, faces: list[DetectedFace]) -> None:
+            self.faces = faces
+
+        def detect(self, image: object) -> list[DetectedFace]:
+            return self.faces
+
+    for second_side, expected in ((0, True), (20, True), (60, False)):
+        faces = [main] + (
+            [DetectedFace(FaceBox(10, 10, 10 + second_side, 10 + second_side),
+                          np.zeros((5, 2)), 0.7)] if second_side else []
+        )
+        monkeypatch.setattr(pad_eval, "load_engine", lambda name, f=faces: Seeing(f))
+        assert is_frontal(portrait) is expected
+
+
 def test_clopper_pearson_intervals_are_the_exact_ones() -> None:
     from kiosk.face_match.pad_eval import Rate, clopper_pearson
 
