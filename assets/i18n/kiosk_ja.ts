@@ -928,6 +928,10 @@
       <translation>そのままでお待ちください。</translation>
     </message>
     <message>
+      <source>That movement was not seen. Take your time: here is another one.</source>
+      <translation>その動きを確認できませんでした。あわてずに、次の動きをお願いします。</translation>
+    </message>
+    <message>
       <source>Look at the camera with your face inside the oval. Please take off a mask, sunglasses or hat. Then do the one movement shown over the picture. Nothing is recorded.</source>
       <translation>顔が楕円の中に入るようにカメラを見てください。マスク、サングラス、帽子は外してください。映像の上に表示される動きを一つずつ行ってください。映像は記録されません。</translation>
     </message>

@@ -52,7 +52,7 @@ def face_self_test(config: KioskConfig) -> CheckResult:
         import skimage.data
 
         from kiosk.face_match.card_photo import make_card_photo
-        from kiosk.face_match.check import FaceCheck
+        from kiosk.face_match.check import FaceCheck, tell_presenter
         from kiosk.face_match.config import FaceConfigError, load_config
         from kiosk.face_match.resident import SyntheticResident
     except ImportError as error:
@@ -72,7 +72,7 @@ def face_self_test(config: KioskConfig) -> CheckResult:
                           rng=random.Random(seed))  # noqa: S311 (repeatable self-test)
         while now[0] < SELF_TEST_MAX_SECONDS:
             progress = check.feed(resident.render(now[0]), now[0])
-            resident.observe_prompt(progress.prompt, now[0])
+            tell_presenter(resident, progress, now[0])
             if progress.result is not None:
                 return progress.result
             now[0] += 1 / SELF_TEST_FPS

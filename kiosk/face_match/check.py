@@ -1,19 +1,30 @@
 """``FaceCheck``: the whole face step (match to the card photo + liveness), Qt-free.
 
-Usage::
+Usage (the **presenter interface**, stable: the flow, the evaluation and a test lab's own
+media all drive the check this way)::
 
     check = FaceCheck(card_photo_bytes)           # or FaceCheck(enrollment=...)
-    while (progress := check.feed(frame)).result is None:
+    while (progress := check.feed(frame, t)).result is None:
         show(progress.hint, progress.prompt, progress.frames_collected)
+        screen(progress.illumination)             # the colour the screen shows now, or None
     result = progress.result                      # FaceCheckResult: .passed, .match, .liveness
 
-or ``result = check.run(source)`` to pull frames from a ``FrameSource`` (its newest frame each
-time; a source with ``observe_prompt`` is told the current prompt, as the synthetic resident is).
+``feed(frame, t)`` takes an RGB frame taken at ``t`` seconds (optionally ``depth=``, a depth
+frame in millimetres aligned with it). The returned ``Progress`` says what the kiosk shows
+until the next frame: ``prompt`` (an ``Action`` or None) and ``illumination`` (an sRGB colour
+(r, g, b) in 0..1 for the whole screen, or None for the ordinary screen). Whatever stands in
+front of the camera sees both; a presenter (the synthetic resident, an attack medium) is told
+them with ``observe_prompt(action, t)`` and, if it has the method, ``observe_illumination(colour,
+t)`` (see ``pad_eval.simulate``). A presenter without ``observe_illumination`` behaves like a
+recording: the screen's light does not reach it. ``result = check.run(source)`` does the same
+with a ``FrameSource``.
 
 Stages: LOOKING (quality gates; ``frames_needed`` good frontal frames are encoded and matched,
-the decision is ready when they are in), CHALLENGE (random actions, one prompt at a time),
+and from the first good frame the screen shows its random colour code, about 2.5 s; the
+challenge starts when both are done), CHALLENGE (random actions, one prompt at a time),
 CONFIRMING (one more good frontal frame must be the same person), DONE. Passive liveness
-signals run throughout. The clock is injectable (``clock=``) and ``feed`` accepts an explicit
+signals run throughout; at the end the presentation-attack cues are combined into one score
+(``pad_cues``). The clock is injectable (``clock=``) and ``feed`` accepts an explicit
 timestamp, so tests and evaluations run faster than real time.
 """
 
@@ -26,12 +37,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.face_match.actions import Action
+from kiosk.face_match.actions import TURNS, Action, parse_pool
 from kiosk.face_match.config import FaceConfig, load_config
 from kiosk.face_match.engine import Embedding, FaceEngine, load_engine
+from kiosk.face_match.geometry import (
+    eye_openness_each,
+    five_points,
+    interocular,
+    mouth_opening,
+    pitch_ratio,
+)
+from kiosk.face_match.illumination import Colour, IlluminationCode, IlluminationProbe
 from kiosk.face_match.liveness import (
     Challenge,
     LivenessFailure,
@@ -48,8 +68,18 @@ from kiosk.face_match.matching import (
     enroll_card_photo,
     fuse,
 )
+from kiosk.face_match.pad_cues import (
+    NoseParallax,
+    PadScore,
+    depth_relief_mm,
+    pad_score,
+)
 from kiosk.face_match.quality import FrameAnalysis, Hint, analyse_frame, quality_hint
 from kiosk.face_match.sources import FrameSource
+
+RETRY_HINT_S = 3.0  # how long the "try another movement" hint stays after a replaced action
+CUE_FRAMES = 6  # good frontal frames whose depth relief is measured (with a depth camera)
+RESTING_FRAMES = 60  # good frames before the challenge that define the resident's neutral face
 
 
 class Stage(StrEnum):
@@ -91,6 +121,39 @@ class Progress:
     frames_collected: int
     frames_needed: int
     result: FaceCheckResult | None = None
+    illumination: Colour | None = None  # the screen's colour now (None: the ordinary screen)
+
+
+def tell_presenter(presenter: object, progress: Progress, t: float) -> None:
+    """Tell whatever stands in front of the camera what the kiosk shows from ``t`` on: the
+    prompt (``observe_prompt``) and, if it listens, the screen's colour
+    (``observe_illumination``). Both are optional; absent methods mean it cannot react."""
+    observe = getattr(presenter, "observe_prompt", None)
+    if callable(observe):
+        observe(progress.prompt, t)
+    light = getattr(presenter, "observe_illumination", None)
+    if callable(light):
+        light(progress.illumination, t)
+
+
+def observe(t: float, analysis: FrameAnalysis) -> Observation:
+    """The liveness measures of one analysed frame."""
+    points = analysis.points
+    if analysis.box is None or points is None:
+        return Observation(t, None)
+    full = len(points) >= 68
+    return Observation(
+        t,
+        analysis.box,
+        analysis.yaw,
+        analysis.openness,
+        analysis.grey_face,
+        points=points,
+        pitch=pitch_ratio(points),
+        eyes=eye_openness_each(points) if full else None,
+        mouth=mouth_opening(points) if full else None,
+        scale=interocular(five_points(points)),
+    )
 
 
 class FaceCheck:
@@ -105,7 +168,9 @@ class FaceCheck:
         engine: FaceEngine | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        avoid_actions: tuple[Action, ...] = (),
     ) -> None:
+        """``avoid_actions``: the previous attempt's sequence, never asked again."""
         self._config = config or load_config()
         self._engine = engine or load_engine(self._config.engine)
         if enrollment is None:
@@ -115,12 +180,20 @@ class FaceCheck:
         self._enrollment = enrollment
         self._clock = clock
         rng = rng or random.SystemRandom()
-        actions = random_actions(rng, self._config.liveness.actions)
-        self._challenge = Challenge(actions, self._config.liveness, rng)
-        self._passive = PassiveMonitor(self._config.liveness)
+        liveness, pad = self._config.liveness, self._config.pad
+        pool = parse_pool(liveness.pool)
+        actions = random_actions(rng, liveness.actions, pool, avoid_actions)
+        self._challenge = Challenge(actions, liveness, rng, pool)
+        self._passive = PassiveMonitor(liveness)
+        self._code = IlluminationCode(rng, pad.colour_segments, pad.colour_segment_s)
+        self._probe: IlluminationProbe | None = None
+        self._depth_reliefs: list[float] = []
+        self._tracked: tuple[object, NoseParallax] | None = None  # (turn record, its tracker)
+        self._parallaxes: list[float] = []
+        self._resting: list[Observation] = []  # good frames before the challenge: the neutral face
+        self._frame_times: list[float] = []
         self._stage = Stage.LOOKING
         self._live: list[Embedding] = []
-        self._good: list[FrameAnalysis] = []
         self._last_collected: float | None = None
         self._first_frame: float | None = None
         self._first_good: float | None = None
@@ -129,6 +202,8 @@ class FaceCheck:
         self._match_latency: float | None = None
         self._result: FaceCheckResult | None = None
         self._hint: Hint | None = Hint.NO_FACE
+        self._now = 0.0
+        self.pad: PadScore | None = None  # the cue score, once the challenge is through
 
     @property
     def result(self) -> FaceCheckResult | None:
@@ -138,27 +213,54 @@ class FaceCheck:
     def actions(self) -> tuple[Action, ...]:
         return tuple(self._challenge.actions)
 
+    @property
+    def colour_code(self) -> tuple[Colour, ...]:
+        return self._code.colours
+
     def progress(self) -> Progress:
+        hint = self._hint
+        retried = self._challenge.retried_at
+        if (
+            self._stage is Stage.CHALLENGE
+            and hint is None
+            and retried is not None
+            and self._now - retried < RETRY_HINT_S
+        ):
+            hint = Hint.ACTION_NOT_SEEN
+        colour = None
+        if self._probe is not None and self._result is None:
+            colour = self._probe.colour(self._now)
         return Progress(
             stage=self._stage,
-            hint=self._hint,
+            hint=hint,
             prompt=self._challenge.prompt if self._stage is Stage.CHALLENGE else None,
             frames_collected=len(self._live),
             frames_needed=self._config.matching.frames,
             result=self._result,
+            illumination=colour,
         )
 
-    def feed(self, frame: npt.NDArray[np.uint8], t: float | None = None) -> Progress:
-        """Analyse one RGB frame taken at ``t`` (default: the clock) and advance the check."""
+    def feed(
+        self,
+        frame: npt.NDArray[np.uint8],
+        t: float | None = None,
+        *,
+        depth: npt.NDArray[np.float32] | None = None,
+    ) -> Progress:
+        """Analyse one RGB frame taken at ``t`` (default: the clock) and advance the check.
+
+        ``depth``: the matching frame of a depth camera (millimetres, 0 = no reading), if the
+        kiosk has one; its cue is then part of the score."""
         if self._result is not None:
             return self.progress()
         now = self._clock() if t is None else t
+        self._now = now
         if self._first_frame is None:
             self._first_frame = now
+        self._frame_times.append(now)
+        del self._frame_times[:-30]
         analysis = analyse_frame(frame, self._config.quality, self._engine)
-        observation = Observation(
-            now, analysis.box, analysis.yaw, analysis.openness, analysis.grey_face
-        )
+        observation = observe(now, analysis)
         self._hint = quality_hint(analysis, self._config.quality)
         if self._first_good is not None or self._hint is None:
             # Continuity and motion count from the first good frame on.
@@ -167,11 +269,14 @@ class FaceCheck:
             if failure is not None:
                 self._finish(now, failure)
                 return self.progress()
+        if self._probe is not None:
+            self._probe.observe(now, frame, analysis.points)
         if self._stage is Stage.LOOKING:
-            self._look(frame, analysis, now)
+            self._look(frame, analysis, observation, now, depth)
         elif self._stage is Stage.CHALLENGE:
             self._hint = None if analysis.box is not None else Hint.NO_FACE
             self._challenge.update(observation)
+            self._track_turn(frame, analysis)
             if self._challenge.finished:
                 if self._challenge.failure is not None:
                     self._finish(now, self._challenge.failure)
@@ -186,42 +291,101 @@ class FaceCheck:
             self._finish(now, LivenessFailure.TIMEOUT)
         return self.progress()
 
-    def _look(self, frame: npt.NDArray[np.uint8], analysis: FrameAnalysis, now: float) -> None:
-        if self._hint is not None or analysis.face is None:
+    def _look(
+        self,
+        frame: npt.NDArray[np.uint8],
+        analysis: FrameAnalysis,
+        observation: Observation,
+        now: float,
+        depth: npt.NDArray[np.float32] | None,
+    ) -> None:
+        if self._hint is not None or analysis.face is None or analysis.points is None:
             return
         if self._first_good is None:
             self._first_good = now
+            self._probe = IlluminationProbe(self._code, now, self._config.pad.max_lag_s)
+        if depth is not None and len(self._depth_reliefs) < CUE_FRAMES:
+            measured = depth_relief_mm(depth, analysis.points)
+            if measured is not None:
+                self._depth_reliefs.append(measured)
+        if len(self._resting) < RESTING_FRAMES:
+            self._resting.append(observation)
         matching = self._config.matching
-        if (
-            self._last_collected is not None
-            and now - self._last_collected < matching.min_frame_interval_s
+        if len(self._live) < matching.frames and (
+            self._last_collected is None
+            or now - self._last_collected >= matching.min_frame_interval_s
         ):
-            return
-        self._live.append(
-            encode_live(frame, analysis.face, self._engine, self._config.engine_settings)
-        )
-        self._good.append(analysis)
-        self._last_collected = now
-        if len(self._live) >= matching.frames:
-            self._match = decide(
-                self._enrollment, self._live, self._engine, self._config.engine_settings, matching
+            self._live.append(
+                encode_live(frame, analysis.face, self._engine, self._config.engine_settings)
             )
-            self._match_seconds = now - self._first_good
-            self._match_latency = self._clock() - self._first_good
-            self._challenge.start(
-                now,
-                statistics.median(a.yaw for a in self._good),
-                statistics.median(a.openness for a in self._good),
-            )
+            self._last_collected = now
+            if len(self._live) >= matching.frames:
+                self._match = decide(
+                    self._enrollment, self._live, self._engine, self._config.engine_settings,
+                    matching,
+                )
+                self._match_seconds = now - self._first_good
+                self._match_latency = self._clock() - self._first_good
+        probe = self._probe
+        if self._match is not None and probe is not None and now >= probe.end:
+            self._challenge.start(now, self._resting)
             self._stage = Stage.CHALLENGE
 
+    def _track_turn(self, frame: npt.NDArray[np.uint8], analysis: FrameAnalysis) -> None:
+        """Follow the nose against its surroundings through each turn (``NoseParallax``)."""
+        record = self._challenge.current_record
+        tracked = self._tracked
+        if tracked is not None and tracked[0] is not record:
+            finished = tracked[0] in self._challenge.records
+            value = tracked[1].value()
+            if finished and value is not None:
+                self._parallaxes.append(value)
+            self._tracked = tracked = None
+        if record is None or record.action not in TURNS or analysis.points is None:
+            return
+        grey = np.asarray(
+            frame if frame.ndim == 2
+            else cv2.cvtColor(np.ascontiguousarray(frame[:, :, :3]), cv2.COLOR_RGB2GRAY),
+            dtype=np.uint8,
+        )
+        if tracked is None:
+            self._tracked = (record, NoseParallax(grey, analysis.points, record.action))
+        else:
+            tracked[1].update(grey, analysis.points)
+
+    def _frame_period(self) -> float:
+        times = self._frame_times
+        if len(times) < 2:
+            return 1 / 15
+        return max(1e-3, (times[-1] - times[0]) / (len(times) - 1))
+
+    def _score(self) -> PadScore:
+        probe = self._probe
+        return pad_score(
+            self._config.pad,
+            illumination=None if probe is None else probe.result(self._frame_period()),
+            parallax=statistics.mean(self._parallaxes) if self._parallaxes else None,
+            depth_relief_mm=(
+                statistics.median(self._depth_reliefs) if self._depth_reliefs else None
+            ),
+        )
+
     def _finish(self, now: float, failure: LivenessFailure | None) -> None:
+        if failure is None and self._challenge.passed:
+            self.pad = self._score()
+            if not self.pad.passed:
+                failure = LivenessFailure.PAD_SCORE
+        pad = self.pad
         liveness = LivenessResult(
             passed=failure is None and self._challenge.passed,
             actions=tuple(self._challenge.actions),
             completed=self._challenge.completed,
             failure=failure,
             motion=self._passive.motion,
+            score=None if pad is None else pad.score,
+            threshold=None if pad is None else pad.threshold,
+            cues={} if pad is None else pad.values(),
+            retries=self._challenge.retries,
         )
         start = self._first_frame if self._first_frame is not None else now
         self._result = FaceCheckResult(
@@ -248,10 +412,8 @@ class FaceCheck:
                     raise RuntimeError("the face check ended without a result")
                 return self._result
             last_index = frame.index
-            progress = self.feed(frame.image, frame.t)
-            observe = getattr(source, "observe_prompt", None)
-            if callable(observe):
-                observe(progress.prompt, frame.t)
+            progress = self.feed(frame.image, frame.t, depth=frame.depth)
+            tell_presenter(source, progress, frame.t)
             if on_progress is not None:
                 on_progress(progress)
             if progress.result is not None:

@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kiosk.face_match.actions import parse_pool
+
 
 class FaceConfigError(ValueError):
     """The settings file is missing a key, has an unknown one, or a value of the wrong type."""
@@ -51,21 +53,47 @@ class QualityConfig:
 
 @dataclass(frozen=True, slots=True)
 class LivenessConfig:
-    actions: int = 2
+    actions: int = 3
+    pool: str = "blink turn_left turn_right look_up look_down open_mouth move_closer"
     action_timeout_s: float = 5.0
-    blink_window_s: float = 2.0
+    blink_window_s: float = 2.5
     retries: int = 2
-    min_reaction_s: float = 0.15
+    min_reaction_s: float = 0.2
+    max_onset_s: float = 3.0
+    onset_fraction: float = 0.35
     neutral_timeout_s: float = 4.0
     turn_yaw: float = 0.40
+    look_pitch: float = 0.08
+    mouth_open: float = 0.15
+    closer_scale: float = 1.12
     neutral_yaw: float = 0.15
+    neutral_pitch: float = 0.07
     blink_ratio: float = 0.72
     open_ratio: float = 0.88
     wrong_turn_yaw: float = 0.30
+    wrong_look_pitch: float = 0.07
     min_motion: float = 0.35
-    max_face_gap_s: float = 1.5
-    max_jump_fraction: float = 0.35
+    max_face_gap_s: float = 2.5
+    max_jump_fraction: float = 0.5
     check_timeout_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class PadConfig:
+    """The screen-illumination code and the combined cue score (see ``pad_cues``)."""
+
+    colour_segments: int = 7
+    colour_segment_s: float = 0.35
+    max_lag_s: float = 0.3
+    threshold: float = -0.5
+    timing_live: float = 0.85
+    timing_attack: float = 0.5
+    shading_live: float = 0.92
+    shading_attack: float = 1.05
+    parallax_live: float = 0.05
+    parallax_attack: float = 0.015
+    depth_relief_live_mm: float = 12.0
+    depth_relief_attack_mm: float = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +104,7 @@ class FaceConfig:
     dlib: EngineConfig = field(default_factory=EngineConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     liveness: LivenessConfig = field(default_factory=LivenessConfig)
+    pad: PadConfig = field(default_factory=PadConfig)
 
     @property
     def engine_settings(self) -> EngineConfig:
@@ -88,7 +117,9 @@ class FaceConfig:
         return dataclasses.replace(self, engine=engine)
 
 
-_Section = TypeVar("_Section", MatchingConfig, EngineConfig, QualityConfig, LivenessConfig)
+_Section = TypeVar(
+    "_Section", MatchingConfig, EngineConfig, QualityConfig, LivenessConfig, PadConfig
+)
 
 
 def _section(kind: type[_Section], name: str, table: Any) -> _Section:
@@ -115,7 +146,7 @@ def parse_config(text: str) -> FaceConfig:
         raise FaceConfigError(f"settings are not valid TOML: {error}") from error
     except RecursionError:
         raise FaceConfigError("settings are nested too deeply") from None
-    unknown = set(data) - {"matching", "sface", "dlib", "quality", "liveness"}
+    unknown = set(data) - {"matching", "sface", "dlib", "quality", "liveness", "pad"}
     if unknown:
         raise FaceConfigError(f"unknown sections: {sorted(unknown)}")
     matching = _section(MatchingConfig, "matching", data.get("matching", {}))
@@ -128,12 +159,31 @@ def parse_config(text: str) -> FaceConfig:
         engines[name] = _section(EngineConfig, name, data[name])
         if "threshold" not in data[name] or not 0 < engines[name].threshold < 2:
             raise FaceConfigError(f"[{name}] threshold must be set, above 0 and below 2")
+    liveness = _section(LivenessConfig, "liveness", data.get("liveness", {}))
+    try:
+        parse_pool(liveness.pool)
+    except ValueError as error:
+        raise FaceConfigError(f"[liveness] pool: {error}") from None
+    if liveness.actions < 1 or liveness.retries < 0:
+        raise FaceConfigError("[liveness] actions must be at least 1, retries at least 0")
+    pad = _section(PadConfig, "pad", data.get("pad", {}))
+    if pad.colour_segments < 3 or pad.colour_segment_s <= 0 or pad.max_lag_s < 0:
+        raise FaceConfigError("[pad] needs at least 3 colour segments of positive length")
+    pairs = (
+        (pad.timing_live, pad.timing_attack),
+        (pad.shading_live, pad.shading_attack),
+        (pad.parallax_live, pad.parallax_attack),
+        (pad.depth_relief_live_mm, pad.depth_relief_attack_mm),
+    )
+    if any(live == attack for live, attack in pairs):
+        raise FaceConfigError("[pad] each cue's live and attack references must differ")
     return FaceConfig(
         matching=matching,
         sface=engines["sface"],
         dlib=engines["dlib"],
         quality=_section(QualityConfig, "quality", data.get("quality", {})),
-        liveness=_section(LivenessConfig, "liveness", data.get("liveness", {})),
+        liveness=liveness,
+        pad=pad,
     )
 
 

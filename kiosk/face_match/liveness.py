@@ -1,17 +1,24 @@
-"""Presentation-attack detection: a randomised active challenge plus passive signals.
+"""Presentation-attack detection: a randomised, timed active challenge plus passive signals.
 
-Active: ``Challenge`` prompts for a random sequence of actions (blink, turn left, turn right),
-one at a time. Before each prompt the face must be back to neutral (frontal, eyes open); each
-action must then happen within ``action_timeout_s`` (a blink within ``blink_window_s``, since
-people blink on their own every few seconds). Turning the wrong way (or turning during a blink
-prompt) fails at once; a timed-out action is re-prompted (``retries`` times), always as a turn.
-Turns are measured as the change of landmark yaw against the resident's own neutral yaw (a
-flat photo turned in front of the camera keeps its yaw); blinks as a dip of the eye openness
-(eye aspect ratio normalised by the face's aspect ratio, so tilting a photo does not fake one).
+Active: ``Challenge`` prompts for a random sequence of actions drawn from a larger set (blink,
+turn left or right, look up or down, open the mouth, move closer; see ``random_actions``), one
+at a time, each after the face is back to neutral. An answer is timed against its prompt: the
+movement must start no sooner than ``min_reaction_s`` after the prompt (faster is anticipation,
+i.e. a recording that happened to move) and no later than ``max_onset_s`` (later is what a
+replayed or relayed clip does), and reach the action's threshold within ``action_timeout_s``.
+Each measure is relative to the resident's own neutral face and one a flat picture cannot fake
+by tilting: turns change the landmark yaw (nose against the jaw outline), looks the nose tip's
+place between eyes and mouth, blinks the eye openness normalised by the face's shape (each eye on
+its own: one that blinks is enough), the mouth the gap between the inner lips, moving closer the
+inter-ocular distance. Moving the other way, or turning or tipping the head hard during another
+action, fails at once. A timed-out action is replaced by a different one not used before in
+this check (a turn by a turn), ``retries`` times, with a hint; then the challenge times out.
 
 Passive: the face crop must change between frames (an injected still image does not; a real
 camera always has noise); the face must not vanish for long nor jump (a cut in a replayed
 video).
+
+The frames of each rotation are kept (``ActionRecord``) for the 3-D cues of ``pad_cues``.
 """
 
 from __future__ import annotations
@@ -19,17 +26,19 @@ from __future__ import annotations
 import random
 import statistics
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.face_match.actions import Action
+from kiosk.face_match.actions import LOOKS, TURNS, Action
 from kiosk.face_match.config import LivenessConfig
 from kiosk.face_match.detection import FaceBox
+from kiosk.face_match.geometry import Points
 
-CONFIRM_FRAMES = 2  # consecutive frames an extreme pose must hold to count
+CONFIRM_FRAMES = 2  # consecutive frames an action's threshold must hold to count
+STILL_YAW = 0.05  # yaw change between frames below which the head counts as at rest
 
 
 class LivenessFailure(StrEnum):
@@ -39,20 +48,32 @@ class LivenessFailure(StrEnum):
     FACE_LOST = "face_lost"
     FACE_JUMP = "face_jump"
     PERSON_CHANGED = "person_changed"
+    PAD_SCORE = "pad_score"  # the combined presentation-attack cues (see pad_cues)
 
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """The liveness-relevant measures of one analysed frame (no face: ``box`` is None)."""
+    """The liveness-relevant measures of one analysed frame (no face: ``box`` is None).
+
+    ``mouth`` is None when the landmarks carry no lips (a five-point engine).
+    """
 
     t: float
     box: FaceBox | None
     yaw: float = 0.0
     openness: float = 0.0
     grey_face: npt.NDArray[np.uint8] | None = None
+    points: Points | None = None
+    pitch: float = 0.0
+    eyes: tuple[float, float] | None = None  # openness of the right and the left eye
+    mouth: float | None = None
+    scale: float = 0.0  # inter-ocular distance in pixels
 
     def __repr__(self) -> str:
         return f"Observation(t={self.t:.3f}, box={self.box}, yaw={self.yaw:.2f})"
+
+    def eye_openness(self) -> tuple[float, float]:
+        return self.eyes if self.eyes is not None else (self.openness, self.openness)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +83,10 @@ class LivenessResult:
     completed: int
     failure: LivenessFailure | None
     motion: float  # median frame-to-frame change of the face crop (grey levels)
+    score: float | None = None  # the combined PAD cue score (None: not reached)
+    threshold: float | None = None
+    cues: dict[str, float] = field(default_factory=dict)  # each cue's measured value
+    retries: int = 0
 
     def to_evidence(self) -> dict[str, object]:
         return {
@@ -70,21 +95,52 @@ class LivenessResult:
             "completed": self.completed,
             "failure": None if self.failure is None else str(self.failure),
             "motion": round(self.motion, 3),
+            "score": None if self.score is None else round(self.score, 3),
+            "threshold": self.threshold,
+            "cues": {name: round(value, 4) for name, value in self.cues.items()},
+            "retries": self.retries,
         }
 
 
-def random_actions(rng: random.Random, count: int) -> list[Action]:
-    """``count`` actions in random order, distinct while possible (so at least one turn)."""
-    pool = list(Action)
-    chosen: list[Action] = []
-    while len(chosen) < count:
-        batch = pool[:]
-        rng.shuffle(batch)
-        for action in batch:
-            if not chosen or chosen[-1] is not action:
-                chosen.append(action)
-                break
+def random_actions(
+    rng: random.Random,
+    count: int,
+    pool: tuple[Action, ...] = tuple(Action),
+    avoid: tuple[Action, ...] = (),
+) -> list[Action]:
+    """``count`` distinct actions from ``pool`` in random order, at least one of them a turn
+    (the 3-D relief cue measures turns). Drawn fresh for every check; never the sequence in
+    ``avoid`` (the one the resident just failed)."""
+    if count < 1:
+        raise ValueError("a challenge needs at least one action")
+    for _ in range(20):
+        chosen = _draw(rng, count, pool)
+        if tuple(chosen) != tuple(avoid):
+            return chosen
     return chosen
+
+
+def _draw(rng: random.Random, count: int, pool: tuple[Action, ...]) -> list[Action]:
+    count = min(count, len(pool))
+    turns = [a for a in pool if a in TURNS]
+    first = rng.choice(turns)
+    rest = [a for a in pool if a is not first]
+    rng.shuffle(rest)
+    chosen = [first, *rest[: count - 1]]
+    rng.shuffle(chosen)
+    return chosen
+
+
+@dataclass(slots=True)
+class ActionRecord:
+    """One prompted action as it happened: its neutral reference and its frames."""
+
+    action: Action
+    prompt_t: float
+    neutral: Observation
+    frames: list[Observation] = field(default_factory=list)
+    onset_t: float | None = None
+    done_t: float | None = None
 
 
 class _Phase(StrEnum):
@@ -147,33 +203,62 @@ class PassiveMonitor:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Neutral:
+    yaw: float
+    pitch: float
+    eyes: tuple[float, float]
+    mouth: float | None
+    scale: float
+
+
+def _median_neutral(observations: deque[Observation]) -> _Neutral:
+    eyes = [o.eye_openness() for o in observations]
+    mouths = [o.mouth for o in observations if o.mouth is not None]
+    return _Neutral(
+        yaw=statistics.median(o.yaw for o in observations),
+        pitch=statistics.median(o.pitch for o in observations),
+        eyes=(statistics.median(e[0] for e in eyes), statistics.median(e[1] for e in eyes)),
+        mouth=statistics.median(mouths) if mouths else None,
+        scale=statistics.median(o.scale for o in observations),
+    )
+
+
 class Challenge:
     """The active challenge. Call ``start`` with the neutral pose, then ``update`` per frame."""
 
     def __init__(
-        self, actions: list[Action], config: LivenessConfig, rng: random.Random | None = None
+        self, actions: list[Action], config: LivenessConfig, rng: random.Random | None = None,
+        pool: tuple[Action, ...] = tuple(Action),
     ) -> None:
         if not actions:
             raise ValueError("a challenge needs at least one action")
         self._config = config
         self._rng = rng or random.SystemRandom()
+        self._pool = pool
         self.actions: list[Action] = list(actions)
+        self._used: set[Action] = set(actions)
         self._index = 0
         self._phase = _Phase.NEUTRAL
         self._phase_start: float | None = None
-        self._reference_yaw = 0.0
-        self._reference_openness = 0.0
+        self._reference: _Neutral | None = None
         self._neutral: deque[Observation] = deque(maxlen=5)
-        self._base_yaw = 0.0
-        self._base_openness = 0.0
+        self._base: _Neutral | None = None
         self._streak = 0
-        self._closed_seen = False
+        self._closed_at: float | None = None
+        self._onset: float | None = None
         self._retries = 0
+        self._record: ActionRecord | None = None
+        self.records: list[ActionRecord] = []
+        self.retried_at: float | None = None  # when the last action was replaced (for a hint)
         self.failure: LivenessFailure | None = None
 
-    def start(self, t: float, reference_yaw: float, reference_openness: float) -> None:
-        self._reference_yaw = reference_yaw
-        self._reference_openness = reference_openness
+    def start(self, t: float, neutral: list[Observation]) -> None:
+        """Begin at ``t``. ``neutral`` are frames of the resident's own neutral face (the match
+        frames): what "back to neutral" means between actions."""
+        if not neutral:
+            raise ValueError("the challenge needs the neutral face to start from")
+        self._reference = _median_neutral(deque(neutral))
         self._phase_start = t
 
     @property
@@ -183,6 +268,15 @@ class Challenge:
     @property
     def completed(self) -> int:
         return self._index
+
+    @property
+    def retries(self) -> int:
+        return self._retries
+
+    @property
+    def current_record(self) -> ActionRecord | None:
+        """The action being answered now, from its prompt on (None between actions)."""
+        return self._record
 
     @property
     def finished(self) -> bool:
@@ -202,9 +296,24 @@ class Challenge:
         self._phase = _Phase.DONE
 
     def _is_neutral(self, observation: Observation) -> bool:
+        reference, config = self._reference, self._config
+        if reference is None:
+            raise RuntimeError("the challenge was used out of order")
+        eyes = observation.eye_openness()
+        eyes_open = sum(eyes) >= config.open_ratio * sum(reference.eyes)
+        pitch_ok = abs(observation.pitch - reference.pitch) < config.neutral_pitch
+        mouth_ok = (
+            reference.mouth is None
+            or observation.mouth is None
+            or observation.mouth - reference.mouth < 0.5 * config.mouth_open
+        )
+        scale_ok = observation.scale < reference.scale * (1 + 0.5 * (config.closer_scale - 1))
         return (
-            abs(observation.yaw - self._reference_yaw) < self._config.neutral_yaw
-            and observation.openness >= self._config.open_ratio * self._reference_openness
+            abs(observation.yaw - reference.yaw) < config.neutral_yaw
+            and eyes_open
+            and pitch_ok
+            and mouth_ok
+            and scale_ok
         )
 
     def update(self, observation: Observation) -> None:
@@ -212,30 +321,53 @@ class Challenge:
             return
         elapsed = observation.t - self._phase_start
         if self._phase is _Phase.NEUTRAL:
-            if observation.box is not None and self._is_neutral(observation):
+            still = not self._neutral or abs(observation.yaw - self._neutral[-1].yaw) < STILL_YAW
+            if observation.box is not None and self._is_neutral(observation) and still:
                 self._neutral.append(observation)
             else:
                 self._neutral.clear()
             if len(self._neutral) >= 2:
-                self._base_yaw = statistics.median(o.yaw for o in self._neutral)
-                self._base_openness = statistics.median(o.openness for o in self._neutral)
+                local = _median_neutral(self._neutral)
+                reference = self._reference
+                if reference is None:
+                    raise RuntimeError("the challenge was used out of order")
+                # Where the head rests now; the eyes' and mouth's resting shape from the many
+                # frames before the challenge (a frame's landmarks jitter).
+                self._base = _Neutral(
+                    local.yaw, local.pitch, reference.eyes, reference.mouth, local.scale
+                )
                 self._phase, self._phase_start = _Phase.PROMPT, observation.t
-                self._streak, self._closed_seen = 0, False
+                self._streak, self._closed_at, self._onset = 0, None, None
+                self._record = ActionRecord(
+                    self.actions[self._index], observation.t, self._neutral[-1]
+                )
             elif elapsed > self._config.neutral_timeout_s:
                 self._fail(LivenessFailure.TIMEOUT)
             return
         self._update_prompt(observation, elapsed)
 
+    def _replace_current(self, now: float) -> None:
+        """A timed-out action: prompt a different one never used in this check."""
+        current = self.actions[self._index]
+        family = TURNS if current in TURNS else None
+        candidates = [a for a in self._pool if a not in self._used]
+        if family is not None:
+            same = [a for a in candidates if a in family]
+            candidates = same or [a for a in self._pool if a in family and a is not current]
+        if not candidates:
+            candidates = [a for a in self._pool if a is not current]
+        replacement = self._rng.choice(candidates)
+        self.actions[self._index] = replacement
+        self._used.add(replacement)
+        self.retried_at = now
+
     def _update_prompt(self, observation: Observation, elapsed: float) -> None:
         config = self._config
         if elapsed > config.action_timeout_s:
-            if self._retries < self._config.retries:
+            if self._retries < config.retries:
                 self._retries += 1
-                # Re-prompt with the other turn, never with a blink: turns carry the security
-                # against replayed video (natural blinks happen every few seconds).
-                current = self.actions[self._index]
-                turns = [a for a in (Action.TURN_LEFT, Action.TURN_RIGHT) if a is not current]
-                self.actions[self._index] = self._rng.choice(turns)
+                self._replace_current(observation.t)
+                self._record = None
                 self._phase, self._phase_start = _Phase.NEUTRAL, observation.t
                 self._neutral.clear()
             else:
@@ -243,32 +375,95 @@ class Challenge:
             return
         if observation.box is None:
             return
+        if self._base is None or self._record is None:
+            raise RuntimeError("the challenge was used out of order")
+        self._record.frames.append(observation)
         action = self.actions[self._index]
-        turn = observation.yaw - self._base_yaw
-        too_early = elapsed < config.min_reaction_s
-        done = False
+        progress, wrong = self._measure(action, observation)
+        if wrong:
+            self._fail(LivenessFailure.WRONG_ACTION)
+            return
         if action is Action.BLINK:
-            if abs(turn) >= config.wrong_turn_yaw:
-                self._fail(LivenessFailure.WRONG_ACTION)
-                return
-            if elapsed > config.blink_window_s:
-                return  # a blink must follow the prompt closely; later ones may be natural
-            ratio = observation.openness / max(1e-6, self._base_openness)
-            if ratio < config.blink_ratio:
-                self._closed_seen = not too_early
-            elif ratio > config.open_ratio and self._closed_seen:
-                done = True
+            done = self._blink(progress, observation.t, elapsed)
         else:
-            wanted = 1.0 if action is Action.TURN_LEFT else -1.0
-            if turn * wanted <= -config.wrong_turn_yaw:
-                self._fail(LivenessFailure.WRONG_ACTION)
-                return
-            self._streak = self._streak + 1 if turn * wanted >= config.turn_yaw else 0
-            done = self._streak >= CONFIRM_FRAMES and not too_early
+            done = self._movement(progress, observation.t, elapsed)
         if done:
+            self._record.onset_t = self._onset
+            self._record.done_t = observation.t
+            self.records.append(self._record)
+            self._record = None
             self._index += 1
             self._neutral.clear()
             if self._index >= len(self.actions):
                 self._phase = _Phase.DONE
             else:
                 self._phase, self._phase_start = _Phase.NEUTRAL, observation.t
+
+    def _measure(self, action: Action, observation: Observation) -> tuple[float, bool]:
+        """(progress towards the action, 1 = its threshold; whether it moved the wrong way)."""
+        config, base = self._config, self._base
+        if base is None:
+            raise RuntimeError("the challenge was used out of order")
+        turn = observation.yaw - base.yaw
+        tip = base.pitch - observation.pitch  # positive when looking up
+        if action in TURNS:
+            wanted = 1.0 if action is Action.TURN_LEFT else -1.0
+            return turn * wanted / config.turn_yaw, turn * wanted <= -config.wrong_turn_yaw
+        if action in LOOKS:
+            wanted = 1.0 if action is Action.LOOK_UP else -1.0
+            wrong = tip * wanted <= -config.wrong_look_pitch or abs(turn) >= config.wrong_turn_yaw
+            return tip * wanted / config.look_pitch, wrong
+        # Turning or clearly looking up or down during another action fails (an open mouth
+        # moves the mouth line, so it is not asked to keep the pitch).
+        wrong = abs(turn) >= config.wrong_turn_yaw
+        if action is not Action.OPEN_MOUTH:
+            wrong = wrong or abs(tip) >= 1.5 * config.look_pitch
+        if action is Action.BLINK:
+            eyes = observation.eye_openness()
+            ratio = min(now / max(1e-6, ref) for now, ref in zip(eyes, base.eyes, strict=True))
+            return ratio, wrong
+        if action is Action.OPEN_MOUTH:
+            if observation.mouth is None or base.mouth is None:
+                return 0.0, wrong
+            return (observation.mouth - base.mouth) / config.mouth_open, wrong
+        # MOVE_CLOSER
+        growth = observation.scale / max(1e-6, base.scale) - 1
+        return growth / max(1e-6, config.closer_scale - 1), wrong
+
+    def _timely(self, onset: float) -> bool:
+        delay = onset - self._record_prompt_t()
+        return self._config.min_reaction_s <= delay <= self._config.max_onset_s
+
+    def _record_prompt_t(self) -> float:
+        if self._record is None:
+            raise RuntimeError("the challenge was used out of order")
+        return self._record.prompt_t
+
+    def _blink(self, ratio: float, now: float, elapsed: float) -> bool:
+        config = self._config
+        if elapsed > config.blink_window_s and self._closed_at is None:
+            return False  # a blink must follow the prompt closely; later ones may be natural
+        if ratio < config.blink_ratio:
+            if self._closed_at is None and self._timely(now):
+                self._closed_at = now
+                self._onset = now
+            return False
+        return ratio > config.open_ratio and self._closed_at is not None
+
+    def _movement(self, progress: float, now: float, elapsed: float) -> bool:
+        config = self._config
+        if self._onset is None:
+            if progress >= config.onset_fraction:
+                if self._timely(now):
+                    self._onset = now
+                else:
+                    # Started before the prompt could be seen, or far too late: not an answer.
+                    # It counts only after a return below the onset level and a timely start.
+                    self._onset = -1.0
+            return False
+        if self._onset < 0:
+            if progress < config.onset_fraction:
+                self._onset = None
+            return False
+        self._streak = self._streak + 1 if progress >= 1.0 else 0
+        return self._streak >= CONFIRM_FRAMES

@@ -50,6 +50,7 @@ class Hint(StrEnum):
     LESS_LIGHT = "less_light"
     HOLD_STILL = "hold_still"
     LOOK_STRAIGHT = "look_straight"
+    ACTION_NOT_SEEN = "action_not_seen"  # a liveness action timed out: here is another one
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,11 +27,17 @@ class FrameSourceError(RuntimeError):
     """The camera or video cannot be opened or read."""
 
 
+DepthImage = npt.NDArray[np.float32]
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class Frame:
     image: Image  # RGB uint8
     t: float  # capture time on the source's clock
     index: int  # increases by one per captured frame
+    # A depth camera's frame taken with it, aligned to ``image``: millimetres from the camera,
+    # 0 where there is no reading. None for an RGB-only camera (the default).
+    depth: DepthImage | None = None
 
     def __repr__(self) -> str:
         return f"Frame(index={self.index}, t={self.t:.3f}, shape={self.image.shape})"
@@ -55,6 +61,14 @@ class PromptAware(Protocol):
     def observe_prompt(self, action: Action | None, t: float) -> None: ...
 
 
+@runtime_checkable
+class LightAware(Protocol):
+    """A source whose picture answers the screen's colour (optional, see ``FaceCheck``)."""
+
+    def observe_illumination(self, colour: tuple[float, float, float] | None, t: float) -> None:
+        ...
+
+
 class ThreadedSource:
     """Runs ``grab()`` on a thread at up to ``fps``; keeps only the newest frame."""
 
@@ -73,6 +87,10 @@ class ThreadedSource:
     # Subclasses: return the next RGB frame, or None at the end of the stream.
     def grab(self, t: float) -> Image | None:
         raise NotImplementedError
+
+    def grab_depth(self, t: float) -> DepthImage | None:
+        """The depth frame taken with the last ``grab`` (None: no depth camera)."""
+        return None
 
     def open(self) -> None:
         """Acquire the device or file (called on start, in the caller's thread)."""
@@ -111,9 +129,10 @@ class ThreadedSource:
                 image = self.grab(now)
                 if image is None:
                     break
+                depth = self.grab_depth(now)
                 with self._condition:
                     index = self._frame.index + 1 if self._frame is not None else 0
-                    self._frame = Frame(image, now, index)
+                    self._frame = Frame(image, now, index, depth)
                     self.frames_captured += 1
                     self._condition.notify_all()
                 next_due += self._period
@@ -220,22 +239,44 @@ class Renderer(Protocol):
 
 
 class RenderedSource(ThreadedSource):
-    """Frames from a renderer (e.g. ``SyntheticResident``) at ``fps``; passes prompts on."""
+    """Frames from a renderer (e.g. ``SyntheticResident``) at ``fps``; passes prompts and the
+    screen's colour on. With ``depth=True`` and a renderer that has ``render_depth``, each frame
+    carries a depth frame too (a simulated depth camera)."""
 
     def __init__(
-        self, renderer: Renderer, fps: float = 30.0, clock: Callable[[], float] = time.monotonic
+        self,
+        renderer: Renderer,
+        fps: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        depth: bool = False,
     ) -> None:
         super().__init__(fps, clock)
         self._renderer = renderer
         self._origin: float | None = None
+        self._depth = depth
 
     def grab(self, t: float) -> Image | None:
         if self._origin is None:
             self._origin = t
         return self._renderer.render(t - self._origin)
 
+    def grab_depth(self, t: float) -> DepthImage | None:
+        render_depth = getattr(self._renderer, "render_depth", None)
+        if not self._depth or not callable(render_depth):
+            return None
+        origin = self._origin if self._origin is not None else t
+        return np.asarray(render_depth(t - origin), dtype=np.float32)
+
+    def _local(self, t: float) -> float:
+        return t - (self._origin if self._origin is not None else t)
+
     def observe_prompt(self, action: Action | None, t: float) -> None:
         observe = getattr(self._renderer, "observe_prompt", None)
         if callable(observe):
-            origin = self._origin if self._origin is not None else t
-            observe(action, t - origin)
+            observe(action, self._local(t))
+
+    def observe_illumination(self, colour: tuple[float, float, float] | None, t: float) -> None:
+        observe = getattr(self._renderer, "observe_illumination", None)
+        if callable(observe):
+            observe(colour, self._local(t))

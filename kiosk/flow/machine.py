@@ -262,6 +262,7 @@ class Flow:
             "last_try_confirmed": False,
             "face_hint": None,
             "face_prompt": None,
+            "face_illumination": None,
             "new_pin_problem": None,
             "new_pin_broken_rules": (),
             "stage": None,

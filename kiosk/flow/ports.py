@@ -204,6 +204,7 @@ class FaceHint(Enum):
     ONE_PERSON = "one_person"
     LOOK_STRAIGHT = "look_straight"
     HOLD_STILL = "hold_still"
+    ACTION_NOT_SEEN = "action_not_seen"  # the last movement was not seen: another one follows
     GOOD = "good"
 
 
@@ -213,7 +214,14 @@ class LivenessPrompt(Enum):
     BLINK = "blink"
     TURN_LEFT = "turn_left"
     TURN_RIGHT = "turn_right"
+    LOOK_UP = "look_up"
+    LOOK_DOWN = "look_down"
+    OPEN_MOUTH = "open_mouth"
+    MOVE_CLOSER = "move_closer"
     NOD = "nod"
+
+
+ScreenColour = tuple[float, float, float]  # sRGB 0..1 for the whole screen
 
 
 @dataclass(frozen=True)
@@ -235,6 +243,11 @@ class FaceListener(Protocol):
     def hint(self, hint: FaceHint) -> None: ...
 
     def prompt(self, prompt: LivenessPrompt | None) -> None: ...
+
+    def illumination(self, colour: ScreenColour | None) -> None:
+        """Light the whole screen in ``colour`` now (None: back to the ordinary screen). The
+        face check's screen-illumination code: the face must reflect it, so show it at once."""
+        ...
 
     def preview(self, frame: object) -> None:
         """The latest camera frame (a numpy array) for the live preview; never stored."""

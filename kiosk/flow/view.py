@@ -7,7 +7,7 @@ from enum import Enum
 
 from kiosk.flow.failure_codes import FailureCode
 from kiosk.flow.pin_rules import SignPinRule
-from kiosk.flow.ports import FaceHint, LivenessPrompt
+from kiosk.flow.ports import FaceHint, LivenessPrompt, ScreenColour
 from kiosk.flow.states import Step
 
 
@@ -59,6 +59,7 @@ class FlowView:
     # face check step
     face_hint: FaceHint | None = None
     face_prompt: LivenessPrompt | None = None
+    face_illumination: ScreenColour | None = None  # the screen's colour code, while it runs
     face_attempts_used: int = 0
     face_attempts_max: int = 0
     face_last_failure: FailureCode | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,6 +29,9 @@ class _Listener:
     def prompt(self, prompt: LivenessPrompt | None) -> None:
         pass
 
+    def illumination(self, colour: object) -> None:
+        pass
+
     def preview(self, frame: object) -> None:
         assert isinstance(frame, np.ndarray)
         self.previews += 1
@@ -39,9 +43,11 @@ def test_a_slow_analysis_does_not_slow_the_preview(monkeypatch: pytest.MonkeyPat
     source = RenderedSource(SyntheticResident(read_rgb(OBAMA_PORTRAIT), seed=1), fps=20)
     feed = FaceCheck.feed
 
-    def slow_feed(self: FaceCheck, frame: np.ndarray, t: float | None = None) -> object:
+    def slow_feed(
+        self: FaceCheck, frame: np.ndarray, t: float | None = None, **kwargs: Any
+    ) -> object:
         time.sleep(0.25)  # a machine five times slower than the camera
-        return feed(self, frame, t)
+        return feed(self, frame, t, **kwargs)
 
     monkeypatch.setattr(FaceCheck, "feed", slow_feed)
     listener = _Listener()
@@ -55,3 +61,31 @@ def test_a_slow_analysis_does_not_slow_the_preview(monkeypatch: pytest.MonkeyPat
     assert captured / elapsed > 10  # the camera ran
     assert listener.previews >= 0.8 * captured
     assert threading.current_thread().name not in listener.threads
+
+
+def test_a_retry_never_asks_the_sequence_just_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every attempt draws the same random numbers here, so only the adapter's memory of the
+    last sequence keeps a retry from replaying it (a prepared clip would get a second chance
+    at the same order)."""
+    import random
+
+    from kiosk.flow.adapters import face as face_adapter
+
+    made: list[FaceCheck] = []
+
+    class SameDraws(FaceCheck):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, rng=random.Random(7), **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(face_adapter, "FaceCheck", SameDraws)
+    card = bytearray(make_card_photo(read_rgb(OBAMA_PORTRAIT)))
+    adapter = FaceCheckAdapter(
+        lambda: RenderedSource(SyntheticResident(read_rgb(OBAMA_PORTRAIT), seed=1), fps=20)
+    )
+    for _ in range(3):
+        with pytest.raises(FaceCheckCancelledError):
+            adapter.check(card, _Listener(), lambda: True)
+    sequences = [check.actions for check in made]
+    assert sequences[0] != sequences[1] and sequences[1] != sequences[2]
+    assert sequences[0] == sequences[2]  # the same draws: only the last one is avoided

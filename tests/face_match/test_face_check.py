@@ -9,7 +9,15 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.face_match.attacks import HandheldPhoto, ReplayedVideo, StillInjection
+from kiosk.face_match.actions import Action
+from kiosk.face_match.attacks import (
+    HandheldPhoto,
+    PaperMask,
+    PreparedClip,
+    RealTimePuppet,
+    ReplayedVideo,
+    StillInjection,
+)
 from kiosk.face_match.card_photo import decode_card_photo
 from kiosk.face_match.check import FaceCheck, Progress, Stage
 from kiosk.face_match.liveness import LivenessFailure
@@ -35,9 +43,31 @@ def test_synthetic_resident_passes_match_and_challenge(
     assert result.match is not None and result.match.matched
     assert result.passed
     assert result.match_seconds is not None and result.match_seconds < 2.0
+    assert len(result.liveness.actions) == 3
+    assert result.liveness.score is not None and result.liveness.score >= -0.5
+    assert {"timing", "shading", "parallax"} <= set(result.liveness.cues)
+    assert result.seconds <= 12.0  # the whole step, for a cooperative resident
     evidence = result.to_evidence()
     assert evidence["passed"] is True
     assert "image" not in str(evidence)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_liveness_runs_the_same_with_the_dlib_engine(
+    obama_portrait: np.ndarray, obama_card_photo: bytes, seed: int
+) -> None:
+    """The liveness measures read the 68 landmarks fitted in the engine's box: with dlib's
+    detector instead of YuNet the resident passes and a print is still refused."""
+    from kiosk.face_match.config import load_config
+
+    config = load_config(engine="dlib")
+    check = FaceCheck(obama_card_photo, config=config, rng=random.Random(seed))
+    result = simulate(check, SyntheticResident(obama_portrait, seed=seed))
+    assert result is not None and result.passed, result
+    assert result.match is not None and result.match.model_version.startswith("dlib")
+    attack = FaceCheck(obama_card_photo, config=config, rng=random.Random(seed))
+    refused = simulate(attack, HandheldPhoto(obama_portrait, seed=seed))
+    assert refused is not None and not refused.liveness.passed
 
 
 def test_resident_in_real_time_through_the_threaded_source(
@@ -57,6 +87,8 @@ def test_resident_in_real_time_through_the_threaded_source(
     assert {Stage.CHALLENGE, Stage.DONE} <= stages
     prompts = [p.prompt for p in seen if p.prompt is not None]
     assert list(dict.fromkeys(prompts)) == list(result.liveness.actions)
+    colours = [p.illumination for p in seen if p.illumination is not None]
+    assert list(dict.fromkeys(colours))[:2] == list(check.colour_code)[:2]
     assert max(p.frames_collected for p in seen) == check.progress().frames_needed
 
 
@@ -126,3 +158,56 @@ def test_no_face_gives_a_hint_and_the_check_times_out(obama_card_photo: bytes) -
     progress = check.feed(empty)
     assert progress.result is not None and check_timeout > 30
     assert progress.result.match is None and not progress.result.passed
+
+
+class _Deaf:
+    """A presenter that answers the prompts but is not lit by the screen (the interface's
+    optional ``observe_illumination`` left out): what a recording or an injected stream is."""
+
+    def __init__(self, inner: SyntheticResident) -> None:
+        self._inner = inner
+
+    def render(self, t: float) -> np.ndarray:
+        return self._inner.render(t)
+
+    def observe_prompt(self, action: Action | None, t: float) -> None:
+        self._inner.observe_prompt(action, t)
+
+
+def test_a_presenter_the_screens_light_does_not_reach_is_refused(
+    obama_portrait: np.ndarray, obama_card_photo: bytes
+) -> None:
+    result = simulate(_check(obama_card_photo, 2), _Deaf(SyntheticResident(obama_portrait, seed=2)))
+    assert result is not None and not result.passed
+    assert result.liveness.failure is LivenessFailure.PAD_SCORE
+    assert result.liveness.cues["timing"] < 0.5
+
+
+def test_a_paper_mask_worn_over_a_moving_head_is_rejected(
+    obama_portrait: np.ndarray, obama_card_photo: bytes
+) -> None:
+    mask = PaperMask(obama_portrait, read_rgb(BIDEN), seed=4)
+    result = simulate(_check(obama_card_photo, 11), mask, fps=10.0)
+    assert result is not None and not result.liveness.passed
+
+
+def test_a_prepared_clip_replayed_on_a_screen_is_rejected(obama_portrait: np.ndarray,
+                                                          obama_card_photo: bytes) -> None:
+    clip = PreparedClip(obama_portrait, seed=5)
+    result = simulate(_check(obama_card_photo, 12), clip, fps=10.0)
+    assert result is not None and not result.liveness.passed
+
+
+def test_with_a_depth_camera_a_puppet_on_a_tablet_is_caught_and_the_resident_passes(
+    obama_portrait: np.ndarray, obama_card_photo: bytes
+) -> None:
+    resident = simulate(_check(obama_card_photo, 3), SyntheticResident(obama_portrait, seed=3),
+                        depth=True)
+    assert resident is not None and resident.liveness.passed, resident
+    assert resident.liveness.cues["depth_relief"] > 12.0
+    # A live re-enactment answers everything an RGB camera can ask; depth sees a flat tablet.
+    puppet = simulate(_check(obama_card_photo, 4), RealTimePuppet(obama_portrait, seed=4),
+                      depth=True)
+    assert puppet is not None and not puppet.liveness.passed
+    assert puppet.liveness.failure is LivenessFailure.PAD_SCORE
+    assert puppet.liveness.cues["depth_relief"] < 4.0

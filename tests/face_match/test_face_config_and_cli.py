@@ -21,11 +21,13 @@ def test_packaged_thresholds_load_and_match_the_defaults() -> None:
     assert config.matching == FaceConfig().matching
     assert config.quality == FaceConfig().quality
     assert config.liveness == FaceConfig().liveness
+    assert config.pad == FaceConfig().pad
     assert 0.4 < config.sface.threshold < 0.7  # cosine distance, calibrated for FAR <= 0.01 %
     assert 0.3 < config.dlib.threshold < 0.6  # calibrated, not face_recognition's 0.6
     assert not config.sface.grey_probe and config.dlib.grey_probe
     assert load_config(engine="dlib").engine_settings == config.dlib
-    assert config.liveness.actions >= 2
+    assert config.liveness.actions >= 3
+    assert config.pad.threshold < 0
 
 
 def test_an_unknown_engine_is_refused() -> None:
@@ -46,6 +48,11 @@ def test_an_unknown_engine_is_refused() -> None:
         "[matching]\nframes = 0\n[sface]\nthreshold = 0.6\n[dlib]\nthreshold = 0.5\n",
         "[other]\n",
         "not toml [",
+        "[liveness]\npool = 'blink look_up'\n",  # no turn: no 3-D relief to measure
+        "[liveness]\npool = 'blink wink turn_left'\n",
+        "[liveness]\nactions = 0\n",
+        "[pad]\nparallax_live = 0.02\nparallax_attack = 0.02\n",
+        "[pad]\ncolour_segments = 2\n",
     ],
 )
 def test_bad_settings_are_typed_errors(text: str) -> None:

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from kiosk.face_match.actions import Action
+from kiosk.face_match.actions import LOOKS, ROTATIONS, TURNS, Action, parse_pool
 from kiosk.face_match.config import LivenessConfig
 from kiosk.face_match.detection import FaceBox
 from kiosk.face_match.liveness import (
@@ -21,38 +21,64 @@ from kiosk.face_match.liveness import (
 CONFIG = LivenessConfig()
 BOX = FaceBox(220, 140, 420, 340)
 OPEN = 1.0  # openness units are arbitrary: the challenge works relative to the neutral pose
+PITCH = 0.55
+MOUTH = 0.1
+SCALE = 70.0
+FPS = 15
 
 
 class Clock:
     def __init__(self) -> None:
         self.t = 0.0
 
-    def tick(self, seconds: float = 1 / 15) -> float:
+    def tick(self, seconds: float = 1 / FPS) -> float:
         self.t += seconds
         return self.t
 
 
-def _obs(t: float, yaw: float = 0.0, openness: float = OPEN) -> Observation:
-    return Observation(t, BOX, yaw, openness, None)
+def _obs(
+    t: float,
+    yaw: float = 0.0,
+    openness: float = OPEN,
+    *,
+    pitch: float = PITCH,
+    eyes: tuple[float, float] | None = None,
+    mouth: float = MOUTH,
+    scale: float = SCALE,
+) -> Observation:
+    return Observation(
+        t, BOX, yaw, openness, None, pitch=pitch, eyes=eyes or (openness, openness),
+        mouth=mouth, scale=scale,
+    )
 
 
-def _hold(challenge: Challenge, clock: Clock, seconds: float, **pose: float) -> None:
-    for _ in range(round(seconds * 15)):
-        challenge.update(_obs(clock.tick(), **pose))
+def _hold(challenge: Challenge, clock: Clock, seconds: float, **pose: object) -> None:
+    for _ in range(round(seconds * FPS)):
+        challenge.update(_obs(clock.tick(), **pose))  # type: ignore[arg-type]
 
 
-def _perform(challenge: Challenge, clock: Clock, action: Action) -> None:
-    _hold(challenge, clock, 0.4)  # reaction time, neutral
-    if action is Action.BLINK:
-        _hold(challenge, clock, 0.15, openness=0.4)
-    else:
-        _hold(challenge, clock, 0.5, yaw=0.6 if action is Action.TURN_LEFT else -0.6)
+def _pose_for(action: Action) -> dict[str, object]:
+    poses: dict[Action, dict[str, object]] = {
+        Action.BLINK: {"openness": 0.4},
+        Action.TURN_LEFT: {"yaw": 0.6},
+        Action.TURN_RIGHT: {"yaw": -0.6},
+        Action.LOOK_UP: {"pitch": PITCH - 0.14},
+        Action.LOOK_DOWN: {"pitch": PITCH + 0.14},
+        Action.OPEN_MOUTH: {"mouth": MOUTH + 0.3},
+        Action.MOVE_CLOSER: {"scale": SCALE * 1.3},
+    }
+    return poses[action]
+
+
+def _perform(challenge: Challenge, clock: Clock, action: Action, reaction: float = 0.4) -> None:
+    _hold(challenge, clock, reaction)  # reaction time, neutral
+    _hold(challenge, clock, 0.15 if action is Action.BLINK else 0.5, **_pose_for(action))
     _hold(challenge, clock, 0.3)
 
 
-def _started(actions: list[Action]) -> tuple[Challenge, Clock]:
-    challenge, clock = Challenge(actions, CONFIG, random.Random(1)), Clock()
-    challenge.start(clock.t, 0.0, OPEN)
+def _started(actions: list[Action], config: LivenessConfig = CONFIG) -> tuple[Challenge, Clock]:
+    challenge, clock = Challenge(actions, config, random.Random(1)), Clock()
+    challenge.start(clock.t, [_obs(0.0), _obs(0.05)])
     _hold(challenge, clock, 0.2)
     return challenge, clock
 
@@ -60,9 +86,9 @@ def _started(actions: list[Action]) -> tuple[Challenge, Clock]:
 @pytest.mark.parametrize(
     "actions",
     [
-        [Action.BLINK, Action.TURN_LEFT],
-        [Action.TURN_RIGHT, Action.BLINK],
-        [Action.TURN_LEFT, Action.TURN_RIGHT, Action.BLINK],
+        [Action.BLINK, Action.TURN_LEFT, Action.OPEN_MOUTH],
+        [Action.TURN_RIGHT, Action.LOOK_UP, Action.MOVE_CLOSER],
+        [Action.LOOK_DOWN, Action.TURN_LEFT, Action.BLINK],
     ],
 )
 def test_following_the_prompts_passes(actions: list[Action]) -> None:
@@ -72,6 +98,25 @@ def test_following_the_prompts_passes(actions: list[Action]) -> None:
         _perform(challenge, clock, action)
     assert challenge.passed
     assert challenge.completed == len(actions)
+    assert [r.action for r in challenge.records] == actions
+    for record in challenge.records:
+        assert record.onset_t is not None and record.done_t is not None
+        assert record.onset_t - record.prompt_t >= CONFIG.min_reaction_s
+
+
+def test_a_slow_resident_still_passes() -> None:
+    challenge, clock = _started([Action.TURN_LEFT, Action.BLINK, Action.LOOK_DOWN])
+    for action in challenge.actions:
+        _perform(challenge, clock, action, reaction=1.8)
+    assert challenge.passed
+
+
+def test_one_eye_that_blinks_is_enough() -> None:
+    challenge, clock = _started([Action.BLINK, Action.TURN_LEFT])
+    _hold(challenge, clock, 0.4)
+    _hold(challenge, clock, 0.15, eyes=(0.95, 0.4))  # the right eye hardly closes
+    _hold(challenge, clock, 0.3)
+    assert challenge.completed == 1
 
 
 def test_turning_the_wrong_way_fails_at_once() -> None:
@@ -81,24 +126,43 @@ def test_turning_the_wrong_way_fails_at_once() -> None:
     assert challenge.finished and challenge.failure is LivenessFailure.WRONG_ACTION
 
 
-def test_turning_during_a_blink_prompt_fails() -> None:
-    challenge, clock = _started([Action.BLINK, Action.TURN_LEFT])
+@pytest.mark.parametrize("action", [Action.BLINK, Action.OPEN_MOUTH, Action.MOVE_CLOSER])
+def test_turning_during_another_action_fails(action: Action) -> None:
+    challenge, clock = _started([action, Action.TURN_LEFT])
     _hold(challenge, clock, 0.4)
     _hold(challenge, clock, 0.3, yaw=0.6)
     assert challenge.failure is LivenessFailure.WRONG_ACTION
 
 
-def test_doing_nothing_times_out_after_the_retries() -> None:
+def test_looking_the_wrong_way_fails() -> None:
+    challenge, clock = _started([Action.LOOK_UP, Action.TURN_LEFT])
+    _hold(challenge, clock, 0.4)
+    _hold(challenge, clock, 0.3, pitch=PITCH + 0.14)
+    assert challenge.failure is LivenessFailure.WRONG_ACTION
+
+
+def test_a_timed_out_action_is_replaced_by_a_new_one_then_times_out() -> None:
     challenge, clock = _started([Action.BLINK, Action.TURN_RIGHT])
+    seen = [Action.BLINK, Action.TURN_RIGHT]
     for _ in range(CONFIG.retries):
-        before = challenge.prompt
         _hold(challenge, clock, CONFIG.action_timeout_s + 0.2)
-        assert not challenge.finished  # re-prompted, always with a turn
+        assert not challenge.finished  # re-prompted with a different, unused action
+        assert challenge.retried_at is not None
         _hold(challenge, clock, 0.2)
-        assert challenge.prompt in (Action.TURN_LEFT, Action.TURN_RIGHT)
-        assert challenge.prompt is not before
+        assert challenge.prompt is not None and challenge.prompt not in seen
+        seen.append(challenge.prompt)
     _hold(challenge, clock, CONFIG.action_timeout_s + 0.2)
     assert challenge.failure is LivenessFailure.TIMEOUT
+    assert challenge.retries == CONFIG.retries
+
+
+def test_a_timed_out_turn_is_replaced_by_a_turn() -> None:
+    challenge, clock = _started([Action.TURN_LEFT, Action.BLINK])
+    _hold(challenge, clock, CONFIG.action_timeout_s + 0.2)
+    _hold(challenge, clock, 0.2)
+    assert challenge.prompt is Action.TURN_RIGHT
+    _perform(challenge, clock, Action.TURN_RIGHT)
+    assert challenge.completed == 1
 
 
 def test_a_turn_too_small_for_a_head_is_not_a_turn() -> None:
@@ -109,21 +173,65 @@ def test_a_turn_too_small_for_a_head_is_not_a_turn() -> None:
     assert challenge.completed == 0
 
 
-def test_an_action_before_the_reaction_time_does_not_count() -> None:
+def test_a_movement_already_under_way_when_the_prompt_appears_is_refused() -> None:
+    # A recording that happens to turn as the prompt comes: it started before anyone could
+    # have read the prompt, so it is not an answer, even though it reaches the threshold.
     challenge, clock = _started([Action.TURN_LEFT, Action.BLINK])
     assert challenge.prompt is Action.TURN_LEFT
-    challenge.update(_obs(clock.tick(0.03), yaw=0.6))
-    challenge.update(_obs(clock.tick(0.03), yaw=0.6))
+    for yaw in (0.2, 0.4, 0.6, 0.6, 0.6, 0.6):
+        challenge.update(_obs(clock.tick(0.04), yaw=yaw))
+    assert challenge.completed == 0
+    _hold(challenge, clock, 0.5)  # back to neutral, then a timely turn counts
+    _hold(challenge, clock, 0.5, yaw=0.6)
+    assert challenge.completed == 1
+
+
+def test_a_movement_starting_too_late_is_refused() -> None:
+    # A clip replayed on a screen moves when its recording says, not when asked: a start
+    # later than max_onset_s is not an answer (the action times out and another one comes).
+    challenge, clock = _started([Action.TURN_LEFT, Action.BLINK])
+    _hold(challenge, clock, CONFIG.max_onset_s + 0.3)
+    _hold(challenge, clock, 1.0, yaw=0.6)
     assert challenge.completed == 0
 
 
-def test_random_challenges_have_two_distinct_actions_with_a_turn() -> None:
+def test_a_blink_right_after_the_prompt_does_not_count() -> None:
+    challenge, clock = _started([Action.BLINK, Action.TURN_LEFT])
+    challenge.update(_obs(clock.tick(0.05), openness=0.3))
+    challenge.update(_obs(clock.tick(0.05), openness=1.0))
+    _hold(challenge, clock, 0.3)
+    assert challenge.completed == 0
+
+
+def test_random_challenges_are_distinct_actions_with_a_turn_and_vary() -> None:
     rng = random.Random(7)
-    for _ in range(200):
-        actions = random_actions(rng, 2)
-        assert len(set(actions)) == 2
-        assert any(a is not Action.BLINK for a in actions)
-    assert len({tuple(random_actions(rng, 2)) for _ in range(200)}) == 6
+    pool = tuple(Action)
+    seen = set()
+    for _ in range(300):
+        actions = random_actions(rng, 3, pool)
+        assert len(actions) == len(set(actions)) == 3
+        assert any(a in TURNS for a in actions)
+        seen.add(tuple(actions))
+    # 150 sequences are possible; a recording cannot expect one in particular.
+    assert len(seen) > 100
+    assert {a for sequence in seen for a in sequence} == set(Action)
+
+
+def test_a_new_attempt_never_gets_the_sequence_just_failed() -> None:
+    pool = (Action.BLINK, Action.TURN_LEFT)  # only two sequences of two are possible
+    failed = (Action.BLINK, Action.TURN_LEFT)
+    for seed in range(50):
+        assert tuple(random_actions(random.Random(seed), 2, pool, failed)) != failed
+
+
+def test_the_pool_parses_and_needs_a_turn() -> None:
+    assert parse_pool("blink, turn_left look_up") == (Action.BLINK, Action.TURN_LEFT,
+                                                      Action.LOOK_UP)
+    with pytest.raises(ValueError, match="turn"):
+        parse_pool("blink look_up")
+    with pytest.raises(ValueError, match="unknown"):
+        parse_pool("blink wink turn_left")
+    assert set(ROTATIONS) == set(TURNS) | set(LOOKS)
 
 
 def _face(rng: np.random.Generator, base: np.ndarray, noise: float) -> np.ndarray:

@@ -26,3 +26,99 @@ def test_bona_fide_sources_are_single_upright_frontal_faces(
         assert DATASET is not None
         path = DATASET / path
     assert is_frontal(str(path)) is expected
+
+
+def test_a_bystander_only_the_checks_engine_sees_rules_a_source_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """dlib's detector finds one face in the portrait; if the check's engine finds a second
+    one of some size, the animated photo would never pass the one-person gate."""
+    import numpy as np
+
+    from kiosk.face_match import pad_eval
+    from kiosk.face_match.detection import FaceBox
+    from kiosk.face_match.engine import DetectedFace
+
+    portrait = str(OBAMA / "obama_official_portrait_2012.jpg")
+    main = DetectedFace(FaceBox(100, 60, 200, 160), np.zeros((5, 2)), 0.9)
+
+    class Seeing:
+        def __init__(self, faces: list[DetectedFace]) -> None:
+            self.faces = faces
+
+        def detect(self, image: object) -> list[DetectedFace]:
+            return self.faces
+
+    for second_side, expected in ((0, True), (20, True), (60, False)):
+        faces = [main] + (
+            [DetectedFace(FaceBox(10, 10, 10 + second_side, 10 + second_side),
+                          np.zeros((5, 2)), 0.7)] if second_side else []
+        )
+        monkeypatch.setattr(pad_eval, "load_engine", lambda name, f=faces: Seeing(f))
+        assert is_frontal(portrait) is expected
+
+
+def test_clopper_pearson_intervals_are_the_exact_ones() -> None:
+    from kiosk.face_match.pad_eval import Rate, clopper_pearson
+
+    # Reference values: beta quantiles (e.g. 1 - 0.05 ** (1 / 100) for 0 of 100).
+    low, high = clopper_pearson(0, 100)
+    assert low == 0.0 and high == pytest.approx(1 - 0.05 ** (1 / 100), rel=1e-6)
+    low, high = clopper_pearson(3, 100)
+    assert low == pytest.approx(0.008226, abs=1e-5) and high == pytest.approx(0.075711, abs=1e-5)
+    assert clopper_pearson(10, 10)[1] == 1.0
+    rate = Rate(1, 100)
+    assert rate.rate == 0.01 and rate.as_dict()["interval_90"] == [0.00051, 0.04656]
+
+
+def test_the_cli_offers_exactly_the_species_and_populations_evaluated() -> None:
+    from kiosk.face_match.cli import POPULATION_NAMES, SPECIES_NAMES
+    from kiosk.face_match.pad_eval import POPULATIONS, SPECIES
+
+    assert SPECIES_NAMES == SPECIES
+    assert tuple(POPULATIONS) == POPULATION_NAMES
+
+
+def test_an_unknown_species_is_a_usage_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kiosk.face_match.cli import face_eval_command
+
+    result = CliRunner().invoke(
+        face_eval_command, ["pad", "--root", str(tmp_path), "--species", "latex_mask"]
+    )
+    assert result.exit_code != 0 and "latex_mask" in result.output
+
+
+@pytest.mark.slow
+def test_face_eval_pad_prints_counts_and_intervals_as_json(tmp_path: Path) -> None:
+    import json
+
+    import cv2
+    from click.testing import CliRunner
+
+    from kiosk.face_match.cli import face_eval_command
+    from tests.face_match.faces import OBAMA_PORTRAIT
+
+    # Two identity folders with a frontal portrait each (the bundled set has one frontal face;
+    # its mirror image stands in for a second person: this test checks the report, not PAD).
+    portrait = cv2.imread(str(OBAMA_PORTRAIT))
+    assert portrait is not None
+    for name, image in (("a", portrait), ("b", cv2.flip(portrait, 1))):
+        (tmp_path / name).mkdir()
+        cv2.imwrite(str(tmp_path / name / "portrait.jpg"), image)
+    arguments = ["pad", "--root", str(tmp_path), "--per-species", "1", "--bona-fide", "1",
+                 "--species", "printed_photo,replayed_clip", "--populations", "typical",
+                 "--json", "--cases", "--workers", "1", "--seed", "3"]
+    result = CliRunner().invoke(face_eval_command, arguments)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["seed"] == 3
+    assert set(report["apcer"]) == {"printed_photo", "replayed_clip"}
+    for entry in report["apcer"].values():
+        assert {"rate", "count", "cases", "interval_90", "whole_check_passed"} <= set(entry)
+        assert entry["cases"] == 1
+    assert report["bpcer"]["cases"] == 1
+    assert "typical" in report["bpcer"]["per_population"]
+    assert len(report["cases"]) == 3
+    assert "lfw" not in result.output and "Obama" not in result.output  # no file names

@@ -168,6 +168,7 @@ class FakeFace:
     def __init__(self, *results: FaceResult, fail: Exception | None = None) -> None:
         self.results = list(results) or [GOOD_RESULT]
         self.fail = fail
+        self.colour: tuple[float, float, float] | None = None  # reported screen colour
         self.photos_seen: list[bytes] = []
         self.runs = 0
         # When set, the check waits (polling should_stop) until this returns True.
@@ -182,6 +183,8 @@ class FakeFace:
             raise self.fail
         listener.hint(FaceHint.MOVE_CLOSER)
         listener.prompt(LivenessPrompt.BLINK)
+        if self.colour is not None:
+            listener.illumination(self.colour)
         listener.preview(object())
         if self.block_until is not None:
             while not self.block_until() and not should_stop():

@@ -100,6 +100,16 @@ def test_liveness_actions_become_prompts() -> None:
     assert prompt_for(Action.BLINK) == ports.LivenessPrompt.BLINK
     assert prompt_for(Action.TURN_LEFT) == ports.LivenessPrompt.TURN_LEFT
     assert prompt_for(None) is None
+    for action in Action:  # every action the challenge can ask for has words on the screen
+        prompt = prompt_for(action)
+        assert prompt is not None and prompt.value == action.value
+
+
+def test_every_face_hint_reaches_the_flow() -> None:
+    from kiosk.face_match.quality import Hint
+    from kiosk.flow.adapters.face import HINTS
+
+    assert set(HINTS) == set(Hint)
 
 
 def test_the_card_face_is_trusted_only_with_this_sessions_chip_proof(

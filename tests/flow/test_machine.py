@@ -291,6 +291,14 @@ def test_face_hints_and_prompts_reach_the_view(kit: Kit) -> None:
     assert kit.flow.view.face_hint is None  # cleared on leaving the step
 
 
+def test_the_screens_illumination_colour_reaches_the_view_and_is_cleared(kit: Kit) -> None:
+    kit.face.colour = (0.45, 1.0, 0.45)
+    kit.to_face_check()
+    kit.flow.approve()
+    assert {v.face_illumination for v in kit.views if v.face_illumination} == {(0.45, 1.0, 0.45)}
+    assert kit.flow.view.face_illumination is None  # never left lit after the step
+
+
 def test_camera_unavailable() -> None:
     kit = make_kit()
     kit.face.fail = FaceCheckUnavailableError("no camera")

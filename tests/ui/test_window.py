@@ -307,6 +307,35 @@ def test_face_screen_shows_preview_hints_and_retry(qtbot: QtBot) -> None:
         ui.window.shut_down()
 
 
+def test_face_screen_lights_up_in_the_illumination_colour(qtbot: QtBot) -> None:
+    from dataclasses import replace
+
+    from kiosk.ui.qt import QColor
+
+    ui = make_ui(qtbot)
+    try:
+        auth = go_to_auth_pin(ui, qtbot)
+        enter_pin(qtbot, auth.pad, "1234")
+        unlock = screen(ui)
+        assert isinstance(unlock, UnlockPhotoScreen)
+        click(qtbot, unlock.same)
+        face = screen(ui)
+        assert isinstance(face, FaceCheckScreen)
+        assert face._light is None
+        running = replace(ui.flow.view, awaiting_approval=False, busy=True,
+                          face_illumination=(1.0, 0.45, 0.45))
+        face.refresh(running)
+        expected = QColor.fromRgbF(1.0, 0.45, 0.45)
+        assert face._light == expected and face.camera.light == expected
+        face.grab()  # paints with the colour without trouble
+        face.refresh(replace(running, face_illumination=None))
+        assert face._light is None and face.camera.light is None
+        face.refresh(replace(running, awaiting_approval=True))  # never lit while waiting
+        assert face._light is None
+    finally:
+        ui.window.shut_down()
+
+
 def test_number_b_page_has_the_card_picture_and_groups_digits(ui: UiKit, qtbot: QtBot) -> None:
     auth = go_to_auth_pin(ui, qtbot)
     enter_pin(qtbot, auth.pad, "1234")

@@ -1,9 +1,11 @@
 """The real face pipeline (``kiosk.face_match.FaceCheck``) behind the flow's ``FacePort``.
 
 Each check opens a fresh frame source (camera, video or synthetic resident), feeds its newest
-frames to a new ``FaceCheck`` and reports hints, liveness prompts and preview frames through
-the flow's listener. It stops when the check decides or when the flow says stop. Only numbers
-leave: the result carries scores, thresholds, frame counts and the model version.
+frames to a new ``FaceCheck`` and reports hints, liveness prompts, the screen's illumination
+colour and preview frames through the flow's listener; a source that stands for a presenter
+(the synthetic resident) is told the prompt and the colour too. It stops when the check decides
+or when the flow says stop. Only numbers leave: the result carries scores, thresholds, frame
+counts and the model version.
 
 Two threads, neither of them the GUI's: a preview pump hands every captured frame to the
 listener at the camera's rate, and the calling (flow) thread runs detection, alignment and
@@ -19,7 +21,7 @@ from collections.abc import Callable
 
 from kiosk.face_match.actions import Action
 from kiosk.face_match.card_photo import CardPhotoError
-from kiosk.face_match.check import FaceCheck, FaceCheckResult
+from kiosk.face_match.check import FaceCheck, FaceCheckResult, tell_presenter
 from kiosk.face_match.config import FaceConfig, load_config
 from kiosk.face_match.engine import FaceEngineError
 from kiosk.face_match.matching import MatchingError
@@ -34,6 +36,7 @@ from kiosk.flow.ports import (
     FaceListener,
     FaceResult,
     LivenessPrompt,
+    ScreenColour,
 )
 
 HINTS: dict[Hint, FaceHint] = {
@@ -46,6 +49,7 @@ HINTS: dict[Hint, FaceHint] = {
     Hint.LESS_LIGHT: FaceHint.LESS_LIGHT,
     Hint.HOLD_STILL: FaceHint.HOLD_STILL,
     Hint.LOOK_STRAIGHT: FaceHint.LOOK_STRAIGHT,
+    Hint.ACTION_NOT_SEEN: FaceHint.ACTION_NOT_SEEN,
 }
 
 
@@ -84,6 +88,7 @@ class FaceCheckAdapter:
         self._open_source = open_source
         self._config = config or load_config()
         self._frame_timeout_s = frame_timeout_s
+        self._last_actions: tuple[Action, ...] = ()  # a retry never replays the failed sequence
         # The last check's result (numbers only), for diagnostics and the benchmark.
         self.last_result: FaceCheckResult | None = None
 
@@ -92,7 +97,9 @@ class FaceCheckAdapter:
     ) -> FaceResult:
         try:
             # FaceCheck wants bytes: a short-lived copy, gone with this frame.
-            check = FaceCheck(bytes(card_photo), config=self._config)
+            check = FaceCheck(
+                bytes(card_photo), config=self._config, avoid_actions=self._last_actions
+            )
         except (CardPhotoError, MatchingError) as error:
             raise CardFaceInvalidError(f"card photo unusable: {type(error).__name__}") from None
         except (ModelFilesMissingError, FaceEngineError) as error:
@@ -105,6 +112,7 @@ class FaceCheckAdapter:
         try:
             return self._run(check, source, listener, should_stop)
         finally:
+            self._last_actions = check.actions
             source.stop()
 
     def _run(
@@ -137,6 +145,7 @@ class FaceCheckAdapter:
         last_frame_at = time.monotonic()
         hint: FaceHint | None = None
         prompt: LivenessPrompt | None = None
+        colour: ScreenColour | None = None
         while True:
             if should_stop():
                 raise FaceCheckCancelledError("stopped by the flow")
@@ -149,10 +158,11 @@ class FaceCheckAdapter:
                     raise FaceCheckUnavailableError("the camera stopped sending frames")
                 continue
             last_index, last_frame_at = frame.index, time.monotonic()
-            progress = check.feed(frame.image, frame.t)
-            observe = getattr(source, "observe_prompt", None)
-            if callable(observe):
-                observe(progress.prompt, frame.t)
+            progress = check.feed(frame.image, frame.t, depth=frame.depth)
+            if progress.illumination != colour:
+                colour = progress.illumination
+                listener.illumination(colour)  # first: the face must reflect it in time
+            tell_presenter(source, progress, frame.t)
             new_hint = FaceHint.GOOD if progress.hint is None else HINTS.get(progress.hint)
             if new_hint != hint:
                 hint = new_hint

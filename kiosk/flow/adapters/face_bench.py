@@ -34,7 +34,7 @@ from kiosk.face_match.engine import load_engine
 from kiosk.face_match.resident import SyntheticResident
 from kiosk.face_match.sources import FrameSource, RenderedSource
 from kiosk.flow.adapters.face import FaceCheckAdapter
-from kiosk.flow.ports import FaceHint, LivenessPrompt
+from kiosk.flow.ports import FaceHint, LivenessPrompt, ScreenColour
 
 BARE_REPEATS = 5
 
@@ -57,6 +57,9 @@ class _CountingListener:
         pass
 
     def prompt(self, prompt: LivenessPrompt | None) -> None:
+        pass
+
+    def illumination(self, colour: ScreenColour | None) -> None:
         pass
 
     def preview(self, frame: object) -> None:

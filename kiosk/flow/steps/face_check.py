@@ -9,7 +9,13 @@ from __future__ import annotations
 import threading
 
 from kiosk.flow.failure_codes import FailureCode
-from kiosk.flow.ports import BackendRefusedError, FaceHint, FaceResult, LivenessPrompt
+from kiosk.flow.ports import (
+    BackendRefusedError,
+    FaceHint,
+    FaceResult,
+    LivenessPrompt,
+    ScreenColour,
+)
 from kiosk.flow.states import PHOTO_SECRET, Exit
 from kiosk.flow.steps.context import StepContext
 
@@ -51,6 +57,9 @@ class FaceRelay:
     def prompt(self, prompt: LivenessPrompt | None) -> None:
         self._ctx.post_update(self._generation, face_prompt=prompt)
 
+    def illumination(self, colour: ScreenColour | None) -> None:
+        self._ctx.post_update(self._generation, face_illumination=colour)
+
     def preview(self, frame: object) -> None:
         self._ctx.preview.put(frame)
 
@@ -63,7 +72,9 @@ def approved(ctx: StepContext) -> None:
         ctx.fail(FailureCode.INTERNAL)
         return
     attempt = ctx.view.face_attempts_used + 1
-    ctx.set(face_attempts_used=attempt, face_hint=None, face_prompt=None)
+    ctx.set(
+        face_attempts_used=attempt, face_hint=None, face_prompt=None, face_illumination=None
+    )
     generation = ctx.generation
     listener = FaceRelay(ctx, generation)
     attempts = ctx.config.face_attempts

@@ -2,6 +2,10 @@
 
 The instruction is the liveness prompt with a picture of the action, unless a hint about the
 position (closer, more light, one person) must come first; then that hint alone.
+
+While the face check runs its screen-illumination code (``FlowView.face_illumination``), the
+whole screen is lit in the code's colour: the camera measures that light on the face. The
+colours change at most three times a second and keep about the same brightness (no strobing).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.flow.failure_codes import FailureCode
-from kiosk.flow.ports import FaceHint
+from kiosk.flow.ports import FaceHint, ScreenColour
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
 from kiosk.ui.actions import Pose, action_text, paint_pose, pose_for
@@ -35,6 +39,8 @@ def hint_text(hint: FaceHint | None) -> str:
         FaceHint.LOOK_STRAIGHT: tr("Look straight at the camera."),
         FaceHint.HOLD_STILL: tr("Hold still."),
         FaceHint.GOOD: tr("Good. Hold still."),
+        FaceHint.ACTION_NOT_SEEN: tr("That movement was not seen. Take your time: "
+                                     "here is another one."),
     }
     return texts.get(hint, "") if hint else tr("Look into the camera.")
 
@@ -51,6 +57,7 @@ class CameraView(Picture):
         self._image: QImage | None = None
         self.good = False
         self.pose: Pose | None = None  # the picture of the action asked for, if any
+        self.light: QColor | None = None  # the screen's illumination colour, while it runs
         self.instruction = label("instruction", centre=True)
         self.instruction.setParent(self)
         self.instruction.hide()
@@ -101,7 +108,7 @@ class CameraView(Picture):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         full = QRectF(self.rect())
-        painter.fillRect(full, QColor(PAPER))
+        painter.fillRect(full, self.light if self.light is not None else QColor(PAPER))
         area = self._area()
         painter.fillRect(area, QColor("#20242c"))
         if self._image is not None:
@@ -143,6 +150,25 @@ class FaceCheckScreen(Screen):
         self.action_row.addWidget(self.cancel)
         self.action_row.addWidget(self.go, 2)
         self._serial = -1
+        self._light: QColor | None = None
+
+    def light_screen(self, colour: ScreenColour | None) -> None:
+        """Fill the screen with the illumination colour (None: the ordinary background)."""
+        light = None if colour is None else QColor.fromRgbF(*(min(1.0, max(0.0, c))
+                                                                for c in colour))
+        if light == self._light:
+            return
+        self._light = light
+        self.camera.light = light
+        self.update()
+        self.camera.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        if self._light is not None:
+            painter = QPainter(self)
+            painter.fillRect(self.rect(), self._light)
+            painter.end()
+        super().paintEvent(event)
 
     def poll_preview(self) -> None:
         serial, frame = self.flow.preview.take()
@@ -151,9 +177,11 @@ class FaceCheckScreen(Screen):
             self.camera.show_frame(frame)
 
     def shown(self, view: FlowView) -> None:
+        self.light_screen(None)
         self.camera.clear()
 
     def leave(self) -> None:
+        self.light_screen(None)
         self.camera.clear()
 
     def refresh(self, view: FlowView) -> None:
@@ -170,10 +198,16 @@ class FaceCheckScreen(Screen):
         self.failure.setText(failure or "")
         self.failure.setVisible(waiting and failure is not None)
         self.camera.good = view.face_hint == FaceHint.GOOD
+        self.light_screen(None if waiting else view.face_illumination)
         if waiting:
             self.camera.set_instruction("", None)
         elif view.face_prompt is not None and view.face_hint in CALM_HINTS:
             self.camera.set_instruction(action_text(view.face_prompt),
+                                        pose_for(view.face_prompt))
+        elif view.face_prompt is not None and view.face_hint == FaceHint.ACTION_NOT_SEEN:
+            # The replacement action comes with the reason it was replaced.
+            self.camera.set_instruction(hint_text(view.face_hint) + "\n"
+                                        + action_text(view.face_prompt),
                                         pose_for(view.face_prompt))
         else:
             self.camera.set_instruction(hint_text(view.face_hint), None)
