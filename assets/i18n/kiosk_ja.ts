@@ -1140,12 +1140,20 @@
       <translation>入力する</translation>
     </message>
     <message>
+      <source>Bring the card closer to the camera, until it fills the frame on the screen.</source>
+      <translation>画面の枠いっぱいに映るまで、カードをカメラに近づけてください。</translation>
+    </message>
+    <message>
       <source>The numbers could not be read. Hold the card flat and still, away from reflections, or type them.</source>
       <translation>番号を読み取れませんでした。光が反射しないように、カードを平らにして動かさずにかざすか、番号を入力してください。</translation>
     </message>
     <message>
       <source>Please check the number of digits.</source>
       <translation>桁数を確認してください。</translation>
+    </message>
+    <message>
+      <source>Good. Hold the card still while it is read.</source>
+      <translation>その位置で大丈夫です。読み取るあいだ、カードを動かさずに持っていてください。</translation>
     </message>
     <message>
       <source>This way is locked. Please choose another way.</source>

@@ -15,7 +15,7 @@ from kiosk.card_ocr.card_image import GUIDE_BOX, find_card, frame_quality
 from kiosk.card_ocr.evidence import CardFaceEvidence, CardFaceReading
 from kiosk.card_ocr.fields import parse_birth_date, parse_expiry_year, parse_security_code
 from kiosk.card_ocr.reader import read_card_face, read_frame
-from kiosk.card_ocr.scanner import CardFaceScanner
+from kiosk.card_ocr.scanner import CardFaceScanner, ScanGuidance
 from kiosk.card_ocr.tesseract import OcrUnavailableError
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "CardFaceReading",
     "CardFaceScanner",
     "OcrUnavailableError",
+    "ScanGuidance",
     "find_card",
     "frame_quality",
     "parse_birth_date",

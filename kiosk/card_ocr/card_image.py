@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 
 __all__ = ["CARD_HEIGHT", "CARD_WIDTH", "GUIDE_BOX", "FrameQuality", "TextLine",
-           "clean_line", "find_card", "frame_quality", "straighten", "text_lines"]
+           "clean_line", "find_card", "frame_quality", "straighten", "straighten_measured",
+           "text_lines"]
 
 CARD_WIDTH, CARD_HEIGHT = 1000, 631  # the straightened card
 ASPECT = CARD_WIDTH / CARD_HEIGHT
@@ -87,10 +88,18 @@ def _quad(gray: np.ndarray) -> np.ndarray | None:
 def straighten(frame: np.ndarray) -> tuple[np.ndarray, bool]:
     """The card as a grey CARD_WIDTH x CARD_HEIGHT picture, and whether its outline was found
     (else the guide's area is used). ``frame`` is RGB ``uint8``."""
+    card, found, _ = straighten_measured(frame)
+    return card, found
+
+
+def straighten_measured(frame: np.ndarray) -> tuple[np.ndarray, bool, float]:
+    """``straighten``, and the found card's width as a share of the frame's width (0.0 when
+    its outline was not found): how far the resident holds the card from the camera."""
     gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
     small = cv2.resize(gray, None, fx=_FIND_SCALE, fy=_FIND_SCALE, interpolation=cv2.INTER_AREA)
     quad = _quad(small)
     found = quad is not None
+    share = 0.0
     if quad is None:
         h, w = gray.shape
         left, top, right, bottom = GUIDE_BOX
@@ -98,12 +107,15 @@ def straighten(frame: np.ndarray) -> tuple[np.ndarray, bool]:
                          [left * w, bottom * h]], dtype=np.float32)
     else:
         quad = quad / _FIND_SCALE
+        top_edge = float(np.linalg.norm(quad[1] - quad[0]))
+        bottom_edge = float(np.linalg.norm(quad[2] - quad[3]))
+        share = max(top_edge, bottom_edge) / gray.shape[1]
     target = np.array([[0, 0], [CARD_WIDTH - 1, 0], [CARD_WIDTH - 1, CARD_HEIGHT - 1],
                        [0, CARD_HEIGHT - 1]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
     card = cv2.warpPerspective(gray, matrix, (CARD_WIDTH, CARD_HEIGHT), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)
-    return card, found
+    return card, found, share
 
 
 def find_card(frame: np.ndarray) -> tuple[np.ndarray, bool]:

@@ -7,6 +7,11 @@ on others), reads only the best of them, and adds what it read to the evidence
 (``CardFaceEvidence``: per-part votes across frames). It returns as soon as the evidence
 settles; the resident then confirms what was read on the screen before it is used.
 
+A card held so far away that it fills less than ``FAR_SHARE`` of the frame's width is not read
+at all: its digits are a few pixels tall, and what Tesseract makes of them is a guess the votes
+might settle on. The scanner tells the screen instead (``ScanGuidance.CLOSER``), which asks the
+resident to bring the card closer, and says when the distance is right again.
+
 Runs on a worker thread (the UI starts it and polls ``preview``); stops at ``should_stop()``,
 after ``timeout`` seconds, or with a reading. Frames are dropped as soon as they are used; the
 evidence is forgotten when the scan ends.
@@ -17,20 +22,31 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from enum import Enum
 
 import numpy as np
 
-from kiosk.card_ocr.card_image import FrameQuality, frame_quality, straighten
+from kiosk.card_ocr.card_image import FrameQuality, frame_quality, straighten_measured
 from kiosk.card_ocr.evidence import CardFaceEvidence, CardFaceReading
 from kiosk.card_ocr.reader import is_frame, read_card
 from kiosk.card_ocr.tesseract import OcrTimeoutError
 from kiosk.face_match.sources import FrameSource
 
-__all__ = ["CardFaceScanner", "best_of"]
+__all__ = ["FAR_SHARE", "CardFaceScanner", "ScanGuidance", "best_of"]
 
 # A frame whose card is this much less sharp than the best seen so far is not worth a reading
 # (unless nothing better comes): its votes would mostly be noise.
 _WORTH_READING = 0.5
+# The screen's guide is 0.76 of the frame's width; a card found narrower than this share is
+# held too far away to read (a tilted card in the guide still measures well above it).
+FAR_SHARE = 0.40
+
+
+class ScanGuidance(Enum):
+    """What the screen should tell the resident about how the card is held."""
+
+    CLOSER = "closer"  # the card is found but too small in the frame
+    HOLD = "hold"  # the distance is right: hold still while it reads
 
 
 def best_of(candidates: list[tuple[FrameQuality, np.ndarray]]
@@ -56,8 +72,19 @@ class CardFaceScanner:
         self.frames_read = 0
 
     def scan(self, should_stop: Callable[[], bool],
-             preview: Callable[[np.ndarray], None] | None = None) -> CardFaceReading | None:
-        """照合番号B once the frames agree on it, or None (stopped or out of time)."""
+             preview: Callable[[np.ndarray], None] | None = None,
+             guidance: Callable[[ScanGuidance], None] | None = None,
+             ) -> CardFaceReading | None:
+        """照合番号B once the frames agree on it, or None (stopped or out of time).
+        ``guidance`` hears each change of ``ScanGuidance`` (from the worker thread)."""
+        told: ScanGuidance | None = None
+
+        def tell(advice: ScanGuidance) -> None:
+            nonlocal told
+            if advice is not told and guidance is not None:
+                guidance(advice)
+            told = advice
+
         deadline = self._clock() + self._timeout
         today = self._today()
         evidence = CardFaceEvidence(today)
@@ -81,7 +108,12 @@ class CardFaceScanner:
                         preview(frame.image)
                     if not is_frame(frame.image):
                         continue  # an odd frame is skipped, the camera goes on
-                    card, found = straighten(frame.image)
+                    card, found, share = straighten_measured(frame.image)
+                    if found and share < FAR_SHARE:
+                        tell(ScanGuidance.CLOSER)
+                        continue  # too few pixels per digit: a guess, never a vote
+                    if found:
+                        tell(ScanGuidance.HOLD)
                     quality = frame_quality(card)
                     candidates.append((FrameQuality(found, quality.sharpness,
                                                     quality.contrast), card))

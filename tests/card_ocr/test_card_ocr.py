@@ -15,6 +15,7 @@ import pytest
 from kiosk.card_ocr import (
     CardFaceReading,
     CardFaceScanner,
+    ScanGuidance,
     find_card,
     parse_birth_date,
     parse_expiry_year,
@@ -170,6 +171,31 @@ def test_scanner_reads_skips_blank_frames_and_closes_the_camera(
     assert camera.stopped and len(previews) >= 3
     assert scanner.frames_read >= 3  # three frames must agree
     assert persona.security_code not in caplog.text
+
+
+@needs_tesseract
+def test_a_card_held_too_far_is_not_read_and_the_resident_is_asked_closer() -> None:
+    rng = np.random.default_rng(5)
+    persona = fixed_persona()
+    face = render_card_face(persona)
+    far = HeldCardStream(face, "clean", rng, width=(0.25, 0.3))
+    near = HeldCardStream(face, "clean", rng)
+    ticks = iter(range(1000))
+    camera = StillCamera([far.next_frame() for _ in range(3)])
+    advice: list[ScanGuidance] = []
+    scanner = CardFaceScanner(lambda: camera, timeout=8, burst=1,
+                              clock=lambda: float(next(ticks)))
+    assert scanner.scan(lambda: False, guidance=advice.append) is None
+    assert advice == [ScanGuidance.CLOSER]  # told once, not on every frame
+    assert scanner.frames_read == 0 and scanner.frames_seen >= 3  # no digit guessed
+
+    camera = StillCamera([*(far.next_frame() for _ in range(2)),
+                          *(near.next_frame() for _ in range(6))])
+    advice.clear()
+    reading = CardFaceScanner(lambda: camera, timeout=30, burst=1).scan(
+        lambda: False, guidance=advice.append)
+    assert reading is not None and bytes(reading.number_b()) == persona.collation_b.encode()
+    assert advice == [ScanGuidance.CLOSER, ScanGuidance.HOLD]
 
 
 def test_scanner_stops_when_asked() -> None:

@@ -355,13 +355,21 @@ def test_speech_never_blocks_the_ui_thread(qtbot: QtBot) -> None:
 class FakeScanner:
     """Stands in for the camera and Tesseract: gives a reading (or none) after a moment."""
 
-    def __init__(self, reading: object) -> None:
+    def __init__(self, reading: object, advice: tuple[object, ...] = (),
+                 hold: threading.Event | None = None) -> None:
         self.reading = reading
+        self.advice = advice  # what it tells the screen about the card's distance first
+        self.hold = hold  # when given, the reading waits for it
         self.stops: list[bool] = []
 
-    def scan(self, should_stop, preview=None):  # type: ignore[no-untyped-def]
+    def scan(self, should_stop, preview=None, guidance=None):  # type: ignore[no-untyped-def]
         if preview is not None:
             preview(np.zeros((720, 1280, 3), np.uint8))
+        for advice in self.advice:
+            if guidance is not None:
+                guidance(advice)
+        if self.hold is not None:
+            self.hold.wait(3)
         time.sleep(0.05)
         self.stops.append(should_stop())
         return self.reading
@@ -409,6 +417,28 @@ def test_unreadable_card_face_keeps_typing_open(qtbot: QtBot) -> None:
     click(qtbot, unlock.scan_type)
     assert unlock.pages.currentIndex() == unlock.PAGE_NUMBER_B
     assert flow.inputs == []
+    window.shut_down()
+
+
+def test_a_card_held_too_far_asks_to_come_closer(qtbot: QtBot) -> None:
+    from kiosk.card_ocr import ScanGuidance
+
+    create_application()
+    release = threading.Event()
+    flow = StillFlow(FlowView(step=Step.UNLOCK_PHOTO, visit=1, text_tries_left=0))
+    scanner = FakeScanner(None, advice=(ScanGuidance.CLOSER,), hold=release)
+    window = KioskWindow(flow, UiOptions(language="en", kiosk_mode=False, sound=False),
+                         card_scanner=scanner)  # type: ignore[arg-type]
+    qtbot.addWidget(window)
+    window.show()
+    unlock = window.current_screen
+    assert isinstance(unlock, UnlockPhotoScreen)
+    unlock._show_page(unlock.PAGE_NUMBER_B)
+    click(qtbot, unlock.b_camera)
+    qtbot.waitUntil(lambda: "closer" in unlock.scan_status.text(), timeout=3000)
+    assert "closer" in unlock.spoken_text()  # guidance is read aloud too
+    release.set()
+    qtbot.waitUntil(lambda: "could not be read" in unlock.scan_status.text(), timeout=3000)
     window.shut_down()
 
 

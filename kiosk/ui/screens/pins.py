@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 from kiosk.card_ocr.evidence import CardFaceReading
+from kiosk.card_ocr.scanner import ScanGuidance
 from kiosk.card_ocr.tesseract import OcrUnavailableError
 from kiosk.card_reader.era import to_era
 from kiosk.flow.states import Step
@@ -131,6 +132,7 @@ class UnlockPhotoScreen(Screen):
     step = Step.UNLOCK_PHOTO
     PAGE_CHOOSE, PAGE_TEXT_PIN, PAGE_NUMBER_B, PAGE_SCAN, PAGE_CONFIRM = range(5)
     _scanned = Signal(object)  # from the scanning thread: a reading, None, or an error
+    _guided = Signal(object)  # from the scanning thread: (serial, ScanGuidance)
 
     def __init__(self, flow: FlowDriver, context: UiContext) -> None:
         super().__init__(flow, context)
@@ -140,6 +142,7 @@ class UnlockPhotoScreen(Screen):
         self._preview = PreviewSlot()
         self._preview_serial = -1
         self._scanned.connect(self._on_scanned)
+        self._guided.connect(self._on_guided)
         self.problem = self.add_text("warning")
         self.busy = self.add_text("subtitle")
         self.pages = QStackedWidget()
@@ -251,7 +254,9 @@ class UnlockPhotoScreen(Screen):
 
         def work() -> None:
             try:
-                result: object = scanner.scan(stop.is_set, self._preview.put)
+                result: object = scanner.scan(
+                    stop.is_set, self._preview.put,
+                    lambda advice: self._guided.emit((serial, advice)))
             except OcrUnavailableError:
                 result = OcrUnavailableError()
             except Exception as error:  # the camera failed: typing remains
@@ -272,6 +277,18 @@ class UnlockPhotoScreen(Screen):
         if serial != self._preview_serial:
             self._preview_serial = serial
             self.scan_camera.show_frame(frame)
+
+    def _on_guided(self, message: object) -> None:
+        if not isinstance(message, tuple):
+            raise TypeError("scan guidance is a (serial, ScanGuidance) tuple")
+        serial, advice = message
+        if serial != self._scan_serial or self.pages.currentIndex() != self.PAGE_SCAN:
+            return
+        if advice is ScanGuidance.CLOSER:
+            self.scan_status.setText(tr("Bring the card closer to the camera, until it fills "
+                                        "the frame on the screen."))
+        elif advice is ScanGuidance.HOLD:
+            self.scan_status.setText(tr("Good. Hold the card still while it is read."))
 
     def _on_scanned(self, message: object) -> None:
         if not isinstance(message, tuple):
