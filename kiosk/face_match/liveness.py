@@ -13,6 +13,8 @@ its own: one that blinks is enough), the mouth the gap between the inner lips, m
 inter-ocular distance. Moving the other way, or turning or tipping the head hard during another
 action, fails at once. A timed-out action is replaced by a different one not used before in
 this check (a turn by a turn), ``retries`` times, with a hint; then the challenge times out.
+A turn whose relief could not be measured is answered with another turn (``ask_another_turn``,
+from the same budget).
 
 Passive: the face crop must change between frames (an injected still image does not; a real
 camera always has noise); the face must not vanish for long nor jump (a cut in a replayed
@@ -360,6 +362,24 @@ class Challenge:
         self.actions[self._index] = replacement
         self._used.add(replacement)
         self.retried_at = now
+
+    def ask_another_turn(self, now: float) -> bool:
+        """Append a turn (one not asked yet if there is one) because the turns so far gave no
+        evidence of the head's relief; it takes one of the ``retries`` (the check stays
+        bounded). Reopens a challenge that had just passed. False: no retry left."""
+        if self.failure is not None or self._retries >= self._config.retries:
+            return False
+        turns = [a for a in self._pool if a in TURNS]
+        fresh = [a for a in turns if a not in self._used]
+        turn = self._rng.choice(fresh or turns)
+        self.actions.append(turn)
+        self._used.add(turn)
+        self._retries += 1
+        self.retried_at = now
+        if self._phase is _Phase.DONE:
+            self._phase, self._phase_start = _Phase.NEUTRAL, now
+            self._neutral.clear()
+        return True
 
     def _update_prompt(self, observation: Observation, elapsed: float) -> None:
         config = self._config

@@ -165,6 +165,24 @@ def test_a_timed_out_turn_is_replaced_by_a_turn() -> None:
     assert challenge.completed == 1
 
 
+def test_another_turn_is_asked_from_the_retry_budget_and_reopens_a_passed_challenge() -> None:
+    challenge, clock = _started([Action.TURN_LEFT, Action.BLINK])
+    for action in list(challenge.actions):
+        _perform(challenge, clock, action)
+    assert challenge.passed
+    for _ in range(CONFIG.retries):
+        assert challenge.ask_another_turn(clock.t)
+        assert not challenge.finished
+        _hold(challenge, clock, 0.2)
+        extra = challenge.prompt
+        assert extra in TURNS
+        _perform(challenge, clock, extra)
+        assert challenge.passed
+    assert challenge.actions[2] is Action.TURN_RIGHT  # the turn not asked yet comes first
+    assert not challenge.ask_another_turn(clock.t)  # the budget is shared with time-outs
+    assert challenge.passed and challenge.retries == CONFIG.retries
+
+
 def test_a_turn_too_small_for_a_head_is_not_a_turn() -> None:
     # A flat photo tilted sideways shifts landmark yaw by about 0.25 at most.
     challenge, clock = _started([Action.TURN_LEFT, Action.BLINK])
