@@ -277,6 +277,11 @@ class FaceCheck:
             self._hint = None if analysis.box is not None else Hint.NO_FACE
             self._challenge.update(observation)
             self._track_turn(frame, analysis)
+            if self._challenge.passed and not self._relief_measured():
+                # No turn could be followed (the tracks were lost): no evidence of a head's
+                # relief either way. Ask for another turn while retries last; without one
+                # the score counts the relief as unverified (a failure).
+                self._challenge.ask_another_turn(now)
             if self._challenge.finished:
                 if self._challenge.failure is not None:
                     self._finish(now, self._challenge.failure)
@@ -352,6 +357,9 @@ class FaceCheck:
             self._tracked = (record, NoseParallax(grey, analysis.points, record.action))
         else:
             tracked[1].update(grey, analysis.points)
+
+    def _relief_measured(self) -> bool:
+        return bool(self._parallaxes or self._depth_reliefs)
 
     def _frame_period(self) -> float:
         times = self._frame_times

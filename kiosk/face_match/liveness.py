@@ -11,8 +11,11 @@ by tilting: turns change the landmark yaw (nose against the jaw outline), looks 
 place between eyes and mouth, blinks the eye openness normalised by the face's shape (each eye on
 its own: one that blinks is enough), the mouth the gap between the inner lips, moving closer the
 inter-ocular distance. Moving the other way, or turning or tipping the head hard during another
-action, fails at once. A timed-out action is replaced by a different one not used before in
-this check (a turn by a turn), ``retries`` times, with a hint; then the challenge times out.
+action, fails at once: as soon as it held for as many frames as an answer must (one frame's
+landmark slip is not a movement). A timed-out action is replaced by a different one not used
+before in this check (a turn by a turn), ``retries`` times, with a hint; then the challenge
+times out. A turn whose relief could not be measured is answered with another turn
+(``ask_another_turn``, from the same budget).
 
 Passive: the face crop must change between frames (an injected still image does not; a real
 camera always has noise); the face must not vanish for long nor jump (a cut in a replayed
@@ -37,7 +40,7 @@ from kiosk.face_match.config import LivenessConfig
 from kiosk.face_match.detection import FaceBox
 from kiosk.face_match.geometry import Points
 
-CONFIRM_FRAMES = 2  # consecutive frames an action's threshold must hold to count
+CONFIRM_FRAMES = 2  # consecutive frames an action's (or a wrong movement's) threshold must hold
 STILL_YAW = 0.05  # yaw change between frames below which the head counts as at rest
 
 
@@ -245,6 +248,7 @@ class Challenge:
         self._neutral: deque[Observation] = deque(maxlen=5)
         self._base: _Neutral | None = None
         self._streak = 0
+        self._wrong_streak = 0  # consecutive frames that moved the wrong way
         self._closed_at: float | None = None
         self._onset: float | None = None
         self._retries = 0
@@ -338,6 +342,7 @@ class Challenge:
                 )
                 self._phase, self._phase_start = _Phase.PROMPT, observation.t
                 self._streak, self._closed_at, self._onset = 0, None, None
+                self._wrong_streak = 0
                 self._record = ActionRecord(
                     self.actions[self._index], observation.t, self._neutral[-1]
                 )
@@ -361,6 +366,24 @@ class Challenge:
         self._used.add(replacement)
         self.retried_at = now
 
+    def ask_another_turn(self, now: float) -> bool:
+        """Append a turn (one not asked yet if there is one) because the turns so far gave no
+        evidence of the head's relief; it takes one of the ``retries`` (the check stays
+        bounded). Reopens a challenge that had just passed. False: no retry left."""
+        if self.failure is not None or self._retries >= self._config.retries:
+            return False
+        turns = [a for a in self._pool if a in TURNS]
+        fresh = [a for a in turns if a not in self._used]
+        turn = self._rng.choice(fresh or turns)
+        self.actions.append(turn)
+        self._used.add(turn)
+        self._retries += 1
+        self.retried_at = now
+        if self._phase is _Phase.DONE:
+            self._phase, self._phase_start = _Phase.NEUTRAL, now
+            self._neutral.clear()
+        return True
+
     def _update_prompt(self, observation: Observation, elapsed: float) -> None:
         config = self._config
         if elapsed > config.action_timeout_s:
@@ -381,8 +404,14 @@ class Challenge:
         action = self.actions[self._index]
         progress, wrong = self._measure(action, observation)
         if wrong:
-            self._fail(LivenessFailure.WRONG_ACTION)
+            # A wrong movement must be seen as clearly as a right one: held for as many
+            # frames. One frame's landmark slip (spectacle rims, a blink) is not a movement,
+            # and it is not counted towards the action either.
+            self._wrong_streak += 1
+            if self._wrong_streak >= CONFIRM_FRAMES:
+                self._fail(LivenessFailure.WRONG_ACTION)
             return
+        self._wrong_streak = 0
         if action is Action.BLINK:
             done = self._blink(progress, observation.t, elapsed)
         else:

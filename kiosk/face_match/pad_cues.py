@@ -27,7 +27,9 @@ The cues:
   tracking image points. On a head the tip stands about 2 cm in front of them; paper bent round
   a head (which a turn needs) is straight from brow to chin, and beside the nose it curves away
   by a few millimetres at most, so they move together. Live 0.05, attack 0.015. A turn whose
-  tracks were lost leaves the relief unverified: half a deficit (-0.5).
+  tracks were lost is no evidence either way: the check asks for another turn (``FaceCheck``);
+  a relief that no turn (and no depth frame) measured is unverified, a full deficit (-1), never
+  part of a pass.
 - ``depth_relief`` (depth camera, only with a depth stream): how far the nose tip stands in
   front of a smooth surface fitted to the cheeks, brow and chin round it, in millimetres.
   Live 12, attack 4 (a print, a screen, paper bent round a head: 0).
@@ -111,8 +113,10 @@ def pad_score(
             # The shading of an answer that is not there means nothing (it is noise).
             add("shading", illumination.shading, config.shading_live, config.shading_attack)
     if parallax is None:
-        # No turn could be followed to its end: the relief is unverified, half a failure.
-        readings.append(CueReading("parallax", float("nan"), -0.5))
+        if depth_relief_mm is None:
+            # No turn could be followed to its end and no depth camera measured the relief:
+            # no evidence that a head is there, so no pass (the check asked for more turns).
+            readings.append(CueReading("parallax", float("nan"), -1.0))
     else:
         add("parallax", parallax, config.parallax_live, config.parallax_attack)
     add("depth_relief", depth_relief_mm, config.depth_relief_live_mm,

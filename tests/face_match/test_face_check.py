@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.face_match.actions import Action
+from kiosk.face_match.actions import TURNS, Action
 from kiosk.face_match.attacks import (
     HandheldPhoto,
     PaperMask,
@@ -21,6 +21,7 @@ from kiosk.face_match.attacks import (
 from kiosk.face_match.card_photo import decode_card_photo
 from kiosk.face_match.check import FaceCheck, Progress, Stage
 from kiosk.face_match.liveness import LivenessFailure
+from kiosk.face_match.pad_cues import NoseParallax
 from kiosk.face_match.pad_eval import simulate
 from kiosk.face_match.quality import Hint
 from kiosk.face_match.resident import SyntheticResident
@@ -196,6 +197,22 @@ def test_a_prepared_clip_replayed_on_a_screen_is_rejected(obama_portrait: np.nda
     clip = PreparedClip(obama_portrait, seed=5)
     result = simulate(_check(obama_card_photo, 12), clip, fps=10.0)
     assert result is not None and not result.liveness.passed
+
+
+def test_turns_whose_relief_was_not_measured_are_answered_with_more_turns_then_refused(
+    obama_portrait: np.ndarray, obama_card_photo: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every turn's tracks lost (what a paper mask can make happen): the check asks for more
+    # turns while retries last, then refuses; no evidence of a head is not half a pass.
+    monkeypatch.setattr(NoseParallax, "value", lambda self: None)
+    check = _check(obama_card_photo, 1)
+    asked = len(check.actions)
+    result = simulate(check, SyntheticResident(obama_portrait, seed=1))
+    assert result is not None and not result.passed
+    assert result.liveness.failure is LivenessFailure.PAD_SCORE
+    assert len(result.liveness.actions) > asked
+    assert all(action in TURNS for action in result.liveness.actions[asked:])
+    assert result.liveness.completed == len(result.liveness.actions)
 
 
 def test_with_a_depth_camera_a_puppet_on_a_tablet_is_caught_and_the_resident_passes(

@@ -141,6 +141,29 @@ def test_looking_the_wrong_way_fails() -> None:
     assert challenge.failure is LivenessFailure.WRONG_ACTION
 
 
+@pytest.mark.parametrize(
+    ("action", "slip"),
+    [(Action.LOOK_UP, {"pitch": PITCH + 0.14}), (Action.LOOK_DOWN, {"pitch": PITCH - 0.14}),
+     (Action.BLINK, {"yaw": 0.6}), (Action.TURN_LEFT, {"yaw": -0.6})],
+)
+def test_one_frames_landmark_slip_the_wrong_way_is_not_a_wrong_action(
+    action: Action, slip: dict[str, object]
+) -> None:
+    challenge, clock = _started([action, Action.TURN_RIGHT])
+    _hold(challenge, clock, 0.4)
+    challenge.update(_obs(clock.tick(), **slip))  # type: ignore[arg-type]
+    assert not challenge.finished
+    _hold(challenge, clock, 0.15 if action is Action.BLINK else 0.5, **_pose_for(action))
+    _hold(challenge, clock, 0.3)
+    assert challenge.failure is None and challenge.completed == 1
+    # Held for two frames, the same movement is a wrong action.
+    challenge, clock = _started([action, Action.TURN_RIGHT])
+    _hold(challenge, clock, 0.4)
+    for _ in range(2):
+        challenge.update(_obs(clock.tick(), **slip))  # type: ignore[arg-type]
+    assert challenge.failure is LivenessFailure.WRONG_ACTION
+
+
 def test_a_timed_out_action_is_replaced_by_a_new_one_then_times_out() -> None:
     challenge, clock = _started([Action.BLINK, Action.TURN_RIGHT])
     seen = [Action.BLINK, Action.TURN_RIGHT]
@@ -163,6 +186,24 @@ def test_a_timed_out_turn_is_replaced_by_a_turn() -> None:
     assert challenge.prompt is Action.TURN_RIGHT
     _perform(challenge, clock, Action.TURN_RIGHT)
     assert challenge.completed == 1
+
+
+def test_another_turn_is_asked_from_the_retry_budget_and_reopens_a_passed_challenge() -> None:
+    challenge, clock = _started([Action.TURN_LEFT, Action.BLINK])
+    for action in list(challenge.actions):
+        _perform(challenge, clock, action)
+    assert challenge.passed
+    for _ in range(CONFIG.retries):
+        assert challenge.ask_another_turn(clock.t)
+        assert not challenge.finished
+        _hold(challenge, clock, 0.2)
+        extra = challenge.prompt
+        assert extra in TURNS
+        _perform(challenge, clock, extra)
+        assert challenge.passed
+    assert challenge.actions[2] is Action.TURN_RIGHT  # the turn not asked yet comes first
+    assert not challenge.ask_another_turn(clock.t)  # the budget is shared with time-outs
+    assert challenge.passed and challenge.retries == CONFIG.retries
 
 
 def test_a_turn_too_small_for_a_head_is_not_a_turn() -> None:

@@ -266,11 +266,14 @@ def test_two_half_deficits_fail_and_one_small_one_passes() -> None:
     assert pad_score(PAD, illumination=LIVE_LIGHT, parallax=small).passed
 
 
-def test_an_unverified_relief_is_half_a_failure() -> None:
+def test_an_unverified_relief_is_never_part_of_a_pass() -> None:
+    # Perfect light does not make up for a relief no turn could measure (a paper mask whose
+    # tracks were all lost): no evidence is not half a pass.
     unverified = pad_score(PAD, illumination=LIVE_LIGHT, parallax=None)
-    assert unverified.score == -0.5 and unverified.passed
-    weak_light = IlluminationResult(timing=0.8, shading=0.7, gain=0.05, lag_s=0.1, frames=40)
-    assert not pad_score(PAD, illumination=weak_light, parallax=None).passed
+    assert unverified.score == -1.0 and not unverified.passed
+    # A depth camera that measured the relief is the evidence; the lost tracks then add nothing.
+    with_depth = pad_score(PAD, illumination=LIVE_LIGHT, parallax=None, depth_relief_mm=15.0)
+    assert with_depth.passed and "parallax" not in with_depth.values()
 
 
 def test_a_depth_camera_adds_its_cue_and_a_nan_counts_as_an_attack() -> None:
