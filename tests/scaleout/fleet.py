@@ -99,6 +99,7 @@ class Fleet:
         self.cards = cards
         self.records: list[Record] = []
         self.retries = 0
+        self._driving: list[SimulatedKiosk] = []  # the kiosks now running, for live_retries
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -128,8 +129,15 @@ class Fleet:
                 if record.outcome == Outcome.PIN_RESET.value and record.finished_at > moment
             )
 
+    def live_retries(self) -> int:
+        """Retries so far, by the kiosks still driving and those done."""
+        with self._lock:
+            return self.retries + sum(kiosk.retries for kiosk in self._driving)
+
     def _drive(self, index: int, deadline: float) -> None:
         kiosk = SimulatedKiosk(self.url, self.kiosks[index], attempts=6, backoff=0.1, timeout=20)
+        with self._lock:
+            self._driving.append(kiosk)
         turn = index
         try:
             while time.monotonic() < deadline and not self._stop.is_set():
@@ -142,6 +150,7 @@ class Fleet:
                     self.records.append(record)
         finally:
             with self._lock:
+                self._driving.remove(kiosk)
                 self.retries += kiosk.retries
             kiosk.close()
 
