@@ -48,6 +48,17 @@ def prop(widget: QWidget, name: str) -> object:
     return widget.property(name)
 
 
+def frame_image(frame: object, *, mirrored: bool) -> QImage | None:
+    """A camera frame (RGB ``uint8``, H x W x 3) as a QImage of its own (the frame may be
+    reused by the camera); anything else gives None. ``mirrored`` for a face preview (the
+    resident sees themselves as in a mirror); a card's text must read, so not mirrored."""
+    if not (isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3):
+        return None
+    rgb = np.ascontiguousarray(frame[:, ::-1, :] if mirrored else frame, dtype=np.uint8)
+    h, w, _ = rgb.shape
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
 def label(role: str = "body", wrap: bool = True, centre: bool = False) -> QLabel:
     """A text label with a style role; wrapping is on so no text is ever cut off."""
     widget = QLabel()
@@ -387,12 +398,7 @@ class CardCameraView(Picture):
         self._image: QImage | None = None
 
     def show_frame(self, frame: object) -> None:
-        if isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3:
-            rgb = np.ascontiguousarray(frame, dtype=np.uint8)  # not mirrored: text reads
-            h, w, _ = rgb.shape
-            self._image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-        else:
-            self._image = None
+        self._image = frame_image(frame, mirrored=False)  # not mirrored: the text reads
         self.update()
 
     def clear(self) -> None:

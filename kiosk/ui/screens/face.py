@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from kiosk.flow.failure_codes import FailureCode
 from kiosk.flow.ports import FaceHint, ScreenColour
 from kiosk.flow.states import Step
@@ -24,7 +22,7 @@ from kiosk.ui.i18n import tr
 from kiosk.ui.qt import QColor, QImage, QPainter, QPaintEvent, QPen, QRectF, QResizeEvent, Qt
 from kiosk.ui.screens.base import Screen, UiContext
 from kiosk.ui.theme import GOOD, PAPER
-from kiosk.ui.widgets import AdaptiveRow, Picture, button, column, label
+from kiosk.ui.widgets import AdaptiveRow, Picture, button, column, frame_image, label
 
 
 def hint_text(hint: FaceHint | None) -> str:
@@ -92,12 +90,7 @@ class CameraView(Picture):
 
     def show_frame(self, frame: Any) -> None:
         """Show an RGB ``uint8`` array (H x W x 3); anything else clears the picture."""
-        if isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3:
-            rgb = np.ascontiguousarray(frame[:, ::-1, :], dtype=np.uint8)
-            h, w, _ = rgb.shape
-            self._image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-        else:
-            self._image = None
+        self._image = frame_image(frame, mirrored=True)
         self.update()
 
     def clear(self) -> None:
