@@ -22,9 +22,9 @@ with a ``FrameSource``.
 Stages: LOOKING (quality gates; ``frames_needed`` good frontal frames are encoded and matched,
 and from the first good frame the screen shows its random colour code, about 2.5 s; the
 challenge starts when both are done), CHALLENGE (random actions, one prompt at a time),
-CONFIRMING (one more good frontal frame must be the same person), DONE. Passive liveness
-signals run throughout; at the end the presentation-attack cues are combined into one score
-(``pad_cues``). The clock is injectable (``clock=``) and ``feed`` accepts an explicit
+CONFIRMING (three more good frames, the head back at rest, must be the same person), DONE.
+Passive liveness signals run throughout; at the end the presentation-attack cues are combined
+into one score (``pad_cues``). The clock is injectable (``clock=``) and ``feed`` accepts an explicit
 timestamp, so tests and evaluations run faster than real time.
 """
 
@@ -79,6 +79,7 @@ from kiosk.face_match.sources import FrameSource
 
 RETRY_HINT_S = 3.0  # how long the "try another movement" hint stays after a replaced action
 CUE_FRAMES = 6  # good frontal frames whose depth relief is measured (with a depth camera)
+CONFIRM_FRAMES = 3  # frames at rest after the challenge that confirm the same person
 RESTING_FRAMES = 60  # good frames before the challenge that define the resident's neutral face
 
 
@@ -190,6 +191,7 @@ class FaceCheck:
         self._depth_reliefs: list[float] = []
         self._tracked: tuple[object, NoseParallax] | None = None  # (turn record, its tracker)
         self._parallaxes: list[float] = []
+        self._confirm_distances: list[float] = []
         self._resting: list[Observation] = []  # good frames before the challenge: the neutral face
         self._frame_times: list[float] = []
         self._stage = Stage.LOOKING
@@ -287,11 +289,8 @@ class FaceCheck:
                     self._finish(now, self._challenge.failure)
                 else:
                     self._stage = Stage.CONFIRMING
-        elif self._stage is Stage.CONFIRMING and self._hint is None and analysis.face is not None:
-            final = encode_live(frame, analysis.face, self._engine, self._config.engine_settings)
-            distance = self._engine.distance(final, fuse(self._live))
-            same = distance <= self._config.engine_settings.same_person_distance
-            self._finish(now, None if same else LivenessFailure.PERSON_CHANGED)
+        elif self._stage is Stage.CONFIRMING:
+            self._confirm(frame, analysis, observation, now)
         if self._result is None and now - self._first_frame > self._config.liveness.check_timeout_s:
             self._finish(now, LivenessFailure.TIMEOUT)
         return self.progress()
@@ -335,6 +334,30 @@ class FaceCheck:
         if self._match is not None and probe is not None and now >= probe.end:
             self._challenge.start(now, self._resting)
             self._stage = Stage.CHALLENGE
+
+    def _confirm(
+        self,
+        frame: npt.NDArray[np.uint8],
+        analysis: FrameAnalysis,
+        observation: Observation,
+        now: float,
+    ) -> None:
+        """The same person as the match frames: ``CONFIRM_FRAMES`` good frames with the head back
+        at its resting yaw (a face still turned from the last action is further from the
+        frontal match frames than a different face may be), judged on their median distance
+        (one frame caught mid-blink does not decide)."""
+        if self._hint is not None or analysis.face is None:
+            return
+        resting_yaw = statistics.median(o.yaw for o in self._resting)
+        if abs(observation.yaw - resting_yaw) >= self._config.liveness.neutral_yaw:
+            return
+        final = encode_live(frame, analysis.face, self._engine, self._config.engine_settings)
+        self._confirm_distances.append(self._engine.distance(final, fuse(self._live)))
+        if len(self._confirm_distances) < CONFIRM_FRAMES:
+            return
+        distance = statistics.median(self._confirm_distances)
+        same = distance <= self._config.engine_settings.same_person_distance
+        self._finish(now, None if same else LivenessFailure.PERSON_CHANGED)
 
     def _track_turn(self, frame: npt.NDArray[np.uint8], analysis: FrameAnalysis) -> None:
         """Follow the nose against its surroundings through each turn (``NoseParallax``)."""

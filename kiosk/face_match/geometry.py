@@ -27,6 +27,7 @@ JAW_RIGHT, JAW_LEFT = 0, 16  # the resident's right / left jaw end (image left /
 NOSE_TIP = 30
 RIGHT_EYE = slice(36, 42)
 LEFT_EYE = slice(42, 48)
+EYE_CORNERS = [36, 39, 42, 45]  # outer and inner corner of each eye: fixed to the skull
 MOUTH_RIGHT, MOUTH_LEFT = 48, 54
 INNER_LIPS_TOP = (61, 62, 63)
 INNER_LIPS_BOTTOM = (67, 66, 65)
@@ -89,10 +90,16 @@ def pitch_ratio(points: Points) -> float:
 
     Tipping the head back (looking up) moves the protruding nose tip towards the eyes, so the
     ratio falls; looking down raises it. A tipped photo compresses both distances alike.
+
+    With 68 points the eye line runs through the eye corners, not the eyes' centres: the lids
+    move (a blink, or the upper lid following the gaze down) and would read as a pitch.
     """
     five = five_points(points)
     _, down = _face_axes(five)
-    eyes = (five[EYE_R] + five[EYE_L]) / 2
+    if len(points) >= 68:
+        eyes = points[EYE_CORNERS].mean(axis=0)
+    else:
+        eyes = (five[EYE_R] + five[EYE_L]) / 2
     mouth = (five[MOUTH_R] + five[MOUTH_L]) / 2
     height = float(np.dot(mouth - eyes, down))
     if height < 1e-6:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import random
 import statistics
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -42,6 +42,11 @@ from kiosk.face_match.geometry import Points
 
 CONFIRM_FRAMES = 2  # consecutive frames an action's (or a wrong movement's) threshold must hold
 STILL_YAW = 0.05  # yaw change between frames below which the head counts as at rest
+# A face whose resting pitch jitters (robust standard deviation) by more than this share of a
+# look's threshold is not asked to look up or down: on the synthetic residents the spread is
+# 0.003-0.017 against a threshold of 0.08; a blurred nose tip gives several times that.
+PITCH_NOISE_SHARE = 0.3
+SMOOTHING_FRAMES = 3  # face frames whose median yaw and pitch the challenge reads
 
 
 class LivenessFailure(StrEnum):
@@ -215,6 +220,15 @@ class _Neutral:
     scale: float
 
 
+def _robust_spread(values: list[float]) -> float:
+    """The standard deviation estimated from the median absolute deviation (outliers, such as
+    a blink's frames, do not inflate it)."""
+    if len(values) < 5:
+        return 0.0
+    middle = statistics.median(values)
+    return 1.4826 * statistics.median(abs(value - middle) for value in values)
+
+
 def _median_neutral(observations: deque[Observation]) -> _Neutral:
     eyes = [o.eye_openness() for o in observations]
     mouths = [o.mouth for o in observations if o.mouth is not None]
@@ -246,6 +260,7 @@ class Challenge:
         self._phase_start: float | None = None
         self._reference: _Neutral | None = None
         self._neutral: deque[Observation] = deque(maxlen=5)
+        self._recent: deque[Observation] = deque(maxlen=SMOOTHING_FRAMES)
         self._base: _Neutral | None = None
         self._streak = 0
         self._wrong_streak = 0  # consecutive frames that moved the wrong way
@@ -264,6 +279,23 @@ class Challenge:
             raise ValueError("the challenge needs the neutral face to start from")
         self._reference = _median_neutral(deque(neutral))
         self._phase_start = t
+        if _robust_spread([o.pitch for o in neutral]) > PITCH_NOISE_SHARE * self._config.look_pitch:
+            self._drop_looks()
+
+    def _drop_looks(self) -> None:
+        """This face's pitch measure jitters at rest by a good share of a look's threshold
+        (a blurred nose tip, heavy rims, a low resolution): looks would be judged on noise, so
+        they are replaced, before anything is prompted, by actions not drawn yet."""
+        pool = tuple(a for a in self._pool if a not in LOOKS)
+        if pool == self._pool:
+            return
+        self._pool = pool
+        for index, action in enumerate(self.actions):
+            if action in LOOKS:
+                unused = [a for a in pool if a not in self._used] or list(pool)
+                replacement = self._rng.choice(unused)
+                self.actions[index] = replacement
+                self._used.add(replacement)
 
     @property
     def started(self) -> bool:
@@ -323,6 +355,7 @@ class Challenge:
     def update(self, observation: Observation) -> None:
         if self._phase is _Phase.DONE or self._phase_start is None:
             return
+        observation = self._smoothed(observation)
         elapsed = observation.t - self._phase_start
         if self._phase is _Phase.NEUTRAL:
             still = not self._neutral or abs(observation.yaw - self._neutral[-1].yaw) < STILL_YAW
@@ -335,10 +368,12 @@ class Challenge:
                 reference = self._reference
                 if reference is None:
                     raise RuntimeError("the challenge was used out of order")
-                # Where the head rests now; the eyes' and mouth's resting shape from the many
-                # frames before the challenge (a frame's landmarks jitter).
+                # Where the head rests now (its yaw, its distance); its pitch and the eyes' and
+                # mouth's resting shape from the many frames before the challenge: a frame's
+                # landmarks jitter, and the pitch measure most (a look's threshold is a few
+                # pixels), so two frames would make a poor zero for it.
                 self._base = _Neutral(
-                    local.yaw, local.pitch, reference.eyes, reference.mouth, local.scale
+                    local.yaw, reference.pitch, reference.eyes, reference.mouth, local.scale
                 )
                 self._phase, self._phase_start = _Phase.PROMPT, observation.t
                 self._streak, self._closed_at, self._onset = 0, None, None
@@ -350,6 +385,21 @@ class Challenge:
                 self._fail(LivenessFailure.TIMEOUT)
             return
         self._update_prompt(observation, elapsed)
+
+    def _smoothed(self, observation: Observation) -> Observation:
+        """The head's yaw and pitch as the median of this face frame and the two before it: a
+        single frame's landmark slip is gone, a movement (several frames) is one frame late.
+        Eyes, mouth and distance are left as measured (a blink lasts only a few frames)."""
+        if observation.box is None:
+            return observation
+        self._recent.append(observation)
+        if len(self._recent) < SMOOTHING_FRAMES:
+            return observation
+        return replace(
+            observation,
+            yaw=statistics.median(o.yaw for o in self._recent),
+            pitch=statistics.median(o.pitch for o in self._recent),
+        )
 
     def _replace_current(self, now: float) -> None:
         """A timed-out action: prompt a different one never used in this check."""
@@ -402,7 +452,10 @@ class Challenge:
             raise RuntimeError("the challenge was used out of order")
         self._record.frames.append(observation)
         action = self.actions[self._index]
-        progress, wrong = self._measure(action, observation)
+        measured = self._measure(action, observation)
+        if measured is None:
+            return  # this frame cannot tell (see ``_measure``): neither an answer nor a fault
+        progress, wrong = measured
         if wrong:
             # A wrong movement must be seen as clearly as a right one: held for as many
             # frames. One frame's landmark slip (spectacle rims, a blink) is not a movement,
@@ -428,29 +481,38 @@ class Challenge:
             else:
                 self._phase, self._phase_start = _Phase.NEUTRAL, observation.t
 
-    def _measure(self, action: Action, observation: Observation) -> tuple[float, bool]:
-        """(progress towards the action, 1 = its threshold; whether it moved the wrong way)."""
+    def _measure(self, action: Action, observation: Observation) -> tuple[float, bool] | None:
+        """(progress towards the action, 1 = its threshold; whether it moved the wrong way),
+        or None when this frame cannot tell.
+
+        While the eyes read as closed (a blink, or lids lowered with the gaze) the pitch is not
+        trusted: the landmark fit of a closed eye slides down the face (behind spectacle rims
+        by a quarter of the eye distance), which reads as the head tipping back. A look is not
+        judged on such a frame, and no other action is failed on its pitch."""
         config, base = self._config, self._base
         if base is None:
             raise RuntimeError("the challenge was used out of order")
         turn = observation.yaw - base.yaw
         tip = base.pitch - observation.pitch  # positive when looking up
+        eyes = observation.eye_openness()
+        closure = min(now / max(1e-6, ref) for now, ref in zip(eyes, base.eyes, strict=True))
+        pitch_trusted = closure >= config.blink_ratio
         if action in TURNS:
             wanted = 1.0 if action is Action.TURN_LEFT else -1.0
             return turn * wanted / config.turn_yaw, turn * wanted <= -config.wrong_turn_yaw
         if action in LOOKS:
+            if not pitch_trusted:
+                return None
             wanted = 1.0 if action is Action.LOOK_UP else -1.0
             wrong = tip * wanted <= -config.wrong_look_pitch or abs(turn) >= config.wrong_turn_yaw
             return tip * wanted / config.look_pitch, wrong
         # Turning or clearly looking up or down during another action fails (an open mouth
         # moves the mouth line, so it is not asked to keep the pitch).
         wrong = abs(turn) >= config.wrong_turn_yaw
-        if action is not Action.OPEN_MOUTH:
+        if action is not Action.OPEN_MOUTH and pitch_trusted:
             wrong = wrong or abs(tip) >= 1.5 * config.look_pitch
         if action is Action.BLINK:
-            eyes = observation.eye_openness()
-            ratio = min(now / max(1e-6, ref) for now, ref in zip(eyes, base.eyes, strict=True))
-            return ratio, wrong
+            return closure, wrong
         if action is Action.OPEN_MOUTH:
             if observation.mouth is None or base.mouth is None:
                 return 0.0, wrong

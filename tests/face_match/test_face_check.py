@@ -228,3 +228,27 @@ def test_with_a_depth_camera_a_puppet_on_a_tablet_is_caught_and_the_resident_pas
     assert puppet is not None and not puppet.liveness.passed
     assert puppet.liveness.failure is LivenessFailure.PAD_SCORE
     assert puppet.liveness.cues["depth_relief"] < 4.0
+
+
+def test_a_face_swapped_in_after_the_challenge_is_refused(
+    obama_portrait: np.ndarray, obama_card_photo: bytes
+) -> None:
+    """The holder does the challenge, someone else stands in for the confirmation: the frames
+    at rest after the challenge must be the same person as the match frames."""
+    check = _check(obama_card_photo, 3)
+    holder = SyntheticResident(obama_portrait, seed=3)
+    other = SyntheticResident(read_rgb(BIDEN), seed=3)
+    presenter = holder
+    result = None
+    for step in range(40 * 15):
+        t = step / 15
+        progress = check.feed(presenter.render(t), t)
+        if progress.stage is Stage.CONFIRMING:
+            presenter = other
+        presenter.observe_prompt(progress.prompt, t)
+        presenter.observe_illumination(progress.illumination, t)
+        if progress.result is not None:
+            result = progress.result
+            break
+    assert result is not None and presenter is other
+    assert result.liveness.failure is LivenessFailure.PERSON_CHANGED and not result.passed

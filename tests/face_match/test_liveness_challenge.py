@@ -156,12 +156,46 @@ def test_one_frames_landmark_slip_the_wrong_way_is_not_a_wrong_action(
     _hold(challenge, clock, 0.15 if action is Action.BLINK else 0.5, **_pose_for(action))
     _hold(challenge, clock, 0.3)
     assert challenge.failure is None and challenge.completed == 1
-    # Held for two frames, the same movement is a wrong action.
+    # Held for two frames, it is a wrong action (one frame later: the yaw and pitch read are
+    # the median of three frames, and a two-frame run stays two frames in it).
     challenge, clock = _started([action, Action.TURN_RIGHT])
     _hold(challenge, clock, 0.4)
     for _ in range(2):
         challenge.update(_obs(clock.tick(), **slip))  # type: ignore[arg-type]
+    challenge.update(_obs(clock.tick()))
     assert challenge.failure is LivenessFailure.WRONG_ACTION
+
+
+@pytest.mark.parametrize("action", [Action.LOOK_DOWN, Action.BLINK, Action.MOVE_CLOSER])
+def test_the_pitch_of_frames_with_the_eyes_closed_fails_nothing(action: Action) -> None:
+    """A closed eye's landmarks slide down the face and read as the head tipping back."""
+    challenge, clock = _started([action, Action.TURN_RIGHT])
+    _hold(challenge, clock, 0.4)
+    _hold(challenge, clock, 0.3, openness=0.3, pitch=PITCH - 0.2)  # eyes shut, "looking up"
+    assert challenge.failure is None
+    _perform(challenge, clock, action)
+    assert challenge.failure is None and challenge.completed == 1
+    # With the eyes open, the same pitch is a wrong movement.
+    challenge, clock = _started([action, Action.TURN_RIGHT])
+    _hold(challenge, clock, 0.4)
+    _hold(challenge, clock, 0.3, pitch=PITCH - 0.2)
+    assert challenge.failure is LivenessFailure.WRONG_ACTION
+
+
+def test_a_face_whose_pitch_jitters_at_rest_is_not_asked_to_look() -> None:
+    rng = random.Random(3)
+    jittery = [
+        _obs(i / FPS, pitch=PITCH + rng.uniform(-0.1, 0.1)) for i in range(40)
+    ]
+    steady = [_obs(i / FPS, pitch=PITCH + rng.uniform(-0.01, 0.01)) for i in range(40)]
+    actions = [Action.LOOK_UP, Action.TURN_LEFT, Action.LOOK_DOWN]
+    challenge = Challenge(list(actions), CONFIG, random.Random(1))
+    challenge.start(0.0, jittery)
+    assert not set(challenge.actions) & set(LOOKS)
+    assert len(set(challenge.actions)) == 3 and Action.TURN_LEFT in challenge.actions
+    challenge = Challenge(list(actions), CONFIG, random.Random(1))
+    challenge.start(0.0, steady)
+    assert challenge.actions == actions
 
 
 def test_a_timed_out_action_is_replaced_by_a_new_one_then_times_out() -> None:
