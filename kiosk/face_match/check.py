@@ -191,7 +191,8 @@ class FaceCheck:
         self._depth_reliefs: list[float] = []
         self._tracked: tuple[object, NoseParallax] | None = None  # (turn record, its tracker)
         self._parallaxes: list[float] = []
-        self._confirm_distances: list[float] = []
+        self._confirm_recent: list[float] = []  # distances of the good frames after the challenge
+        self._confirm_resting: list[float] = []  # ... of those with the head at rest
         self._resting: list[Observation] = []  # good frames before the challenge: the neutral face
         self._frame_times: list[float] = []
         self._stage = Stage.LOOKING
@@ -342,22 +343,28 @@ class FaceCheck:
         observation: Observation,
         now: float,
     ) -> None:
-        """The same person as the match frames: ``CONFIRM_FRAMES`` good frames with the head back
-        at its resting yaw (a face still turned from the last action is further from the
-        frontal match frames than a different face may be), judged on their median distance
-        (one frame caught mid-blink does not decide)."""
+        """The same person as the match frames, judged on the median distance of three good
+        frames (one frame caught mid-blink does not decide). Three in a row close enough pass
+        at once; a refusal is only made on frames with the head back at its resting yaw (a
+        face still turned from the last action is further from the frontal match frames than
+        a different face may be)."""
         if self._hint is not None or analysis.face is None:
             return
-        resting_yaw = statistics.median(o.yaw for o in self._resting)
-        if abs(observation.yaw - resting_yaw) >= self._config.liveness.neutral_yaw:
-            return
         final = encode_live(frame, analysis.face, self._engine, self._config.engine_settings)
-        self._confirm_distances.append(self._engine.distance(final, fuse(self._live)))
-        if len(self._confirm_distances) < CONFIRM_FRAMES:
+        distance = self._engine.distance(final, fuse(self._live))
+        limit = self._config.engine_settings.same_person_distance
+        self._confirm_recent.append(distance)
+        if len(self._confirm_recent) >= CONFIRM_FRAMES and (
+            statistics.median(self._confirm_recent[-CONFIRM_FRAMES:]) <= limit
+        ):
+            self._finish(now, None)
             return
-        distance = statistics.median(self._confirm_distances)
-        same = distance <= self._config.engine_settings.same_person_distance
-        self._finish(now, None if same else LivenessFailure.PERSON_CHANGED)
+        resting_yaw = statistics.median(o.yaw for o in self._resting)
+        if abs(observation.yaw - resting_yaw) < self._config.liveness.neutral_yaw:
+            self._confirm_resting.append(distance)
+        if len(self._confirm_resting) >= CONFIRM_FRAMES:
+            same = statistics.median(self._confirm_resting[-CONFIRM_FRAMES:]) <= limit
+            self._finish(now, None if same else LivenessFailure.PERSON_CHANGED)
 
     def _track_turn(self, frame: npt.NDArray[np.uint8], analysis: FrameAnalysis) -> None:
         """Follow the nose against its surroundings through each turn (``NoseParallax``)."""
