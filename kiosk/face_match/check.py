@@ -402,7 +402,8 @@ class FaceCheck:
         return pad_score(
             self._config.pad,
             illumination=None if probe is None else probe.result(self._frame_period()),
-            parallax=statistics.mean(self._parallaxes) if self._parallaxes else None,
+            # A head shows its relief in every turn: the weakest turn speaks for the check.
+            parallax=min(self._parallaxes) if self._parallaxes else None,
             depth_relief_mm=(
                 statistics.median(self._depth_reliefs) if self._depth_reliefs else None
             ),

@@ -24,10 +24,12 @@ The cues:
   a screen's veil gives more than 1; the sides of a head, turned away, answer less).
 - ``parallax`` (3-D, see ``NoseParallax``): during the turns, how much further the nose tip
   moves than the bridge, upper lip and cheeks round it, per unit of landmark yaw, measured by
-  tracking image points. On a head the tip stands about 2 cm in front of them; paper bent round
-  a head (which a turn needs) is straight from brow to chin, and beside the nose it curves away
-  by a few millimetres at most, so they move together. Live 0.05, attack 0.015. A turn whose
-  tracks were lost is no evidence either way: the check asks for another turn (``FaceCheck``);
+  tracking image points; the lowest over the turns (a head shows its relief in every turn).
+  On a head the tip stands about 2 cm in front of them; paper bent round a head (which a turn
+  needs) is straight from brow to chin, and beside the nose it curves away by a few
+  millimetres at most, so they move together. Live 0.05, attack 0.015. A turn whose
+  tracks were lost before it reached 0.3 of landmark yaw is no evidence either way (a track lost
+  later keeps the frames followed until then): the check asks for another turn (``FaceCheck``);
   a relief that no turn (and no depth frame) measured is unverified, a full deficit (-1), never
   part of a pass.
 - ``depth_relief`` (depth camera, only with a depth stream): how far the nose tip stands in
@@ -59,6 +61,11 @@ from kiosk.face_match.geometry import (
 from kiosk.face_match.illumination import IlluminationResult
 
 PEAK_SHARE = 0.6  # frames of a turn used: those at least this share of its largest yaw
+# A track lost during a turn still gives a reading if it was followed to this landmark yaw
+# (three quarters of a turn's threshold): a smaller turn moves the nose too little to tell.
+MIN_TRACKED_TURN = 0.3
+# Forward-backward tracking error (pixels) above which a point's track is lost.
+BACKTRACK_PX = 1.0
 
 
 def deficit(value: float, live: float, attack: float) -> float:
@@ -138,8 +145,9 @@ class NoseParallax:
     round a head they share a depth within a few millimetres and move together. Image motion,
     not landmarks: a landmark model pulls a paper face's points towards a head's shape.
     ``value`` is the median, over the frames near the turn's peak, of that extra motion (in
-    inter-ocular distances, towards the turn) per unit of landmark yaw; None when the tracks
-    were lost.
+    inter-ocular distances, towards the turn) per unit of landmark yaw, from the frames
+    followed before any loss of the tracks; None when they were lost before the turn reached
+    ``MIN_TRACKED_TURN``.
     """
 
     def __init__(self, grey: npt.NDArray[np.uint8], points: Points, action: Action) -> None:
@@ -183,7 +191,7 @@ class NoseParallax:
             grey, self._previous, moved, self._points.copy(), winSize=window, maxLevel=3,
             flags=flags)
         error = np.linalg.norm((back - self._points).reshape(-1, 2), axis=1)
-        good = (found.reshape(-1) == 1) & (error < 0.5)
+        good = (found.reshape(-1) == 1) & (error < BACKTRACK_PX)
         self._previous, self._previous_five, self._points = grey, five, moved
         if not good[0] or good[1:].sum() < 3:
             self.lost = True
@@ -199,11 +207,16 @@ class NoseParallax:
         self._samples.append((turn, extra * self._wanted))
 
     def value(self) -> float | None:
-        if self.lost or not self._samples:
+        """The reading from the frames tracked before any loss: a nose tip seen against the
+        cheek at the turn's peak may lose its track there, and what was followed up to then
+        is still a measurement, if the turn had got far enough (``MIN_TRACKED_TURN``)."""
+        if not self._samples:
             return None
         peak = max(turn for turn, _ in self._samples)
+        if self.lost and peak < MIN_TRACKED_TURN:
+            return None
         ratios = [extra / turn for turn, extra in self._samples
-                  if peak > 0 and turn >= PEAK_SHARE * peak and turn > 0.05]
+                  if turn >= PEAK_SHARE * peak and turn > 0.05]
         return statistics.median(ratios) if ratios else None
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from kiosk.face_match import pad_cues
 from kiosk.face_match.actions import Action
 from kiosk.face_match.config import PadConfig
 from kiosk.face_match.illumination import (
@@ -187,6 +188,25 @@ def test_a_lost_track_gives_no_reading() -> None:
     tracker = NoseParallax(frames[0][0], frames[0][1], Action.TURN_LEFT)
     tracker.update(np.zeros_like(frames[0][0]), frames[1][1])  # the picture vanishes
     assert tracker.lost and tracker.value() is None
+
+
+@pytest.mark.parametrize(("followed", "reading"), [(12, True), (2, False)])
+def test_a_track_lost_late_in_the_turn_keeps_what_it_followed(
+    followed: int, reading: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This scene's five-point yaw peaks at 0.2 (a 68-point yaw of a turn reaches 0.4).
+    monkeypatch.setattr(pad_cues, "MIN_TRACKED_TURN", 0.15)
+    frames = _turn_frames(True)
+    tracker = NoseParallax(frames[0][0], frames[0][1], Action.TURN_LEFT)
+    for image, five in frames[1:followed]:
+        tracker.update(image, five)
+    tracker.update(np.zeros_like(frames[0][0]), frames[followed][1])  # lost here
+    assert tracker.lost
+    value = tracker.value()
+    if reading:
+        assert value is not None and value > 0.3  # as much as the whole turn gives
+    else:
+        assert value is None  # the turn had hardly begun: no evidence
 
 
 # --- depth camera -------------------------------------------------------------------------------
