@@ -375,20 +375,29 @@ class FakeScanner:
         return self.reading
 
 
-def test_card_face_read_by_camera_is_confirmed_then_used(qtbot: QtBot) -> None:
-    from kiosk.card_ocr import CardFaceReading
-
+def _card_camera_page(
+    qtbot: QtBot, scanner: FakeScanner, language: str = "en", size: tuple[int, int] | None = None
+) -> tuple[StillFlow, KioskWindow, UnlockPhotoScreen]:
+    """The unlock screen on the page that offers the camera reading of the card's face."""
     create_application()
-    reading = CardFaceReading(dt.date(1980, 2, 17), 2035, "2285")
     flow = StillFlow(FlowView(step=Step.UNLOCK_PHOTO, visit=1, text_tries_left=0))
-    window = KioskWindow(flow, UiOptions(language="ja", kiosk_mode=False, sound=False),
-                         card_scanner=FakeScanner(reading))  # type: ignore[arg-type]
+    window = KioskWindow(flow, UiOptions(language=language, kiosk_mode=False, sound=False),
+                         card_scanner=scanner)  # type: ignore[arg-type]
     qtbot.addWidget(window)
-    window.resize(1080, 1920)
+    if size is not None:
+        window.resize(*size)
     window.show()
     unlock = window.current_screen
     assert isinstance(unlock, UnlockPhotoScreen)
     unlock._show_page(unlock.PAGE_NUMBER_B)
+    return flow, window, unlock
+
+
+def test_card_face_read_by_camera_is_confirmed_then_used(qtbot: QtBot) -> None:
+    from kiosk.card_ocr import CardFaceReading
+
+    reading = CardFaceReading(dt.date(1980, 2, 17), 2035, "2285")
+    flow, window, unlock = _card_camera_page(qtbot, FakeScanner(reading), "ja", (1080, 1920))
     click(qtbot, unlock.b_camera)
     assert unlock.pages.currentIndex() == unlock.PAGE_SCAN
     qtbot.waitUntil(lambda: unlock.pages.currentIndex() == unlock.PAGE_CONFIRM, timeout=3000)
@@ -403,15 +412,7 @@ def test_card_face_read_by_camera_is_confirmed_then_used(qtbot: QtBot) -> None:
 
 
 def test_unreadable_card_face_keeps_typing_open(qtbot: QtBot) -> None:
-    create_application()
-    flow = StillFlow(FlowView(step=Step.UNLOCK_PHOTO, visit=1, text_tries_left=0))
-    window = KioskWindow(flow, UiOptions(language="en", kiosk_mode=False, sound=False),
-                         card_scanner=FakeScanner(None))  # type: ignore[arg-type]
-    qtbot.addWidget(window)
-    window.show()
-    unlock = window.current_screen
-    assert isinstance(unlock, UnlockPhotoScreen)
-    unlock._show_page(unlock.PAGE_NUMBER_B)
+    flow, window, unlock = _card_camera_page(qtbot, FakeScanner(None))
     click(qtbot, unlock.b_camera)
     qtbot.waitUntil(lambda: "could not be read" in unlock.scan_status.text(), timeout=3000)
     click(qtbot, unlock.scan_type)
@@ -423,17 +424,9 @@ def test_unreadable_card_face_keeps_typing_open(qtbot: QtBot) -> None:
 def test_a_card_held_too_far_asks_to_come_closer(qtbot: QtBot) -> None:
     from kiosk.card_ocr import ScanGuidance
 
-    create_application()
     release = threading.Event()
-    flow = StillFlow(FlowView(step=Step.UNLOCK_PHOTO, visit=1, text_tries_left=0))
     scanner = FakeScanner(None, advice=(ScanGuidance.CLOSER,), hold=release)
-    window = KioskWindow(flow, UiOptions(language="en", kiosk_mode=False, sound=False),
-                         card_scanner=scanner)  # type: ignore[arg-type]
-    qtbot.addWidget(window)
-    window.show()
-    unlock = window.current_screen
-    assert isinstance(unlock, UnlockPhotoScreen)
-    unlock._show_page(unlock.PAGE_NUMBER_B)
+    _, window, unlock = _card_camera_page(qtbot, scanner)
     click(qtbot, unlock.b_camera)
     qtbot.waitUntil(lambda: "closer" in unlock.scan_status.text(), timeout=3000)
     assert "closer" in unlock.spoken_text()  # guidance is read aloud too
