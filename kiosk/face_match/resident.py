@@ -45,7 +45,6 @@ ORDINARY_SCREEN = (0.55, 0.55, 0.55)
 INTEROCULAR_MM = 63.0
 CAMERA_DISTANCE_MM = 500.0
 BACKGROUND_MM = 1800.0
-RENDER_ITERATIONS = 12
 
 Image = npt.NDArray[np.uint8]
 Colour = tuple[float, float, float]
@@ -503,7 +502,7 @@ class SyntheticResident:
             # fixed-point iteration (each output pixel shows the source point that lands on it).
             cos_y, sin_y = math.cos(yaw), math.sin(yaw)
             cos_p, sin_p = math.cos(pitch), math.sin(pitch)
-            for _ in range(RENDER_ITERATIONS):
+            for _ in range(6):
                 depth = cv2.remap(self._depth, map_x, map_y, cv2.INTER_LINEAR)
                 weight = cv2.remap(self._head, map_x, map_y, cv2.INTER_LINEAR)
                 shift_x = weight * ((map_x - cx) * (cos_y - 1) + depth * sin_y)
