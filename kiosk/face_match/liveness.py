@@ -117,18 +117,23 @@ def random_actions(
     avoid: tuple[Action, ...] = (),
 ) -> list[Action]:
     """``count`` distinct actions from ``pool`` in random order, at least one of them a turn
-    (the 3-D relief cue measures turns). Drawn fresh for every check; never the sequence in
-    ``avoid`` (the one the resident just failed)."""
+    (the 3-D relief cue measures turns) and, where the sequence has another action, not ending
+    on a turn: the same-person check after the challenge needs the face frontal again, and a
+    resident coming back from a turn (hold, then return) takes 1.5 s longer than from a blink.
+    Drawn fresh for every check; never the sequence in ``avoid`` (the one the resident just
+    failed), even if only a sequence ending on a turn is left."""
     if count < 1:
         raise ValueError("a challenge needs at least one action")
-    for _ in range(20):
-        chosen = _draw(rng, count, pool)
+    for attempt in range(40):
+        chosen = _draw(rng, count, pool, end_off_turn=attempt < 20)
         if tuple(chosen) != tuple(avoid):
             return chosen
     return chosen
 
 
-def _draw(rng: random.Random, count: int, pool: tuple[Action, ...]) -> list[Action]:
+def _draw(
+    rng: random.Random, count: int, pool: tuple[Action, ...], *, end_off_turn: bool
+) -> list[Action]:
     count = min(count, len(pool))
     turns = [a for a in pool if a in TURNS]
     first = rng.choice(turns)
@@ -136,6 +141,10 @@ def _draw(rng: random.Random, count: int, pool: tuple[Action, ...]) -> list[Acti
     rng.shuffle(rest)
     chosen = [first, *rest[: count - 1]]
     rng.shuffle(chosen)
+    others = [i for i, a in enumerate(chosen) if a not in TURNS]
+    if end_off_turn and others and chosen[-1] in TURNS:
+        swap = rng.choice(others)
+        chosen[swap], chosen[-1] = chosen[-1], chosen[swap]
     return chosen
 
 
