@@ -62,7 +62,7 @@ class LivenessConfig:
     max_onset_s: float = 3.0
     onset_fraction: float = 0.35
     neutral_timeout_s: float = 4.0
-    turn_yaw: float = 0.40
+    turn_yaw: float = 0.35
     look_pitch: float = 0.08
     mouth_open: float = 0.15
     closer_scale: float = 1.12
