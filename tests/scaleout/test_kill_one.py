@@ -1,11 +1,14 @@
 """Three instances behind HAProxy share PostgreSQL; simulated kiosks run complete resets
-through HAProxy; one instance is SIGKILLed in the middle (restarted and killed again until a
-kill hits a call in flight). No transaction is lost or counted
+through HAProxy; one instance is SIGKILLed in the middle, after being frozen for a moment so
+that calls routed to it are in flight when it dies (restarted and killed again until a kill has
+cost a kiosk a retry). No transaction is lost or counted
 twice: each ends pin_reset, a defined failure, or unconfirmed (reconciled against the card),
 and the audit agrees with the cards."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -22,11 +25,22 @@ KIOSKS = 6
 SECONDS = 28.0
 KILL_AT = 8.0
 # A kill that lands between two calls (the victim's connections all idle) tests nothing, and on
-# a loaded machine the kiosks spend most of their time signing, so one kill alone sometimes
-# hits no call in flight. The victim is then restarted, as its supervisor would, and killed
-# again, until a kill has cost a kiosk a retry (at most KILLS times).
+# a loaded machine the kiosks spend most of their time signing: a bare kill missed every call
+# four times in a row in one CI run. So the victim is first frozen (SIGSTOP, as a hung process)
+# for FREEZE seconds, shorter than HAProxy's health checks take to drop it, so that the calls
+# routed to it meanwhile are in flight when SIGKILL lands. If none were, it is restarted, as its
+# supervisor would, and frozen and killed again (at most KILLS times).
 KILLS = 4
+FREEZE = 0.6
 SETTLE = 1.5  # seconds after a kill for the kiosks to notice it
+
+
+def freeze_and_kill(cluster: LocalCluster, index: int) -> None:
+    process = cluster.instances[index].process
+    assert process is not None
+    os.kill(process.pid, signal.SIGSTOP)
+    time.sleep(FREEZE)
+    cluster.kill(index)
 
 
 def test_one_instance_killed_mid_run(
@@ -51,7 +65,7 @@ def test_one_instance_killed_mid_run(
         fleet = Fleet(cluster.url, kiosks, cards).start(SECONDS)
         time.sleep(KILL_AT)
         victim = 1
-        cluster.kill(victim)
+        freeze_and_kill(cluster, victim)
         killed_at = time.monotonic()
         for _ in range(KILLS - 1):
             time.sleep(SETTLE)
@@ -59,7 +73,7 @@ def test_one_instance_killed_mid_run(
                 break
             cluster.start_instance(victim)
             time.sleep(2 * SETTLE)  # back in HAProxy's rotation (checked every second)
-            cluster.kill(victim)
+            freeze_and_kill(cluster, victim)
         fleet.join()
         cluster.stop()
 
