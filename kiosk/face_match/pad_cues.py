@@ -23,11 +23,13 @@ The cues:
   face's. Live 0.92, attack 1.05 (a flat print or screen facing the screen answers evenly: 1;
   a screen's veil gives more than 1; the sides of a head, turned away, answer less).
 - ``parallax`` (3-D, see ``NoseParallax``): during the turns, how much further the nose tip
-  moves than the bridge, upper lip and cheeks round it, per unit of landmark yaw, measured by
-  tracking image points; the lowest over the turns (a head shows its relief in every turn).
-  On a head the tip stands about 2 cm in front of them; paper bent round a head (which a turn
-  needs) is straight from brow to chin, and beside the nose it curves away by a few
-  millimetres at most, so they move together. Live 0.05, attack 0.015. A turn whose
+  moves than the points round it, per unit of landmark yaw, measured by tracking image
+  points: the smaller of its lead over the bridge and upper lip (above and below it) and its
+  lead over the cheeks (beside it); the lowest over the turns (a head shows its relief in
+  every turn). On a head the tip stands 1.5-2 cm in front of both; paper bends one way only,
+  so it cannot stand out both ways: bent round a head (which a turn needs) it is straight from
+  brow to chin (bridge, tip and lip move together, whatever the bend does beside the nose),
+  bent across it is straight from cheek to cheek. Live 0.05, attack 0.015. A turn whose
   tracks were lost before it reached 0.3 of landmark yaw is no evidence either way (a track lost
   later keeps the frames followed until then): the check asks for another turn (``FaceCheck``);
   a relief that no turn (and no depth frame) measured is unverified, a full deficit (-1), never
@@ -60,12 +62,19 @@ from kiosk.face_match.geometry import (
 )
 from kiosk.face_match.illumination import IlluminationResult
 
-PEAK_SHARE = 0.6  # frames of a turn used: those at least this share of its largest yaw
+# Frames of a turn read: from this share of its largest yaw on, and from MIN_SAMPLE_TURN of
+# landmark yaw (below it a nose's lead is a pixel or two, within the tracking's noise). Many
+# frames make a steady median: the peak alone is the frame most distorted by the turn.
+PEAK_SHARE = 0.4
+MIN_SAMPLE_TURN = 0.2
 # A track lost during a turn still gives a reading if it was followed to this landmark yaw
 # (three quarters of a turn's threshold): a smaller turn moves the nose too little to tell.
 MIN_TRACKED_TURN = 0.3
 # Forward-backward tracking error (pixels) above which a point's track is lost.
 BACKTRACK_PX = 1.0
+# The tracked points after the nose tip (index 0): the midline above and below it, then beside.
+MIDLINE = np.array([1, 2])
+BESIDE = np.array([3, 4, 5, 6])
 
 
 def deficit(value: float, live: float, attack: float) -> float:
@@ -139,12 +148,16 @@ class NoseParallax:
 
     From the neutral frame at the prompt, seven points are followed frame by frame with
     pyramidal Lucas-Kanade (seeded with the landmarks' overall motion, checked forwards and
-    backwards): the nose tip and six around it (the bridge, the upper lip, two points on each
-    cheek beside the nose). On a head the tip stands about 2 cm in front of them, so a turn
-    moves it further (about 0.35 inter-ocular distances x the sine of the turn); on paper bent
-    round a head they share a depth within a few millimetres and move together. Image motion,
-    not landmarks: a landmark model pulls a paper face's points towards a head's shape.
-    ``value`` is the median, over the frames near the turn's peak, of that extra motion (in
+    backwards): the nose tip, two on the face's midline (the bridge above it, the upper lip
+    below it) and four beside it (two on each cheek). On a head the tip stands 1.5-2 cm in
+    front of both groups, so a turn moves it further (about 0.35 inter-ocular distances x the
+    sine of the turn). The tip's lead is the smaller of its leads over the two groups: paper,
+    a developable surface, curves one way only, so the tip keeps up with the midline when the
+    paper is bent round a head (a cylinder curving away beside the nose gives the cheek group
+    a lead of its own: about a third of a head's on a tight bend) and with the cheeks when it
+    is bent across. Image motion, not landmarks: a landmark model pulls a paper face's points
+    towards a head's shape. ``value`` is the median, over the turn's frames from
+    ``PEAK_SHARE`` of its peak and ``MIN_SAMPLE_TURN`` of yaw on, of that extra motion (in
     inter-ocular distances, towards the turn) per unit of landmark yaw, from the frames
     followed before any loss of the tracks; None when they were lost before the turn reached
     ``MIN_TRACKED_TURN``.
@@ -193,7 +206,7 @@ class NoseParallax:
         error = np.linalg.norm((back - self._points).reshape(-1, 2), axis=1)
         good = (found.reshape(-1) == 1) & (error < BACKTRACK_PX)
         self._previous, self._previous_five, self._points = grey, five, moved
-        if not good[0] or good[1:].sum() < 3:
+        if not good[0] or not good[MIDLINE].any() or good[BESIDE].sum() < 2:
             self.lost = True
             return
         travel = (moved - self._start).reshape(-1, 2) @ self._across
@@ -202,7 +215,11 @@ class NoseParallax:
         if abs(travel[0] - landmark_travel) > 0.35 * self._iod:
             self.lost = True  # the nose track slipped off the nose
             return
-        extra = (travel[0] - float(np.median(travel[1:][good[1:]]))) / self._iod
+        lead = min(
+            travel[0] - float(np.median(travel[MIDLINE][good[MIDLINE]])),
+            travel[0] - float(np.median(travel[BESIDE][good[BESIDE]])),
+        )
+        extra = lead / self._iod
         turn = (yaw(points) - self._base_yaw) * self._wanted
         self._samples.append((turn, extra * self._wanted))
 
@@ -216,7 +233,7 @@ class NoseParallax:
         if self.lost and peak < MIN_TRACKED_TURN:
             return None
         ratios = [extra / turn for turn, extra in self._samples
-                  if turn >= PEAK_SHARE * peak and turn > 0.05]
+                  if turn >= max(MIN_SAMPLE_TURN, PEAK_SHARE * peak)]
         return statistics.median(ratios) if ratios else None
 
 

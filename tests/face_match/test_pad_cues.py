@@ -130,28 +130,45 @@ def _texture() -> npt.NDArray[np.uint8]:
     return np.clip(cv2.GaussianBlur(noise, (0, 0), 2.0), 0, 255).astype(np.uint8)
 
 
-def _turn_frames(nose_stands_out: bool) -> list[tuple[npt.NDArray[np.uint8],
-                                                       npt.NDArray[np.float64]]]:
+Relief = str  # "head", "flat", "bent_round" (a vertical cylinder), "bent_across" (horizontal)
+
+
+@pytest.fixture(autouse=True)
+def _small_turns_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # This scene's five-point yaw peaks at 0.2 (a 68-point yaw of a turn reaches 0.4 and more).
+    monkeypatch.setattr(pad_cues, "MIN_SAMPLE_TURN", 0.05)
+
+
+def _turn_frames(relief: Relief) -> list[tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64]]]:
     """A surface moving sideways as in a turn, its landmarks claiming a head's turn (the nose
-    point moving 0.2 IOD further). On a head the nose's image moves further too; on paper the
-    image moves as one (the landmarks are wrong about it, as a shape model can be)."""
+    point moving 0.2 IOD further). On a head the nose's image moves further than everything
+    round it; on flat paper the image moves as one (the landmarks are wrong about it, as a
+    shape model can be); paper bent one way moves further along one line through the nose: a
+    vertical one when bent round a head, a horizontal one when bent across it."""
     texture = _texture()
     ys, xs = np.mgrid[0:480, 0:640].astype(np.float32)
     nose = NEUTRAL_FIVE[2]
-    bump = np.exp(
-        -(((xs - nose[0]) / (0.15 * IOD)) ** 2) - (((ys - nose[1]) / (0.15 * IOD)) ** 2)
-    ).astype(np.float32)
+    across, along = (xs - nose[0]) / IOD, (ys - nose[1]) / IOD
+    # A point's lead is its depth in front of the face over a nose tip's (0.35 IOD). Paper
+    # bent into a cylinder of radius 1.2 IOD (7.5 cm, as tight as a mask hugs a head) falls
+    # back by d^2 / 2R at a distance d from its front line.
+    bent = 1 / (2 * 1.2 * 0.35)
+    lead = {
+        "head": np.exp(-(across**2 + along**2) / 0.15**2),
+        "flat": np.zeros_like(xs),
+        "bent_round": np.clip(1 - bent * across**2, 0, 1),
+        "bent_across": np.clip(1 - bent * along**2, 0, 1),
+    }[relief].astype(np.float32)
     frames = []
     for step in range(16):
         amount = math.sin(math.pi / 2 * min(1.0, step / 10))  # ramps up, then holds
         shift = 0.5 * IOD * amount
         extra = 0.2 * IOD * amount
-        # Each point of the surface moves by shift (+ extra at the nose): find, for each output
+        # Each point of the surface moves by shift (+ extra x its lead): find, for each output
         # pixel, the surface point that lands there.
         source = xs - shift
-        if nose_stands_out:
-            for _ in range(8):
-                source = xs - shift - extra * cv2.remap(bump, source, ys, cv2.INTER_LINEAR)
+        for _ in range(8):
+            source = xs - shift - extra * cv2.remap(lead, source, ys, cv2.INTER_LINEAR)
         image = cv2.remap(texture, source.astype(np.float32), ys, cv2.INTER_LINEAR)
         five = NEUTRAL_FIVE.copy()
         five[:, 0] += shift
@@ -160,8 +177,8 @@ def _turn_frames(nose_stands_out: bool) -> list[tuple[npt.NDArray[np.uint8],
     return frames
 
 
-def _parallax(nose_stands_out: bool, action: Action = Action.TURN_LEFT) -> float | None:
-    frames = _turn_frames(nose_stands_out)
+def _parallax(relief: Relief, action: Action = Action.TURN_LEFT) -> float | None:
+    frames = _turn_frames(relief)
     if action is Action.TURN_RIGHT:  # mirror the scene
         frames = [(np.ascontiguousarray(image[:, ::-1]),
                    np.stack([639 - five[[1, 0, 2, 4, 3], 0], five[[1, 0, 2, 4, 3], 1]], axis=1))
@@ -174,17 +191,27 @@ def _parallax(nose_stands_out: bool, action: Action = Action.TURN_LEFT) -> float
 
 @pytest.mark.parametrize("action", [Action.TURN_LEFT, Action.TURN_RIGHT])
 def test_a_nose_standing_out_moves_further_than_its_surroundings(action: Action) -> None:
-    value = _parallax(True, action)
+    value = _parallax("head", action)
     assert value is not None and value > 0.3  # the tracking window blurs it to about 0.56
 
 
 def test_paper_moves_as_one_whatever_its_landmarks_say() -> None:
-    value = _parallax(False)
+    value = _parallax("flat")
     assert value is not None and abs(value) < PAD.parallax_attack
 
 
+@pytest.mark.parametrize("bend", ["bent_round", "bent_across"])
+def test_paper_bent_one_way_shows_no_relief_the_other_way(bend: Relief) -> None:
+    # Bent round a head the midline leads the cheeks; bent across, the cheeks lead the
+    # midline; the nose leads only one way on both (a head's nose leads both ways). Reading
+    # the lead over all six points together gave the bend round a head half a head's relief.
+    value = _parallax(bend)
+    halfway = (PAD.parallax_live + PAD.parallax_attack) / 2  # fails the check on its own
+    assert value is not None and value < halfway
+
+
 def test_a_lost_track_gives_no_reading() -> None:
-    frames = _turn_frames(True)
+    frames = _turn_frames("head")
     tracker = NoseParallax(frames[0][0], frames[0][1], Action.TURN_LEFT)
     tracker.update(np.zeros_like(frames[0][0]), frames[1][1])  # the picture vanishes
     assert tracker.lost and tracker.value() is None
@@ -196,7 +223,7 @@ def test_a_track_lost_late_in_the_turn_keeps_what_it_followed(
 ) -> None:
     # This scene's five-point yaw peaks at 0.2 (a 68-point yaw of a turn reaches 0.4).
     monkeypatch.setattr(pad_cues, "MIN_TRACKED_TURN", 0.15)
-    frames = _turn_frames(True)
+    frames = _turn_frames("head")
     tracker = NoseParallax(frames[0][0], frames[0][1], Action.TURN_LEFT)
     for image, five in frames[1:followed]:
         tracker.update(image, five)
