@@ -215,13 +215,13 @@ class NoseParallax:
         if abs(travel[0] - landmark_travel) > 0.35 * self._iod:
             self.lost = True  # the nose track slipped off the nose
             return
+        ahead = travel * self._wanted  # towards the turn: the smaller lead is the weaker relief
         lead = min(
-            travel[0] - float(np.median(travel[MIDLINE][good[MIDLINE]])),
-            travel[0] - float(np.median(travel[BESIDE][good[BESIDE]])),
+            ahead[0] - float(np.median(ahead[MIDLINE][good[MIDLINE]])),
+            ahead[0] - float(np.median(ahead[BESIDE][good[BESIDE]])),
         )
-        extra = lead / self._iod
         turn = (yaw(points) - self._base_yaw) * self._wanted
-        self._samples.append((turn, extra * self._wanted))
+        self._samples.append((turn, lead / self._iod))
 
     def value(self) -> float | None:
         """The reading from the frames tracked before any loss: a nose tip seen against the
