@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -130,7 +131,8 @@ def _texture() -> npt.NDArray[np.uint8]:
     return np.clip(cv2.GaussianBlur(noise, (0, 0), 2.0), 0, 255).astype(np.uint8)
 
 
-Relief = str  # "head", "flat", "bent_round" (a vertical cylinder), "bent_across" (horizontal)
+# A vertical cylinder when bent round a head, a horizontal one when bent across it.
+Relief = Literal["head", "flat", "bent_round", "bent_across"]
 
 
 @pytest.fixture(autouse=True)
