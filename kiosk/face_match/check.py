@@ -80,6 +80,11 @@ from kiosk.face_match.sources import FrameSource
 RETRY_HINT_S = 3.0  # how long the "try another movement" hint stays after a replaced action
 CUE_FRAMES = 6  # good frontal frames whose depth relief is measured (with a depth camera)
 CONFIRM_FRAMES = 3  # frames at rest after the challenge that confirm the same person
+# A refusal (another person) waits this long after the challenge: the head is still coming
+# back from the last movement (up to a hold and a slow return, over two seconds for an
+# elderly resident), and a tipped head seen from above is not always told from a resting
+# one by its landmarks. A pass does not wait.
+CONFIRM_SETTLE_S = 2.0
 RESTING_FRAMES = 60  # good frames before the challenge that define the resident's neutral face
 
 
@@ -193,6 +198,7 @@ class FaceCheck:
         self._parallaxes: list[float] = []
         self._confirm_recent: list[float] = []  # distances of the good frames after the challenge
         self._confirm_resting: list[float] = []  # ... of those with the head at rest
+        self._confirm_start: float | None = None
         self._resting: list[Observation] = []  # good frames before the challenge: the neutral face
         self._frame_times: list[float] = []
         self._stage = Stage.LOOKING
@@ -290,6 +296,7 @@ class FaceCheck:
                     self._finish(now, self._challenge.failure)
                 else:
                     self._stage = Stage.CONFIRMING
+                    self._confirm_start = now
         elif self._stage is Stage.CONFIRMING:
             self._confirm(frame, analysis, observation, now)
         if self._result is None and now - self._first_frame > self._config.liveness.check_timeout_s:
@@ -345,9 +352,9 @@ class FaceCheck:
     ) -> None:
         """The same person as the match frames, judged on the median distance of three good
         frames (one frame caught mid-blink does not decide). Three in a row close enough pass
-        at once; a refusal is only made on frames with the head back at its resting yaw (a
-        face still turned from the last action is further from the frontal match frames than
-        a different face may be)."""
+        at once; a refusal is only made from ``CONFIRM_SETTLE_S`` on, on frames with the head
+        back at its resting yaw (a face still turned or tipped from the last action is further
+        from the frontal match frames than a different face may be)."""
         if self._hint is not None or analysis.face is None:
             return
         final = encode_live(frame, analysis.face, self._engine, self._config.engine_settings)
@@ -359,8 +366,10 @@ class FaceCheck:
         ):
             self._finish(now, None)
             return
+        settled = self._confirm_start is not None and now - self._confirm_start >= CONFIRM_SETTLE_S
         resting_yaw = statistics.median(o.yaw for o in self._resting)
-        if abs(observation.yaw - resting_yaw) < self._config.liveness.neutral_yaw:
+        at_rest = abs(observation.yaw - resting_yaw) < self._config.liveness.neutral_yaw
+        if settled and at_rest:
             self._confirm_resting.append(distance)
         if len(self._confirm_resting) >= CONFIRM_FRAMES:
             same = statistics.median(self._confirm_resting[-CONFIRM_FRAMES:]) <= limit

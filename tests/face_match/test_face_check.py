@@ -19,7 +19,7 @@ from kiosk.face_match.attacks import (
     StillInjection,
 )
 from kiosk.face_match.card_photo import decode_card_photo
-from kiosk.face_match.check import FaceCheck, Progress, Stage
+from kiosk.face_match.check import CONFIRM_SETTLE_S, FaceCheck, Progress, Stage
 from kiosk.face_match.liveness import LivenessFailure
 from kiosk.face_match.pad_cues import NoseParallax
 from kiosk.face_match.pad_eval import simulate
@@ -228,6 +228,33 @@ def test_with_a_depth_camera_a_puppet_on_a_tablet_is_caught_and_the_resident_pas
     assert puppet is not None and not puppet.liveness.passed
     assert puppet.liveness.failure is LivenessFailure.PAD_SCORE
     assert puppet.liveness.cues["depth_relief"] < 4.0
+
+
+def test_the_confirmation_gives_the_head_time_to_come_back_before_refusing(
+    obama_portrait: np.ndarray, obama_card_photo: bytes
+) -> None:
+    """Right after the last action the face may still be far from the match frames (a head
+    still tipped, seen from above, can read as at rest): such frames, then the holder back at
+    rest, pass; a refusal waits ``CONFIRM_SETTLE_S``."""
+    assert CONFIRM_SETTLE_S > 1.5  # a slow return, as an elderly resident's
+    check = _check(obama_card_photo, 3)
+    holder = SyntheticResident(obama_portrait, seed=3)
+    far = SyntheticResident(read_rgb(BIDEN), seed=3)  # as far from the match as can be
+    confirming_from: float | None = None
+    result = None
+    for step in range(40 * 15):
+        t = step / 15
+        settling = confirming_from is not None and t - confirming_from < 1.5
+        progress = check.feed((far if settling else holder).render(t), t)
+        if progress.stage is Stage.CONFIRMING and confirming_from is None:
+            confirming_from = t
+        holder.observe_prompt(progress.prompt, t)
+        holder.observe_illumination(progress.illumination, t)
+        if progress.result is not None:
+            result = progress.result
+            break
+    assert result is not None and confirming_from is not None
+    assert result.liveness.failure is None and result.passed, result.liveness
 
 
 def test_a_face_swapped_in_after_the_challenge_is_refused(
