@@ -20,9 +20,11 @@ second (no strobing: photosensitivity guidance allows at most three flashes a se
 - ``timing``: the correlation between the skin's chromaticity and the code's, at the best lag
   within ``max_lag_s`` (the display plus camera latency); about 0 for a face that does not
   answer, near 1 for one that does.
-- ``shading``: the outer cheeks' response over the central face's (inner cheeks, nose bridge);
-  about 0.6-0.8 on a head, 1 on a flat surface facing the screen, above 1 for a screen's veil
-  (it shows most on the darker sides).
+- ``shading``: the outer cheeks' response over the inner cheeks' (beside the nose), each
+  patch's response relative to its own light (a veil or a bright patch does not weigh more)
+  and a blown-out patch left out; about 0.6-0.85 on a head, 1 on a flat surface facing the
+  screen, above 1 for a screen's veil when the sides are the darker parts (a veil adds the same
+  light everywhere, so it shows most where the picture is dark).
 """
 
 from __future__ import annotations
@@ -48,10 +50,22 @@ PALETTE: tuple[Colour, ...] = (
 )
 
 # Face patches in face coordinates (origin between the eyes; x across to the image right,
-# y down the face; unit: inter-ocular distance). Half size of each square patch.
+# y down the face; unit: inter-ocular distance). Half size of each square patch. The central
+# patches are the inner cheeks, which face the screen squarely; not the nose bridge: it faces
+# up, away from a screen below the camera, is often a clipped highlight, and glasses rest on it.
 PATCH_HALF = 0.11
-CENTRAL_PATCHES = ((0.0, 0.1), (-0.42, 0.62), (0.42, 0.62))
+CENTRAL_PATCHES = ((-0.42, 0.62), (0.42, 0.62))
 OUTER_PATCHES = ((-0.82, 0.5), (0.82, 0.5))
+PATCHES = CENTRAL_PATCHES + OUTER_PATCHES
+# Patches that cannot show the screen's light are left out of their group's response (while
+# another patch of the group is left): one with more than CLIPPED_SHARE of its pixels with a
+# channel at or above NEAR_CLIPPING (of 255, the sensor's top) in any frame, and one whose
+# mean in some channel fell below DARK_FLOOR (linear; 20 of 255, where one code step is 5 %
+# and more of the value: a deeply coloured patch, e.g. red skin in a warm light, has nearly
+# no blue, and its log B/G is quantisation noise).
+NEAR_CLIPPING = 245
+CLIPPED_SHARE = 0.05
+DARK_FLOOR = (20 / 255) ** 2.2
 MIN_FRAMES = 8
 
 
@@ -98,8 +112,8 @@ def _spread(colours: list[Colour]) -> float:
 @dataclass(frozen=True, slots=True)
 class IlluminationResult:
     timing: float  # correlation of the skin's chromaticity with the code (best lag)
-    shading: float  # outer cheeks' response / central face's response
-    gain: float  # chromaticity change per unit of the code's chroma (central face)
+    shading: float  # outer cheeks' response / inner cheeks' response
+    gain: float  # chromaticity change per unit of the code's chroma (inner cheeks)
     lag_s: float
     frames: int
 
@@ -124,7 +138,8 @@ def _linear(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 def patch_colours(
     frame: npt.NDArray[np.uint8], points: Points
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
-    """Mean linear RGB of the central and of the outer face patches (None if off the frame)."""
+    """Each of ``PATCHES``' mean linear RGB (n, 3) and share of near-clipped pixels (n,);
+    None if a patch is off the frame."""
     if frame.ndim != 3 or frame.shape[2] < 3:
         return None
     five = five_points(points)
@@ -134,24 +149,17 @@ def patch_colours(
     down = np.array([-across[1], across[0]])
     height, width = frame.shape[:2]
     half = max(2, round(PATCH_HALF * iod))
-
-    def mean_of(patches: tuple[tuple[float, float], ...]) -> npt.NDArray[np.float64] | None:
-        sums = np.zeros(3)
-        count = 0
-        for x, y in patches:
-            centre = origin + (x * across + y * down) * iod
-            cx, cy = round(centre[0]), round(centre[1])
-            if cx - half < 0 or cy - half < 0 or cx + half >= width or cy + half >= height:
-                return None
-            block = frame[cy - half : cy + half + 1, cx - half : cx + half + 1, :3]
-            sums += _linear(block.reshape(-1, 3).astype(np.float64)).sum(axis=0)
-            count += block.shape[0] * block.shape[1]
-        return sums / max(1, count)
-
-    central, outer = mean_of(CENTRAL_PATCHES), mean_of(OUTER_PATCHES)
-    if central is None or outer is None:
-        return None
-    return central, outer
+    means = np.zeros((len(PATCHES), 3))
+    clipped = np.zeros(len(PATCHES))
+    for index, (x, y) in enumerate(PATCHES):
+        centre = origin + (x * across + y * down) * iod
+        cx, cy = round(centre[0]), round(centre[1])
+        if cx - half < 0 or cy - half < 0 or cx + half >= width or cy + half >= height:
+            return None
+        block = frame[cy - half : cy + half + 1, cx - half : cx + half + 1, :3].reshape(-1, 3)
+        means[index] = _linear(block.astype(np.float64)).mean(axis=0)
+        clipped[index] = float((block.max(axis=1) >= NEAR_CLIPPING).mean())
+    return means, clipped
 
 
 def _log_chroma(rgb: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -184,8 +192,9 @@ class IlluminationProbe:
         self.start = start
         self.max_lag_s = max_lag_s
         self._times: list[float] = []
-        self._central: list[npt.NDArray[np.float64]] = []
-        self._outer: list[npt.NDArray[np.float64]] = []
+        self._patches: list[npt.NDArray[np.float64]] = []  # per frame: (n, 3) linear RGB
+        self._clipped = np.zeros(len(PATCHES))  # per patch: the largest near-clipped share
+        self._darkest = np.ones(len(PATCHES))  # per patch: the lowest channel mean
 
     @property
     def end(self) -> float:
@@ -203,45 +212,55 @@ class IlluminationProbe:
         if colours is None:
             return
         self._times.append(t)
-        self._central.append(colours[0])
-        self._outer.append(colours[1])
+        self._patches.append(colours[0])
+        self._clipped = np.maximum(self._clipped, colours[1])
+        self._darkest = np.minimum(self._darkest, colours[0].min(axis=1))
 
-    def result(self, frame_period: float = 1 / 15) -> IlluminationResult:
-        if len(self._times) < MIN_FRAMES:
-            return NO_ANSWER
-        times = np.array(self._times)
-        central = _log_chroma(np.array(self._central))
-        outer = _log_chroma(np.array(self._outer))
-        both = _log_chroma(np.array(self._central) + np.array(self._outer))
-        step = max(0.01, min(frame_period, 0.05))
-        best: tuple[float, float, float] | None = None  # correlation, lag, slope
-        lag = 0.0
-        while lag <= self.max_lag_s + 1e-9:
-            expected = []
-            keep = []
-            for index, t in enumerate(times):
-                colour = self.code.colour_at(t - self.start - lag)
-                if colour is not None:
-                    expected.append(chroma(colour))
-                    keep.append(index)
-            if len(keep) >= MIN_FRAMES:
-                correlation, slope = _fit(both[keep], np.array(expected))
-                if best is None or correlation > best[0]:
-                    best = (correlation, lag, slope)
-            lag += step
-        if best is None:
-            return NO_ANSWER
-        correlation, lag, _ = best
-        keep = []
-        expected = []
-        for index, t in enumerate(times):
+    def _expected(self, lag: float) -> tuple[list[int], npt.NDArray[np.float64]]:
+        """The frames the code covers at ``lag`` and the code's chroma on each."""
+        keep: list[int] = []
+        expected: list[tuple[float, float]] = []
+        for index, t in enumerate(self._times):
             colour = self.code.colour_at(t - self.start - lag)
             if colour is not None:
                 expected.append(chroma(colour))
                 keep.append(index)
-        expectation = np.array(expected)
-        _, central_gain = _fit(central[keep], expectation)
-        _, outer_gain = _fit(outer[keep], expectation)
+        return keep, np.array(expected)
+
+    def _group_gain(self, patches: npt.NDArray[np.float64], keep: list[int],
+                    expected: npt.NDArray[np.float64], group: range) -> float:
+        """The mean of the group's patches' own gains (each patch's response relative to its
+        own light, so a bright patch does not outweigh a dark one), those that cannot show the
+        light left out while another is left."""
+        usable = [
+            i for i in group if self._clipped[i] <= CLIPPED_SHARE and self._darkest[i] >= DARK_FLOOR
+        ] or list(group)
+        gains = [_fit(_log_chroma(patches[keep, i]), expected)[1] for i in usable]
+        return float(np.mean(gains))
+
+    def result(self, frame_period: float = 1 / 15) -> IlluminationResult:
+        if len(self._times) < MIN_FRAMES:
+            return NO_ANSWER
+        patches = np.array(self._patches)  # (frames, n, 3)
+        whole = _log_chroma(patches.sum(axis=1))
+        step = max(0.01, min(frame_period, 0.05))
+        best: tuple[float, float] | None = None  # correlation, lag
+        lag = 0.0
+        while lag <= self.max_lag_s + 1e-9:
+            keep, expected = self._expected(lag)
+            if len(keep) >= MIN_FRAMES:
+                correlation, _ = _fit(whole[keep], expected)
+                if best is None or correlation > best[0]:
+                    best = (correlation, lag)
+            lag += step
+        if best is None:
+            return NO_ANSWER
+        correlation, lag = best
+        keep, expected = self._expected(lag)
+        central = range(len(CENTRAL_PATCHES))
+        central_gain = self._group_gain(patches, keep, expected, central)
+        outer_gain = self._group_gain(patches, keep, expected,
+                                      range(len(CENTRAL_PATCHES), len(PATCHES)))
         if correlation <= 0 or central_gain <= 1e-6:
             return IlluminationResult(max(0.0, correlation), 1.0, max(0.0, central_gain), lag,
                                       len(keep))

@@ -19,8 +19,8 @@ The cues:
 - ``timing`` (illumination, see ``illumination``): correlation of the skin's colour with the
   screen's random colour code. Live 0.85, attack 0.5 (a recording, a replay or an injected
   stream that does not see the code: about 0).
-- ``shading`` (illumination): the outer cheeks' answer to the screen's light over the central
-  face's. Live 0.92, attack 1.05 (a flat print or screen facing the screen answers evenly: 1;
+- ``shading`` (illumination): the outer cheeks' answer to the screen's light over the inner
+  cheeks'. Live 0.92, attack 1.05 (a flat print or screen facing the screen answers evenly: 1;
   a screen's veil gives more than 1; the sides of a head, turned away, answer less).
 - ``parallax`` (3-D, see ``NoseParallax``): during the turns, how much further the nose tip
   moves than the points round it, per unit of landmark yaw, measured by tracking image

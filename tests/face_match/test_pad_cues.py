@@ -50,6 +50,8 @@ def _run_probe(
     lag: float = 0.1,
     gain: float = 0.12,
     seconds: float = 3.2,
+    highlight: bool = False,
+    no_blue: bool = False,
 ) -> IlluminationResult:
     rng = np.random.default_rng(5)
     probe = IlluminationProbe(code, 0.0, PAD.max_lag_s)
@@ -61,6 +63,10 @@ def _run_probe(
         change = np.zeros(3) if colour is None else np.array(colour) - 0.55
         frame = albedo * (1 + gain * shade[:, :, None] * change)
         frame = frame + rng.normal(0, 2.0, frame.shape)
+        if highlight:  # a shine on the left inner cheek (face x 0.42, y 0.62), blown out
+            frame[99:111, 111:123] = 255.0
+        if no_blue:  # the right outer cheek (face x -0.82, y 0.5) deep red: blue at black
+            frame[94:107, 61:74, 2] = 3.0
         probe.observe(t, np.clip(frame, 0, 255).astype(np.uint8), FIVE)
     return probe.result(1 / FPS)
 
@@ -86,6 +92,24 @@ def test_a_face_that_reflects_the_code_answers_it_with_a_heads_shading() -> None
     assert result.timing > 0.95
     assert 0.0 < result.lag_s <= PAD.max_lag_s
     assert 0.4 < result.shading < 0.8  # the outer cheeks get less of the screen's light
+
+
+def test_a_blown_out_shine_on_the_cheek_does_not_make_a_head_look_flat() -> None:
+    # A clipped patch cannot answer the screen: averaged in, it would halve the central
+    # response and double the shading towards a print's.
+    code = IlluminationCode(random.Random(1), 7, 0.35)
+    result = _run_probe(code, answer=code, highlight=True)
+    assert result.timing > 0.95
+    assert 0.4 < result.shading < 0.8
+
+
+def test_a_patch_with_a_channel_at_black_is_left_out_of_the_shading() -> None:
+    # Its blue stays at a few code values: its log B/G moves only with green, not with the
+    # screen's blue; averaged in, it would bend the outer cheeks' answer.
+    code = IlluminationCode(random.Random(1), 7, 0.35)
+    result = _run_probe(code, answer=code, no_blue=True)
+    assert result.timing > 0.9
+    assert result.shading == pytest.approx(_run_probe(code, answer=code).shading, abs=0.03)
 
 
 def test_a_flat_surface_answers_evenly() -> None:
