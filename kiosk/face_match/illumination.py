@@ -22,9 +22,10 @@ second (no strobing: photosensitivity guidance allows at most three flashes a se
   answer, near 1 for one that does.
 - ``shading``: the outer cheeks' response over the inner cheeks' (beside the nose), each
   patch's response relative to its own light (a veil or a bright patch does not weigh more),
-  a patch that cannot show the light (blown out, a channel near black) left out; about 0.6-0.85 on a head, 1 on a flat surface facing the
-  screen, above 1 for a screen's veil when the sides are the darker parts (a veil adds the same
-  light everywhere, so it shows most where the picture is dark).
+  a patch that cannot show the light (blown out, a channel near black) left out; about
+  0.6-0.85 on a head, 1 on a flat surface facing the screen, above 1 for a screen's veil when
+  the sides are the darker parts (a veil adds the same light everywhere, so it shows most where
+  the picture is dark).
 """
 
 from __future__ import annotations
