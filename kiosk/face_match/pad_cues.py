@@ -24,11 +24,11 @@ The cues:
   a screen's veil gives more than 1; the sides of a head, turned away, answer less).
 - ``parallax`` (3-D, see ``NoseParallax``): during the turns, how much further the nose tip
   moves than the points round it, per unit of landmark yaw, measured by tracking image
-  points: the smaller of its lead over the bridge and upper lip (above and below it) and its
+  points: the smaller of its lead over the nasion and upper lip (above and below it) and its
   lead over the cheeks (beside it); the lowest over the turns (a head shows its relief in
   every turn). On a head the tip stands 1.5-2 cm in front of both; paper bends one way only,
   so it cannot stand out both ways: bent round a head (which a turn needs) it is straight from
-  brow to chin (bridge, tip and lip move together, whatever the bend does beside the nose),
+  brow to chin (nasion, tip and lip move together, whatever the bend does beside the nose),
   bent across it is straight from cheek to cheek. Live 0.05, attack 0.015. A turn whose
   tracks were lost before it reached 0.3 of landmark yaw is no evidence either way (a track lost
   later keeps the frames followed until then): the check asks for another turn (``FaceCheck``);
@@ -148,7 +148,7 @@ class NoseParallax:
 
     From the neutral frame at the prompt, seven points are followed frame by frame with
     pyramidal Lucas-Kanade (seeded with the landmarks' overall motion, checked forwards and
-    backwards): the nose tip, two on the face's midline (the bridge above it, the upper lip
+    backwards): the nose tip, two on the face's midline (the nasion above it, the upper lip
     below it) and four beside it (two on each cheek). On a head the tip stands 1.5-2 cm in
     front of both groups, so a turn moves it further (about 0.35 inter-ocular distances x the
     sine of the turn). The tip's lead is the smaller of its leads over the two groups: paper,
@@ -169,13 +169,15 @@ class NoseParallax:
         self._across = (five[EYE_L] - five[EYE_R]) / self._iod
         down = np.array([-self._across[1], self._across[0]])
         self._wanted = 1.0 if action is Action.TURN_LEFT else -1.0
+        # Above the tip, the nasion (between the eyes): the deepest point of the midline above
+        # it; further down the ridge the nose itself stands out and the lead shrinks.
         if len(points) >= 68:
-            nose, bridge, lip = points[30], points[28], (points[51] + points[33]) / 2
+            nose, nasion, lip = points[30], points[27], (points[51] + points[33]) / 2
         else:
             eyes = (five[EYE_R] + five[EYE_L]) / 2
             mouth = (five[3] + five[4]) / 2
-            nose, bridge, lip = five[NOSE], eyes + down * 0.15 * self._iod, (mouth + five[NOSE]) / 2
-        marks = [nose, bridge, lip]
+            nose, nasion, lip = five[NOSE], eyes + down * 0.05 * self._iod, (mouth + five[NOSE]) / 2
+        marks = [nose, nasion, lip]
         for lift in (-0.1, 0.1):
             for side in (-1.0, 1.0):
                 marks.append(nose + (self._across * 0.45 * side + down * lift) * self._iod)
