@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from kiosk.face_match.attacks import (
     StillInjection,
 )
 from kiosk.face_match.card_photo import decode_card_photo
-from kiosk.face_match.check import CONFIRM_SETTLE_S, FaceCheck, Progress, Stage
+from kiosk.face_match.check import CONFIRM_SETTLE_S, FaceCheck, FaceCheckResult, Progress, Stage
 from kiosk.face_match.liveness import LivenessFailure
 from kiosk.face_match.pad_cues import NoseParallax
 from kiosk.face_match.pad_eval import simulate
@@ -230,6 +231,28 @@ def test_with_a_depth_camera_a_puppet_on_a_tablet_is_caught_and_the_resident_pas
     assert puppet.liveness.cues["depth_relief"] < 4.0
 
 
+def _stand_in_at_confirmation(
+    check: FaceCheck, holder: SyntheticResident, stand_in: SyntheticResident, seconds: float
+) -> tuple[FaceCheckResult | None, float | None, SyntheticResident]:
+    """The holder does the challenge; ``stand_in`` is shown for ``seconds`` from the start of
+    the confirmation, then the holder again. Returns the result, when the confirmation began
+    and who was shown last."""
+    confirming_from: float | None = None
+    presenter = holder
+    for step in range(40 * 15):
+        t = step / 15
+        progress = check.feed(presenter.render(t), t)
+        if progress.stage is Stage.CONFIRMING and confirming_from is None:
+            confirming_from = t
+        standing_in = confirming_from is not None and t - confirming_from < seconds
+        presenter = stand_in if standing_in else holder
+        presenter.observe_prompt(progress.prompt, t)
+        presenter.observe_illumination(progress.illumination, t)
+        if progress.result is not None:
+            return progress.result, confirming_from, presenter
+    return None, confirming_from, presenter
+
+
 def test_the_confirmation_gives_the_head_time_to_come_back_before_refusing(
     obama_portrait: np.ndarray, obama_card_photo: bytes
 ) -> None:
@@ -237,22 +260,10 @@ def test_the_confirmation_gives_the_head_time_to_come_back_before_refusing(
     still tipped, seen from above, can read as at rest): such frames, then the holder back at
     rest, pass; a refusal waits ``CONFIRM_SETTLE_S``."""
     assert CONFIRM_SETTLE_S > 1.5  # a slow return, as an elderly resident's
-    check = _check(obama_card_photo, 3)
-    holder = SyntheticResident(obama_portrait, seed=3)
     far = SyntheticResident(read_rgb(BIDEN), seed=3)  # as far from the match as can be
-    confirming_from: float | None = None
-    result = None
-    for step in range(40 * 15):
-        t = step / 15
-        settling = confirming_from is not None and t - confirming_from < 1.5
-        progress = check.feed((far if settling else holder).render(t), t)
-        if progress.stage is Stage.CONFIRMING and confirming_from is None:
-            confirming_from = t
-        holder.observe_prompt(progress.prompt, t)
-        holder.observe_illumination(progress.illumination, t)
-        if progress.result is not None:
-            result = progress.result
-            break
+    result, confirming_from, _ = _stand_in_at_confirmation(
+        _check(obama_card_photo, 3), SyntheticResident(obama_portrait, seed=3), far, 1.5
+    )
     assert result is not None and confirming_from is not None
     assert result.liveness.failure is None and result.passed, result.liveness
 
@@ -262,20 +273,9 @@ def test_a_face_swapped_in_after_the_challenge_is_refused(
 ) -> None:
     """The holder does the challenge, someone else stands in for the confirmation: the frames
     at rest after the challenge must be the same person as the match frames."""
-    check = _check(obama_card_photo, 3)
-    holder = SyntheticResident(obama_portrait, seed=3)
     other = SyntheticResident(read_rgb(BIDEN), seed=3)
-    presenter = holder
-    result = None
-    for step in range(40 * 15):
-        t = step / 15
-        progress = check.feed(presenter.render(t), t)
-        if progress.stage is Stage.CONFIRMING:
-            presenter = other
-        presenter.observe_prompt(progress.prompt, t)
-        presenter.observe_illumination(progress.illumination, t)
-        if progress.result is not None:
-            result = progress.result
-            break
+    result, _, presenter = _stand_in_at_confirmation(
+        _check(obama_card_photo, 3), SyntheticResident(obama_portrait, seed=3), other, math.inf
+    )
     assert result is not None and presenter is other
     assert result.liveness.failure is LivenessFailure.PERSON_CHANGED and not result.passed
