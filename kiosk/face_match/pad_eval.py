@@ -53,7 +53,13 @@ from kiosk.face_match.encoding import landmarks_68
 from kiosk.face_match.engine import load_engine
 from kiosk.face_match.geometry import roll_degrees, yaw
 from kiosk.face_match.matching import enroll_card_photo
-from kiosk.face_match.resident import ELDERLY, TYPICAL, ResidentTraits, SyntheticResident
+from kiosk.face_match.resident import (
+    ELDERLY,
+    FACE_SHARE,
+    TYPICAL,
+    ResidentTraits,
+    SyntheticResident,
+)
 from kiosk.face_match.sources import Renderer
 
 BONA_FIDE = "bona_fide"
@@ -317,16 +323,27 @@ def is_frontal(path: str, engine: str = DEFAULT_ENGINE) -> bool:
     if len(faces) != 1:
         return False
     quality = QualityConfig()
-    scale = min(1.0, quality.detect_width / image.shape[1])
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    seen = load_engine(engine).detect(np.asarray(small, dtype=np.uint8))
+    points = landmarks_68(image, faces[0])
+    if abs(roll_degrees(points)) > quality.max_roll_degrees or abs(yaw(points)) > FRONTAL_YAW:
+        return False
     # Half the gate's fraction: the animation re-frames the photo, which changes the ratio.
     limit = 0.5 * quality.second_face_fraction
-    if len(seen) > 1 and seen[1].box.area >= limit * seen[0].box.area:
-        return False
-    points = landmarks_68(image, faces[0])
-    upright = abs(roll_degrees(points)) <= QualityConfig().max_roll_degrees
-    return upright and abs(yaw(points)) <= FRONTAL_YAW
+    detector = load_engine(engine)
+    # Seen as the gate sees the animated photo: the face at the sizes the animation gives it
+    # (after the gate's scaling to ``detect_width``), the photo on a plain backdrop (a face cut
+    # by the photo's edge is found there and not at the edge itself).
+    for share in (FACE_SHARE[0], sum(FACE_SHARE) / 2, FACE_SHARE[1]):
+        scale = share * quality.detect_width / faces[0].width
+        sized = cv2.resize(image, None, fx=scale, fy=scale,
+                           interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+        margin = sized.shape[1] // 4
+        framed = cv2.copyMakeBorder(
+            sized, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=(128, 128, 128)
+        )
+        seen = detector.detect(np.asarray(framed, dtype=np.uint8))
+        if len(seen) > 1 and seen[1].box.area >= limit * seen[0].box.area:
+            return False
+    return True
 
 
 def build_cases(

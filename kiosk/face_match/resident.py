@@ -37,6 +37,7 @@ from kiosk.face_match.geometry import five_points, interocular
 
 FRAME_WIDTH = 640
 FRAME_HEIGHT = 480
+FACE_SHARE = (0.27, 0.36)  # the placed face's width as a share of the frame's, least to most
 BLINK_CLOSE_S = 0.07
 BLINK_HOLD_S = 0.12
 BLINK_OPEN_S = 0.10
@@ -152,7 +153,7 @@ def place_portrait(
     if not faces:
         raise ResidentError("no face found in the portrait")
     face = faces[0]
-    scale = (FRAME_WIDTH * rng.uniform(0.27, 0.36)) / face.width
+    scale = (FRAME_WIDTH * rng.uniform(*FACE_SHARE)) / face.width
     scaled = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     backdrop_colour = [rng.randint(90, 200) for _ in range(3)]
     frame = np.empty((FRAME_HEIGHT, FRAME_WIDTH, 3), dtype=np.uint8)

@@ -58,6 +58,34 @@ def test_a_bystander_only_the_checks_engine_sees_rules_a_source_out(
         assert is_frontal(portrait) is expected
 
 
+def test_a_bystander_cut_by_the_photos_edge_rules_a_source_out(tmp_path: Path) -> None:
+    """A second face cut by the photo's edge escapes both detectors at the edge; set on the
+    animation's plain backdrop it is found, and the check would wait on "one person only"."""
+    import cv2
+    import numpy as np
+
+    from kiosk.face_match.detection import detect_faces
+    from kiosk.face_match.pad_eval import _read_rgb
+
+    image = _read_rgb(str(OBAMA / "obama_official_portrait_2012.jpg"))
+    face = detect_faces(image, upsample=1)[0]
+    (centre_x, centre_y), half = face.centre, 0.8 * face.width
+    square = cv2.resize(
+        image[max(0, int(centre_y - half)) : int(centre_y + half),
+              max(0, int(centre_x - half)) : int(centre_x + half)],
+        (250, 250),
+    )
+    # The left 40 % of a second face at the photo's left edge, the whole face beside it.
+    pair = np.ascontiguousarray(np.concatenate([square[:, 150:], square], axis=1))
+    alone = tmp_path / "alone.png"
+    cut_off = tmp_path / "bystander.png"
+    cv2.imwrite(str(alone), cv2.cvtColor(square, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(cut_off), cv2.cvtColor(pair, cv2.COLOR_RGB2BGR))
+    assert is_frontal(str(alone))
+    assert len(detect_faces(pair, upsample=1)) == 1
+    assert not is_frontal(str(cut_off))
+
+
 def test_clopper_pearson_intervals_are_the_exact_ones() -> None:
     from kiosk.face_match.pad_eval import Rate, clopper_pearson
 
