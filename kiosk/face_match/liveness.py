@@ -465,6 +465,13 @@ class Challenge:
         if measured is None:
             return  # this frame cannot tell (see ``_measure``): neither an answer nor a fault
         progress, wrong = measured
+        if wrong and action in LOOKS and self._onset is not None and self._onset >= 0:
+            # The look was already under way in the asked direction: a head tipped that far
+            # cannot read the other way a few frames later, but the pitch measure can (eye
+            # landmarks caught on spectacle rims as the head tips back). Not an answer either
+            # way: the look must still reach its threshold in time.
+            self._wrong_streak = 0
+            return
         if wrong:
             # A wrong movement must be seen as clearly as a right one: held for as many
             # frames. One frame's landmark slip (spectacle rims, a blink) is not a movement,

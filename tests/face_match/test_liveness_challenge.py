@@ -166,6 +166,24 @@ def test_one_frames_landmark_slip_the_wrong_way_is_not_a_wrong_action(
     assert challenge.failure is LivenessFailure.WRONG_ACTION
 
 
+def test_a_look_under_way_that_reads_the_other_way_is_a_slip_not_a_wrong_action() -> None:
+    """Looking up with glasses: after a timely start, the pitch read the other way for a
+    third of a second (eye landmarks on the rims); the look still has to be completed."""
+    challenge, clock = _started([Action.LOOK_UP, Action.TURN_RIGHT])
+    _hold(challenge, clock, 0.4)
+    _hold(challenge, clock, 0.2, pitch=PITCH - 0.05)  # the start: past the onset level
+    _hold(challenge, clock, 0.35, pitch=PITCH + 0.14)  # the slip, longer than a wrong movement
+    assert challenge.failure is None and challenge.completed == 0
+    _hold(challenge, clock, 0.5, **_pose_for(Action.LOOK_UP))
+    _hold(challenge, clock, 0.3)
+    assert challenge.failure is None and challenge.completed == 1
+    # Without the start, the same frames are a wrong movement.
+    challenge, clock = _started([Action.LOOK_UP, Action.TURN_RIGHT])
+    _hold(challenge, clock, 0.6)
+    _hold(challenge, clock, 0.35, pitch=PITCH + 0.14)
+    assert challenge.failure is LivenessFailure.WRONG_ACTION
+
+
 @pytest.mark.parametrize("action", [Action.LOOK_DOWN, Action.BLINK, Action.MOVE_CLOSER])
 def test_the_pitch_of_frames_with_the_eyes_closed_fails_nothing(action: Action) -> None:
     """A closed eye's landmarks slide down the face and read as the head tipping back."""
