@@ -30,6 +30,7 @@ timestamp, so tests and evaluations run faster than real time.
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 import time
@@ -263,6 +264,12 @@ class FaceCheck:
         if self._result is not None:
             return self.progress()
         now = self._clock() if t is None else t
+        # Every timing rule (answers against prompts, the skin against the screen's colours)
+        # reads this timeline: a frame that cannot be placed on it is refused, not guessed at.
+        if not math.isfinite(now):
+            raise ValueError("a frame's time must be a finite number of seconds")
+        if self._frame_times and now <= self._frame_times[-1]:
+            raise ValueError("frame times must increase (a frame at or before the last one)")
         self._now = now
         if self._first_frame is None:
             self._first_frame = now

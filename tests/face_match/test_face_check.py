@@ -162,6 +162,16 @@ def test_no_face_gives_a_hint_and_the_check_times_out(obama_card_photo: bytes) -
     assert progress.result.match is None and not progress.result.passed
 
 
+def test_frames_off_the_timeline_are_refused_with_a_clear_error(obama_card_photo: bytes) -> None:
+    check = FaceCheck(obama_card_photo, rng=random.Random(1))
+    empty = np.full((480, 640, 3), 128, dtype=np.uint8)
+    check.feed(empty, 1.0)
+    for bad in (1.0, 0.5, math.nan, math.inf):
+        with pytest.raises(ValueError, match="time"):
+            check.feed(empty, bad)
+    assert check.feed(empty, 1.1).stage is Stage.LOOKING  # the check goes on
+
+
 class _Deaf:
     """A presenter that answers the prompts but is not lit by the screen (the interface's
     optional ``observe_illumination`` left out): what a recording or an injected stream is."""
