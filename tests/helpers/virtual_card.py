@@ -24,7 +24,7 @@ Fixtures
 
 Plain helpers: ``issue_card_file`` (issue into a folder), ``inserted_card(card, path, values,
 reader=READER_0)`` (context manager: any card in either reader), ``wait_for_card``,
-``card_present``, ``reader_lock``, ``READER_0`` / ``READER_1``, ``TEST_PINS``.
+``take_out``, ``card_present``, ``reader_lock``, ``READER_0`` / ``READER_1``, ``TEST_PINS``.
 
 Readers are shared by every process on the machine, so a reader is held under an exclusive
 file lock (``/tmp/kiosk-testbed-vpcd-<port>.lock``) while a test uses it.
@@ -105,8 +105,8 @@ def issue_card_file(
 # ---- pcscd helpers ----
 
 
-def card_present(reader: str) -> bool:
-    """Whether pcscd currently reports a card in ``reader``."""
+def _reader_state(reader: str) -> int | None:
+    """pcscd's event state word for ``reader`` (None when it cannot tell)."""
     from smartcard import scard
 
     result, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
@@ -116,12 +116,24 @@ def card_present(reader: str) -> bool:
         result, states = scard.SCardGetStatusChange(
             context, 0, [(reader, scard.SCARD_STATE_UNAWARE)]
         )
-        if result != scard.SCARD_S_SUCCESS:
-            return False
-        state = states[0][1]
-        return bool(state & scard.SCARD_STATE_PRESENT) and not state & scard.SCARD_STATE_MUTE
+        return int(states[0][1]) if result == scard.SCARD_S_SUCCESS else None
     finally:
         scard.SCardReleaseContext(context)
+
+
+def card_present(reader: str) -> bool:
+    """Whether pcscd currently reports a card in ``reader``."""
+    from smartcard import scard
+
+    state = _reader_state(reader)
+    if state is None:
+        return False
+    return bool(state & scard.SCARD_STATE_PRESENT) and not state & scard.SCARD_STATE_MUTE
+
+
+def _card_events(reader: str) -> int:
+    """pcsc-lite's count of insertions and removals its reader thread has seen (high 16 bits)."""
+    return ((_reader_state(reader) or 0) >> 16) & 0xFFFF
 
 
 def wait_for_card(reader: str, present: bool = True, timeout: float = 15.0) -> None:
@@ -132,6 +144,32 @@ def wait_for_card(reader: str, present: bool = True, timeout: float = 15.0) -> N
             state = "present" if present else "absent"
             raise TimeoutError(f"pcscd did not report a card {state} in {reader!r}")
         time.sleep(0.01)
+
+
+def take_out(link: VpcdCardLink, reader: str) -> None:
+    """Remove the card behind ``link`` and wait until pcscd reports ``reader`` empty.
+
+    pcsc-lite (1.9.9) learns of insertions and removals by polling the reader every 0.4 s,
+    while a client's SCardConnect or SCardDisconnect also marks the reader "present" when it
+    powers the card. A card swapped out and in between two polls (the swap tests do it on
+    purpose) and taken out again before the next one leaves the poller believing the reader
+    empty all along, so it reports no removal and the reader stays "present" until the next
+    insertion. When the removal is not reported, the card therefore goes back in until the
+    poller counts it, and out again.
+    """
+    link.remove()
+    try:
+        wait_for_card(reader, present=False, timeout=3.0)
+        return
+    except TimeoutError:
+        pass
+    events = _card_events(reader)
+    link.insert()
+    deadline = time.monotonic() + 5.0
+    while _card_events(reader) == events and time.monotonic() < deadline:
+        time.sleep(0.05)
+    link.remove()
+    wait_for_card(reader, present=False)
 
 
 @dataclass
@@ -145,9 +183,10 @@ class InsertedCard:
     values: dict[str, Any]
 
     def remove(self, wait: bool = True) -> None:
-        self.link.remove()
         if wait:
-            wait_for_card(self.reader, present=False)
+            take_out(self.link, self.reader)
+        else:
+            self.link.remove()
 
     def insert(self, wait: bool = True) -> None:
         self.link.insert()
@@ -168,8 +207,7 @@ def inserted_card(
             slot.insert()
             yield slot
         finally:
-            link.remove()
-            wait_for_card(reader, present=False)
+            take_out(link, reader)
 
 
 # ---- fixtures ----
