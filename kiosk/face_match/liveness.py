@@ -12,10 +12,11 @@ place between eyes and mouth, blinks the eye openness normalised by the face's s
 its own: one that blinks is enough), the mouth the gap between the inner lips, moving closer the
 inter-ocular distance. Moving the other way, or turning or tipping the head hard during another
 action, fails at once: as soon as it held for as many frames as an answer must (one frame's
-landmark slip is not a movement). A timed-out action is replaced by a different one not used
-before in this check (a turn by a turn), ``retries`` times, with a hint; then the challenge
-times out. A turn whose relief could not be measured is answered with another turn
-(``ask_another_turn``, from the same budget).
+landmark slip is not a movement); only a look well under way may read the other way for a
+moment (``_look_slip``: the pitch measure on spectacle rims). A timed-out action is replaced by
+a different one not used before in this check (a turn by a turn), ``retries`` times, with a
+hint; then the challenge times out. A turn whose relief could not be measured is answered with
+another turn (``ask_another_turn``, from the same budget).
 
 Passive: the face crop must change between frames (an injected still image does not; a real
 camera always has noise); the face must not vanish for long nor jump (a cut in a replayed
@@ -41,6 +42,8 @@ from kiosk.face_match.detection import FaceBox
 from kiosk.face_match.geometry import Points
 
 CONFIRM_FRAMES = 2  # consecutive frames an action's (or a wrong movement's) threshold must hold
+SLIP_AFTER_PROGRESS = 0.5  # share of a look's threshold after which its pitch may slip back
+SLIP_MAX_S = 0.5  # how long a look's pitch may read the other way before it is a wrong movement
 STILL_YAW = 0.05  # yaw change between frames below which the head counts as at rest
 # A face whose resting pitch jitters (robust standard deviation) by more than this share of a
 # look's threshold is not asked to look up or down: on the synthetic residents the spread is
@@ -275,6 +278,8 @@ class Challenge:
         self._wrong_streak = 0  # consecutive frames that moved the wrong way
         self._closed_at: float | None = None
         self._onset: float | None = None
+        self._look_peak = 0.0  # the furthest a look has gone since its timely start
+        self._slip_since: float | None = None  # when a look's pitch began to read back
         self._retries = 0
         self._record: ActionRecord | None = None
         self.records: list[ActionRecord] = []
@@ -387,6 +392,7 @@ class Challenge:
                 self._phase, self._phase_start = _Phase.PROMPT, observation.t
                 self._streak, self._closed_at, self._onset = 0, None, None
                 self._wrong_streak = 0
+                self._look_peak, self._slip_since = 0.0, None
                 self._record = ActionRecord(
                     self.actions[self._index], observation.t, self._neutral[-1]
                 )
@@ -465,12 +471,9 @@ class Challenge:
         if measured is None:
             return  # this frame cannot tell (see ``_measure``): neither an answer nor a fault
         progress, wrong = measured
-        if wrong and action in LOOKS and self._onset is not None and self._onset >= 0:
-            # The look was already under way in the asked direction: a head tipped that far
-            # cannot read the other way a few frames later, but the pitch measure can (eye
-            # landmarks caught on spectacle rims as the head tips back). Not an answer either
-            # way: the look must still reach its threshold in time.
-            self._wrong_streak = 0
+        if wrong and self._look_slip(action, observation):
+            # Not an answer either way: the look must still reach its threshold in time.
+            self._wrong_streak = self._streak = 0
             return
         if wrong:
             # A wrong movement must be seen as clearly as a right one: held for as many
@@ -481,10 +484,13 @@ class Challenge:
                 self._fail(LivenessFailure.WRONG_ACTION)
             return
         self._wrong_streak = 0
+        self._slip_since = None
         if action is Action.BLINK:
             done = self._blink(progress, observation.t, elapsed)
         else:
             done = self._movement(progress, observation.t, elapsed)
+            if action in LOOKS and self._onset is not None and self._onset >= 0:
+                self._look_peak = max(self._look_peak, progress)
         if done:
             self._record.onset_t = self._onset
             self._record.done_t = observation.t
@@ -536,6 +542,26 @@ class Challenge:
         # MOVE_CLOSER
         growth = observation.scale / max(1e-6, base.scale) - 1
         return growth / max(1e-6, config.closer_scale - 1), wrong
+
+    def _look_slip(self, action: Action, observation: Observation) -> bool:
+        """Whether a look's reading the other way is the pitch measure slipping, not the head.
+
+        Once a look is well under way in the asked direction (a timely start and at least
+        ``SLIP_AFTER_PROGRESS`` of its threshold), a head tipped that far cannot read the
+        other way a moment later, but the measure can: eye landmarks caught on spectacle rims
+        as the head tips back. Only the pitch is forgiven, only for ``SLIP_MAX_S``; a turn,
+        or a reading the other way that lasts, is a wrong movement as before (a replayed
+        clip's next movement must not ride on a start it made by chance).
+        """
+        if action not in LOOKS or self._onset is None or self._onset < 0:
+            return False
+        if self._look_peak < SLIP_AFTER_PROGRESS or self._base is None:
+            return False
+        if abs(observation.yaw - self._base.yaw) >= self._config.wrong_turn_yaw:
+            return False
+        if self._slip_since is None:
+            self._slip_since = observation.t
+        return observation.t - self._slip_since <= SLIP_MAX_S
 
     def _timely(self, onset: float) -> bool:
         delay = onset - self._record_prompt_t()

@@ -184,6 +184,36 @@ def test_a_look_under_way_that_reads_the_other_way_is_a_slip_not_a_wrong_action(
     assert challenge.failure is LivenessFailure.WRONG_ACTION
 
 
+@pytest.mark.parametrize(
+    ("start_pitch", "then"),
+    [
+        # A start that barely passed the onset level (a replayed clip's open mouth can make
+        # one) earns nothing.
+        (PITCH - 0.03, {"pitch": PITCH + 0.14}),
+        # Well under way, but the head then turns: only the pitch may slip.
+        (PITCH - 0.05, {"yaw": 0.6}),
+    ],
+)
+def test_a_look_slip_needs_a_real_start_and_forgives_only_the_pitch(
+    start_pitch: float, then: dict[str, object]
+) -> None:
+    challenge, clock = _started([Action.LOOK_UP, Action.TURN_RIGHT])
+    _hold(challenge, clock, 0.4)
+    _hold(challenge, clock, 0.2, pitch=start_pitch)
+    _hold(challenge, clock, 0.35, **then)
+    assert challenge.failure is LivenessFailure.WRONG_ACTION
+
+
+def test_a_look_that_reads_the_other_way_for_long_is_a_wrong_movement() -> None:
+    challenge, clock = _started([Action.LOOK_UP, Action.TURN_RIGHT])
+    _hold(challenge, clock, 0.4)
+    _hold(challenge, clock, 0.2, pitch=PITCH - 0.05)
+    _hold(challenge, clock, 0.4, pitch=PITCH + 0.14)
+    assert challenge.failure is None  # a slip so far
+    _hold(challenge, clock, 0.4, pitch=PITCH + 0.14)
+    assert challenge.failure is LivenessFailure.WRONG_ACTION
+
+
 @pytest.mark.parametrize("action", [Action.LOOK_DOWN, Action.BLINK, Action.MOVE_CLOSER])
 def test_the_pitch_of_frames_with_the_eyes_closed_fails_nothing(action: Action) -> None:
     """A closed eye's landmarks slide down the face and read as the head tipping back."""
