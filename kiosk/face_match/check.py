@@ -30,6 +30,7 @@ timestamp, so tests and evaluations run faster than real time.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import statistics
@@ -163,6 +164,11 @@ def observe(t: float, analysis: FrameAnalysis) -> Observation:
     )
 
 
+class FrameTimeError(ValueError):
+    """A frame whose time cannot be placed on the check's timeline; the frame is refused and
+    the check goes on with the next."""
+
+
 class FaceCheck:
     """One face verification session; see the module docstring."""
 
@@ -267,9 +273,9 @@ class FaceCheck:
         # Every timing rule (answers against prompts, the skin against the screen's colours)
         # reads this timeline: a frame that cannot be placed on it is refused, not guessed at.
         if not math.isfinite(now):
-            raise ValueError("a frame's time must be a finite number of seconds")
+            raise FrameTimeError("a frame's time must be a finite number of seconds")
         if self._frame_times and now <= self._frame_times[-1]:
-            raise ValueError("frame times must increase (a frame at or before the last one)")
+            raise FrameTimeError("frame times must increase (a frame at or before the last one)")
         self._now = now
         if self._first_frame is None:
             self._first_frame = now
@@ -458,16 +464,23 @@ class FaceCheck:
     ) -> FaceCheckResult:
         """Pull the newest frames from a started ``source`` until the check is decided."""
         last_index = -1
+        last_fed = self._clock()
         while True:
             frame = source.wait_frame(after=last_index, timeout=frame_timeout_s)
-            if frame is None:
+            progress: Progress | None = None
+            if frame is not None:
+                last_index = frame.index
+                with contextlib.suppress(FrameTimeError):  # skipped; the next one may do
+                    progress = self.feed(frame.image, frame.t, depth=frame.depth)
+            if progress is None or frame is None:
                 now = self._clock()
+                if frame is not None and now - last_fed <= frame_timeout_s:
+                    continue
                 self._finish(now, LivenessFailure.FACE_LOST)
                 if self._result is None:
                     raise RuntimeError("the face check ended without a result")
                 return self._result
-            last_index = frame.index
-            progress = self.feed(frame.image, frame.t, depth=frame.depth)
+            last_fed = self._clock()
             tell_presenter(source, progress, frame.t)
             if on_progress is not None:
                 on_progress(progress)

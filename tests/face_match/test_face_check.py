@@ -26,7 +26,7 @@ from kiosk.face_match.pad_cues import NoseParallax
 from kiosk.face_match.pad_eval import simulate
 from kiosk.face_match.quality import Hint
 from kiosk.face_match.resident import SyntheticResident
-from kiosk.face_match.sources import RenderedSource
+from kiosk.face_match.sources import Frame, RenderedSource
 from tests.face_match.faces import BIDEN, read_rgb, record_resident_clip
 
 
@@ -170,6 +170,35 @@ def test_frames_off_the_timeline_are_refused_with_a_clear_error(obama_card_photo
         with pytest.raises(ValueError, match="time"):
             check.feed(empty, bad)
     assert check.feed(empty, 1.1).stage is Stage.LOOKING  # the check goes on
+
+
+class _ScriptedSource:
+    """Frames at given times, then none (the camera stops)."""
+
+    def __init__(self, times: list[float]) -> None:
+        self.frames = [
+            Frame(np.full((480, 640, 3), 128, dtype=np.uint8), t, index)
+            for index, t in enumerate(times)
+        ]
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def latest(self) -> Frame | None:
+        return self.frames[-1]
+
+    def wait_frame(self, after: int = -1, timeout: float = 1.0) -> Frame | None:
+        return self.frames[after + 1] if after + 1 < len(self.frames) else None
+
+
+def test_running_on_a_source_skips_frames_off_the_timeline(obama_card_photo: bytes) -> None:
+    check = FaceCheck(obama_card_photo, rng=random.Random(1))
+    source = _ScriptedSource([1.0, 1.0, math.nan, 0.9, 1.1, 1.2])
+    seen: list[Progress] = []
+    result = check.run(source, on_progress=seen.append, frame_timeout_s=5.0)
+    assert len(seen) == 3  # the three frames on the timeline; then the camera stopped
+    assert not result.passed and result.liveness.failure is LivenessFailure.FACE_LOST
 
 
 class _Deaf:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from kiosk.face_match.actions import Action
 from kiosk.face_match.card_photo import CardPhotoError
-from kiosk.face_match.check import FaceCheck, FaceCheckResult, tell_presenter
+from kiosk.face_match.check import FaceCheck, FaceCheckResult, FrameTimeError, tell_presenter
 from kiosk.face_match.config import FaceConfig, load_config
 from kiosk.face_match.engine import FaceEngineError
 from kiosk.face_match.matching import MatchingError
@@ -157,8 +157,12 @@ class FaceCheckAdapter:
                 if time.monotonic() - last_frame_at > self._frame_timeout_s:
                     raise FaceCheckUnavailableError("the camera stopped sending frames")
                 continue
-            last_index, last_frame_at = frame.index, time.monotonic()
-            progress = check.feed(frame.image, frame.t, depth=frame.depth)
+            last_index = frame.index
+            try:
+                progress = check.feed(frame.image, frame.t, depth=frame.depth)
+            except FrameTimeError:
+                continue  # refused, as a missing frame: the camera's time-out still applies
+            last_frame_at = time.monotonic()
             if progress.illumination != colour:
                 colour = progress.illumination
                 listener.illumination(colour)  # first: the face must reflect it in time
