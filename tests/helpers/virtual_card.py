@@ -131,9 +131,11 @@ def card_present(reader: str) -> bool:
     return bool(state & scard.SCARD_STATE_PRESENT) and not state & scard.SCARD_STATE_MUTE
 
 
-def _card_events(reader: str) -> int:
-    """pcsc-lite's count of insertions and removals its reader thread has seen (high 16 bits)."""
-    return ((_reader_state(reader) or 0) >> 16) & 0xFFFF
+def _card_events(reader: str) -> int | None:
+    """pcsc-lite's count of insertions and removals its reader thread has seen (high 16 bits
+    of the state word), or None when pcscd cannot tell."""
+    state = _reader_state(reader)
+    return None if state is None else (state >> 16) & 0xFFFF
 
 
 def wait_for_card(reader: str, present: bool = True, timeout: float = 15.0) -> None:
@@ -155,7 +157,8 @@ def take_out(link: VpcdCardLink, reader: str) -> None:
     purpose) and taken out again before the next one leaves the poller believing the reader
     empty all along, so it reports no removal and the reader stays "present" until the next
     insertion. When the removal is not reported, the card therefore goes back in until the
-    poller counts it, and out again.
+    poller counts it, and out again: a kiosk still watching the reader sees one more insertion
+    and removal.
     """
     link.remove()
     try:
@@ -166,7 +169,10 @@ def take_out(link: VpcdCardLink, reader: str) -> None:
     events = _card_events(reader)
     link.insert()
     deadline = time.monotonic() + 5.0
-    while _card_events(reader) == events and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        now = _card_events(reader)
+        if events is not None and now is not None and now != events:
+            break
         time.sleep(0.05)
     link.remove()
     wait_for_card(reader, present=False)
