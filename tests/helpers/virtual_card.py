@@ -24,7 +24,8 @@ Fixtures
 
 Plain helpers: ``issue_card_file`` (issue into a folder), ``inserted_card(card, path, values,
 reader=READER_0)`` (context manager: any card in either reader), ``wait_for_card``,
-``take_out``, ``card_present``, ``reader_lock``, ``READER_0`` / ``READER_1``, ``TEST_PINS``.
+``put_in``, ``take_out``, ``card_present``, ``reader_lock``, ``READER_0`` / ``READER_1``,
+``TEST_PINS``.
 
 Readers are shared by every process on the machine, so a reader is held under an exclusive
 file lock (``/tmp/kiosk-testbed-vpcd-<port>.lock``) while a test uses it.
@@ -178,6 +179,26 @@ def take_out(link: VpcdCardLink, reader: str) -> None:
     wait_for_card(reader, present=False)
 
 
+def put_in(link: VpcdCardLink, reader: str) -> None:
+    """Insert the card behind ``link`` and wait until pcscd has counted its insertion.
+
+    "Present" alone is not enough: a card that was in the reader a moment ago (a process
+    that served it has just ended) still reads "present" until pcscd's next poll notices it
+    left, and a client that asks in between would be told the reader is empty.
+    """
+    events = _card_events(reader)
+    link.insert()
+    deadline = time.monotonic() + 15.0
+    while True:
+        now = _card_events(reader)
+        counted = events is None or now is None or now != events
+        if counted and card_present(reader):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"pcscd did not report the card inserted in {reader!r}")
+        time.sleep(0.01)
+
+
 @dataclass
 class InsertedCard:
     """A virtual card sitting in a vpcd reader."""
@@ -195,9 +216,10 @@ class InsertedCard:
             self.link.remove()
 
     def insert(self, wait: bool = True) -> None:
-        self.link.insert()
         if wait:
-            wait_for_card(self.reader, present=True)
+            put_in(self.link, self.reader)
+        else:
+            self.link.insert()
 
 
 @contextmanager

@@ -200,6 +200,8 @@ def test_card_command_serves_one_slot_from_two_card_files(
                 card.card_info.unlock_with_my_number(bytearray(attacker["my_number"], "ascii"))
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=5) == 0
+            # The next test must not find this card still reported in the reader.
+            wait_for_card(READER_0, present=False)
         finally:
             if process.poll() is None:
                 process.kill()
