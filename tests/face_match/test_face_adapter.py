@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -12,9 +13,14 @@ import pytest
 from kiosk.face_match.card_photo import make_card_photo
 from kiosk.face_match.check import FaceCheck
 from kiosk.face_match.resident import SyntheticResident
-from kiosk.face_match.sources import RenderedSource
+from kiosk.face_match.sources import Frame, RenderedSource
 from kiosk.flow.adapters.face import FaceCheckAdapter
-from kiosk.flow.ports import FaceCheckCancelledError, FaceHint, LivenessPrompt
+from kiosk.flow.ports import (
+    FaceCheckCancelledError,
+    FaceCheckUnavailableError,
+    FaceHint,
+    LivenessPrompt,
+)
 from tests.face_match.faces import OBAMA, OBAMA_PORTRAIT, read_rgb
 
 
@@ -89,3 +95,38 @@ def test_a_retry_never_asks_the_sequence_just_failed(monkeypatch: pytest.MonkeyP
     sequences = [check.actions for check in made]
     assert sequences[0] != sequences[1] and sequences[1] != sequences[2]
     assert sequences[0] == sequences[2]  # the same draws: only the last one is avoided
+
+
+class _FrozenClockSource:
+    """A camera whose clock stopped: every frame after the first carries the first's time."""
+
+    def __init__(self, inner: RenderedSource) -> None:
+        self.inner = inner
+
+    def start(self) -> None:
+        self.inner.start()
+
+    def stop(self) -> None:
+        self.inner.stop()
+
+    def latest(self) -> Frame | None:
+        return self.inner.latest()
+
+    def wait_frame(self, after: int = -1, timeout: float = 1.0) -> Frame | None:
+        frame = self.inner.wait_frame(after, timeout)
+        return None if frame is None else replace(frame, t=0.0)
+
+
+def test_a_camera_sending_only_frames_off_the_timeline_times_out() -> None:
+    """Refused frames count as missing ones: the check ends on the camera's time-out, not
+    when the flow's step timer runs out."""
+    card = bytearray(make_card_photo(read_rgb(OBAMA_PORTRAIT)))
+    source = _FrozenClockSource(
+        RenderedSource(SyntheticResident(read_rgb(OBAMA_PORTRAIT), seed=1), fps=20)
+    )
+    adapter = FaceCheckAdapter(lambda: source, frame_timeout_s=1.0)
+    started = time.monotonic()
+    with pytest.raises(FaceCheckUnavailableError, match="stopped sending frames"):
+        adapter.check(card, _Listener(), lambda: time.monotonic() - started > 20.0)
+    assert time.monotonic() - started < 10.0
+    assert source.inner.frames_captured > 20  # frames kept coming, all refused

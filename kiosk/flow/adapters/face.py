@@ -153,15 +153,16 @@ class FaceCheckAdapter:
                 frame = source.wait_frame(after=last_index, timeout=0.25)
             except FrameSourceError as error:  # the camera failed mid-capture
                 raise FaceCheckUnavailableError(f"camera: {error}") from None
+            if frame is not None:
+                last_index = frame.index
+                try:
+                    progress = check.feed(frame.image, frame.t, depth=frame.depth)
+                except FrameTimeError:
+                    frame = None  # refused: counts as a missing frame for the time-out
             if frame is None:
                 if time.monotonic() - last_frame_at > self._frame_timeout_s:
                     raise FaceCheckUnavailableError("the camera stopped sending frames")
                 continue
-            last_index = frame.index
-            try:
-                progress = check.feed(frame.image, frame.t, depth=frame.depth)
-            except FrameTimeError:
-                continue  # refused, as a missing frame: the camera's time-out still applies
             last_frame_at = time.monotonic()
             if progress.illumination != colour:
                 colour = progress.illumination
