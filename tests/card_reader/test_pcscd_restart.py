@@ -160,7 +160,8 @@ class Child:
             self.lines.put(json.loads(line))
 
     def next(self) -> dict[str, Any]:
-        return self.lines.get(timeout=15)
+        # Generous: a loaded machine starts the child (Python, pyscard, the kiosk) slowly.
+        return self.lines.get(timeout=40)
 
     def expect(self, *wanted: dict[str, Any]) -> None:
         got = [self.next() for _ in wanted]

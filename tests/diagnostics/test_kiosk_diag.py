@@ -26,7 +26,9 @@ def assert_no_personal_data(text: str, values: dict[str, Any]) -> None:
         value = values.get(key)
         if not value:
             continue
-        pattern = rf"(?<![0-9A-Za-z]){re.escape(str(value))}(?![0-9A-Za-z])"
+        # A whole token: not inside a longer word or number (a step that took 1234.0 ms is
+        # not the PIN 1234).
+        pattern = rf"(?<![0-9A-Za-z])(?<!\d\.){re.escape(str(value))}(?!\.?[0-9A-Za-z])"
         assert not re.search(pattern, text), f"the report contains the {key}"
     birth = str(values["birth_date"])
     assert birth.replace("-", "") not in text
