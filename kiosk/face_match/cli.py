@@ -8,6 +8,8 @@ this layer (``kiosk/flow/adapters/face_bench.py``), which attaches it to this gr
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -217,9 +219,38 @@ def pad_command(  # noqa: PLR0917 (click passes options positionally)
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    report = evaluate_pad(cases, config, fps=fps, workers=workers, depth=depth, seed=seed)
+    report = evaluate_pad(
+        cases,
+        config,
+        fps=fps,
+        workers=workers,
+        depth=depth,
+        seed=seed,
+        progress=_progress_on_stderr(time.monotonic()),
+    )
     if as_json:
         click.echo(json.dumps(report.as_dict(cases=with_cases), sort_keys=True))
     else:
         for line in format_pad_report(report):
             click.echo(line)
+
+
+PROGRESS_EVERY_S = 30.0
+
+
+def _progress_on_stderr(started: float) -> Callable[[int, int], None]:
+    """A line on stderr at most every ``PROGRESS_EVERY_S`` and at the end: a long evaluation
+    shows it is moving and how long is left, without touching the report on stdout."""
+    last = started
+
+    def report(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if done < total and now - last < PROGRESS_EVERY_S:
+            return
+        last = now
+        elapsed = now - started
+        left = elapsed / done * (total - done)
+        click.echo(f"{done}/{total} cases, {elapsed:.0f} s, about {left:.0f} s left", err=True)
+
+    return report

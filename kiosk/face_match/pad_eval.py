@@ -526,17 +526,27 @@ def evaluate_pad(
     workers: int | None = None,
     depth: bool = False,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PadReport:
+    """Run every case; ``progress(done, total)`` is told after each one, in case order."""
     count = workers or min(2, os.cpu_count() or 1)
+    outcomes: list[PadOutcome] = []
+
+    def collect(results: Iterable[PadOutcome]) -> None:
+        for outcome in results:
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(len(outcomes), len(cases))
+
     if count <= 1:
         _init(config, fps, depth)
-        outcomes = [run_case(case) for case in cases]
+        collect(run_case(case) for case in cases)
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
             count, mp_context=context, initializer=_init, initargs=(config, fps, depth)
         ) as pool:
-            outcomes = list(pool.map(run_case, cases))
+            collect(pool.map(run_case, cases))
     return PadReport(outcomes, seed=seed, fps=fps, depth=depth)
 
 

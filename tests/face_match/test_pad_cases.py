@@ -118,6 +118,29 @@ def test_an_unknown_species_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code != 0 and "latex_mask" in result.output
 
 
+def test_progress_is_told_at_most_every_half_minute_and_at_the_end(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiosk.face_match import cli
+
+    clock = [100.0]
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
+    report = cli._progress_on_stderr(100.0)
+    clock[0] = 110.0
+    report(1, 4)  # too soon after the start: quiet
+    clock[0] = 131.0
+    report(2, 4)
+    clock[0] = 140.0
+    report(3, 4)  # too soon after the last line: quiet
+    report(4, 4)  # the end is always told
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        "2/4 cases, 31 s, about 31 s left",
+        "4/4 cases, 40 s, about 0 s left",
+    ]
+
+
 @pytest.mark.slow
 def test_face_eval_pad_prints_counts_and_intervals_as_json(tmp_path: Path) -> None:
     import json
@@ -140,7 +163,8 @@ def test_face_eval_pad_prints_counts_and_intervals_as_json(tmp_path: Path) -> No
                  "--json", "--cases", "--workers", "1", "--seed", "3"]
     result = CliRunner().invoke(face_eval_command, arguments)
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)  # progress goes to stderr, never into the report
+    assert "3/3 cases" in result.stderr
     assert report["seed"] == 3
     assert set(report["apcer"]) == {"printed_photo", "replayed_clip"}
     for entry in report["apcer"].values():
