@@ -205,6 +205,35 @@ def test_own_wrong_tries_are_not_mistaken_for_a_swap(kit: Kit) -> None:
     assert kit.flow.view.text_tries_left == 2
     kit.flow.submit_text_pin(bytearray(b"1234"))
     assert kit.step == Step.FACE_CHECK
+    # The correct text PIN restored its counter: the reset's same-card check expects that.
+    kit.flow.approve()
+    kit.flow.submit_new_pin(bytearray(b"ABC123"), bytearray(b"ABC123"))
+    kit.flow.approve()
+    assert kit.step == Step.DONE, kit.flow.view
+
+
+def test_a_text_counter_spent_before_this_visit_is_restored_without_a_false_swap() -> None:
+    kit = make_kit(card=FakeCard(text_tries=2))  # a wrong try some other day
+    kit.to_processing()
+    kit.flow.approve()
+    assert kit.step == Step.DONE, kit.flow.view
+
+
+def test_a_card_swapped_as_the_photo_is_read_is_caught_after_the_text_pin() -> None:
+    card = FakeCard()
+    kit = make_kit(card=card)
+    kit.to_unlock_photo()
+    real_read = card.read_photo_with_text_pin
+
+    def read_then_swap(pin: bytearray) -> bytearray:
+        photo = real_read(pin)
+        card.card_id = "card-B"
+        return photo
+
+    card.read_photo_with_text_pin = read_then_swap  # type: ignore[method-assign]
+    kit.flow.submit_same_pin_as_before(understood_it_costs_a_try=True)
+    assert kit.step == Step.ERROR
+    assert kit.flow.view.failure == FailureCode.CARD_SWAPPED
 
 
 def test_inactivity_times_out_and_activity_restarts_the_clock(kit: Kit) -> None:

@@ -14,6 +14,7 @@ import pytest
 from kiosk.assembly import KioskParts, assemble
 from kiosk.card_reader.card import MyNumberCard
 from kiosk.card_reader.card_info import TrustAnchors
+from kiosk.card_reader.errors import WrongPin
 from kiosk.card_reader.jpki import JpkiPin
 from kiosk.card_reader.pcsc import PcscTransport, ReaderWatcher
 from kiosk.face_match.resident import SyntheticResident
@@ -102,6 +103,20 @@ def test_success_on_the_real_stack_sets_the_new_sign_pin(
     assert result.success, result
     assert steps[:3] == [Step.START, Step.CONSENT, Step.PLACE_CARD]
     assert Step.FACE_CHECK in steps and steps[-1] == Step.DONE
+    assert sign_pin_accepted(NEW_PIN)
+
+
+@pytest.mark.slow
+def test_a_text_pin_try_spent_on_another_day_does_not_look_like_a_swap(
+    card_in_reader: InsertedCard, anchors: TrustAnchors, backend: RunningBackend
+) -> None:
+    # The resident mistyped the text PIN some other day; today's correct one restores its
+    # counter, which the reset's same-card check must expect.
+    with PcscTransport(READER_0) as transport, pytest.raises(WrongPin):
+        MyNumberCard.recognize(transport).text_ap.verify_pin(bytearray(b"0000"))
+    result, steps = run_flow(anchors, backend, resident_camera(DEFAULT_PHOTO))
+    assert result.success, result
+    assert steps[-1] == Step.DONE
     assert sign_pin_accepted(NEW_PIN)
 
 

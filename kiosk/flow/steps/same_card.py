@@ -45,6 +45,14 @@ def same_card(
         raise SwappedError()
 
 
+def counters_of_same_card(card: CardPort, tx: Transaction) -> TriesLeft:
+    """The counters the card shows now, after making sure it is still the transaction's card."""
+    card_id, counters = card.read_counters()
+    if tx.snapshot is None or card_id != tx.snapshot.card_id:
+        raise SwappedError()
+    return counters
+
+
 def note_counter(tx: Transaction, **changes: int) -> None:
     """Our own wrong try lowered a counter: expect the card to show it."""
     if tx.expected is not None:

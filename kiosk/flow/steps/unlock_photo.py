@@ -23,8 +23,12 @@ from kiosk.flow.states import (
     Step,
 )
 from kiosk.flow.steps.context import StepContext
-from kiosk.flow.steps.same_card import note_counter, same_card_check
+from kiosk.flow.steps.same_card import counters_of_same_card, note_counter, same_card_check
 from kiosk.flow.view import EntryProblem
+
+# The photo, the card face it was read under, and the text PIN's tries left after it (None:
+# the text PIN was not used).
+PhotoRead = tuple[bytearray, FaceBinding, int | None]
 
 
 def enter(ctx: StepContext) -> None:
@@ -77,7 +81,12 @@ def submit_text_pin(ctx: StepContext, pin: bytearray, *, from_auth: bool) -> Non
         else:
             ctx.fail_with(error)
 
-    job = _photo_job(card, same_card, lambda: card.read_photo_with_text_pin(pin))
+    def after_photo() -> int:
+        # A correct PIN restores its counter (to 3 on this card): the later same-card checks
+        # must expect the count the card shows now, not the one read at the start.
+        return counters_of_same_card(card, tx).text_pin
+
+    job = _photo_job(card, same_card, lambda: card.read_photo_with_text_pin(pin), after_photo)
     ctx.work(job, lambda read: _photo_ready(ctx, read), failed, lend=(name,))
 
 
@@ -106,18 +115,20 @@ def submit_number_b(ctx: StepContext, number_b: bytearray) -> None:
         else:
             ctx.fail_with(error)
 
-    job = _photo_job(card, same_card, lambda: card.read_photo_with_number_b(number_b))
+    job = _photo_job(card, same_card, lambda: card.read_photo_with_number_b(number_b), None)
     ctx.work(job, lambda read: _photo_ready(ctx, read), failed, lend=(NUMBER_B_SECRET,))
 
 
+
 def _photo_job(card: CardPort, same_card: Callable[[], None],
-               read_photo: Callable[[], bytearray]
-               ) -> Callable[[], tuple[bytearray, FaceBinding]]:
-    def job() -> tuple[bytearray, FaceBinding]:
+               read_photo: Callable[[], bytearray],
+               text_tries_after: Callable[[], int] | None) -> Callable[[], PhotoRead]:
+    def job() -> PhotoRead:
         same_card()
         photo = read_photo()
         try:
-            return photo, card.face_binding()
+            binding = card.face_binding()
+            return photo, binding, None if text_tries_after is None else text_tries_after()
         except BaseException:
             wipe(photo)
             raise
@@ -133,7 +144,9 @@ def _entry_failed(ctx: StepContext, **tries: Any) -> None:
     ctx.go(Exit.WRONG_PIN, entry_problem=EntryProblem.WRONG, **tries)
 
 
-def _photo_ready(ctx: StepContext, read: tuple[bytearray, FaceBinding]) -> None:
-    photo, ctx.tx.binding = read
+def _photo_ready(ctx: StepContext, read: PhotoRead) -> None:
+    photo, ctx.tx.binding, text_tries_left = read
+    if text_tries_left is not None:
+        note_counter(ctx.tx, text_pin=text_tries_left)
     ctx.secrets.put(PHOTO_SECRET, photo)
     ctx.go(Exit.PHOTO_READY)
