@@ -238,14 +238,16 @@ def pad_command(  # noqa: PLR0917 (click passes options positionally)
 PROGRESS_EVERY_S = 30.0
 
 
-def _progress_on_stderr(started: float) -> Callable[[int, int], None]:
+def _progress_on_stderr(
+    started: float, clock: Callable[[], float] = time.monotonic
+) -> Callable[[int, int], None]:
     """A line on stderr at most every ``PROGRESS_EVERY_S`` and at the end: a long evaluation
     shows it is moving and how long is left, without touching the report on stdout."""
     last = started
 
     def report(done: int, total: int) -> None:
         nonlocal last
-        now = time.monotonic()
+        now = clock()
         if done < total and now - last < PROGRESS_EVERY_S:
             return
         last = now

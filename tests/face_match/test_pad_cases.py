@@ -119,13 +119,12 @@ def test_an_unknown_species_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_progress_is_told_at_most_every_half_minute_and_at_the_end(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from kiosk.face_match import cli
 
     clock = [100.0]
-    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
-    report = cli._progress_on_stderr(100.0)
+    report = cli._progress_on_stderr(100.0, lambda: clock[0])
     clock[0] = 110.0
     report(1, 4)  # too soon after the start: quiet
     clock[0] = 131.0

@@ -230,7 +230,7 @@ def test_a_card_swapped_as_the_photo_is_read_is_caught_after_the_text_pin() -> N
         card.card_id = "card-B"
         return photo
 
-    card.read_photo_with_text_pin = read_then_swap  # type: ignore[method-assign]
+    card.read_photo_with_text_pin = read_then_swap  # type: ignore[method-assign,assignment]
     kit.flow.submit_same_pin_as_before(understood_it_costs_a_try=True)
     assert kit.step == Step.ERROR
     assert kit.flow.view.failure == FailureCode.CARD_SWAPPED
