@@ -208,6 +208,7 @@ class Flow:
     def close(self) -> None:
         """Shut down: wipe everything and release the card."""
         self._generation += 1
+        self._tx.reset_command.shut()
         self._secrets.wipe_all()
         self.preview.clear()
         try:
@@ -278,7 +279,7 @@ class Flow:
         return True
 
     def _fail(self, code: FailureCode, exit_: Exit = Exit.FAILED) -> None:
-        if self._tx.command_sent and not self._tx.finished_at_backend:
+        if self._tx.reset_command.shut() and not self._tx.finished_at_backend:
             # Whatever ends the transaction once the reset command went to the card (removal,
             # timeout, reader gone, a fault), only the card's authenticated answer could have
             # said what happened: tell the resident it is unconfirmed, never "nothing changed".
@@ -387,17 +388,20 @@ class Flow:
         )
 
     def _release_card(self) -> None:
-        """Power the card off and tell the backend about an unfinished transaction."""
+        """Power the card off, then tell the backend about an unfinished transaction."""
+        self._tx.reset_command.shut()
         ticket = None if self._tx.finished_at_backend else self._tx.ticket
         self._tx.finished_at_backend = True
         reason = self._view.failure.value if self._view.failure else "ended"
 
         def job() -> None:
+            # The card first: an unreachable backend retries for a while, and the card, with
+            # its PINs verified, must not stay powered and held for that.
             try:
+                self._card.close()
+            finally:
                 if ticket is not None:
                     self._backend.abandon(ticket, reason)
-            finally:
-                self._card.close()
 
         def ignore(error: BaseException) -> None:
             log.warning("flow: releasing the card failed: %s", type(error).__name__)

@@ -2,9 +2,48 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from kiosk.flow.ports import CardReading, FaceBinding, Ticket, TriesLeft
+
+
+class ResetCommandGate:
+    """Whether the reset command goes to the card, decided once under a lock.
+
+    The worker asks to send just before relaying (``open``); the flow shuts the gate when the
+    transaction ends, whatever ends it (``shut``). Whichever comes first wins, so a job that
+    outlived its step (a slow backend, a time-out) never writes the card, and the resident is
+    told "nothing changed" only when nothing was sent.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sent: bool | None = None  # None: undecided
+
+    def open(self) -> bool:
+        """From the worker: True if the command may go to the card (and is then sent)."""
+        with self._lock:
+            if self._sent is None:
+                self._sent = True
+            return self._sent
+
+    def shut(self) -> bool:
+        """From the flow: no command from now on; True if one was already sent."""
+        with self._lock:
+            if self._sent is None:
+                self._sent = False
+            return self._sent
+
+    @property
+    def sent(self) -> bool:
+        with self._lock:
+            return self._sent is True
+
+    @property
+    def is_shut(self) -> bool:
+        with self._lock:
+            return self._sent is False
 
 
 @dataclass
@@ -19,6 +58,6 @@ class Transaction:
     finished_at_backend: bool = False
     # The card face (and chip key) the photo came from, named in the face evidence.
     binding: FaceBinding | None = None
-    # Set by the worker just before the reset command goes to the card: from then on an
+    # Opened by the worker just before the reset command goes to the card: from then on an
     # interrupted transaction is "unconfirmed", never "nothing changed".
-    command_sent: bool = False
+    reset_command: ResetCommandGate = field(default_factory=ResetCommandGate)

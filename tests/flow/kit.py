@@ -1,18 +1,56 @@
-"""A flow wired to in-memory fakes, run inline (every job completes at once)."""
+"""A flow wired to in-memory fakes, run inline (every job completes at once unless held)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from kiosk.flow.config import FlowConfig
 from kiosk.flow.machine import Flow
 from kiosk.flow.ports import CardPresence
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
-from kiosk.flow.work import InlineRunner
+from kiosk.flow.work import JobResult
 
 from .fakes import FakeBackend, FakeCard, FakeClock, FakeFace
+
+T = TypeVar("T")
+
+
+class HoldableRunner:
+    """Runs each job at once, unless ``hold`` is set: then jobs wait for ``run_held`` (called
+    from outside the flow), so a test can let the flow move on while a job is under way, as
+    the kiosk's worker thread allows."""
+
+    def __init__(self) -> None:
+        self.hold = False
+        self._held: list[tuple[Callable[[], Any], Callable[[JobResult[Any]], None]]] = []
+
+    def submit(self, job: Callable[[], T], done: Callable[[JobResult[T]], None]) -> None:
+        if self.hold:
+            self._held.append((job, done))
+        else:
+            done(self._run(job))
+
+    def run_held(self) -> None:
+        while self._held:
+            job, done = self._held.pop(0)
+            done(self._run(job))
+
+    @staticmethod
+    def _run(job: Callable[[], T]) -> JobResult[T]:
+        try:
+            return JobResult(value=job())
+        except Exception as error:
+            return JobResult(error=error)
+
+    def post(self, callback: Callable[[], None]) -> None:
+        callback()
+
+    def shutdown(self) -> None:
+        self._held.clear()
 
 
 @dataclass
@@ -22,6 +60,7 @@ class Kit:
     face: FakeFace
     backend: FakeBackend
     clock: FakeClock
+    runner: HoldableRunner
     views: list[FlowView] = field(default_factory=list)
 
     @property
@@ -69,16 +108,16 @@ class Kit:
 
 def make_kit(config: FlowConfig | None = None, card: FakeCard | None = None) -> Kit:
     card = card or FakeCard()
-    face, backend, clock = FakeFace(), FakeBackend(), FakeClock()
+    face, backend, clock, runner = FakeFace(), FakeBackend(), FakeClock(), HoldableRunner()
     flow = Flow(
         card=card,
         face=face,
         backend=backend,
         clock=clock,
-        runner=InlineRunner(),
+        runner=runner,
         config=config,
         today=lambda: dt.date(2026, 11, 25),
     )
-    kit = Kit(flow, card, face, backend, clock)
+    kit = Kit(flow, card, face, backend, clock, runner)
     flow.subscribe(kit.views.append)
     return kit

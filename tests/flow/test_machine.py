@@ -21,6 +21,7 @@ from kiosk.flow.ports import (
     FaceHint,
     LivenessPrompt,
     NotAMyNumberCardError,
+    Ticket,
 )
 from kiosk.flow.states import Exit, Step
 from kiosk.flow.view import EntryProblem, NewPinProblem, ProcessingStage
@@ -106,6 +107,22 @@ def test_the_last_wrong_auth_pin_blocks_and_sends_to_the_municipal_office() -> N
     assert kit.step == Step.ERROR
     assert kit.flow.view.failure == FailureCode.AUTH_PIN_BLOCKED
     assert kit.backend.abandoned == ["C05"]
+
+
+def test_a_failed_transaction_powers_the_card_off_before_telling_the_backend() -> None:
+    kit = make_kit(card=FakeCard(auth_tries=1))
+    closed_when_told: list[int] = []
+    abandon = kit.backend.abandon
+
+    def abandon_noting_the_card(ticket: Ticket, reason: str) -> None:
+        closed_when_told.append(kit.card.closed)
+        abandon(ticket, reason)
+
+    kit.backend.abandon = abandon_noting_the_card  # type: ignore[method-assign]
+    kit.to_auth_pin()
+    kit.flow.confirm_last_try()
+    kit.flow.submit_auth_pin(bytearray(b"0000"))
+    assert kit.step == Step.ERROR and closed_when_told == [1]
 
 
 def test_bad_format_costs_no_try(kit: Kit) -> None:
@@ -234,6 +251,62 @@ def test_a_card_swapped_as_the_photo_is_read_is_caught_after_the_text_pin() -> N
     kit.flow.submit_same_pin_as_before(understood_it_costs_a_try=True)
     assert kit.step == Step.ERROR
     assert kit.flow.view.failure == FailureCode.CARD_SWAPPED
+
+
+def _time_out_processing(kit: Kit) -> None:
+    limit = kit.flow.config.timeout(Step.PROCESSING)
+    assert limit is not None
+    kit.clock.advance(limit + 1)
+    kit.flow.tick()
+
+
+def test_a_reset_job_outliving_its_step_never_writes_the_card(kit: Kit) -> None:
+    kit.to_processing()
+    authorise = kit.backend.authorise_reset
+
+    def slow_authorise(ticket: Ticket, new_pin: bytearray, challenge: bytes) -> bytes:
+        apdu = authorise(ticket, new_pin, challenge)
+        _time_out_processing(kit)  # the step's time runs out while the backend answers
+        return apdu
+
+    kit.backend.authorise_reset = slow_authorise  # type: ignore[method-assign,assignment]
+    kit.runner.hold = True
+    kit.flow.approve()
+    kit.runner.run_held()
+    assert kit.step == Step.ERROR
+    assert kit.flow.view.failure == FailureCode.STEP_TOO_SLOW  # "nothing changed" is true:
+    assert "relay" not in kit.card.calls and kit.card.new_sign_pin is None
+    assert kit.backend.abandoned == [FailureCode.STEP_TOO_SLOW.value]
+    assert kit.card.calls[-1] == "close"
+
+
+def test_a_reset_job_that_starts_after_its_step_ended_asks_the_backend_nothing(
+    kit: Kit,
+) -> None:
+    kit.to_processing()
+    kit.runner.hold = True
+    kit.flow.approve()
+    _time_out_processing(kit)
+    kit.runner.run_held()
+    assert kit.step == Step.ERROR and "authorise_reset" not in kit.backend.calls
+    assert "relay" not in kit.card.calls
+
+
+def test_a_step_ending_while_the_card_is_written_says_unconfirmed(kit: Kit) -> None:
+    kit.to_processing()
+    relay = kit.card.relay
+
+    def slow_relay(apdu: bytes) -> bytes:
+        answer = relay(apdu)
+        _time_out_processing(kit)
+        return answer
+
+    kit.card.relay = slow_relay  # type: ignore[method-assign]
+    kit.runner.hold = True
+    kit.flow.approve()
+    kit.runner.run_held()
+    assert kit.step == Step.ERROR
+    assert kit.flow.view.failure == FailureCode.RESET_UNCONFIRMED
 
 
 def test_inactivity_times_out_and_activity_restarts_the_clock(kit: Kit) -> None:

@@ -1,7 +1,8 @@
 """PROCESSING: same card?, the card's challenge, the backend's reset command, relay, confirm.
 
 Once the command went to the card, anything that ends the transaction is "unconfirmed"
-(``Transaction.command_sent``), never "nothing changed".
+(``Transaction.reset_command``), never "nothing changed"; once the transaction ended (a time-out
+while the backend was slow), the job goes no further and the card is never written.
 """
 
 from __future__ import annotations
@@ -34,10 +35,15 @@ def approved(ctx: StepContext) -> None:
         stage(ProcessingStage.CHECK_CARD)
         same_card()
         challenge = card.get_challenge()
+        if tx.reset_command.is_shut:
+            raise StopError(FailureCode.STEP_TOO_SLOW)  # ended meanwhile: ask for nothing
         stage(ProcessingStage.AUTHORISE)
         apdu = backend.authorise_reset(ticket, new_pin, challenge)
+        if not tx.reset_command.open():
+            # The transaction ended while the backend answered: the resident was told nothing
+            # changed, so nothing may (the backend closes the ticket as abandoned).
+            raise StopError(FailureCode.STEP_TOO_SLOW)
         stage(ProcessingStage.WRITE_CARD)
-        tx.command_sent = True
         try:
             answer = card.relay(apdu)
         except Exception as error:

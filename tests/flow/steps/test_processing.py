@@ -31,14 +31,14 @@ def test_a_swapped_card_gets_no_command() -> None:
     rec.card.card_id = "card-B"
     processing.approved(rec)
     assert rec.failures == [FailureCode.CARD_SWAPPED] and "relay" not in rec.card.calls
-    assert not rec.tx.command_sent
+    assert not rec.tx.reset_command.sent
 
 
 def test_a_fault_while_relaying_is_unconfirmed_never_nothing_changed() -> None:
     rec = _chosen()
     rec.card.fail["relay"] = CardFaultError("6F00")
     processing.approved(rec)
-    assert rec.failures == [FailureCode.RESET_UNCONFIRMED] and rec.tx.command_sent
+    assert rec.failures == [FailureCode.RESET_UNCONFIRMED] and rec.tx.reset_command.sent
 
 
 def test_the_backend_gone_after_the_cards_answer_is_unconfirmed() -> None:
