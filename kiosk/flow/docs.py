@@ -120,7 +120,14 @@ DRIVING = """\
   last try of the auth PIN and of the text PIN needs `confirm_last_try()`; "same as before"
   needs `understood_it_costs_a_try=True`. After an I/O fault the flow reads the reader once
   more to tell a removed (C02), swapped (C03) or unreadable (C04) card apart (before the first
-  read has finished: removed or unreadable).
+  read has finished: removed or unreadable). Before every PIN try and before the reset the
+  card's id and counters are read again; a counter our own try changed (a wrong try lowers
+  it, a correct text PIN restores it) is expected, any other change is a swap (C03).
+- **The reset and the end**: the reset command goes to the card only while the transaction
+  is still running (`Transaction.reset_command`, decided once under a lock): a step that
+  timed out while the backend answered never has its command relayed, and the resident is
+  told "unconfirmed" exactly when a command went out. Ending a transaction powers the card
+  off first, then tells the backend.
 - **Face evidence**: attempts are bounded (`face_attempts`); only the final result goes to
   the backend (it accepts one piece of evidence per transaction).
 - **Autoplay** (`kiosk/flow/autoplay.py`): approves every step and types given PINs, never
