@@ -70,7 +70,11 @@ def enroll_tpm_kiosk(
     return paths
 
 
-def set_kiosk_enabled(database: Database, kiosk_id: str, enabled: bool) -> bool:
-    """Enable or disable a kiosk; False if no such kiosk."""
+def set_kiosk_enabled(
+    database: Database, kiosk_id: str, enabled: bool, *, now: float | None = None
+) -> bool:
+    """Enable or disable a kiosk (``now``: seconds since the epoch, the server's clock by
+    default); False if no such kiosk."""
+    when = time.time() if now is None else now
     with database.transaction() as connection:
-        return store.set_kiosk_enabled(connection, kiosk_id, enabled, int(time.time() * 1000))
+        return store.set_kiosk_enabled(connection, kiosk_id, enabled, int(when * 1000))

@@ -296,7 +296,11 @@ class AuthorityService:
         )
 
     def _invalid_proofs(self, connection: Connection, kiosk_id: str, now: int) -> int:
+        """Failed card proofs in the policy's window, since staff last enabled the kiosk."""
         since = now - self.policy.kiosk_invalid_proof_window_seconds * 1000
+        cleared_at = store.kiosk_cleared_at(connection, kiosk_id)
+        if cleared_at is not None:
+            since = max(since, cleared_at)
         return store.count_kiosk_transactions(
             connection, kiosk_id, since, (Outcome.CARD_PROOF_INVALID,)
         )

@@ -74,13 +74,22 @@ def upsert_kiosk(
 
 
 def set_kiosk_enabled(connection: Connection, kiosk_id: str, enabled: bool, now: int) -> bool:
-    """Enabling also clears the kiosk's flag: staff have looked at it."""
-    sql = (
-        "UPDATE kiosks SET enabled = 1, updated_at = ?, flagged_at = NULL WHERE kiosk_id = ?"
-        if enabled
-        else "UPDATE kiosks SET enabled = 0, updated_at = ? WHERE kiosk_id = ?"
-    )
+    """Enabling also clears the kiosk's flag and the failed card proofs counted so far: staff
+    have looked at it."""
+    if enabled:
+        sql = ("UPDATE kiosks SET enabled = 1, updated_at = ?, flagged_at = NULL, cleared_at = ?"
+               " WHERE kiosk_id = ?")
+        return connection.execute(sql, (now, now, kiosk_id)).rowcount == 1
+    sql = "UPDATE kiosks SET enabled = 0, updated_at = ? WHERE kiosk_id = ?"
     return connection.execute(sql, (now, kiosk_id)).rowcount == 1
+
+
+def kiosk_cleared_at(connection: Connection, kiosk_id: str) -> int | None:
+    """When staff last enabled the kiosk (ms), if ever."""
+    row = connection.execute(
+        "SELECT cleared_at FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+    ).one()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def flag_kiosk(connection: Connection, kiosk_id: str, now: int) -> bool:

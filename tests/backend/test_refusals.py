@@ -365,6 +365,45 @@ def test_forged_proofs_count_against_the_kiosk_not_the_card(
     del virtual_card
 
 
+def test_staff_enabling_a_flagged_kiosk_lets_it_serve_at_once(
+    make_backend: BackendFactory, driver: CardDriver, virtual_card: VirtualCard
+) -> None:
+    """The proofs that flagged the kiosk stop counting once staff have checked it and enabled
+    it again; new failed proofs count afresh."""
+    backend = make_backend(Policy(kiosk_max_invalid_proofs=2))
+    kiosk = Steps(backend, "kiosk-1")
+    other_key = rsa.generate_private_key(65537, 2048)
+
+    def forge_once() -> None:
+        tx, nonce = kiosk.begin_ok()
+        forged = other_key.sign(
+            card_proof_digest_info(tx, nonce, "kiosk-1")[19:],
+            padding.PKCS1v15(),
+            Prehashed(hashes.SHA256()),
+        )
+        assert error_code(kiosk.card_proof(tx, certificate, forged)) == "bad_card_signature"
+
+    try:
+        driver.select_jpki()
+        certificate = driver.read_auth_certificate()
+        forge_once()
+        forge_once()
+        assert error_code(kiosk.begin()) == "kiosk_flagged"
+        backend.clock.advance(1)  # staff come by a moment later
+        set_kiosk_enabled(backend.server.database, "kiosk-1", True, now=backend.clock())
+        backend.clock.advance(1)
+        tx, nonce = kiosk.begin_ok()
+        assert kiosk.prove_with(tx, nonce, driver).status_code == 200
+        kiosk.http.post(f"/v1/transactions/{tx}/abort",
+                        json={"idempotency_key": new_key(), "reason": "timeout"})
+        forge_once()
+        forge_once()
+        assert error_code(kiosk.begin()) == "kiosk_flagged"
+    finally:
+        kiosk.close()
+    del virtual_card
+
+
 # --- the reset command and the card's answer ------------------------------------------------
 
 
