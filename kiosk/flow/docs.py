@@ -129,7 +129,9 @@ DRIVING = """\
   told "unconfirmed" exactly when a command went out. Ending a transaction powers the card
   off first, then tells the backend.
 - **Face evidence**: attempts are bounded (`face_attempts`); only the final result goes to
-  the backend (it accepts one piece of evidence per transaction).
+  the backend (it accepts one piece of evidence per transaction): the success, the last
+  attempt's failure, or, when the resident leaves after a failed attempt (cancel, time-out),
+  that failure as the transaction ends, so every failure counts against the card.
 - **Autoplay** (`kiosk/flow/autoplay.py`): approves every step and types given PINs, never
   the last try; `drive(flow, pump, autoplay, timeout=...)` runs it without Qt, and
   `AutoplayResult.line()` is the demo's `RESULT: ...` line.

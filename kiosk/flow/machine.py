@@ -16,6 +16,7 @@ when a transaction ends.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections import deque
@@ -28,12 +29,16 @@ from kiosk.flow.failure_codes import FailureCode
 from kiosk.flow.failures import failure_for
 from kiosk.flow.ports import (
     BackendPort,
+    BackendRefusedError,
     CardFaultError,
     CardPort,
     CardPresence,
     Clock,
+    FaceBinding,
     FacePort,
+    FaceResult,
     PortError,
+    Ticket,
 )
 from kiosk.flow.secrets import SecretStore, wipe
 from kiosk.flow.states import SPECS, Exit, Step
@@ -389,10 +394,13 @@ class Flow:
 
     def _release_card(self) -> None:
         """Power the card off, then tell the backend about an unfinished transaction."""
-        self._tx.reset_command.shut()
-        ticket = None if self._tx.finished_at_backend else self._tx.ticket
-        self._tx.finished_at_backend = True
+        tx = self._tx
+        tx.reset_command.shut()
+        ticket = None if tx.finished_at_backend else tx.ticket
+        tx.finished_at_backend = True
         reason = self._view.failure.value if self._view.failure else "ended"
+        face_failure, binding = tx.unreported_face_failure, tx.binding
+        tx.unreported_face_failure = None
 
         def job() -> None:
             # The card first: an unreachable backend retries for a while, and the card, with
@@ -401,6 +409,8 @@ class Flow:
                 self._card.close()
             finally:
                 if ticket is not None:
+                    if face_failure is not None and binding is not None:
+                        self._report_face_failure(ticket, face_failure, binding)
                     self._backend.abandon(ticket, reason)
 
         def ignore(error: BaseException) -> None:
@@ -411,6 +421,13 @@ class Flow:
                 ignore(result.error)
 
         self._runner.submit(job, finish)
+
+    def _report_face_failure(self, ticket: Ticket, result: FaceResult, binding: FaceBinding
+                             ) -> None:
+        """A failed face attempt left unreported (the resident cancelled before another one)
+        still counts against the card: the backend refuses it, closing the transaction."""
+        with contextlib.suppress(BackendRefusedError):  # the expected answer to a failure
+            self._backend.report_face(ticket, result, binding)
 
     # --- handlers -----------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from kiosk.flow.ports import CardReading, FaceBinding, Ticket, TriesLeft
+from kiosk.flow.ports import CardReading, FaceBinding, FaceResult, Ticket, TriesLeft
 
 
 class ResetCommandGate:
@@ -58,6 +58,11 @@ class Transaction:
     finished_at_backend: bool = False
     # The card face (and chip key) the photo came from, named in the face evidence.
     binding: FaceBinding | None = None
+    # A failed face attempt the backend has not heard of (it takes one piece of evidence per
+    # transaction, the success or the last failure): if the transaction ends before another
+    # attempt (the resident cancels, or leaves), it is reported then, so a failure always
+    # counts against the card.
+    unreported_face_failure: FaceResult | None = None
     # Opened by the worker just before the reset command goes to the card: from then on an
     # interrupted transaction is "unconfirmed", never "nothing changed".
     reset_command: ResetCommandGate = field(default_factory=ResetCommandGate)

@@ -381,6 +381,32 @@ def test_liveness_failure_then_success(kit: Kit) -> None:
     assert kit.flow.view.face_last_failure == FailureCode.FACE_NOT_LIVE
     kit.flow.approve()
     assert kit.step == Step.NEW_PIN
+    assert kit.backend.faces == [GOOD_RESULT]  # a failure followed by a success is not told
+    kit.flow.cancel()
+    assert kit.backend.faces == [GOOD_RESULT]
+
+
+@pytest.mark.parametrize("leave", ["cancel", "timeout"])
+def test_a_failed_face_attempt_still_counts_when_the_resident_leaves_before_the_next(
+    kit: Kit, leave: str
+) -> None:
+    # Otherwise cancelling before the last attempt would keep every failure off the card's
+    # record at the backend, however often it is tried.
+    kit.face.results = [NOT_LIVE]
+    kit.to_face_check()
+    kit.flow.approve()
+    assert kit.step == Step.FACE_CHECK and kit.backend.faces == []
+    if leave == "cancel":
+        kit.flow.cancel()
+    else:
+        limit = kit.flow.config.timeout(Step.FACE_CHECK)
+        assert limit is not None
+        kit.clock.advance(limit + 1)
+        kit.flow.tick()
+    assert kit.step == Step.ERROR
+    assert kit.backend.faces == [NOT_LIVE]
+    assert kit.backend.bindings == [BINDING]
+    assert kit.card.calls[-1] == "close"
 
 
 def test_face_hints_and_prompts_reach_the_view(kit: Kit) -> None:

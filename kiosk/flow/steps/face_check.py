@@ -95,6 +95,8 @@ def approved(ctx: StepContext) -> None:
         return result
 
     def done(result: FaceResult) -> None:
+        reported = (result.matched and result.live) or final
+        ctx.tx.unreported_face_failure = None if reported else result
         if result.matched and result.live:
             ctx.go(Exit.FACE_MATCHED, face_last_failure=None)
             return
