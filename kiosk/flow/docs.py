@@ -126,7 +126,9 @@ DRIVING = """\
 - **The reset and the end**: the reset command goes to the card only while the transaction
   is still running (`Transaction.reset_command`, decided once under a lock): a step that
   timed out while the backend answered never has its command relayed, and the resident is
-  told "unconfirmed" exactly when a command went out. Ending a transaction powers the card
+  told "unconfirmed" exactly when a command went out. (The backend, which issued a command
+  and cannot know it was never relayed, records such an end as unconfirmed and tells the
+  holder the PIN may have been reset: the safe side.) Ending a transaction powers the card
   off first, then tells the backend.
 - **Face evidence**: attempts are bounded (`face_attempts`); only the final result goes to
   the backend (it accepts one piece of evidence per transaction): the success, the last

@@ -16,7 +16,6 @@ when a transaction ends.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 from collections import deque
@@ -425,9 +424,15 @@ class Flow:
     def _report_face_failure(self, ticket: Ticket, result: FaceResult, binding: FaceBinding
                              ) -> None:
         """A failed face attempt left unreported (the resident cancelled before another one)
-        still counts against the card: the backend refuses it, closing the transaction."""
-        with contextlib.suppress(BackendRefusedError):  # the expected answer to a failure
+        still counts against the card: the backend refuses it, closing the transaction. Any
+        other trouble is logged by type and left to the abandon that follows."""
+        try:
             self._backend.report_face(ticket, result, binding)
+        except BackendRefusedError:
+            pass  # the expected answer to a failure
+        except Exception as error:  # the abandon after it must still run
+            log.warning("flow: reporting the earlier face failure failed: %s",
+                        type(error).__name__)
 
     # --- handlers -----------------------------------------------------------------------------
 

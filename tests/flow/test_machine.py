@@ -11,6 +11,7 @@ from kiosk.flow.failure_codes import FailureCode
 from kiosk.flow.machine import FlowError
 from kiosk.flow.pin_rules import SignPinRule
 from kiosk.flow.ports import (
+    BackendFailedError,
     BackendOfflineError,
     BackendRefusedError,
     CardFaceInvalidError,
@@ -407,6 +408,28 @@ def test_a_failed_face_attempt_still_counts_when_the_resident_leaves_before_the_
     assert kit.backend.faces == [NOT_LIVE]
     assert kit.backend.bindings == [BINDING]
     assert kit.card.calls[-1] == "close"
+
+
+def test_a_late_face_report_that_fails_still_lets_the_ticket_be_abandoned(kit: Kit) -> None:
+    kit.face.results = [NOT_LIVE]
+    kit.to_face_check()
+    kit.flow.approve()
+    kit.backend.fail["report_face"] = BackendFailedError("409 transaction closed")
+    kit.flow.cancel()
+    assert kit.backend.calls[-2:] == ["report_face", "abandon"]
+    assert kit.backend.abandoned == [FailureCode.CANCELLED.value]
+
+
+def test_an_earlier_failure_is_not_reported_once_a_later_attempt_went_to_the_backend(
+    kit: Kit,
+) -> None:
+    kit.face.results = [NOT_LIVE, GOOD_RESULT]
+    kit.to_face_check()
+    kit.flow.approve()
+    kit.backend.fail["report_face"] = BackendOfflineError("gone")  # the success's report fails
+    kit.flow.approve()
+    assert kit.step == Step.ERROR
+    assert kit.backend.calls.count("report_face") == 1  # the success's, never the failure's
 
 
 def test_face_hints_and_prompts_reach_the_view(kit: Kit) -> None:

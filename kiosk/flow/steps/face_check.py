@@ -80,6 +80,9 @@ def approved(ctx: StepContext) -> None:
     attempts = ctx.config.face_attempts
     final = attempt >= attempts
     face, backend = ctx.face, ctx.backend
+    # Set by the worker when this attempt's result goes to the backend: from then on an earlier
+    # failure is not reported (the backend takes one piece of evidence per transaction).
+    reporting = threading.Event()
 
     def job() -> FaceResult:
         result = face.check(photo, listener, lambda: generation != ctx.generation)
@@ -87,6 +90,7 @@ def approved(ctx: StepContext) -> None:
         # The backend takes one piece of evidence per transaction: the success, or the
         # last failure (which it refuses, closing the transaction; that is expected).
         if passed or final:
+            reporting.set()
             try:
                 backend.report_face(ticket, result, binding)
             except BackendRefusedError:
@@ -106,4 +110,9 @@ def approved(ctx: StepContext) -> None:
         else:
             ctx.fail(code)
 
-    ctx.work(job, done, lend=(PHOTO_SECRET,))
+    def failed(error: BaseException) -> None:
+        if reporting.is_set():
+            ctx.tx.unreported_face_failure = None
+        ctx.fail_with(error)
+
+    ctx.work(job, done, failed, lend=(PHOTO_SECRET,))

@@ -41,7 +41,8 @@ def approved(ctx: StepContext) -> None:
         apdu = backend.authorise_reset(ticket, new_pin, challenge)
         if not tx.reset_command.open():
             # The transaction ended while the backend answered: the resident was told nothing
-            # changed, so nothing may (the backend closes the ticket as abandoned).
+            # changed, so nothing may change. The backend, which issued a command and cannot
+            # know it was never relayed, records the abandon as unconfirmed (the safe side).
             raise StopError(FailureCode.STEP_TOO_SLOW)
         stage(ProcessingStage.WRITE_CARD)
         try:
