@@ -296,13 +296,15 @@ class AuthorityService:
         )
 
     def _invalid_proofs(self, connection: Connection, kiosk_id: str, now: int) -> int:
-        """Failed card proofs in the policy's window, since staff last enabled the kiosk."""
+        """Failed card proofs in the policy's window that failed after staff last enabled the
+        kiosk (by when they failed: a transaction begun before may fail after)."""
         since = now - self.policy.kiosk_invalid_proof_window_seconds * 1000
-        cleared_at = store.kiosk_cleared_at(connection, kiosk_id)
-        if cleared_at is not None:
-            since = max(since, cleared_at)
         return store.count_kiosk_transactions(
-            connection, kiosk_id, since, (Outcome.CARD_PROOF_INVALID,)
+            connection,
+            kiosk_id,
+            since,
+            (Outcome.CARD_PROOF_INVALID,),
+            closed_since=store.kiosk_cleared_at(connection, kiosk_id),
         )
 
     def card_proof(

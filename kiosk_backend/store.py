@@ -311,10 +311,20 @@ def close(
 
 
 def count_kiosk_transactions(
-    connection: Connection, kiosk_id: str, since: int, outcomes: tuple[Outcome, ...] = ()
+    connection: Connection,
+    kiosk_id: str,
+    since: int,
+    outcomes: tuple[Outcome, ...] = (),
+    *,
+    closed_since: int | None = None,
 ) -> int:
+    """Transactions the kiosk began since ``since`` (ms), with one of ``outcomes`` if given,
+    and closed since ``closed_since`` if given."""
     sql = "SELECT COUNT(*) FROM transactions WHERE kiosk_id = ? AND created_at >= ?"
     params: list[object] = [kiosk_id, since]
+    if closed_since is not None:
+        sql += " AND closed_at >= ?"
+        params.append(closed_since)
     if outcomes:
         sql += " AND outcome IN (" + ", ".join("?" for _ in outcomes) + ")"
         params.extend(outcome.value for outcome in outcomes)
