@@ -2,7 +2,9 @@
 
 Each line is ``{"tx": id, "step": ..., "at_ms": ...}`` plus ``"answer"`` (hex) for
 ``card_answered`` and ``"outcome"`` for ``closed``. A torn last line (power cut while
-writing) is ignored. ``compact`` rewrites the file with only the unfinished transactions.
+writing) or a damaged one is ignored. ``compact`` rewrites the file with only the unfinished
+(and recently closed) transactions, and sets the lines it could not read aside
+(``unreadable_path``).
 """
 
 from __future__ import annotations
@@ -101,19 +103,31 @@ class Journal:
 
     def entries(self) -> dict[str, JournalEntry]:
         """Every transaction's latest state, in the order they were begun."""
+        return self._read()[0]
+
+    def _read(self) -> tuple[dict[str, JournalEntry], list[bytes]]:
+        """The entries, and the non-empty lines that could not be read (torn or damaged)."""
         with self._lock:
             try:
                 raw = self.path.read_bytes()
             except FileNotFoundError:
-                return {}
+                return {}, []
             except OSError as error:
                 raise JournalError(f"cannot read the journal ({error.strerror})") from None
         found: dict[str, JournalEntry] = {}
+        unreadable: list[bytes] = []
         for line in raw.splitlines():
             entry = _parse(line, found)
             if entry is not None:
                 found[entry.transaction_id] = entry
-        return found
+            elif line.strip():
+                unreadable.append(line)
+        return found, unreadable
+
+    @property
+    def unreadable_path(self) -> Path:
+        """Where ``compact`` keeps the lines it could not read: set aside, never dropped."""
+        return self.path.with_name(self.path.name + ".unreadable")
 
     def unfinished(self) -> list[JournalEntry]:
         return [entry for entry in self.entries().values() if not entry.finished]
@@ -123,8 +137,9 @@ class Journal:
         (atomic replace, fsync'd); call it while no transaction is running (on start, after
         ``reconcile``)."""
         oldest = _now_ms() - keep_closed_ms
+        entries, unreadable = self._read()
         keep = [
-            entry for entry in self.entries().values()
+            entry for entry in entries.values()
             if not entry.finished or entry.updated_ms >= oldest
         ]
         lines = []
@@ -141,6 +156,16 @@ class Journal:
         with self._lock:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                if unreadable:
+                    # A damaged line may be a card's answer: keep it for staff and the
+                    # engineer rather than lose it with the rewrite.
+                    fd = os.open(self.unreadable_path,
+                                 os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                    try:
+                        os.write(fd, b"".join(line + b"\n" for line in unreadable))
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
                 fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 try:
                     os.write(fd, "".join(lines).encode("ascii"))
@@ -159,7 +184,7 @@ def _parse(line: bytes, known: dict[str, JournalEntry]) -> JournalEntry | None:
         transaction_id = record["tx"]
         step = JournalStep(record["step"])
         at_ms = int(record["at_ms"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):  # OverflowError: "at_ms": 1e999
         return None
     if not isinstance(transaction_id, str) or not _TX_ID.match(transaction_id):
         return None

@@ -40,6 +40,27 @@ def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
     assert journal.entries()["tx_a"].finished
 
 
+def test_a_damaged_line_neither_stops_the_kiosk_nor_is_lost_by_compaction(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.begun("tx_a")
+    damaged = [
+        b'{"tx":"tx_a","step":"closed","at_ms":1e999,"outcome":"pin_reset"}',  # inf
+        b'{"tx":"tx_b","step":"card_answered","at_ms":1,"answer":"9g00"}',  # a flipped bit
+        b'["not", "a", "record"]',
+    ]
+    with journal.path.open("ab") as handle:
+        handle.write(b"\n".join(damaged) + b"\n")
+    assert journal.entries()["tx_a"].step == JournalStep.BEGUN
+    journal.compact()
+    assert set(journal.entries()) == {"tx_a"}
+    assert journal.unreadable_path.read_bytes().splitlines() == damaged
+    assert stat.S_IMODE(journal.unreadable_path.stat().st_mode) == 0o600
+    journal.compact()  # set aside once: the rewritten journal has no damaged line left
+    assert len(journal.unreadable_path.read_bytes().splitlines()) == len(damaged)
+
+
 def test_compaction_keeps_open_and_recent(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.jsonl")
     journal.begun("tx_open")
