@@ -27,7 +27,10 @@ from kiosk.maintenance.roles import Role
 STAFF_PIN_MIN_DIGITS = 6
 STAFF_PIN_MAX_DIGITS = 16
 ENGINEER_PASSPHRASE_MIN = 12
-ENGINEER_PASSPHRASE_MAX = 128
+ENGINEER_PASSPHRASE_MAX = 64
+# What the sign-in screen can take: printable ASCII from a USB keyboard (the on-screen one
+# has a subset). A passphrase it cannot type would only ever count as wrong tries.
+ENGINEER_PASSPHRASE_CHARACTERS = frozenset(chr(code) for code in range(0x20, 0x7F))
 
 _SALT_BYTES = 16
 _HASH_BYTES = 32
@@ -87,8 +90,10 @@ def check_strength(role: Role, secret: bytearray) -> None:
             f"{ENGINEER_PASSPHRASE_MAX} characters")
     if not any(c.isalpha() for c in text) or all(c.isalpha() for c in text):
         raise WeakCredentialError("the engineer passphrase must mix letters with digits or symbols")
-    if any(not c.isprintable() for c in text):
-        raise WeakCredentialError("the engineer passphrase must not contain control characters")
+    if any(c not in ENGINEER_PASSPHRASE_CHARACTERS for c in text):
+        raise WeakCredentialError(
+            "the engineer passphrase must use only characters the sign-in screen can type "
+            "(ASCII letters, digits, space and symbols)")
     if len(set(text.lower())) < 8:
         raise WeakCredentialError(
             "the engineer passphrase must use at least 8 different characters")

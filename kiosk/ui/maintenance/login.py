@@ -17,14 +17,19 @@ from kiosk.maintenance import (
     Role,
     WrongCredentialError,
 )
+from kiosk.maintenance.credentials import (
+    ENGINEER_PASSPHRASE_CHARACTERS,
+    ENGINEER_PASSPHRASE_MAX,
+    STAFF_PIN_MAX_DIGITS,
+)
 from kiosk.ui.i18n import tr
 from kiosk.ui.maintenance.keyboard import PassphraseKeyboard
 from kiosk.ui.maintenance.parts import MaintenanceParts, action_button
 from kiosk.ui.qt import QHBoxLayout, QKeyEvent, Qt, QTimer, QVBoxLayout, QWidget
 from kiosk.ui.widgets import AdaptiveRow, Keypad, SecretEntry, column, label
 
-MAX_PIN = 16
-MAX_PASSPHRASE = 64
+MAX_PIN = STAFF_PIN_MAX_DIGITS
+MAX_PASSPHRASE = ENGINEER_PASSPHRASE_MAX
 
 
 class LoginPage(QWidget):
@@ -120,7 +125,7 @@ class LoginPage(QWidget):
             self.entry.backspace()
         else:
             text = event.text()
-            if len(text) == 1 and " " <= text <= "~" and (
+            if len(text) == 1 and text in ENGINEER_PASSPHRASE_CHARACTERS and (
                     self.role is Role.ENGINEER or text.isdigit()):
                 self.entry.type(text)
             else:
