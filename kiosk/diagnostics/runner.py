@@ -20,6 +20,8 @@ progress; run the whole thing off the UI thread.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -130,14 +132,30 @@ def report_file_stem(report: Report) -> str:
 
 
 def export_report(report: Report, folder: Path) -> tuple[Path, Path]:
-    """Write ``<stem>.json`` and ``<stem>.txt`` into ``folder`` (created if needed)."""
+    """Write ``<stem>.json`` and ``<stem>.txt`` into ``folder`` (created if needed).
+
+    Each file is created new, never written through an existing name (a stick prepared with
+    links named like a report must not make the kiosk overwrite its own state): a name taken
+    already, by an earlier export of the same report or by anything else, gets a number.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     stem = report_file_stem(report)
-    json_path = folder / f"{stem}.json"
-    text_path = folder / f"{stem}.txt"
-    json_path.write_text(report.to_json_text(), encoding="utf-8")
-    text_path.write_text(report.to_text(), encoding="utf-8")
-    return json_path, text_path
+    for number in range(1, 100):
+        name = stem if number == 1 else f"{stem}-{number}"
+        json_path, text_path = folder / f"{name}.json", folder / f"{name}.txt"
+        if os.path.lexists(json_path) or os.path.lexists(text_path):
+            continue
+        _write_new(json_path, report.to_json_text())
+        _write_new(text_path, report.to_text())
+        return json_path, text_path
+    raise FileExistsError(errno.EEXIST, "too many reports of this name", str(folder))
+
+
+def _write_new(path: Path, text: str) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    fd = os.open(path, flags, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def statuses(results: Iterable[CheckResult]) -> dict[str, str]:

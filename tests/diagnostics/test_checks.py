@@ -26,6 +26,7 @@ from kiosk.diagnostics.camera_checks import Frame, camera_checks, frame_quality
 from kiosk.diagnostics.logs import read_log
 from kiosk.diagnostics.model import Report, fail, ok, warn
 from kiosk.diagnostics.pcsc_checks import pcsc_checks
+from kiosk.diagnostics.runner import report_file_stem
 
 from .conftest import KIOSK_ID, Backend
 
@@ -73,6 +74,21 @@ def test_export_writes_json_and_text(tmp_path: Path) -> None:
     assert json_path.name.startswith(f"kiosk-diagnostics-{KIOSK_ID}-")
     assert json.loads(json_path.read_text())["kiosk_id"] == KIOSK_ID
     assert "Configuration in effect" in text_path.read_text()
+
+
+def test_export_never_writes_through_a_name_already_on_the_stick(tmp_path: Path) -> None:
+    report = run_checks(config_with(tmp_path), areas=("system",))
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    kiosk_state = tmp_path / "journal.jsonl"
+    kiosk_state.write_text("kept\n")
+    planted = stick / f"{report_file_stem(report)}.json"
+    planted.symlink_to(kiosk_state)  # a stick prepared to make the export overwrite it
+    json_path, text_path = export_report(report, stick)
+    assert kiosk_state.read_text() == "kept\n"
+    assert json_path.name == f"{report_file_stem(report)}-2.json" and not json_path.is_symlink()
+    again = export_report(report, stick)  # the same report exported twice: a third name
+    assert again[0].name.endswith("-3.json") and again[1].read_text() == text_path.read_text()
 
 
 # --- PC/SC with fakes ---------------------------------------------------------------------
