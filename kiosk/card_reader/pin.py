@@ -43,16 +43,14 @@ class PinRule:
 
     name: str
     fid: int
-    pattern: str  # a regular expression over the ASCII PIN
+    pattern: str  # a regular expression over the PIN's ASCII bytes
     requirement: str  # human description for errors (no PIN in it)
     max_tries: int
 
     def check_format(self, pin: bytes | bytearray) -> None:
-        try:
-            text_ok = re.fullmatch(self.pattern, bytes(pin).decode("ascii")) is not None
-        except UnicodeDecodeError:
-            text_ok = False
-        if not text_ok:
+        # Matched on the caller's buffer itself: decoding it would leave a str copy of the PIN
+        # (or of the My Number, which unlocks check code A) that nothing can wipe.
+        if re.fullmatch(self.pattern.encode("ascii"), pin) is None:
             raise InvalidPinFormat(f"{self.name}: {self.requirement}")
 
 

@@ -199,6 +199,9 @@ def test_correct_pin() -> None:
         (JpkiPin.SIGN, b"abc123"),
         (JpkiPin.SIGN, b"A" * 17),
         (JpkiPin.SIGN, "ＡＢＣ１２３".encode()),
+        (JpkiPin.AUTH, "１２３４".encode()),  # full-width digits
+        (JpkiPin.AUTH, b"123\n"),
+        (JpkiPin.AUTH, b"12\xff4"),
     ],
 )
 def test_badly_formed_pins_never_reach_the_card(which: JpkiPin, pin: bytes) -> None:
