@@ -25,6 +25,19 @@ def test_a_long_press_in_the_corner_opens_the_sign_in(kit: Kit) -> None:
     assert not kit.ui.window.centralWidget().isVisible()  # resident screens hidden
 
 
+def test_a_sign_in_left_untouched_gives_the_screen_back_to_residents(
+    kit: Kit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk.ui.maintenance import controller
+
+    monkeypatch.setattr(controller, "SIGN_IN_IDLE_TICKS", 2)  # seconds, for the test
+    kit.hold_corner(1.3)
+    assert kit.controller.is_open
+    kit.qtbot.waitUntil(lambda: not kit.controller.is_open, timeout=6000)
+    central = kit.ui.window.centralWidget()
+    assert central is not None and central.isVisible()
+
+
 def test_no_entry_while_a_resident_is_in_a_transaction(kit: Kit) -> None:
     kit.ui.flow.begin()
     assert kit.ui.flow.view.step == Step.CONSENT

@@ -37,6 +37,9 @@ from kiosk.ui.window import KioskWindow
 
 CORNER = 160  # px
 STAFF_REFRESH_TICKS = 5  # seconds between refreshes of the staff screen
+# Seconds the sign-in page stays up untouched without anyone signing in: a long press on the
+# corner by a passer-by must not hide the resident screens until someone taps Close.
+SIGN_IN_IDLE_TICKS = 60
 ENTRY_STEPS = (Step.START, Step.OUT_OF_SERVICE)
 PRESSES = (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin)
 RELEASES = (QEvent.Type.MouseButtonRelease, QEvent.Type.TouchEnd, QEvent.Type.TouchCancel)
@@ -91,6 +94,7 @@ class MaintenanceController(QObject):
         self._hold.setInterval(int(parts.config.maintenance.hold_to_enter * 1000))
         self._hold.timeout.connect(self.open)
         self._ticks = 0
+        self._idle_ticks = 0
         self._watch = QTimer(self)
         self._watch.setInterval(1000)
         self._watch.timeout.connect(self._check_session)
@@ -111,6 +115,7 @@ class MaintenanceController(QObject):
         if self.is_open or self.flow.view.step not in ENTRY_STEPS:
             return
         self._fit()
+        self._idle_ticks = 0
         self.login.choose(self.login.role)
         self.overlay.pages.setCurrentWidget(self.login)
         self.overlay.notice.setVisible(False)
@@ -197,6 +202,8 @@ class MaintenanceController(QObject):
         elif kind == QEvent.Type.LanguageChange and watched is self.window:
             self.retranslate()
         if self.is_open:
+            if kind in ACTIVITY:
+                self._idle_ticks = 0
             if kind in ACTIVITY and self.session is not None and self.session.signed_in:
                 try:
                     self.session.touch()
@@ -250,6 +257,9 @@ class MaintenanceController(QObject):
         if self.session is None:
             if self.is_open:
                 self._show_time_left()
+                self._idle_ticks += 1
+                if self._idle_ticks >= SIGN_IN_IDLE_TICKS and not self.login.busy:
+                    self.close()
             return
         if self.parts.maintenance.active() is not self.session or not self.session.signed_in:
             self.session = None
