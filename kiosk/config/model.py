@@ -106,7 +106,9 @@ class FaceSection:
     thresholds_file: Path | None = setting(
         None,
         "TOML file of face-matching, quality and liveness settings in the format of "
-        "kiosk/face_match/thresholds.toml; when empty, that packaged, calibrated file is used.",
+        "kiosk/face_match/thresholds.toml; when empty, that packaged, calibrated file is used. "
+        "It may make the check stricter, never weaker: a match threshold above the calibrated "
+        "one, fewer liveness actions or a lower attack-score threshold is refused.",
     )
 
 

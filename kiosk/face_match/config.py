@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -135,6 +136,8 @@ def _section(kind: type[_Section], name: str, table: Any) -> _Section:
         value = float(raw) if expected is float and type(raw) is int else raw
         if type(value) is not expected:
             raise FaceConfigError(f"[{name}] {key} must be {expected.__name__}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise FaceConfigError(f"[{name}] {key} must be a finite number")
         values[key] = value
     return kind(**values)
 
@@ -188,9 +191,34 @@ def parse_config(text: str) -> FaceConfig:
 
 
 def load_config(path: Path | None = None, engine: str = DEFAULT_ENGINE) -> FaceConfig:
-    """Settings from ``path``, or the packaged ``thresholds.toml``, for ``engine``."""
+    """Settings from ``path``, or the packaged ``thresholds.toml``, for ``engine``.
+
+    A file of the kiosk's own (``face.thresholds_file``) may make the check stricter than the
+    packaged, calibrated settings, never weaker (``not_weaker_than``).
+    """
+    packaged = parse_config(
+        resources.files("kiosk.face_match").joinpath("thresholds.toml").read_text("utf-8")
+    )
     if path is None:
-        text = resources.files("kiosk.face_match").joinpath("thresholds.toml").read_text("utf-8")
-    else:
-        text = path.read_text("utf-8")
-    return parse_config(text).with_engine(engine)
+        return packaged.with_engine(engine)
+    config = parse_config(path.read_text("utf-8"))
+    not_weaker_than(config, packaged)
+    return config.with_engine(engine)
+
+
+def not_weaker_than(config: FaceConfig, reference: FaceConfig) -> None:
+    """Raise ``FaceConfigError`` if ``config`` accepts more than ``reference`` on the settings
+    that decide who passes: each engine's match threshold (a distance: lower is stricter), the
+    number of liveness actions, and the presentation-attack score's threshold (higher is
+    stricter; at most 0, where any deficit fails)."""
+    for name in ENGINE_NAMES:
+        mine, calibrated = getattr(config, name).threshold, getattr(reference, name).threshold
+        if mine > calibrated:
+            raise FaceConfigError(
+                f"[{name}] threshold {mine} is looser than the calibrated {calibrated}")
+    if config.liveness.actions < reference.liveness.actions:
+        raise FaceConfigError(
+            f"[liveness] actions must be at least {reference.liveness.actions}")
+    if not reference.pad.threshold <= config.pad.threshold <= 0:
+        raise FaceConfigError(
+            f"[pad] threshold must be between {reference.pad.threshold} and 0")

@@ -60,6 +60,45 @@ def test_bad_settings_are_typed_errors(text: str) -> None:
         parse_config(text)
 
 
+def _packaged_text() -> str:
+    from importlib import resources
+
+    return resources.files("kiosk.face_match").joinpath("thresholds.toml").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("threshold = 0.592", "threshold = 0.70"), "looser than the calibrated"),
+        (("threshold = 0.50", "threshold = 0.599"), "looser than the calibrated"),
+        (("actions = 3 ", "actions = 1 "), "actions must be at least 3"),
+        (("threshold = -0.5", "threshold = -3.0"), "between -0.5 and 0"),
+        (("threshold = -0.5", "threshold = -inf"), "finite"),
+        (("threshold = -0.5", "threshold = nan"), "finite"),
+    ],
+)
+def test_a_kiosk_settings_file_can_never_weaken_the_check(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    text = _packaged_text()
+    assert change[0] in text
+    path = tmp_path / "face.toml"
+    path.write_text(text.replace(change[0], change[1], 1))
+    with pytest.raises(FaceConfigError, match=message):
+        load_config(path)
+
+
+def test_a_kiosk_settings_file_may_make_the_check_stricter(tmp_path: Path) -> None:
+    path = tmp_path / "face.toml"
+    stricter = (_packaged_text().replace("threshold = 0.592", "threshold = 0.55", 1)
+                .replace("actions = 3 ", "actions = 4 ", 1)
+                .replace("threshold = -0.5", "threshold = -0.25", 1))
+    path.write_text(stricter)
+    config = load_config(path)
+    assert (config.sface.threshold, config.liveness.actions, config.pad.threshold) == (
+        0.55, 4, -0.25)
+
+
 def test_metric_helpers() -> None:
     genuine = np.array([0.1, 0.2, 0.3, 0.6])
     impostor = np.array([0.25, 0.5, 0.7, 0.8, 0.9])
