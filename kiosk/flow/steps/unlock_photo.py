@@ -119,7 +119,6 @@ def submit_number_b(ctx: StepContext, number_b: bytearray) -> None:
     ctx.work(job, lambda read: _photo_ready(ctx, read), failed, lend=(NUMBER_B_SECRET,))
 
 
-
 def _photo_job(card: CardPort, same_card: Callable[[], None],
                read_photo: Callable[[], bytearray],
                text_tries_after: Callable[[], int] | None) -> Callable[[], PhotoRead]:
