@@ -12,7 +12,7 @@ from kiosk.flow.machine import Flow
 from kiosk.flow.ports import CardPresence
 from kiosk.flow.states import Step
 from kiosk.flow.view import FlowView
-from kiosk.flow.work import JobResult
+from kiosk.flow.work import InlineRunner, JobResult
 
 from .fakes import FakeBackend, FakeCard, FakeClock, FakeFace
 
@@ -20,34 +20,27 @@ T = TypeVar("T")
 
 
 class HoldableRunner:
-    """Runs each job at once, unless ``hold`` is set: then jobs wait for ``run_held`` (called
-    from outside the flow), so a test can let the flow move on while a job is under way, as
-    the kiosk's worker thread allows."""
+    """Runs each job at once (``InlineRunner``), unless ``hold`` is set: then jobs wait for
+    ``run_held`` (called from outside the flow), so a test can let the flow move on while a
+    job is under way, as the kiosk's worker thread allows."""
 
     def __init__(self) -> None:
         self.hold = False
+        self._inline = InlineRunner()
         self._held: list[tuple[Callable[[], Any], Callable[[JobResult[Any]], None]]] = []
 
     def submit(self, job: Callable[[], T], done: Callable[[JobResult[T]], None]) -> None:
         if self.hold:
             self._held.append((job, done))
         else:
-            done(self._run(job))
+            self._inline.submit(job, done)
 
     def run_held(self) -> None:
         while self._held:
-            job, done = self._held.pop(0)
-            done(self._run(job))
-
-    @staticmethod
-    def _run(job: Callable[[], T]) -> JobResult[T]:
-        try:
-            return JobResult(value=job())
-        except Exception as error:
-            return JobResult(error=error)
+            self._inline.submit(*self._held.pop(0))
 
     def post(self, callback: Callable[[], None]) -> None:
-        callback()
+        self._inline.post(callback)
 
     def shutdown(self) -> None:
         self._held.clear()
